@@ -1,0 +1,33 @@
+"""Host Gymnasium environments on a gRPC server and use them from another machine as local envs."""
+
+import logging
+
+from remote_gym import errors
+from remote_gym._version import __version__
+from remote_gym.client.config import ClientConfig, Timeouts
+from remote_gym.client.env import RemoteEnv, RemoteEnvironment
+from remote_gym.client.factory import make
+from remote_gym.errors import RemoteGymError
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.registry import make_entry
+from remote_gym.server.server import EnvServer, create_remote_environment_server
+from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
+
+__all__ = [
+    "ClientConfig",
+    "EnvServer",
+    "RemoteEnv",
+    "RemoteEnvironment",
+    "RemoteGymError",
+    "ServerConfig",
+    "ServerTLSConfig",
+    "TLSConfig",
+    "Timeouts",
+    "__version__",
+    "create_remote_environment_server",
+    "errors",
+    "make",
+    "make_entry",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,39 @@
+"""Shared defaults: ports, timeouts, message limits and the protocol version."""
+
+from __future__ import annotations
+
+PROTOCOL_VERSION = 1
+"""Version of the remote_gym.v1 session protocol spoken by this package."""
+
+DEFAULT_PORT = 56765
+"""Port used by the 0.7.x package and by ``remote-gym serve``."""
+
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+"""Seconds a client waits for the channel to be ready and the session to be created."""
+
+DEFAULT_CALL_TIMEOUT_S = 60.0
+"""Seconds a client waits for one reset/step/render reply."""
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""Largest message either side sends or accepts (a raw 1080p RGB frame is ~6 MiB)."""
+
+COMPRESS_MIN_BYTES = 64 * 1024
+"""Arrays at least this large are zstd-compressed when the peer accepts it."""
+
+ZSTD_LEVEL = 1
+"""zstd level for large arrays: fast, and ~700x smaller for a rendered CartPole frame."""
+
+MAX_NESTING_DEPTH = 64
+"""Deepest Value/Space nesting the codec accepts."""
+
+WORKER_START_TIMEOUT_S = 60.0
+"""Seconds the server waits for a worker process to create its environment."""
+
+WORKER_STOP_TIMEOUT_S = 5.0
+"""Seconds the server waits for a worker to exit before killing it."""
+
+KEEPALIVE_TIME_MS = 10_000
+"""gRPC keepalive ping interval, so a dead peer is noticed in seconds."""
+
+KEEPALIVE_TIMEOUT_MS = 5_000
+"""How long a keepalive ping may go unanswered."""

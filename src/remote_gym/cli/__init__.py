@@ -1,0 +1,1 @@
+"""The remote-gym command line: argument parsing and printing only."""

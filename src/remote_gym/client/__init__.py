@@ -1,0 +1,1 @@
+"""The training side: RemoteEnvironment and its configuration."""

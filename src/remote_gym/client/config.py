@@ -1,0 +1,40 @@
+"""Client configuration: timeouts and connection options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from remote_gym._constants import DEFAULT_CALL_TIMEOUT_S, DEFAULT_CONNECT_TIMEOUT_S, MAX_MESSAGE_BYTES
+from remote_gym.errors import ConfigError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timeouts:
+    """How long a client waits, in seconds."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT_S
+    """Seconds to reach the server (channel ready and server answering)."""
+    call: float | None = DEFAULT_CALL_TIMEOUT_S
+    """Seconds per reset/step/render reply, and for creating the environment; None waits forever."""
+
+    def __post_init__(self) -> None:
+        if self.connect <= 0:
+            raise ConfigError(f"Timeouts.connect must be > 0, got {self.connect!r}")
+        if self.call is not None and self.call <= 0:
+            raise ConfigError(f"Timeouts.call must be > 0 or None, got {self.call!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientConfig:
+    """Connection options shared by RemoteEnv and RemoteVectorEnv."""
+
+    timeouts: Timeouts = Timeouts()
+    """Connect and per-call timeouts."""
+    compression: bool = True
+    """Accept zstd-compressed large arrays (rendered frames) from the server."""
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    """Largest message sent or accepted."""
+
+    def __post_init__(self) -> None:
+        if self.max_message_bytes < 1024:
+            raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")

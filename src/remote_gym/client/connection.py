@@ -1,0 +1,205 @@
+"""Connection: the one owner of a channel and its session stream; request/response with timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import enum
+import time
+import warnings
+from typing import Any
+
+import grpc
+
+from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.client import runtime
+from remote_gym.client.config import ClientConfig
+from remote_gym.errors import (
+    ConnectError,
+    ConnectionLostError,
+    DeadlineExceededError,
+    EnvClosedError,
+    InsecureChannelWarning,
+    ProtocolError,
+    RemoteGymError,
+)
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.options import channel_options
+from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
+from remote_gym.transport.tls import TLSConfig, is_loopback
+
+_SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
+_SESSION_METHOD = f"/{_SERVICE}/Session"
+_INFO_METHOD = f"/{_SERVICE}/GetServerInfo"
+# Connect failures that waiting will not fix: report them at once instead of at the timeout.
+_PERMANENT_MARKERS = ("ssl", "handshake", "certificate", "tsi_", "alpn", "socket closed", "unauthenticated")
+
+
+class ConnState(enum.Enum):
+    """Lifecycle of a Connection."""
+
+    # The stream is open and in step with the server.
+    OPEN = 1
+    # A call failed mid-flight (timeout, lost connection); the session cannot be trusted any more.
+    BROKEN = 2
+    # close() was called.
+    CLOSED = 3
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[v6]:port`` for IPv6)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConnectError(f"address {address!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+def _target(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Connection:
+    """A channel plus one session stream; every method blocks the caller with a timeout.
+
+    Requests are serialized on the caller's thread and written by the shared client event loop.
+    """
+
+    def __init__(self, host: str, port: int, *, tls: TLSConfig | None, config: ClientConfig) -> None:
+        self.host = host
+        self.port = port
+        self.target = _target(host, port)
+        self.tls = tls
+        self.config = config
+        self._state = ConnState.OPEN
+        self._channel: grpc.aio.Channel | None = None
+        self._call: Any = None
+        self._broken_by: RemoteGymError | None = None
+        if tls is None and not is_loopback(host):
+            warnings.warn(
+                f"plaintext channel to {self.target}: traffic is neither encrypted nor authenticated; "
+                "pass client_credentials_paths (TLS) for anything but a trusted network",
+                InsecureChannelWarning,
+                stacklevel=3,
+            )
+        self._wait(self._connect(), config.timeouts.connect + 1.0, "connecting")
+
+    def __repr__(self) -> str:
+        return f"Connection({self.target}, {self._state.name.lower()})"
+
+    @property
+    def state(self) -> ConnState:
+        """Current lifecycle state."""
+        return self._state
+
+    # -- event-loop side ---------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        options = channel_options(
+            max_message_bytes=self.config.max_message_bytes,
+            target_name=self.tls.server_name if self.tls else None,
+        )
+        if self.tls is not None:
+            self._channel = grpc.aio.secure_channel(self.target, self.tls.channel_credentials(), options=options)
+        elif is_loopback(self.host):
+            creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+            self._channel = grpc.aio.secure_channel(self.target, creds, options=options)
+        else:
+            self._channel = grpc.aio.insecure_channel(self.target, options=options)
+        info = self._channel.unary_unary(
+            _INFO_METHOD,
+            request_serializer=pb.ServerInfoRequest.SerializeToString,
+            response_deserializer=pb.ServerInfo.FromString,
+        )
+        deadline = time.monotonic() + self.config.timeouts.connect
+        delay = 0.05
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                server_info = await info(pb.ServerInfoRequest(), timeout=max(remaining, 0.01))
+                break
+            except grpc.aio.AioRpcError as exc:
+                details = (exc.details() or "").lower()
+                transient = exc.code() == grpc.StatusCode.UNAVAILABLE and not any(
+                    m in details for m in _PERMANENT_MARKERS
+                )
+                if not transient or time.monotonic() + delay >= deadline:
+                    raise self._connect_error(exc) from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        if server_info.protocol_version != PROTOCOL_VERSION:
+            raise ProtocolError(
+                f"{self.target} speaks remote-gym protocol {server_info.protocol_version}; "
+                f"this client speaks {PROTOCOL_VERSION}"
+            )
+        self._call = self._channel.stream_stream(_SESSION_METHOD)()
+
+    def _connect_error(self, exc: grpc.aio.AioRpcError) -> RemoteGymError:
+        mapped = rpc_error_to_exception(exc, context=f"cannot connect to {self.target}")
+        if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
+            mode = "mutual TLS" if self.tls and self.tls.cert else "TLS" if self.tls else "no TLS"
+            return ConnectError(f"cannot connect to {self.target} ({mode}): {exc.details()}")
+        return mapped
+
+    async def _roundtrip(self, data: bytes) -> bytes:
+        await self._call.write(data)
+        reply = await self._call.read()
+        if reply is grpc.aio.EOF:
+            raise ConnectionLostError(f"the server at {self.target} ended the session")
+        return bytes(reply)
+
+    async def _aclose(self) -> None:
+        if self._call is not None:
+            with contextlib.suppress(Exception):
+                await self._call.done_writing()
+            self._call.cancel()
+        if self._channel is not None:
+            await self._channel.close(grace=None)
+
+    # -- caller side ---------------------------------------------------------------------------
+
+    def _wait(self, coro: Any, timeout: float | None, what: str) -> Any:
+        if runtime.in_loop_thread():
+            raise RuntimeError("remote-gym clients cannot be used from their own event-loop thread")
+        future = runtime.submit(coro)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError as exc:
+            future.cancel()
+            raise DeadlineExceededError(f"{what} {self.target} took longer than {timeout} s") from exc
+        except grpc.RpcError as exc:
+            raise rpc_error_to_exception(exc, context=f"{what} {self.target}") from exc
+
+    def request(self, request: pb.Request, *, timeout: float | None = None, what: str = "request") -> pb.Response:
+        """Send one request and return its response.
+
+        Raises:
+            EnvClosedError: :meth:`close` was called.
+            ConnectionLostError: The stream broke (now, or during an earlier call).
+            DeadlineExceededError: No reply within ``timeout`` (the session is then broken).
+            ServerError: The server answered with an error (the session stays usable).
+        """
+        if self._state is not ConnState.OPEN:
+            if self._state is ConnState.CLOSED:
+                raise EnvClosedError("the environment was closed")
+            raise ConnectionLostError(f"the session with {self.target} is broken: {self._broken_by}")
+        call_timeout = self.config.timeouts.call if timeout is None else timeout
+        try:
+            reply = self._wait(self._roundtrip(request.SerializeToString()), call_timeout, f"{what} on")
+        except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
+            self._state = ConnState.BROKEN
+            self._broken_by = exc
+            runtime.submit(self._aclose())
+            raise
+        response = pb.Response.FromString(reply)
+        if response.WhichOneof("kind") == "error":
+            raise error_from_proto(response.error)
+        return response
+
+    def close(self) -> None:
+        """Close the stream and the channel; idempotent, never raises."""
+        if self._state is ConnState.CLOSED:
+            return
+        self._state = ConnState.CLOSED
+        with contextlib.suppress(Exception):
+            runtime.submit(self._aclose()).result(5.0)

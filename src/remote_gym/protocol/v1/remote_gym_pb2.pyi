@@ -1,0 +1,465 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DTYPE_UNSPECIFIED: _ClassVar[DType]
+    DTYPE_BOOL: _ClassVar[DType]
+    DTYPE_INT8: _ClassVar[DType]
+    DTYPE_INT16: _ClassVar[DType]
+    DTYPE_INT32: _ClassVar[DType]
+    DTYPE_INT64: _ClassVar[DType]
+    DTYPE_UINT8: _ClassVar[DType]
+    DTYPE_UINT16: _ClassVar[DType]
+    DTYPE_UINT32: _ClassVar[DType]
+    DTYPE_UINT64: _ClassVar[DType]
+    DTYPE_FLOAT16: _ClassVar[DType]
+    DTYPE_FLOAT32: _ClassVar[DType]
+    DTYPE_FLOAT64: _ClassVar[DType]
+    DTYPE_COMPLEX64: _ClassVar[DType]
+    DTYPE_COMPLEX128: _ClassVar[DType]
+
+class Compression(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMPRESSION_NONE: _ClassVar[Compression]
+    COMPRESSION_ZSTD: _ClassVar[Compression]
+
+class AutoresetMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUTORESET_MODE_UNSPECIFIED: _ClassVar[AutoresetMode]
+    AUTORESET_MODE_NEXT_STEP: _ClassVar[AutoresetMode]
+    AUTORESET_MODE_SAME_STEP: _ClassVar[AutoresetMode]
+    AUTORESET_MODE_DISABLED: _ClassVar[AutoresetMode]
+DTYPE_UNSPECIFIED: DType
+DTYPE_BOOL: DType
+DTYPE_INT8: DType
+DTYPE_INT16: DType
+DTYPE_INT32: DType
+DTYPE_INT64: DType
+DTYPE_UINT8: DType
+DTYPE_UINT16: DType
+DTYPE_UINT32: DType
+DTYPE_UINT64: DType
+DTYPE_FLOAT16: DType
+DTYPE_FLOAT32: DType
+DTYPE_FLOAT64: DType
+DTYPE_COMPLEX64: DType
+DTYPE_COMPLEX128: DType
+COMPRESSION_NONE: Compression
+COMPRESSION_ZSTD: Compression
+AUTORESET_MODE_UNSPECIFIED: AutoresetMode
+AUTORESET_MODE_NEXT_STEP: AutoresetMode
+AUTORESET_MODE_SAME_STEP: AutoresetMode
+AUTORESET_MODE_DISABLED: AutoresetMode
+
+class Array(_message.Message):
+    __slots__ = ("dtype", "shape", "data", "compression")
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    dtype: DType
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    data: bytes
+    compression: Compression
+    def __init__(self, dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., data: _Optional[bytes] = ..., compression: _Optional[_Union[Compression, str]] = ...) -> None: ...
+
+class ValueList(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Value]
+    def __init__(self, items: _Optional[_Iterable[_Union[Value, _Mapping]]] = ...) -> None: ...
+
+class MapEntry(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: Value
+    value: Value
+    def __init__(self, key: _Optional[_Union[Value, _Mapping]] = ..., value: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class ValueMap(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[MapEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[MapEntry, _Mapping]]] = ...) -> None: ...
+
+class GraphValue(_message.Message):
+    __slots__ = ("nodes", "edges", "edge_links")
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    EDGES_FIELD_NUMBER: _ClassVar[int]
+    EDGE_LINKS_FIELD_NUMBER: _ClassVar[int]
+    nodes: Value
+    edges: Value
+    edge_links: Value
+    def __init__(self, nodes: _Optional[_Union[Value, _Mapping]] = ..., edges: _Optional[_Union[Value, _Mapping]] = ..., edge_links: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class Value(_message.Message):
+    __slots__ = ("none", "bool_value", "int_value", "big_int_value", "float_value", "string_value", "bytes_value", "array", "numpy_scalar", "list_value", "tuple_value", "dict_value", "graph_value", "complex_value")
+    NONE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BIG_INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    FLOAT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BYTES_VALUE_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    NUMPY_SCALAR_FIELD_NUMBER: _ClassVar[int]
+    LIST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TUPLE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DICT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    GRAPH_VALUE_FIELD_NUMBER: _ClassVar[int]
+    COMPLEX_VALUE_FIELD_NUMBER: _ClassVar[int]
+    none: bool
+    bool_value: bool
+    int_value: int
+    big_int_value: str
+    float_value: float
+    string_value: str
+    bytes_value: bytes
+    array: Array
+    numpy_scalar: Array
+    list_value: ValueList
+    tuple_value: ValueList
+    dict_value: ValueMap
+    graph_value: GraphValue
+    complex_value: Array
+    def __init__(self, none: _Optional[bool] = ..., bool_value: _Optional[bool] = ..., int_value: _Optional[int] = ..., big_int_value: _Optional[str] = ..., float_value: _Optional[float] = ..., string_value: _Optional[str] = ..., bytes_value: _Optional[bytes] = ..., array: _Optional[_Union[Array, _Mapping]] = ..., numpy_scalar: _Optional[_Union[Array, _Mapping]] = ..., list_value: _Optional[_Union[ValueList, _Mapping]] = ..., tuple_value: _Optional[_Union[ValueList, _Mapping]] = ..., dict_value: _Optional[_Union[ValueMap, _Mapping]] = ..., graph_value: _Optional[_Union[GraphValue, _Mapping]] = ..., complex_value: _Optional[_Union[Array, _Mapping]] = ...) -> None: ...
+
+class BoxSpace(_message.Message):
+    __slots__ = ("dtype", "shape", "low", "high")
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    dtype: DType
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    low: Array
+    high: Array
+    def __init__(self, dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., low: _Optional[_Union[Array, _Mapping]] = ..., high: _Optional[_Union[Array, _Mapping]] = ...) -> None: ...
+
+class DiscreteSpace(_message.Message):
+    __slots__ = ("n", "start", "dtype")
+    N_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    n: int
+    start: int
+    dtype: DType
+    def __init__(self, n: _Optional[int] = ..., start: _Optional[int] = ..., dtype: _Optional[_Union[DType, str]] = ...) -> None: ...
+
+class MultiDiscreteSpace(_message.Message):
+    __slots__ = ("nvec", "start", "dtype")
+    NVEC_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    nvec: Array
+    start: Array
+    dtype: DType
+    def __init__(self, nvec: _Optional[_Union[Array, _Mapping]] = ..., start: _Optional[_Union[Array, _Mapping]] = ..., dtype: _Optional[_Union[DType, str]] = ...) -> None: ...
+
+class MultiBinarySpace(_message.Message):
+    __slots__ = ("shape", "n_is_int")
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    N_IS_INT_FIELD_NUMBER: _ClassVar[int]
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    n_is_int: bool
+    def __init__(self, shape: _Optional[_Iterable[int]] = ..., n_is_int: _Optional[bool] = ...) -> None: ...
+
+class TextSpace(_message.Message):
+    __slots__ = ("min_length", "max_length", "charset")
+    MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    CHARSET_FIELD_NUMBER: _ClassVar[int]
+    min_length: int
+    max_length: int
+    charset: str
+    def __init__(self, min_length: _Optional[int] = ..., max_length: _Optional[int] = ..., charset: _Optional[str] = ...) -> None: ...
+
+class TupleSpace(_message.Message):
+    __slots__ = ("spaces",)
+    SPACES_FIELD_NUMBER: _ClassVar[int]
+    spaces: _containers.RepeatedCompositeFieldContainer[Space]
+    def __init__(self, spaces: _Optional[_Iterable[_Union[Space, _Mapping]]] = ...) -> None: ...
+
+class DictEntry(_message.Message):
+    __slots__ = ("key", "space")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SPACE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    space: Space
+    def __init__(self, key: _Optional[str] = ..., space: _Optional[_Union[Space, _Mapping]] = ...) -> None: ...
+
+class DictSpace(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[DictEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[DictEntry, _Mapping]]] = ...) -> None: ...
+
+class SequenceSpace(_message.Message):
+    __slots__ = ("feature_space", "stack")
+    FEATURE_SPACE_FIELD_NUMBER: _ClassVar[int]
+    STACK_FIELD_NUMBER: _ClassVar[int]
+    feature_space: Space
+    stack: bool
+    def __init__(self, feature_space: _Optional[_Union[Space, _Mapping]] = ..., stack: _Optional[bool] = ...) -> None: ...
+
+class GraphSpace(_message.Message):
+    __slots__ = ("node_space", "edge_space")
+    NODE_SPACE_FIELD_NUMBER: _ClassVar[int]
+    EDGE_SPACE_FIELD_NUMBER: _ClassVar[int]
+    node_space: Space
+    edge_space: Space
+    def __init__(self, node_space: _Optional[_Union[Space, _Mapping]] = ..., edge_space: _Optional[_Union[Space, _Mapping]] = ...) -> None: ...
+
+class OneOfSpace(_message.Message):
+    __slots__ = ("spaces",)
+    SPACES_FIELD_NUMBER: _ClassVar[int]
+    spaces: _containers.RepeatedCompositeFieldContainer[Space]
+    def __init__(self, spaces: _Optional[_Iterable[_Union[Space, _Mapping]]] = ...) -> None: ...
+
+class Space(_message.Message):
+    __slots__ = ("box", "discrete", "multi_discrete", "multi_binary", "text", "tuple", "dict", "sequence", "graph", "one_of")
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    DISCRETE_FIELD_NUMBER: _ClassVar[int]
+    MULTI_DISCRETE_FIELD_NUMBER: _ClassVar[int]
+    MULTI_BINARY_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TUPLE_FIELD_NUMBER: _ClassVar[int]
+    DICT_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    GRAPH_FIELD_NUMBER: _ClassVar[int]
+    ONE_OF_FIELD_NUMBER: _ClassVar[int]
+    box: BoxSpace
+    discrete: DiscreteSpace
+    multi_discrete: MultiDiscreteSpace
+    multi_binary: MultiBinarySpace
+    text: TextSpace
+    tuple: TupleSpace
+    dict: DictSpace
+    sequence: SequenceSpace
+    graph: GraphSpace
+    one_of: OneOfSpace
+    def __init__(self, box: _Optional[_Union[BoxSpace, _Mapping]] = ..., discrete: _Optional[_Union[DiscreteSpace, _Mapping]] = ..., multi_discrete: _Optional[_Union[MultiDiscreteSpace, _Mapping]] = ..., multi_binary: _Optional[_Union[MultiBinarySpace, _Mapping]] = ..., text: _Optional[_Union[TextSpace, _Mapping]] = ..., tuple: _Optional[_Union[TupleSpace, _Mapping]] = ..., dict: _Optional[_Union[DictSpace, _Mapping]] = ..., sequence: _Optional[_Union[SequenceSpace, _Mapping]] = ..., graph: _Optional[_Union[GraphSpace, _Mapping]] = ..., one_of: _Optional[_Union[OneOfSpace, _Mapping]] = ...) -> None: ...
+
+class Error(_message.Message):
+    __slots__ = ("code", "reason", "message", "remote_type", "remote_traceback", "exitcode")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_TRACEBACK_FIELD_NUMBER: _ClassVar[int]
+    EXITCODE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    reason: str
+    message: str
+    remote_type: str
+    remote_traceback: str
+    exitcode: int
+    def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., remote_type: _Optional[str] = ..., remote_traceback: _Optional[str] = ..., exitcode: _Optional[int] = ...) -> None: ...
+
+class MakeRequest(_message.Message):
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure")
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ENV_NAME_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
+    NUM_ENVS_FIELD_NUMBER: _ClassVar[int]
+    AUTORESET_MODE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    RESTART_ON_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    protocol_version: int
+    env_name: str
+    kwargs_json: str
+    render_mode: str
+    num_envs: int
+    autoreset_mode: AutoresetMode
+    accept_compression: _containers.RepeatedScalarFieldContainer[Compression]
+    restart_on_failure: bool
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ...) -> None: ...
+
+class MakeResponse(_message.Message):
+    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs")
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_SPACE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_SPACE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    REWARD_RANGE_FIELD_NUMBER: _ClassVar[int]
+    RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
+    ENV_NAME_FIELD_NUMBER: _ClassVar[int]
+    ENV_CLASS_FIELD_NUMBER: _ClassVar[int]
+    NUM_ENVS_FIELD_NUMBER: _ClassVar[int]
+    protocol_version: int
+    server_version: str
+    session_id: str
+    observation_space: Space
+    action_space: Space
+    metadata: Value
+    spec: Value
+    reward_range: Value
+    render_mode: str
+    env_name: str
+    env_class: str
+    num_envs: int
+    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ...) -> None: ...
+
+class ResetRequest(_message.Message):
+    __slots__ = ("seed", "options")
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    seed: Value
+    options: Value
+    def __init__(self, seed: _Optional[_Union[Value, _Mapping]] = ..., options: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class ResetResponse(_message.Message):
+    __slots__ = ("observation", "info")
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    observation: Value
+    info: Value
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class StepRequest(_message.Message):
+    __slots__ = ("action",)
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    action: Value
+    def __init__(self, action: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class StepResponse(_message.Message):
+    __slots__ = ("observation", "reward", "terminated", "truncated", "info")
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    REWARD_FIELD_NUMBER: _ClassVar[int]
+    TERMINATED_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    observation: Value
+    reward: Value
+    terminated: Value
+    truncated: Value
+    info: Value
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., reward: _Optional[_Union[Value, _Mapping]] = ..., terminated: _Optional[_Union[Value, _Mapping]] = ..., truncated: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class RenderRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RenderResponse(_message.Message):
+    __slots__ = ("frame",)
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    frame: Value
+    def __init__(self, frame: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class CallRequest(_message.Message):
+    __slots__ = ("name", "args", "kwargs", "get_attr")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGS_FIELD_NUMBER: _ClassVar[int]
+    KWARGS_FIELD_NUMBER: _ClassVar[int]
+    GET_ATTR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    args: Value
+    kwargs: Value
+    get_attr: bool
+    def __init__(self, name: _Optional[str] = ..., args: _Optional[_Union[Value, _Mapping]] = ..., kwargs: _Optional[_Union[Value, _Mapping]] = ..., get_attr: _Optional[bool] = ...) -> None: ...
+
+class CallResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: Value
+    def __init__(self, result: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class SetAttrRequest(_message.Message):
+    __slots__ = ("name", "values")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    values: Value
+    def __init__(self, name: _Optional[str] = ..., values: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class SetAttrResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CloseRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CloseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Request(_message.Message):
+    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close")
+    MAKE_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    RENDER_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    SET_ATTR_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    make: MakeRequest
+    reset: ResetRequest
+    step: StepRequest
+    render: RenderRequest
+    call: CallRequest
+    set_attr: SetAttrRequest
+    close: CloseRequest
+    def __init__(self, make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ...) -> None: ...
+
+class Response(_message.Message):
+    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "error")
+    MAKE_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    RENDER_FIELD_NUMBER: _ClassVar[int]
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    SET_ATTR_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    make: MakeResponse
+    reset: ResetResponse
+    step: StepResponse
+    render: RenderResponse
+    call: CallResponse
+    set_attr: SetAttrResponse
+    close: CloseResponse
+    error: Error
+    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class ServerInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class HostedEnv(_message.Message):
+    __slots__ = ("name", "allowed_kwargs", "is_default")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_KWARGS_FIELD_NUMBER: _ClassVar[int]
+    IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    allowed_kwargs: _containers.RepeatedScalarFieldContainer[str]
+    is_default: bool
+    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ...) -> None: ...
+
+class ServerInfo(_message.Message):
+    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting")
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    HOSTING_FIELD_NUMBER: _ClassVar[int]
+    server_version: str
+    protocol_version: int
+    environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
+    active_sessions: int
+    max_sessions: int
+    hosting: str
+    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""The hosting side: EnvServer, its configuration, sessions and worker processes."""

@@ -1,0 +1,54 @@
+"""Server configuration: where to listen, how to host environments, and limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from remote_gym._constants import DEFAULT_PORT, MAX_MESSAGE_BYTES
+from remote_gym.errors import ConfigError
+from remote_gym.server.registry import EnvEntry
+from remote_gym.transport.tls import ServerTLSConfig
+
+HOSTING_MODES = ("process", "inline")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Everything an :class:`~remote_gym.server.server.EnvServer` needs.
+
+    Example:
+        >>> from remote_gym.server.registry import make_entry
+        >>> ServerConfig(environments=(make_entry("CartPole-v1", gym_id="CartPole-v1"),), port=0).hosting
+        'process'
+    """
+
+    environments: tuple[EnvEntry, ...]
+    """Environments clients may create; the first is the default."""
+    host: str = "127.0.0.1"
+    """Address to bind; ``0.0.0.0`` or ``::`` for every interface."""
+    port: int = DEFAULT_PORT
+    """Port to bind; 0 picks a free one (see ``EnvServer.port``)."""
+    tls: ServerTLSConfig | None = None
+    """TLS (mutual when it has a client CA); None: local credentials on loopback, else plaintext."""
+    hosting: str = "process"
+    """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap, trusted)."""
+    max_sessions: int = 256
+    """Sessions open at once; more are refused with ServerBusyError (0: unlimited)."""
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    """Largest message sent or accepted."""
+    compress: bool = True
+    """zstd-compress large arrays (frames) for clients that accept it."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Free-form labels shown in logs."""
+
+    def __post_init__(self) -> None:
+        if not self.environments:
+            raise ConfigError("ServerConfig needs at least one environment")
+        if self.hosting not in HOSTING_MODES:
+            raise ConfigError(f"hosting must be one of {HOSTING_MODES}, got {self.hosting!r}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be in 0..65535, got {self.port}")
+        if self.max_sessions < 0:
+            raise ConfigError(f"max_sessions must be >= 0, got {self.max_sessions}")
+        if self.max_message_bytes < 1024:
+            raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")

@@ -1,0 +1,191 @@
+"""Start, talk to, and stop worker processes (forked by the zygote) from the server's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
+from remote_gym.errors import WorkerCrashedError
+from remote_gym.server.framing import pack_header, read_frame_async
+
+logger = logging.getLogger(__name__)
+
+_MAX_DATAGRAM = 1 << 20
+
+
+class Zygote:
+    """The server's handle on its zygote process; all methods run on the server's event loop."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._pending_pids: asyncio.Queue[int] | None = None
+        self._exits: dict[int, asyncio.Future[int]] = {}
+        self._lock: asyncio.Lock | None = None
+
+    async def start(self) -> None:
+        """Launch the zygote with a fresh interpreter and wait until it has preloaded gymnasium."""
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from remote_gym.server.zygote import main; main(int(sys.argv[1]))",
+             str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,  # terminal signals (Ctrl-C) go to the server only
+        )
+        theirs.close()
+        ours.setblocking(False)
+        self._control = ours
+        self._pending_pids = asyncio.Queue()
+        self._lock = asyncio.Lock()
+        ready = await asyncio.wait_for(loop.sock_recv(ours, _MAX_DATAGRAM), WORKER_START_TIMEOUT_S)
+        if not ready:
+            raise RuntimeError("the worker zygote exited while starting")
+        loop.add_reader(ours.fileno(), self._on_readable)
+
+    def _on_readable(self) -> None:
+        assert self._control is not None and self._pending_pids is not None
+        while True:
+            try:
+                data = self._control.recv(_MAX_DATAGRAM)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                asyncio.get_running_loop().remove_reader(self._control.fileno())
+                for fut in self._exits.values():
+                    if not fut.done():
+                        fut.set_result(-signal.SIGKILL)
+                return
+            msg = json.loads(data)
+            if "pid" in msg:
+                self._pending_pids.put_nowait(int(msg["pid"]))
+            elif "exit" in msg:
+                self._exit_future(int(msg["exit"])).set_result(int(msg["code"]))
+
+    def _exit_future(self, pid: int) -> asyncio.Future[int]:
+        fut = self._exits.get(pid)
+        if fut is None:
+            fut = self._exits[pid] = asyncio.get_running_loop().create_future()
+        return fut
+
+    async def spawn(self, spec_json: dict[str, Any]) -> Worker:
+        """Fork a worker for ``spec_json``; it starts creating its environment at once."""
+        assert self._control is not None and self._pending_pids is not None and self._lock is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            async with self._lock:  # pids come back in request order
+                payload = json.dumps({"spec": spec_json}).encode()
+                socket.send_fds(self._control, [payload], [theirs.fileno()])
+                pid = await asyncio.wait_for(self._pending_pids.get(), WORKER_START_TIMEOUT_S)
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
+        return Worker(pid, reader, writer, self._exit_future(pid))
+
+    async def stop(self) -> None:
+        """Close the control socket (the zygote exits) and reap the process."""
+        if self._control is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._control.fileno())
+            self._control.close()
+            self._control = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            loop = asyncio.get_running_loop()
+            try:
+                await asyncio.wait_for(loop.run_in_executor(None, proc.wait), WORKER_STOP_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                proc.kill()
+                await loop.run_in_executor(None, proc.wait)
+
+
+class Worker:
+    """One worker process and the framed socket to it."""
+
+    def __init__(
+        self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, exited: asyncio.Future[int]
+    ) -> None:
+        self.pid = pid
+        self._reader = reader
+        self._writer = writer
+        self._exited = exited
+        self._busy = False
+
+    @property
+    def exitcode(self) -> int | None:
+        """Exit code once the zygote reported the worker's end, else None."""
+        return self._exited.result() if self._exited.done() else None
+
+    async def receive(self) -> bytes:
+        """Read one frame from the worker.
+
+        Raises:
+            WorkerCrashedError: The worker died before answering.
+        """
+        try:
+            return await read_frame_async(self._reader)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise await self._crashed() from exc
+
+    async def request(self, data: bytes) -> bytes:
+        """Send one serialized request and return the serialized response."""
+        self._busy = True
+        try:
+            self._writer.write(pack_header(len(data)))
+            self._writer.write(data)
+            if len(data) >= 1 << 16:
+                await self._writer.drain()
+            return await self.receive()
+        finally:
+            self._busy = False
+
+    async def _crashed(self) -> WorkerCrashedError:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._exited), 2.0)
+        code = self.exitcode
+        if code is not None and code < 0:
+            how = f"was killed by signal {-code} ({_signal_name(-code)})"
+        elif code is not None:
+            how = f"exited with code {code}"
+        else:
+            how = "stopped answering"
+        return WorkerCrashedError(f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code)
+
+    async def stop(self) -> None:
+        """Hang up; kill the worker at once if it was busy, or if it does not exit in time."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        if self._busy:
+            self.kill()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._exited), WORKER_STOP_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            logger.warning("worker %d did not exit within %.0f s; killing it", self.pid, WORKER_STOP_TIMEOUT_S)
+            self.kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._exited), WORKER_STOP_TIMEOUT_S)
+
+    def kill(self) -> None:
+        """SIGKILL the worker (it is not our child; the zygote reaps it)."""
+        if self._exited.done():  # already reaped: the pid may belong to someone else now
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"

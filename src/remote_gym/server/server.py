@@ -1,0 +1,236 @@
+"""EnvServer: a grpc.aio server on its own event-loop thread, with start/stop/wait and a context manager."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import pathlib
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from remote_gym._constants import DEFAULT_PORT
+from remote_gym.errors import ConfigError
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.pool import Zygote
+from remote_gym.server.registry import EnvEntry, make_entry
+from remote_gym.server.servicer import RemoteGymServicer
+from remote_gym.transport.options import server_options
+from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
+
+logger = logging.getLogger(__name__)
+
+
+class ServerState(enum.Enum):
+    """Lifecycle of an EnvServer."""
+
+    # Built, not yet listening.
+    CREATED = 1
+    # Listening and serving sessions.
+    RUNNING = 2
+    # stop() was called; nothing more will be served.
+    STOPPED = 3
+
+
+def _bind_address(host: str, port: int) -> str:
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+class EnvServer:
+    """Hosts environments for remote clients.
+
+    Example:
+        >>> from remote_gym.server.registry import make_entry
+        >>> config = ServerConfig(environments=(make_entry("CartPole-v1", gym_id="CartPole-v1"),), port=0)
+        >>> with EnvServer(config) as server:  # doctest: +SKIP
+        ...     print(server.address)
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._state = ServerState.CREATED
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: grpc.aio.Server | None = None
+        self._servicer: RemoteGymServicer | None = None
+        self._zygote: Zygote | None = None
+        self._stopped = threading.Event()
+        self.port: int = config.port
+        """The bound port (the real one when the config asked for port 0)."""
+
+    def __repr__(self) -> str:
+        names = ", ".join(e.name for e in self.config.environments)
+        return f"EnvServer({names} @ {self.address}, {self._state.name.lower()})"
+
+    @property
+    def address(self) -> str:
+        """``host:port`` clients connect to (loopback when bound to every interface)."""
+        host = self.config.host
+        if host in ("0.0.0.0", "", "::", "[::]"):
+            host = "127.0.0.1"
+        return _bind_address(host, self.port)
+
+    @property
+    def active_sessions(self) -> int:
+        """Sessions open now."""
+        return self._servicer.active_sessions if self._servicer else 0
+
+    def start(self) -> EnvServer:
+        """Bind and start serving in a background thread; returns when the port is open.
+
+        Raises:
+            ConfigError: The address cannot be bound or the TLS files cannot be read.
+        """
+        if self._state is not ServerState.CREATED:
+            raise ConfigError(f"the server is {self._state.name.lower()}; create a new EnvServer to start again")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-server", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._state = ServerState.STOPPED
+            self._stopped.set()
+            raise
+        self._state = ServerState.RUNNING
+        return self
+
+    async def _start(self) -> None:
+        config = self.config
+        if config.hosting == "process":
+            self._zygote = Zygote()
+            await self._zygote.start()
+        self._servicer = RemoteGymServicer(config, self._zygote)
+        server = grpc.aio.server(options=server_options(max_message_bytes=config.max_message_bytes))
+        server.add_generic_rpc_handlers((self._servicer.generic_handler(),))
+        bind = _bind_address(config.host, config.port)
+        try:
+            if config.tls is not None:
+                port = server.add_secure_port(bind, config.tls.server_credentials())
+            elif is_loopback(config.host):
+                local = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+                port = server.add_secure_port(bind, local)
+            else:
+                port = server.add_insecure_port(bind)
+        except RuntimeError as exc:
+            if self._zygote is not None:
+                await self._zygote.stop()
+            raise ConfigError(f"cannot listen on {bind}: {exc}") from exc
+        self.port = port
+        await server.start()
+        self._server = server
+        mode = "mTLS" if config.tls and config.tls.mutual else "TLS" if config.tls else "plaintext"
+        logger.info("remote-gym server listening on %s (%s, hosting=%s)", bind.replace(f":{config.port}", f":{port}"), mode, config.hosting)
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
+
+        Idempotent; always releases the port, the worker processes and the thread.
+        """
+        if self._state is not ServerState.RUNNING:
+            self._state = ServerState.STOPPED
+            self._stopped.set()
+            return
+        self._state = ServerState.STOPPED
+        assert self._loop is not None and self._thread is not None
+        try:
+            asyncio.run_coroutine_threadsafe(self._stop(grace), self._loop).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._stopped.set()
+
+    async def _stop(self, grace: float | None) -> None:
+        if self._servicer is not None:
+            self._servicer.begin_shutdown()
+        if self._server is not None:
+            await self._server.stop(grace)
+        if self._zygote is not None:
+            await self._zygote.stop()
+        logger.info("remote-gym server on port %d stopped", self.port)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        """Block until the server stops (or ``timeout`` seconds pass); True if it stopped."""
+        return self._stopped.wait(timeout)
+
+    def __enter__(self) -> EnvServer:
+        if self._state is ServerState.CREATED:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(grace=1.0)
+
+
+def create_remote_environment_server(
+    default_args: Mapping[str, Any] | None = None,
+    url: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    server_credentials_paths: tuple[PathLike | None, ...] | None = None,
+    *,
+    environments: Mapping[str, Mapping[str, Any]] | None = None,
+    allowed_kwargs: Any = None,
+    hosting: str = "process",
+    max_sessions: int = 256,
+    use_thread: bool | None = None,
+    **options: Any,
+) -> EnvServer:
+    """Start a server hosting environments (the 0.7.x entry point, source-compatible).
+
+    Args:
+        default_args: The default environment, as in 0.7.x: ``{"entrypoint": "envs/entry.py",
+            "entrypoint_kwargs": {...}}``, or ``{"env_id": "CartPole-v1", "entrypoint_kwargs": {...}}``
+            for a registered Gymnasium id. ``repo``/``reference`` (0.7.x cloned git repositories) are
+            not supported: the operator installs the code.
+        url: Address to bind (``0.0.0.0`` for every interface).
+        port: Port to bind; 0 picks a free one, exposed as ``server.port``.
+        server_credentials_paths: ``(cert, key)`` for TLS or ``(cert, key, ca)`` for mutual TLS;
+            None for local credentials on a loopback url, plaintext otherwise.
+        environments: More environments by name, each a dict like ``default_args``.
+        allowed_kwargs: Keyword arguments clients may set on the default environment: names, or
+            ``"*"`` for any. Default: exactly the keys of its ``entrypoint_kwargs``.
+        hosting: ``"process"`` (a worker process per session) or ``"inline"``.
+        max_sessions: Sessions open at once (0: unlimited).
+        use_thread: Accepted for 0.7.x compatibility: True means ``hosting="inline"``.
+        **options: Other :class:`ServerConfig` fields.
+
+    Returns:
+        The started server; call ``wait_for_termination()`` or ``stop(grace)``, or use it in ``with``.
+    """
+    if use_thread:
+        hosting = "inline"
+    entries: list[EnvEntry] = []
+    if default_args is not None:
+        entries.append(_entry_from_args("default", default_args, allowed_kwargs))
+    for name, args in (environments or {}).items():
+        entries.append(_entry_from_args(name, args, args.get("allowed_kwargs")))
+    tls = ServerTLSConfig.from_paths(server_credentials_paths) if server_credentials_paths else None
+    config = ServerConfig(
+        environments=tuple(entries), host=url, port=port, tls=tls, hosting=hosting, max_sessions=max_sessions, **options
+    )
+    return EnvServer(config).start()
+
+
+def _entry_from_args(name: str, args: Mapping[str, Any], allowed: Any) -> EnvEntry:
+    unknown = set(args) - {"entrypoint", "entrypoint_kwargs", "env_id", "kwargs", "allowed_kwargs"}
+    if "repo" in args or "reference" in args:
+        raise ConfigError("repo/reference (cloning a git repository) is not supported: install the code and pass entrypoint")
+    if unknown:
+        raise ConfigError(f"unknown keys in the arguments of environment {name!r}: {sorted(unknown)}")
+    kwargs = dict(args.get("entrypoint_kwargs") or args.get("kwargs") or {})
+    gym_id = args.get("env_id")
+    if name == "default":  # name the default after what it runs
+        name = str(gym_id) if gym_id else pathlib.Path(str(args.get("entrypoint", "default"))).stem
+    return make_entry(name, gym_id=gym_id, entrypoint=args.get("entrypoint"), kwargs=kwargs, allowed_kwargs=allowed)

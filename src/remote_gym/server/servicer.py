@@ -1,0 +1,211 @@
+"""The gRPC service: one session per stream, forwarding raw request bytes to the session's env."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym._version import __version__
+from remote_gym.errors import (
+    InvalidCallError,
+    ServerBusyError,
+    ServerShutdownError,
+)
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.handler import CreateSpec, EnvHandler, create_env
+from remote_gym.server.pool import Worker, Zygote
+from remote_gym.server.registry import Registry
+from remote_gym.transport.status import error_to_proto
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
+
+
+def _error_bytes(exc: BaseException) -> bytes:
+    return pb.Response(error=error_to_proto(exc)).SerializeToString()
+
+
+@dataclass
+class _SessionInfo:
+    session_id: str
+    env_name: str
+    peer: str
+
+
+class _InlineSession:
+    """A session whose env lives in the server process (hosting="inline")."""
+
+    def __init__(self, handler: EnvHandler) -> None:
+        self._handler = handler
+
+    async def request(self, data: bytes) -> bytes:
+        try:
+            request = pb.Request.FromString(data)
+        except Exception as exc:
+            return _error_bytes(InvalidCallError(f"malformed request: {exc}"))
+        return self._handler.handle(request).SerializeToString()
+
+    async def stop(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._handler.close)
+
+
+class RemoteGymServicer:
+    """Implements remote_gym.v1.RemoteGym on grpc.aio with raw-bytes requests on the hot path."""
+
+    def __init__(self, config: ServerConfig, zygote: Zygote | None) -> None:
+        self._config = config
+        self._registry = Registry(config.environments)
+        self._zygote = zygote
+        self._sessions: dict[str, _SessionInfo] = {}
+        self._env_counter = itertools.count()
+        self._shutting_down = False
+
+    @property
+    def active_sessions(self) -> int:
+        """Sessions open now."""
+        return len(self._sessions)
+
+    def begin_shutdown(self) -> None:
+        """Refuse new sessions from now on."""
+        self._shutting_down = True
+
+    def generic_handler(self) -> grpc.GenericRpcHandler:
+        """Method handlers; the session stream passes bytes through undecoded (the worker decodes)."""
+        return grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "Session": grpc.stream_stream_rpc_method_handler(self.session),
+                "GetServerInfo": grpc.unary_unary_rpc_method_handler(
+                    self.get_server_info,
+                    request_deserializer=pb.ServerInfoRequest.FromString,
+                    response_serializer=pb.ServerInfo.SerializeToString,
+                ),
+            },
+        )
+
+    async def get_server_info(self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext) -> pb.ServerInfo:
+        """Describe the server without creating a session."""
+        info = pb.ServerInfo(
+            server_version=__version__,
+            protocol_version=PROTOCOL_VERSION,
+            active_sessions=self.active_sessions,
+            max_sessions=self._config.max_sessions,
+            hosting=self._config.hosting,
+        )
+        for i, entry in enumerate(self._registry.entries):
+            info.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
+        return info
+
+    async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        """Run one session: make the env, then answer requests until the client closes the stream."""
+        first = await context.read()
+        if first is grpc.aio.EOF:
+            return
+        try:
+            session, info, reply = await self._open(first, context.peer())
+        except Exception as exc:
+            if not isinstance(exc, (ServerBusyError, ServerShutdownError)):
+                logger.info("session refused for %s: %s", context.peer(), exc)
+            await context.write(_error_bytes(exc))
+            return
+        try:
+            await context.write(reply)
+            if session is None:
+                return
+            await self._serve(session, context)
+        finally:
+            self._sessions.pop(info.session_id, None)
+            if session is not None:
+                await session.stop()
+            logger.info("session %s closed (%s, %s)", info.session_id, info.env_name, info.peer)
+
+    async def _serve(self, session: Worker | _InlineSession, context: grpc.aio.ServicerContext) -> None:
+        read = context.read
+        write = context.write
+        request = session.request
+        limit = self._config.max_message_bytes
+        while True:
+            data = await read()
+            if data is grpc.aio.EOF:
+                return
+            reply = await request(data)
+            if len(reply) > limit:
+                reply = _error_bytes(
+                    ServerBusyError(f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes")
+                )
+            await write(reply)
+
+    async def _open(
+        self, first: bytes, peer: str
+    ) -> tuple[Worker | _InlineSession | None, _SessionInfo, bytes]:
+        if self._shutting_down:
+            raise ServerShutdownError("the server is shutting down")
+        try:
+            request = pb.Request.FromString(first)
+        except Exception as exc:
+            raise InvalidCallError(f"malformed first request: {exc}") from exc
+        if request.WhichOneof("kind") != "make":
+            raise InvalidCallError("the first request of a session must be a MakeRequest")
+        make = request.make
+        if make.protocol_version != PROTOCOL_VERSION:
+            raise InvalidCallError(
+                f"the client speaks protocol version {make.protocol_version}; this server speaks {PROTOCOL_VERSION}"
+            )
+        limit = self._config.max_sessions
+        if limit and len(self._sessions) >= limit:
+            raise ServerBusyError(f"the server already has {limit} sessions open (its max_sessions)")
+        entry, kwargs = self._registry.resolve(make.env_name, make.kwargs_json)
+        session_id = uuid.uuid4().hex[:12]
+        spec = CreateSpec(
+            env_name=entry.name,
+            gym_id=entry.gym_id,
+            entrypoint=entry.entrypoint,
+            kwargs=kwargs,
+            render_mode=make.render_mode or None,
+            env_index=next(self._env_counter),
+            compress=self._config.compress and pb.COMPRESSION_ZSTD in make.accept_compression,
+            session_id=session_id,
+        )
+        info = _SessionInfo(session_id, entry.name, peer)
+        self._sessions[session_id] = info  # reserve the slot before any await
+        try:
+            session, reply = await self._start(spec)
+        except BaseException:
+            self._sessions.pop(session_id, None)
+            raise
+        logger.info("session %s opened (%s, %s, %s)", session_id, entry.name, self._config.hosting, peer)
+        return session, info, reply
+
+    async def _start(self, spec: CreateSpec) -> tuple[Worker | _InlineSession | None, bytes]:
+        if self._zygote is not None:
+            worker = await self._zygote.spawn(spec.to_json())
+            try:
+                reply = await worker.receive()
+            except BaseException:
+                await worker.stop()
+                raise
+            if pb.Response.FromString(reply).WhichOneof("kind") != "make":
+                await worker.stop()
+                return None, reply
+            return worker, reply
+        loop = asyncio.get_running_loop()
+        try:
+            env = await loop.run_in_executor(None, create_env, spec)
+        except Exception as exc:
+            return None, _error_bytes(exc)
+        handler = EnvHandler(env, spec)
+        try:
+            return _InlineSession(handler), handler.describe().SerializeToString()
+        except Exception as exc:
+            handler.close()
+            return None, _error_bytes(exc)
+

@@ -1,0 +1,69 @@
+"""Worker process main loop: owns one session's environment and answers framed requests."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+from typing import Any
+
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.framing import read_frame, write_frame
+from remote_gym.server.handler import CreateSpec, EnvHandler, create_env
+from remote_gym.transport.status import error_to_proto
+
+logger = logging.getLogger(__name__)
+
+
+def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
+    """Create the environment, report its description, then serve requests until the server hangs up.
+
+    The first frame written is the ``MakeResponse`` (or an ``Error`` response if creation failed).
+    Every frame read afterwards is a serialized ``Request``; each gets one serialized ``Response``.
+    The environment is always closed on the way out.
+
+    Returns:
+        The process exit code: 0 after a clean end, 1 if the environment could not be created.
+    """
+    # Ctrl-C in the server's terminal is the server's business; it closes our socket when it is done.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reader = sock.makefile("rb", buffering=1 << 16)
+    spec = CreateSpec.from_json(spec_json)
+    try:
+        env = create_env(spec)
+    except BaseException as exc:
+        write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
+        return 1
+    handler = EnvHandler(env, spec)
+    try:
+        try:
+            described = handler.describe()
+        except BaseException as exc:
+            write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
+            return 1
+        write_frame(sock, described.SerializeToString())
+        parse = pb.Request.FromString
+        handle = handler.handle
+        while True:
+            data = read_frame(reader)
+            if data is None:
+                return 0
+            try:
+                request = parse(data)
+            except Exception as exc:  # malformed bytes from the wire: answer, never die
+                response = pb.Response(error=error_to_proto(_malformed(exc)))
+            else:
+                response = handle(request)
+            write_frame(sock, response.SerializeToString())
+    except (BrokenPipeError, ConnectionResetError):
+        return 0
+    finally:
+        with contextlib.suppress(Exception):
+            handler.close()
+
+
+def _malformed(exc: Exception) -> Exception:
+    from remote_gym.errors import InvalidCallError
+
+    return InvalidCallError(f"malformed request: {exc}")

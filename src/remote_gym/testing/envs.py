@@ -1,0 +1,418 @@
+"""Small deterministic Gymnasium environments, one per space type or failure mode, for tests.
+
+Importing this module registers every environment under the ``remote_gym_test/`` namespace (the
+Gymnasium convention for env modules), so a fresh process -- such as a server worker -- can run
+``gymnasium.make("remote_gym.testing.envs:remote_gym_test/DictSpaces-v0")``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Generic, SupportsFloat, TypeVar
+
+import gymnasium as gym
+import numpy as np
+import numpy.typing as npt
+from gymnasium import spaces
+
+from remote_gym.errors import ConfigError
+
+__all__ = [
+    "ENV_IDS",
+    "IMPORTABLE_ENV_IDS",
+    "AbortingEnv",
+    "DictSpacesEnv",
+    "ExitingEnv",
+    "FrameEnv",
+    "GraphEnv",
+    "HangingEnv",
+    "RaisingEnv",
+    "TupleSpacesEnv",
+]
+
+NAMESPACE = "remote_gym_test"
+EPISODE_LENGTH = 20
+"""Every environment terminates after this many steps unless built with another ``episode_length``."""
+
+_MODULE = "remote_gym.testing.envs"
+
+ObsT = TypeVar("ObsT")
+ActT = TypeVar("ActT")
+StepResult = tuple[ObsT, SupportsFloat, bool, bool, dict[str, Any]]
+
+
+class _ToyEnv(gym.Env[ObsT, ActT], Generic[ObsT, ActT]):
+    """Episode bookkeeping shared by the toy envs: a step counter, termination and text rendering.
+
+    Subclasses set the spaces and implement :meth:`_first_observation` and :meth:`_transition`,
+    drawing every random number from ``self.np_random`` so that a seed fixes the trajectory.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 30}  # noqa: RUF012 -- Gymnasium's own convention
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(f"{type(self).__name__} cannot render in mode {render_mode!r}")
+        if episode_length < 1:
+            raise ConfigError(f"episode_length must be >= 1, got {episode_length!r}")
+        self.render_mode = render_mode
+        self.episode_length = episode_length
+        self._t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[ObsT, dict[str, Any]]:
+        """Start a new episode; ``options`` are accepted and ignored."""
+        super().reset(seed=seed)
+        self._t = 0
+        return self._first_observation(), self._info()
+
+    def step(self, action: ActT) -> StepResult[ObsT]:
+        """Advance one step; the episode terminates after ``episode_length`` steps."""
+        self._t += 1
+        observation, reward = self._transition(action)
+        return observation, reward, self._t >= self.episode_length, False, self._info()
+
+    def render(self) -> Any:
+        """A one-line text description in ``"ansi"`` mode, else None."""
+        if self.render_mode == "ansi":
+            return f"{type(self).__name__}: step {self._t}/{self.episode_length}\n"
+        return None
+
+    def _first_observation(self) -> ObsT:
+        raise NotImplementedError
+
+    def _transition(self, action: ActT) -> tuple[ObsT, float]:
+        raise NotImplementedError
+
+    def _info(self) -> dict[str, Any]:
+        return {"step": self._t}
+
+
+class DictSpacesEnv(_ToyEnv[dict[str, Any], dict[str, Any]]):
+    """Dict observations (keys deliberately not sorted) and Dict actions, with rich info dicts.
+
+    The observation holds a float64 Box with per-element and infinite bounds, an int8 Box,
+    MultiBinary, Discrete with a negative start and Text. Info entries cover Python scalars, None,
+    numpy scalars and arrays, a list, a tuple and a nested dict.
+    """
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        # A list of pairs keeps the given key order; a plain dict would be sorted by spaces.Dict.
+        self.observation_space = spaces.Dict(
+            [
+                ("z_pos", spaces.Box(np.array([-1.0, -np.inf, 0.0]), np.array([1.0, np.inf, 10.0]))),
+                ("a_vel", spaces.Box(-5, 5, shape=(2, 2), dtype=np.int8)),
+                ("m_flags", spaces.MultiBinary(4)),
+                ("d_mode", spaces.Discrete(5, start=-2)),
+                ("b_word", spaces.Text(max_length=8, charset="abcxyz")),
+            ]
+        )
+        self.action_space = spaces.Dict(
+            [
+                ("throttle", spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)),
+                ("gear", spaces.Discrete(3)),
+            ]
+        )
+        self._pos = np.zeros(3)
+
+    def _first_observation(self) -> dict[str, Any]:
+        self._pos = np.array([self.np_random.uniform(-0.5, 0.5), 0.0, 5.0])
+        return self._observe()
+
+    def _transition(self, action: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        throttle = np.asarray(action["throttle"], dtype=np.float64)
+        gear = int(action["gear"])
+        self._pos[0] = np.clip(self._pos[0] + 0.1 * throttle[0], -1.0, 1.0)
+        self._pos[1] += 1000.0 * throttle[1]  # unbounded on purpose: this entry has infinite bounds
+        self._pos[2] = np.clip(self._pos[2] + gear - 1, 0.0, 10.0)
+        return self._observe(), float(gear) - float(np.abs(throttle).sum())
+
+    def _observe(self) -> dict[str, Any]:
+        rng = self.np_random
+        charset = self.observation_space["b_word"].character_list
+        word = "".join(charset[i] for i in rng.integers(len(charset), size=rng.integers(1, 9)))
+        return {
+            "z_pos": self._pos.copy(),
+            "a_vel": rng.integers(-5, 6, size=(2, 2), dtype=np.int8),
+            "m_flags": rng.integers(0, 2, size=4, dtype=np.int8),
+            "d_mode": np.int64(rng.integers(-2, 3)),
+            "b_word": word,
+        }
+
+    def _info(self) -> dict[str, Any]:
+        t = self._t
+        return {
+            "step": t,
+            "progress": t / self.episode_length,
+            "even": t % 2 == 0,
+            "phase": "reset" if t == 0 else "running",
+            "note": None,
+            "half_step": np.float32(t / 2),
+            "countdown": np.int64(self.episode_length - t),
+            "third": np.bool_(t % 3 == 0),
+            "position": self._pos.copy(),
+            "grid": np.arange(6, dtype=np.int16).reshape(2, 3) + t,
+            "history": [t, 0.25, "x"],
+            "pair": (t, "pair"),
+            "nested": {"depth": 1, "inner": {"ids": np.array([t, t + 1], dtype=np.uint32), "name": "inner"}},
+        }
+
+
+class TupleSpacesEnv(_ToyEnv[tuple[Any, ...], tuple[Any, ...]]):
+    """Tuple observations of uint8 Box, MultiDiscrete with starts, and unstacked and stacked Sequences."""
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.observation_space = spaces.Tuple(
+            (
+                spaces.Box(0, 255, shape=(3, 4), dtype=np.uint8),
+                spaces.MultiDiscrete([3, 4], start=[1, -1]),
+                spaces.Sequence(spaces.Box(0.0, 1.0, shape=(2,), dtype=np.float32), stack=False),
+                spaces.Sequence(spaces.Discrete(4), stack=True),
+            )
+        )
+        self.action_space = spaces.Tuple((spaces.Discrete(3), spaces.MultiBinary((2, 2))))
+
+    def _first_observation(self) -> tuple[Any, ...]:
+        return self._observe()
+
+    def _transition(self, action: tuple[Any, ...]) -> tuple[tuple[Any, ...], float]:
+        choice, mask = action
+        return self._observe(), float(choice) + 0.1 * float(np.sum(mask))
+
+    def _observe(self) -> tuple[Any, ...]:
+        rng = self.np_random
+        points = tuple(rng.random(2, dtype=np.float32) for _ in range(rng.integers(0, 4)))
+        return (
+            rng.integers(0, 256, size=(3, 4), dtype=np.uint8),
+            rng.integers([1, -1], [4, 3], dtype=np.int64),
+            points,
+            rng.integers(0, 4, size=rng.integers(0, 4), dtype=np.int64),
+        )
+
+
+class GraphEnv(_ToyEnv[spaces.GraphInstance, tuple[Any, Any]]):
+    """Graph observations with a varying number of nodes and edges; OneOf actions."""
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.observation_space = spaces.Graph(
+            node_space=spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32), edge_space=spaces.Discrete(4)
+        )
+        self.action_space = spaces.OneOf(
+            (spaces.Discrete(2), spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32))
+        )
+
+    def _first_observation(self) -> spaces.GraphInstance:
+        return self._observe()
+
+    def _transition(self, action: tuple[Any, Any]) -> tuple[spaces.GraphInstance, float]:
+        index, value = action
+        reward = float(value) if int(index) == 0 else -float(np.abs(value).sum())
+        return self._observe(), reward
+
+    def _observe(self) -> spaces.GraphInstance:
+        rng = self.np_random
+        num_nodes, num_edges = int(rng.integers(1, 6)), int(rng.integers(0, 7))
+        return spaces.GraphInstance(
+            nodes=rng.random((num_nodes, 3), dtype=np.float32),
+            edges=rng.integers(0, 4, size=num_edges, dtype=np.int64),
+            edge_links=rng.integers(0, num_nodes, size=(num_edges, 2), dtype=np.int64),
+        )
+
+
+class FrameEnv(_ToyEnv[npt.NDArray[np.uint8], np.int64]):
+    """Atari-sized uint8 frames (210x160x3): a ball moved by the action over a seeded background.
+
+    The top rows hold seeded noise that changes every step, so frames are neither constant nor
+    pure noise. ``render_mode="rgb_array"`` returns a smaller 64x96x3 picture of the same scene.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}  # noqa: RUF012 -- Gymnasium's own convention
+
+    FRAME_SHAPE = (210, 160, 3)
+    RENDER_SHAPE = (64, 96, 3)
+    _BALL = 8
+    _NOISE_ROWS = 12
+    _MOVES = ((0, 0), (-4, 0), (4, 0), (0, -4), (0, 4))  # noop, up, down, left, right
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.observation_space = spaces.Box(0, 255, shape=self.FRAME_SHAPE, dtype=np.uint8)
+        self.action_space = spaces.Discrete(len(self._MOVES))
+        self._background = np.zeros(3, dtype=np.uint8)
+        self._ball = np.zeros(2, dtype=np.int64)
+
+    def _first_observation(self) -> npt.NDArray[np.uint8]:
+        self._background = self.np_random.integers(0, 128, size=3, dtype=np.uint8)
+        self._ball = np.array([105, 80], dtype=np.int64)
+        return self._frame()
+
+    def _transition(self, action: np.int64) -> tuple[npt.NDArray[np.uint8], float]:
+        limit = np.array(self.FRAME_SHAPE[:2]) - self._BALL
+        self._ball = np.clip(self._ball + self._MOVES[int(action)], [self._NOISE_ROWS, 0], limit)
+        return self._frame(), 1.0 if int(action) == 0 else 0.0
+
+    def _frame(self) -> npt.NDArray[np.uint8]:
+        frame = np.empty(self.FRAME_SHAPE, dtype=np.uint8)
+        frame[:] = self._background
+        frame[: self._NOISE_ROWS] = self.np_random.integers(0, 256, size=(self._NOISE_ROWS, 160, 3), dtype=np.uint8)
+        row, col = self._ball
+        frame[row : row + self._BALL, col : col + self._BALL] = 255
+        return frame
+
+    def render(self) -> Any:
+        """A 64x96x3 uint8 picture in ``"rgb_array"`` mode, else None."""
+        if self.render_mode != "rgb_array":
+            return None
+        picture = np.empty(self.RENDER_SHAPE, dtype=np.uint8)
+        picture[:] = self._background
+        row = int(self._ball[0]) * self.RENDER_SHAPE[0] // self.FRAME_SHAPE[0]
+        col = int(self._ball[1]) * self.RENDER_SHAPE[1] // self.FRAME_SHAPE[1]
+        picture[row : row + 3, col : col + 3] = 255
+        return picture
+
+
+class _PoleEnv(_ToyEnv[npt.NDArray[np.float32], np.int64]):
+    """CartPole-like float32 Box observations and Discrete(2) actions; a base for the failure envs."""
+
+    _HIGH = np.array([2.4, 3.0, 0.21, 3.0], dtype=np.float32)
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.observation_space = spaces.Box(-self._HIGH, self._HIGH, dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self._state = np.zeros(4, dtype=np.float32)
+
+    def _first_observation(self) -> npt.NDArray[np.float32]:
+        self._state = self.np_random.uniform(-0.05, 0.05, size=4).astype(np.float32)
+        return self._state.copy()
+
+    def _transition(self, action: np.int64) -> tuple[npt.NDArray[np.float32], float]:
+        self._misbehave(int(action))
+        push = 1.0 if int(action) == 1 else -1.0
+        x, x_dot, theta, theta_dot = self._state.astype(np.float64)
+        x_dot += 0.1 * push
+        theta_dot -= 0.15 * push
+        moved = np.array([x + 0.02 * x_dot, x_dot, theta + 0.02 * theta_dot, theta_dot])
+        self._state = np.clip(moved, -self._HIGH, self._HIGH).astype(np.float32)
+        return self._state.copy(), 1.0
+
+    def _misbehave(self, action: int) -> None:
+        """Hook for the failure envs, called at the start of every step."""
+
+
+class RaisingEnv(_PoleEnv):
+    """Raises ``ValueError("boom at step N")`` when action 1 is taken on step ``fail_on_step``.
+
+    Steps count from 1 after each reset. The env stays usable after raising. ``fail_on_step=None``
+    never raises.
+    """
+
+    def __init__(
+        self, *, fail_on_step: int | None = 3, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH
+    ) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.fail_on_step = fail_on_step
+
+    def _misbehave(self, action: int) -> None:
+        if action == 1 and self._t == self.fail_on_step:
+            raise ValueError(f"boom at step {self._t}")
+
+
+class ExitingEnv(_PoleEnv):
+    """Simulates a crashing worker: ``exit_action`` ends the process with ``os._exit(exit_code)``.
+
+    ``exit_action=None`` never exits.
+    """
+
+    def __init__(
+        self,
+        *,
+        exit_action: int | None = 1,
+        exit_code: int = 3,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
+    ) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.exit_action = exit_action
+        self.exit_code = exit_code
+
+    def _misbehave(self, action: int) -> None:
+        if action == self.exit_action:
+            os._exit(self.exit_code)
+
+
+class AbortingEnv(_PoleEnv):
+    """Simulates a hard crash: ``abort_action`` calls ``os.abort()`` (SIGABRT, no cleanup).
+
+    ``abort_action=None`` never aborts.
+    """
+
+    def __init__(
+        self, *, abort_action: int | None = 1, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH
+    ) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.abort_action = abort_action
+
+    def _misbehave(self, action: int) -> None:
+        if action == self.abort_action:
+            os.abort()
+
+
+class HangingEnv(_PoleEnv):
+    """Simulates a stuck env: ``hang_action`` sleeps ``hang_s`` seconds before the step completes.
+
+    ``hang_action=None`` never sleeps.
+    """
+
+    def __init__(
+        self,
+        *,
+        hang_s: float = 30.0,
+        hang_action: int | None = 1,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
+    ) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        if hang_s < 0:
+            raise ConfigError(f"hang_s must be >= 0, got {hang_s!r}")
+        self.hang_s = hang_s
+        self.hang_action = hang_action
+
+    def _misbehave(self, action: int) -> None:
+        if action == self.hang_action:
+            time.sleep(self.hang_s)
+
+
+# name -> (class, registered max_episode_steps). TupleSpaces truncates (10) before it terminates (20).
+_REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
+    "DictSpaces": (DictSpacesEnv, 100),
+    "TupleSpaces": (TupleSpacesEnv, 10),
+    "Graph": (GraphEnv, 100),
+    "Frame": (FrameEnv, 100),
+    "Raising": (RaisingEnv, 100),
+    "Exiting": (ExitingEnv, 100),
+    "Aborting": (AbortingEnv, 100),
+    "Hanging": (HangingEnv, 100),
+}
+
+ENV_IDS: dict[str, str] = {name: f"{NAMESPACE}/{name}-v0" for name in _REGISTRATIONS}
+"""Short name -> Gymnasium id, e.g. ``"DictSpaces" -> "remote_gym_test/DictSpaces-v0"``."""
+
+IMPORTABLE_ENV_IDS: dict[str, str] = {name: f"{_MODULE}:{env_id}" for name, env_id in ENV_IDS.items()}
+"""Short name -> ``module:id`` form that ``gymnasium.make`` resolves in a process that never imported us."""
+
+
+def _register_all() -> None:
+    for name, (cls, max_episode_steps) in _REGISTRATIONS.items():
+        if ENV_IDS[name] not in gym.registry:  # re-import must neither warn nor fail
+            gym.register(
+                id=ENV_IDS[name],
+                entry_point=f"{_MODULE}:{cls.__name__}",
+                max_episode_steps=max_episode_steps,
+            )
+
+
+_register_all()
