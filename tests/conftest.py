@@ -12,7 +12,6 @@ import pytest
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 from remote_gym.testing.server import running_server
-
 from remote_gym.transport.certs import CertPaths, generate_dev_certs
 
 

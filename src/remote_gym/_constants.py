@@ -23,8 +23,8 @@ COMPRESS_MIN_BYTES = 64 * 1024
 ZSTD_LEVEL = 1
 """zstd level for large arrays: fast, and ~700x smaller for a rendered CartPole frame."""
 
-MAX_NESTING_DEPTH = 64
-"""Deepest Value/Space nesting the codec accepts."""
+MAX_NESTING_DEPTH = 30
+"""Deepest Value/Space nesting the codec accepts (protobuf parses at most 100 levels; a dict level costs 3)."""
 
 WORKER_START_TIMEOUT_S = 60.0
 """Seconds the server waits for a worker process to create its environment."""

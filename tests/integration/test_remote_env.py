@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -17,14 +18,34 @@ from tests.conftest import GYM_ENVS, TEST_ENVS, local_make
 pytestmark = pytest.mark.integration
 
 ALL_ENVS = GYM_ENVS + TEST_ENVS
-RGB_ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCarContinuous-v0", "Pendulum-v1", "FrozenLake-v1", "Taxi-v4")
+RGB_ENVS = (
+    "CartPole-v1",
+    "Acrobot-v1",
+    "MountainCarContinuous-v0",
+    "Pendulum-v1",
+    "FrozenLake-v1",
+    "Taxi-v4",
+)
+
+
+def _check_env_warnings(env: gym.Env[Any, Any]) -> set[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env)
+    return {str(w.message) for w in caught}
 
 
 @pytest.mark.parametrize("name", ALL_ENVS)
 def test_check_env_passes(env_server: EnvServer, name: str) -> None:
-    """Gymnasium's env_checker accepts the remote environment."""
+    """Gymnasium's env_checker accepts the remote env, with no warning it does not give the local env."""
+    local = local_make(name)
+    try:
+        local_warnings = _check_env_warnings(local.unwrapped)
+    finally:
+        local.close()
     with RemoteEnvironment(address=env_server.address, env=name) as env:
-        check_env(env)
+        remote_warnings = _check_env_warnings(env)
+    assert remote_warnings <= local_warnings
 
 
 @pytest.mark.parametrize("name", ALL_ENVS)

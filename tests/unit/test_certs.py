@@ -114,7 +114,9 @@ def test_extended_key_usages(tls_material: CertPaths) -> None:
 
 def test_server_certificate_names_loopback(tls_material: CertPaths) -> None:
     """The server certificate is valid for localhost, 127.0.0.1 and ::1."""
-    sans = _load_cert(tls_material.server_cert).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    sans = _load_cert(tls_material.server_cert).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
     assert sans.value.get_values_for_type(x509.DNSName) == ["localhost"]
     assert sans.value.get_values_for_type(x509.IPAddress) == [
         ipaddress.ip_address("127.0.0.1"),
@@ -168,7 +170,9 @@ def test_certificate_names_rejects_non_pem() -> None:
     ],
     ids=["bad-ip", "no-names", "zero-days"],
 )
-def test_bad_arguments_raise_config_error(tmp_path: pathlib.Path, kwargs: dict[str, object], match: str) -> None:
+def test_bad_arguments_raise_config_error(
+    tmp_path: pathlib.Path, kwargs: dict[str, object], match: str
+) -> None:
     """Invalid arguments raise ConfigError before anything is written."""
     with pytest.raises(ConfigError, match=match):
         generate_dev_certs(tmp_path, **kwargs)

@@ -32,11 +32,17 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run the demo; returns the exit code."""
     t0 = time.perf_counter()
     with running_server({args.env: args.env}, hosting=args.hosting) as server:
-        console.print(f"server listening on [bold]{server.address}[/] hosting [bold]{args.env}[/] ({args.hosting})")
+        console.print(
+            f"server listening on [bold]{server.address}[/] hosting [bold]{args.env}[/] ({args.hosting})"
+        )
         t1 = time.perf_counter()
         with RemoteEnvironment(address=server.address, env=args.env) as env:
             t2 = time.perf_counter()
-            console.print(f"connected: {env!r} in {(t2 - t1) * 1e3:.0f} ms (server start {(t1 - t0) * 1e3:.0f} ms)")
+            console.print(
+                f"connected: {env!r} in {(t2 - t1) * 1e3:.0f} ms (server start {(t1 - t0) * 1e3:.0f} ms)"
+            )
             results = run_episodes(env, args.episodes, seed=args.seed, console=console)
-    console.print(results_table(results, title=f"{args.env} over remote-gym ({args.episodes} episodes, random agent)"))
+    console.print(
+        results_table(results, title=f"{args.env} over remote-gym ({args.episodes} episodes, random agent)")
+    )
     return 0

@@ -57,7 +57,9 @@ def run_episodes(
                 length += 1
                 if terminated or truncated or (max_steps is not None and length >= max_steps):
                     break
-            results.append(EpisodeResult(episode, total, length, time.perf_counter() - start, tuple(latencies)))
+            results.append(
+                EpisodeResult(episode, total, length, time.perf_counter() - start, tuple(latencies))
+            )
             progress.advance(task)
     return results
 

@@ -32,6 +32,8 @@ from remote_gym.transport.tls import TLSConfig, is_loopback
 _SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
 _SESSION_METHOD = f"/{_SERVICE}/Session"
 _INFO_METHOD = f"/{_SERVICE}/GetServerInfo"
+# Error reasons after which the server has ended the session.
+_SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
 # Connect failures that waiting will not fix: report them at once instead of at the timeout.
 _PERMANENT_MARKERS = ("ssl", "handshake", "certificate", "tsi_", "alpn", "socket closed", "unauthenticated")
 
@@ -100,7 +102,9 @@ class Connection:
             target_name=self.tls.server_name if self.tls else None,
         )
         if self.tls is not None:
-            self._channel = grpc.aio.secure_channel(self.target, self.tls.channel_credentials(), options=options)
+            self._channel = grpc.aio.secure_channel(
+                self.target, self.tls.channel_credentials(), options=options
+            )
         elif is_loopback(self.host):
             creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
             self._channel = grpc.aio.secure_channel(self.target, creds, options=options)
@@ -142,7 +146,10 @@ class Connection:
         return mapped
 
     async def _roundtrip(self, data: bytes) -> bytes:
-        await self._call.write(data)
+        try:
+            await self._call.write(data)
+        except asyncio.InvalidStateError as exc:  # the server already ended the stream
+            raise ConnectionLostError(f"the server at {self.target} ended the session") from exc
         reply = await self._call.read()
         if reply is grpc.aio.EOF:
             raise ConnectionLostError(f"the server at {self.target} ended the session")
@@ -170,7 +177,9 @@ class Connection:
         except grpc.RpcError as exc:
             raise rpc_error_to_exception(exc, context=f"{what} {self.target}") from exc
 
-    def request(self, request: pb.Request, *, timeout: float | None = None, what: str = "request") -> pb.Response:
+    def request(
+        self, request: pb.Request, *, timeout: float | None = None, what: str = "request"
+    ) -> pb.Response:
         """Send one request and return its response.
 
         Raises:
@@ -193,7 +202,12 @@ class Connection:
             raise
         response = pb.Response.FromString(reply)
         if response.WhichOneof("kind") == "error":
-            raise error_from_proto(response.error)
+            error = error_from_proto(response.error)
+            if response.error.reason in _SESSION_ENDING_REASONS:
+                self._state = ConnState.BROKEN
+                self._broken_by = error
+                runtime.submit(self._aclose())
+            raise error
         return response
 
     def close(self) -> None:

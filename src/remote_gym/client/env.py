@@ -97,7 +97,8 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             make.accept_compression.append(pb.COMPRESSION_ZSTD)
         try:
             reply = self._connection.request(
-                pb.Request(make=make), timeout=max(config.timeouts.call or 0.0, config.timeouts.connect) or None,
+                pb.Request(make=make),
+                timeout=max(config.timeouts.call or 0.0, config.timeouts.connect) or None,
                 what="creating the environment on",
             ).make
         except BaseException:
@@ -135,7 +136,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         remote = self._remote_spec or {}
         return EnvSpec(
             id=remote.get("id") or reply.env_name,
-            entry_point="remote_gym.client.env:RemoteEnvironment",
+            entry_point="remote_gym.client.env:reconnect",
             reward_threshold=remote.get("reward_threshold"),
             nondeterministic=bool(remote.get("nondeterministic", False)),
             max_episode_steps=None,  # the server's env already enforces its time limit
@@ -154,14 +155,18 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         return f"RemoteEnvironment({self.env_name} @ {target}, session={getattr(self, 'session_id', '?')})"
 
     def __str__(self) -> str:
-        return f"<RemoteEnvironment<{self.env_name} @ {self._connection.target if self._connection else '?'}>>"
+        return (
+            f"<RemoteEnvironment<{self.env_name} @ {self._connection.target if self._connection else '?'}>>"
+        )
 
     def _conn(self) -> Connection:
         if self._closed or self._connection is None:
             raise EnvClosedError(f"{self!r} is closed")
         return self._connection
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """Reset the remote environment, forwarding ``seed`` and ``options``.
 
         Raises:
@@ -173,6 +178,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         super().reset(seed=seed)  # mirror the seeding, so np_random behaves as the local env's would
         request = pb.Request()
         out = request.reset
+        out.SetInParent()  # an empty reset must still select the oneof
         if seed is not None:
             encode_value(seed, out.seed, path="seed")
         if options is not None:
@@ -263,6 +269,14 @@ class RemoteEnvironment(gym.Env[Any, Any]):
                 self.close()
         except Exception:
             pass
+
+
+def reconnect(**kwargs: Any) -> RemoteEnvironment:
+    """Open another session with the same arguments: the entry point of a RemoteEnvironment's spec.
+
+    A plain function (no ``metadata``), so that ``gymnasium.make`` leaves the render mode to the server.
+    """
+    return RemoteEnvironment(**kwargs)
 
 
 def _merge_kwargs(remote_args: Mapping[str, Any] | None, kwargs: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def encode_array(
         shape.extend(array.shape)
     if compress and array.nbytes >= COMPRESS_MIN_BYTES:
         contiguous = np.ascontiguousarray(array)
-        frame = _compressor().compress(contiguous)
+        frame = _compressor().compress(contiguous.data)
         if len(frame) < contiguous.nbytes:
             msg.data = frame
             msg.compression = _ZSTD
@@ -158,7 +158,7 @@ def _decompress(data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...], nbyte
         array = np.empty(shape, dtype)
     except ValueError as exc:
         raise DecodeError(f"Array of shape {shape} cannot be built: {exc}") from exc
-    buffer = memoryview(array.reshape(-1).view(np.uint8))
+    buffer = array.reshape(-1).view(np.uint8).data
     filled = 0
     try:
         with _decompressor().stream_reader(data) as reader:

@@ -13,7 +13,7 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 # The one table both directions are built from. Keys are little-endian, the byte order on the wire
 # (one-byte types have no byte order; numpy spells them "|").
-_TABLE: tuple[tuple[np.dtype[Any], int], ...] = (
+_TABLE: tuple[tuple[np.dtype[Any], pb.DType], ...] = (
     (np.dtype("|b1"), pb.DTYPE_BOOL),
     (np.dtype("|i1"), pb.DTYPE_INT8),
     (np.dtype("<i2"), pb.DTYPE_INT16),
@@ -30,7 +30,7 @@ _TABLE: tuple[tuple[np.dtype[Any], int], ...] = (
     (np.dtype("<c16"), pb.DTYPE_COMPLEX128),
 )
 
-WIRE_BY_DTYPE: Mapping[np.dtype[Any], int] = MappingProxyType(dict(_TABLE))
+WIRE_BY_DTYPE: Mapping[np.dtype[Any], pb.DType] = MappingProxyType(dict(_TABLE))
 """Little-endian numpy dtype -> wire DType. On little-endian hosts the keys equal the native dtypes."""
 
 DTYPE_BY_WIRE: Mapping[int, np.dtype[Any]] = MappingProxyType({wire: dtype for dtype, wire in _TABLE})
@@ -42,7 +42,7 @@ NATIVE_BY_WIRE: Mapping[int, np.dtype[Any]] = MappingProxyType(
 """Wire DType -> native-endian numpy dtype (what decoded arrays and spaces use)."""
 
 
-def encode_dtype(dtype: Any) -> int:
+def encode_dtype(dtype: Any) -> pb.DType:
     """Returns the wire ``DType`` of a numpy dtype.
 
     Big-endian dtypes map to the same wire value as their little-endian twins; the array codec

@@ -63,9 +63,13 @@ def create_env(spec: CreateSpec) -> gym.Env[Any, Any]:
         return gym.make(spec.gym_id, **spec.kwargs)
     assert spec.entrypoint is not None
     module = load_entrypoint(spec.entrypoint)
-    env = module.create_environment(enable_rendering=spec.render_mode is not None, env_id=spec.env_index, **spec.kwargs)
+    env = module.create_environment(
+        enable_rendering=spec.render_mode is not None, env_id=spec.env_index, **spec.kwargs
+    )
     if not isinstance(env, gym.Env):
-        raise TypeError(f"create_environment in {spec.entrypoint} returned {type(env).__name__}, not a gymnasium.Env")
+        raise TypeError(
+            f"create_environment in {spec.entrypoint} returned {type(env).__name__}, not a gymnasium.Env"
+        )
     return env
 
 
@@ -84,7 +88,9 @@ def load_entrypoint(path: str) -> Any:
     sys.modules[name] = module
     module_spec.loader.exec_module(module)
     if not callable(getattr(module, "create_environment", None)):
-        raise AttributeError(f"entrypoint file {file} defines no create_environment(enable_rendering, env_id, **kwargs)")
+        raise AttributeError(
+            f"entrypoint file {file} defines no create_environment(enable_rendering, env_id, **kwargs)"
+        )
     return module
 
 
@@ -116,7 +122,9 @@ def _metadata(env: gym.Env[Any, Any]) -> dict[str, Any]:
         try:
             encode_value(value, path=f"metadata[{key!r}]")
         except CodecError:
-            logger.warning("metadata[%r] of type %s cannot be sent and is left out", key, type(value).__name__)
+            logger.warning(
+                "metadata[%r] of type %s cannot be sent and is left out", key, type(value).__name__
+            )
             continue
         out[key] = value
     return out
@@ -182,7 +190,9 @@ class EnvHandler:
     def _step(self, request: pb.Request) -> pb.Response:
         action = decode_value(request.step.action)
         if not self._action_space.contains(action):
-            raise InvalidActionError(f"action {action!r} is not an element of the action space {self._action_space}")
+            raise InvalidActionError(
+                f"action {action!r} is not an element of the action space {self._action_space}"
+            )
         obs, reward, terminated, truncated, info = self.env.step(action)
         resp = pb.Response()
         out = resp.step

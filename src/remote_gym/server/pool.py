@@ -37,8 +37,12 @@ class Zygote:
         loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from remote_gym.server.zygote import main; main(int(sys.argv[1]))",
-             str(theirs.fileno())],
+            [
+                sys.executable,
+                "-c",
+                "import sys; from remote_gym.server.zygote import main; main(int(sys.argv[1]))",
+                str(theirs.fileno()),
+            ],
             pass_fds=(theirs.fileno(),),
             start_new_session=True,  # terminal signals (Ctrl-C) go to the server only
         )
@@ -114,7 +118,11 @@ class Worker:
     """One worker process and the framed socket to it."""
 
     def __init__(
-        self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, exited: asyncio.Future[int]
+        self,
+        pid: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        exited: asyncio.Future[int],
     ) -> None:
         self.pid = pid
         self._reader = reader
@@ -140,15 +148,15 @@ class Worker:
 
     async def request(self, data: bytes) -> bytes:
         """Send one serialized request and return the serialized response."""
+        # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
-        try:
-            self._writer.write(pack_header(len(data)))
-            self._writer.write(data)
-            if len(data) >= 1 << 16:
-                await self._writer.drain()
-            return await self.receive()
-        finally:
-            self._busy = False
+        self._writer.write(pack_header(len(data)))
+        self._writer.write(data)
+        if len(data) >= 1 << 16:
+            await self._writer.drain()
+        reply = await self.receive()
+        self._busy = False
+        return reply
 
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -160,7 +168,9 @@ class Worker:
             how = f"exited with code {code}"
         else:
             how = "stopped answering"
-        return WorkerCrashedError(f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code)
+        return WorkerCrashedError(
+            f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code
+        )
 
     async def stop(self) -> None:
         """Hang up; kill the worker at once if it was busy, or if it does not exit in time."""
@@ -171,7 +181,9 @@ class Worker:
         try:
             await asyncio.wait_for(asyncio.shield(self._exited), WORKER_STOP_TIMEOUT_S)
         except asyncio.TimeoutError:
-            logger.warning("worker %d did not exit within %.0f s; killing it", self.pid, WORKER_STOP_TIMEOUT_S)
+            logger.warning(
+                "worker %d did not exit within %.0f s; killing it", self.pid, WORKER_STOP_TIMEOUT_S
+            )
             self.kill()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._exited), WORKER_STOP_TIMEOUT_S)

@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 
-from remote_gym._constants import DEFAULT_PORT
+from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.pool import Zygote
@@ -88,7 +88,9 @@ class EnvServer:
             ConfigError: The address cannot be bound or the TLS files cannot be read.
         """
         if self._state is not ServerState.CREATED:
-            raise ConfigError(f"the server is {self._state.name.lower()}; create a new EnvServer to start again")
+            raise ConfigError(
+                f"the server is {self._state.name.lower()}; create a new EnvServer to start again"
+            )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-server", daemon=True)
         self._thread.start()
@@ -129,7 +131,12 @@ class EnvServer:
         await server.start()
         self._server = server
         mode = "mTLS" if config.tls and config.tls.mutual else "TLS" if config.tls else "plaintext"
-        logger.info("remote-gym server listening on %s (%s, hosting=%s)", bind.replace(f":{config.port}", f":{port}"), mode, config.hosting)
+        logger.info(
+            "remote-gym server listening on %s (%s, hosting=%s)",
+            bind.replace(f":{config.port}", f":{port}"),
+            mode,
+            config.hosting,
+        )
 
     def stop(self, grace: float | None = None) -> None:
         """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
@@ -155,6 +162,12 @@ class EnvServer:
             self._servicer.begin_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
+        # Anything still running (sessions past the grace period) is cancelled, and allowed to clean up.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=WORKER_STOP_TIMEOUT_S)
         if self._zygote is not None:
             await self._zygote.stop()
         logger.info("remote-gym server on port %d stopped", self.port)
@@ -218,7 +231,13 @@ def create_remote_environment_server(
         entries.append(_entry_from_args(name, args, args.get("allowed_kwargs")))
     tls = ServerTLSConfig.from_paths(server_credentials_paths) if server_credentials_paths else None
     config = ServerConfig(
-        environments=tuple(entries), host=url, port=port, tls=tls, hosting=hosting, max_sessions=max_sessions, **options
+        environments=tuple(entries),
+        host=url,
+        port=port,
+        tls=tls,
+        hosting=hosting,
+        max_sessions=max_sessions,
+        **options,
     )
     return EnvServer(config).start()
 
@@ -226,11 +245,15 @@ def create_remote_environment_server(
 def _entry_from_args(name: str, args: Mapping[str, Any], allowed: Any) -> EnvEntry:
     unknown = set(args) - {"entrypoint", "entrypoint_kwargs", "env_id", "kwargs", "allowed_kwargs"}
     if "repo" in args or "reference" in args:
-        raise ConfigError("repo/reference (cloning a git repository) is not supported: install the code and pass entrypoint")
+        raise ConfigError(
+            "repo/reference (cloning a git repository) is not supported: install the code and pass entrypoint"
+        )
     if unknown:
         raise ConfigError(f"unknown keys in the arguments of environment {name!r}: {sorted(unknown)}")
     kwargs = dict(args.get("entrypoint_kwargs") or args.get("kwargs") or {})
     gym_id = args.get("env_id")
     if name == "default":  # name the default after what it runs
         name = str(gym_id) if gym_id else pathlib.Path(str(args.get("entrypoint", "default"))).stem
-    return make_entry(name, gym_id=gym_id, entrypoint=args.get("entrypoint"), kwargs=kwargs, allowed_kwargs=allowed)
+    return make_entry(
+        name, gym_id=gym_id, entrypoint=args.get("entrypoint"), kwargs=kwargs, allowed_kwargs=allowed
+    )

@@ -17,6 +17,7 @@ from remote_gym.errors import (
     InvalidCallError,
     ServerBusyError,
     ServerShutdownError,
+    WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
@@ -92,7 +93,9 @@ class RemoteGymServicer:
             },
         )
 
-    async def get_server_info(self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext) -> pb.ServerInfo:
+    async def get_server_info(
+        self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerInfo:
         """Describe the server without creating a session."""
         info = pb.ServerInfo(
             server_version=__version__,
@@ -137,10 +140,17 @@ class RemoteGymServicer:
             data = await read()
             if data is grpc.aio.EOF:
                 return
-            reply = await request(data)
+            try:
+                reply = await request(data)
+            except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
+                logger.warning("%s", exc)
+                await write(_error_bytes(exc))
+                return
             if len(reply) > limit:
                 reply = _error_bytes(
-                    ServerBusyError(f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes")
+                    ServerBusyError(
+                        f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes"
+                    )
                 )
             await write(reply)
 
@@ -208,4 +218,3 @@ class RemoteGymServicer:
         except Exception as exc:
             handler.close()
             return None, _error_bytes(exc)
-

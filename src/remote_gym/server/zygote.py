@@ -29,7 +29,9 @@ def _exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def _run_child(control: socket.socket, wakeup_r: int, wakeup_w: int, fd: int, spec: dict[str, object]) -> None:
+def _run_child(
+    control: socket.socket, wakeup_r: int, wakeup_w: int, fd: int, spec: dict[str, object]
+) -> None:
     code = 70
     try:
         control.close()
@@ -57,7 +59,10 @@ def _reap(control: socket.socket) -> None:
             return
         if pid == 0:
             return
-        control.send(json.dumps({"exit": pid, "code": _exit_code(status)}).encode())
+        try:
+            control.send(json.dumps({"exit": pid, "code": _exit_code(status)}).encode())
+        except OSError:  # the server is gone; nobody to tell
+            return
 
 
 def main(control_fd: int) -> None:
@@ -101,7 +106,10 @@ def main(control_fd: int) -> None:
                 _run_child(control, wakeup_r, wakeup_w, fds[0], spec)
             for fd in fds:
                 os.close(fd)
-            control.send(json.dumps({"pid": pid}).encode())
+            try:
+                control.send(json.dumps({"pid": pid}).encode())
+            except OSError:
+                return
         _reap(control)
 
 

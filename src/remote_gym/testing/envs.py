@@ -60,7 +60,9 @@ class _ToyEnv(gym.Env[ObsT, ActT], Generic[ObsT, ActT]):
         self.episode_length = episode_length
         self._t = 0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[ObsT, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[ObsT, dict[str, Any]]:
         """Start a new episode; ``options`` are accepted and ignored."""
         super().reset(seed=seed)
         self._t = 0
@@ -96,16 +98,23 @@ class DictSpacesEnv(_ToyEnv[dict[str, Any], dict[str, Any]]):
     numpy scalars and arrays, a list, a tuple and a nested dict.
     """
 
+    _CHARSET = "abcxyz"
+
     def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
         super().__init__(render_mode=render_mode, episode_length=episode_length)
         # A list of pairs keeps the given key order; a plain dict would be sorted by spaces.Dict.
         self.observation_space = spaces.Dict(
             [
-                ("z_pos", spaces.Box(np.array([-1.0, -np.inf, 0.0]), np.array([1.0, np.inf, 10.0]))),
+                (
+                    "z_pos",
+                    spaces.Box(
+                        np.array([-1.0, -np.inf, 0.0]), np.array([1.0, np.inf, 10.0]), dtype=np.float64
+                    ),
+                ),
                 ("a_vel", spaces.Box(-5, 5, shape=(2, 2), dtype=np.int8)),
                 ("m_flags", spaces.MultiBinary(4)),
                 ("d_mode", spaces.Discrete(5, start=-2)),
-                ("b_word", spaces.Text(max_length=8, charset="abcxyz")),
+                ("b_word", spaces.Text(max_length=8, charset=self._CHARSET)),
             ]
         )
         self.action_space = spaces.Dict(
@@ -130,8 +139,7 @@ class DictSpacesEnv(_ToyEnv[dict[str, Any], dict[str, Any]]):
 
     def _observe(self) -> dict[str, Any]:
         rng = self.np_random
-        charset = self.observation_space["b_word"].character_list
-        word = "".join(charset[i] for i in rng.integers(len(charset), size=rng.integers(1, 9)))
+        word = "".join(self._CHARSET[i] for i in rng.integers(len(self._CHARSET), size=rng.integers(1, 9)))
         return {
             "z_pos": self._pos.copy(),
             "a_vel": rng.integers(-5, 6, size=(2, 2), dtype=np.int8),
@@ -257,7 +265,9 @@ class FrameEnv(_ToyEnv[npt.NDArray[np.uint8], np.int64]):
     def _frame(self) -> npt.NDArray[np.uint8]:
         frame = np.empty(self.FRAME_SHAPE, dtype=np.uint8)
         frame[:] = self._background
-        frame[: self._NOISE_ROWS] = self.np_random.integers(0, 256, size=(self._NOISE_ROWS, 160, 3), dtype=np.uint8)
+        frame[: self._NOISE_ROWS] = self.np_random.integers(
+            0, 256, size=(self._NOISE_ROWS, 160, 3), dtype=np.uint8
+        )
         row, col = self._ball
         frame[row : row + self._BALL, col : col + self._BALL] = 255
         return frame
@@ -311,7 +321,11 @@ class RaisingEnv(_PoleEnv):
     """
 
     def __init__(
-        self, *, fail_on_step: int | None = 3, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH
+        self,
+        *,
+        fail_on_step: int | None = 3,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
     ) -> None:
         super().__init__(render_mode=render_mode, episode_length=episode_length)
         self.fail_on_step = fail_on_step
@@ -351,7 +365,11 @@ class AbortingEnv(_PoleEnv):
     """
 
     def __init__(
-        self, *, abort_action: int | None = 1, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH
+        self,
+        *,
+        abort_action: int | None = 1,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
     ) -> None:
         super().__init__(render_mode=render_mode, episode_length=episode_length)
         self.abort_action = abort_action
