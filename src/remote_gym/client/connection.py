@@ -186,27 +186,39 @@ class Connection:
             EnvClosedError: :meth:`close` was called.
             ConnectionLostError: The stream broke (now, or during an earlier call).
             DeadlineExceededError: No reply within ``timeout`` (the session is then broken).
-            ServerError: The server answered with an error (the session stays usable).
+            ServerError: The server answered with an error (the session stays usable, except
+                after WorkerCrashedError and ServerShutdownError).
         """
-        if self._state is not ConnState.OPEN:
-            if self._state is ConnState.CLOSED:
-                raise EnvClosedError("the environment was closed")
-            raise ConnectionLostError(f"the session with {self.target} is broken: {self._broken_by}")
+        self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
         try:
             reply = self._wait(self._roundtrip(request.SerializeToString()), call_timeout, f"{what} on")
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
-            self._state = ConnState.BROKEN
-            self._broken_by = exc
-            runtime.submit(self._aclose())
+            self.mark_broken(exc)
             raise
+        return self.parse_reply(reply)
+
+    def check_open(self) -> None:
+        """Raise unless the connection can carry a request."""
+        if self._state is not ConnState.OPEN:
+            if self._state is ConnState.CLOSED:
+                raise EnvClosedError("the environment was closed")
+            raise ConnectionLostError(f"the session with {self.target} is broken: {self._broken_by}")
+
+    def mark_broken(self, cause: RemoteGymError) -> None:
+        """Record that the session can no longer be used, and release the stream."""
+        if self._state is ConnState.OPEN:
+            self._state = ConnState.BROKEN
+            self._broken_by = cause
+            runtime.submit(self._aclose())
+
+    def parse_reply(self, reply: bytes) -> pb.Response:
+        """Decode a reply; raise the server's error if it is one."""
         response = pb.Response.FromString(reply)
         if response.WhichOneof("kind") == "error":
             error = error_from_proto(response.error)
             if response.error.reason in _SESSION_ENDING_REASONS:
-                self._state = ConnState.BROKEN
-                self._broken_by = error
-                runtime.submit(self._aclose())
+                self.mark_broken(error)
             raise error
         return response
 
@@ -217,3 +229,39 @@ class Connection:
         self._state = ConnState.CLOSED
         with contextlib.suppress(Exception):
             runtime.submit(self._aclose()).result(5.0)
+
+
+def request_all(
+    connections: list[Connection], requests: list[pb.Request], *, timeout: float | None, what: str
+) -> list[pb.Response | RemoteGymError]:
+    """Send one request on each connection at once, then gather every reply (K hosts work concurrently).
+
+    Returns, per connection, its response or the exception it raised (the caller decides how to report).
+    """
+    for connection in connections:
+        connection.check_open()
+    payloads = [r.SerializeToString() for r in requests]
+
+    async def gather() -> list[Any]:
+        return await asyncio.gather(
+            *(c._roundtrip(p) for c, p in zip(connections, payloads, strict=True)), return_exceptions=True
+        )
+
+    replies = connections[0]._wait(gather(), timeout, what)
+    results: list[pb.Response | RemoteGymError] = []
+    for connection, reply in zip(connections, replies, strict=True):
+        if isinstance(reply, BaseException):
+            if isinstance(reply, grpc.RpcError):
+                error: RemoteGymError = rpc_error_to_exception(reply, context=f"{what} {connection.target}")
+            elif isinstance(reply, RemoteGymError):
+                error = reply
+            else:
+                error = ConnectionLostError(f"{what} {connection.target}: {reply!r}")
+            connection.mark_broken(error)
+            results.append(error)
+            continue
+        try:
+            results.append(connection.parse_reply(reply))
+        except RemoteGymError as exc:
+            results.append(exc)
+    return results
