@@ -17,8 +17,10 @@ DEFAULT_CALL_TIMEOUT_S = 60.0
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """Largest message either side sends or accepts (a raw 1080p RGB frame is ~6 MiB)."""
 
-COMPRESS_MIN_BYTES = 64 * 1024
-"""Arrays at least this large are zstd-compressed when the peer accepts it."""
+COMPRESS_MIN_BYTES = 100 * 1024
+"""Rendered frames at least this large are zstd-compressed when the peer accepts it (DESIGN.md rule 4).
+
+Observations are not compressed: on a fast link compressing every step costs more than it saves."""
 
 ZSTD_LEVEL = 1
 """zstd level for large arrays: fast, and ~700x smaller for a rendered CartPole frame."""

@@ -113,10 +113,12 @@ def test_spaces_metadata_and_spec(env_server: EnvServer) -> None:
         assert env.observation_space == local.observation_space
         assert env.action_space == local.action_space
         assert env.metadata == local.metadata
-        assert env.spec is not None and env.spec.id == "CartPole-v1"
+        assert env.spec is not None
+        assert env.spec.id == "CartPole-v1"
         assert env.max_episode_steps == 500
         assert env.unwrapped is env
-        assert "CartPole-v1" in repr(env) and env.session_id in repr(env)
+        assert "CartPole-v1" in repr(env)
+        assert env.session_id in repr(env)
     local.close()
 
 

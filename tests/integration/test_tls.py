@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from remote_gym import RemoteEnvironment, Timeouts, create_remote_environment_server
-from remote_gym.errors import ConnectError, TransportError
+from remote_gym.errors import AuthenticationError, ConnectError, RemoteGymError, TransportError
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.certs import CertPaths
 
@@ -50,9 +50,13 @@ def mtls_server(tls_material: CertPaths) -> Iterator[EnvServer]:
         server.stop(0.5)
 
 
-def _connect_fails_fast(port: int, creds: tuple[str | None, ...] | None) -> TransportError:
+def _connect_fails_fast(
+    port: int,
+    creds: tuple[str | None, ...] | None,
+    expected: type[RemoteGymError] = TransportError,
+) -> RemoteGymError:
     start = time.monotonic()
-    with pytest.raises(TransportError) as info:
+    with pytest.raises(expected) as info:
         RemoteEnvironment(url="127.0.0.1", port=port, client_credentials_paths=creds, timeouts=FAST)
     assert time.monotonic() - start < 3.0, "a credential mismatch must not wait for the connect timeout"
     return info.value
@@ -76,7 +80,7 @@ def test_mtls_session_works(mtls_server: EnvServer, tls_material: CertPaths) -> 
 
 def test_mtls_without_client_cert_is_refused(mtls_server: EnvServer, tls_material: CertPaths) -> None:
     """A client without a certificate is refused quickly by a mutual-TLS server."""
-    _connect_fails_fast(mtls_server.port, (str(tls_material.ca),))
+    _connect_fails_fast(mtls_server.port, (str(tls_material.ca),), AuthenticationError)
 
 
 def test_mtls_with_cert_from_other_ca_is_refused(
@@ -84,7 +88,7 @@ def test_mtls_with_cert_from_other_ca_is_refused(
 ) -> None:
     """A client certificate signed by another CA is refused quickly."""
     creds = (str(tls_material.ca), str(other_tls_material.client_cert), str(other_tls_material.client_key))
-    _connect_fails_fast(mtls_server.port, creds)
+    _connect_fails_fast(mtls_server.port, creds, AuthenticationError)
 
 
 def test_wrong_ca_is_refused(tls_server: EnvServer, other_tls_material: CertPaths) -> None:

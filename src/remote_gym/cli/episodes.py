@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,29 +38,48 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_episodes(
-    env: gym.Env[Any, Any], episodes: int, *, seed: int | None, console: Console, max_steps: int | None = None
+    env: gym.Env[Any, Any],
+    episodes: int,
+    *,
+    seed: int | None,
+    console: Console,
+    max_steps: int | None = None,
+    on_transition: Callable[[], None] | None = None,
 ) -> list[EpisodeResult]:
-    """Play ``episodes`` episodes with uniformly random actions, showing a progress bar."""
+    """Play ``episodes`` episodes with uniformly random actions, showing a progress bar.
+
+    ``on_transition`` (e.g. fetching a frame to record) runs after every reset and step; its time
+    is left out of the figures.
+    """
     results = []
     env.action_space.seed(seed)
     columns = (TextColumn("[bold]episodes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+    def after() -> float:
+        if on_transition is None:
+            return 0.0
+        t0 = time.perf_counter()
+        on_transition()
+        return time.perf_counter() - t0
+
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("episodes", total=episodes)
         for episode in range(episodes):
             env.reset(seed=None if seed is None else seed + episode)
             total, length, latencies = 0.0, 0, []
             start = time.perf_counter()
+            outside = after()
             while True:
                 t0 = time.perf_counter()
                 _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
                 latencies.append(time.perf_counter() - t0)
                 total += float(reward)
                 length += 1
+                outside += after()
                 if terminated or truncated or (max_steps is not None and length >= max_steps):
                     break
-            results.append(
-                EpisodeResult(episode, total, length, time.perf_counter() - start, tuple(latencies))
-            )
+            seconds = time.perf_counter() - start - outside
+            results.append(EpisodeResult(episode, total, length, seconds, tuple(latencies)))
             progress.advance(task)
     return results
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import enum
 import time
@@ -16,6 +15,7 @@ from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
 from remote_gym.errors import (
+    AuthenticationError,
     ConnectError,
     ConnectionLostError,
     DeadlineExceededError,
@@ -25,6 +25,7 @@ from remote_gym.errors import (
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
 from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig, is_loopback
@@ -35,7 +36,16 @@ _INFO_METHOD = f"/{_SERVICE}/GetServerInfo"
 # Error reasons after which the server has ended the session.
 _SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
 # Connect failures that waiting will not fix: report them at once instead of at the timeout.
-_PERMANENT_MARKERS = ("ssl", "handshake", "certificate", "tsi_", "alpn", "socket closed", "unauthenticated")
+_PERMANENT_MARKERS = (
+    "ssl",
+    "handshake",
+    "certificate",
+    "tsi_",
+    "alpn",
+    "socket closed",
+    "unauthenticated",
+    "dns resolution failed",
+)
 
 
 class ConnState(enum.Enum):
@@ -77,6 +87,7 @@ class Connection:
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
         self._broken_by: RemoteGymError | None = None
+        self._driver = runtime.get_driver()  # every gRPC object of this connection lives on its loop
         if tls is None and not is_loopback(host):
             warnings.warn(
                 f"plaintext channel to {self.target}: traffic is neither encrypted nor authenticated; "
@@ -141,8 +152,14 @@ class Connection:
     def _connect_error(self, exc: grpc.aio.AioRpcError) -> RemoteGymError:
         mapped = rpc_error_to_exception(exc, context=f"cannot connect to {self.target}")
         if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
+            # gRPC's details rarely say which side is wrong; probing the server does (a few blocking
+            # seconds at most, on the failure path only).
+            diagnosis = diagnose_connect_failure(
+                exc.details() or "", tls=self.tls, host=self.host, port=self.port
+            )
             mode = "mutual TLS" if self.tls and self.tls.cert else "TLS" if self.tls else "no TLS"
-            return ConnectError(f"cannot connect to {self.target} ({mode}): {exc.details()}")
+            cls = AuthenticationError if diagnosis.failure in CLIENT_CERT_FAILURES else ConnectError
+            return cls(f"cannot connect to {self.target} ({mode}): {diagnosis.message}")
         return mapped
 
     async def _roundtrip(self, data: bytes) -> bytes:
@@ -166,13 +183,11 @@ class Connection:
     # -- caller side ---------------------------------------------------------------------------
 
     def _wait(self, coro: Any, timeout: float | None, what: str) -> Any:
-        if runtime.in_loop_thread():
-            raise RuntimeError("remote-gym clients cannot be used from their own event-loop thread")
-        future = runtime.submit(coro)
         try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError as exc:
-            future.cancel()
+            return self._driver.run(coro, timeout)
+        except TimeoutError as exc:
+            if isinstance(exc, DeadlineExceededError):
+                raise
             raise DeadlineExceededError(f"{what} {self.target} took longer than {timeout} s") from exc
         except grpc.RpcError as exc:
             raise rpc_error_to_exception(exc, context=f"{what} {self.target}") from exc
@@ -210,7 +225,7 @@ class Connection:
         if self._state is ConnState.OPEN:
             self._state = ConnState.BROKEN
             self._broken_by = cause
-            runtime.submit(self._aclose())
+            self._release()
 
     def parse_reply(self, reply: bytes) -> pb.Response:
         """Decode a reply; raise the server's error if it is one."""
@@ -227,8 +242,11 @@ class Connection:
         if self._state is ConnState.CLOSED:
             return
         self._state = ConnState.CLOSED
+        self._release()
+
+    def _release(self) -> None:
         with contextlib.suppress(Exception):
-            runtime.submit(self._aclose()).result(5.0)
+            self._driver.run(self._aclose(), 5.0)
 
 
 def request_all(

@@ -32,13 +32,13 @@ class RemoteEnvironment(gym.Env[Any, Any]):
     Args:
         url: Server host name or IP address.
         port: Server port.
+        remote_args: As in 0.7.x: ``{"entrypoint_kwargs": {...}}``, keyword arguments for the
+            environment that the server operator allows clients to set.
         client_credentials_paths: ``(ca, cert, key)`` PEM paths for TLS (cert/key only for mutual
             TLS; the CA may be None to trust the system roots), or None for no TLS (local
             credentials on loopback, plaintext elsewhere, with an ``InsecureChannelWarning``).
         render_mode: None, ``"rgb_array"`` (``render()`` returns the server's frame) or
             ``"human"`` (frames shown in a local window; needs the ``render`` extra).
-        remote_args: As in 0.7.x: ``{"entrypoint_kwargs": {...}}``, keyword arguments for the
-            environment that the server operator allows clients to set.
         env: Name of the environment to create, among those the server hosts; None for its default.
         kwargs: Keyword arguments for the environment (merged over ``remote_args``).
         address: ``"host:port"``, instead of ``url`` and ``port``.
@@ -61,9 +61,9 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         self,
         url: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
+        remote_args: Mapping[str, Any] | None = None,
         client_credentials_paths: tuple[PathLike | None, ...] | None = None,
         render_mode: str | None = None,
-        remote_args: Mapping[str, Any] | None = None,
         *,
         env: str | None = None,
         kwargs: Mapping[str, Any] | None = None,

@@ -34,6 +34,8 @@ class ServerConfig:
     """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap, trusted)."""
     max_sessions: int = 256
     """Sessions open at once; more are refused with ServerBusyError (0: unlimited)."""
+    max_envs_per_session: int = 1024
+    """Most sub-environments one vector session may ask for."""
     max_message_bytes: int = MAX_MESSAGE_BYTES
     """Largest message sent or accepted."""
     compress: bool = True
@@ -50,5 +52,7 @@ class ServerConfig:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
         if self.max_sessions < 0:
             raise ConfigError(f"max_sessions must be >= 0, got {self.max_sessions}")
+        if self.max_envs_per_session < 1:
+            raise ConfigError(f"max_envs_per_session must be >= 1, got {self.max_envs_per_session}")
         if self.max_message_bytes < 1024:
             raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")

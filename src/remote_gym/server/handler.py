@@ -6,8 +6,9 @@ import importlib.util
 import logging
 import pathlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 
@@ -43,6 +44,12 @@ class CreateSpec:
     env_index: int = 0
     compress: bool = True
     session_id: str = ""
+    num_envs: int = 0
+    """Number of sub-environments of a vector session; 0 for a single environment."""
+    autoreset_mode: str = "NEXT_STEP"
+    """Vector sessions: name of the ``gymnasium.vector.AutoresetMode`` member."""
+    restart_on_failure: bool = False
+    """Vector sessions: recreate a failing sub-env (its episode is truncated) instead of failing."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
@@ -183,8 +190,8 @@ class EnvHandler:
         obs, info = self.env.reset(seed=seed, options=options)
         resp = pb.Response()
         out = resp.reset
-        encode_value(obs, out.observation, compress=self._compress, path="observation")
-        encode_value(info, out.info, compress=self._compress, path="info")
+        encode_value(obs, out.observation, path="observation")
+        encode_value(info, out.info, path="info")
         return resp
 
     def _step(self, request: pb.Request) -> pb.Response:
@@ -196,11 +203,11 @@ class EnvHandler:
         obs, reward, terminated, truncated, info = self.env.step(action)
         resp = pb.Response()
         out = resp.step
-        encode_value(obs, out.observation, compress=self._compress, path="observation")
+        encode_value(obs, out.observation, path="observation")
         encode_value(reward, out.reward, path="reward")
         encode_value(terminated, out.terminated, path="terminated")
         encode_value(truncated, out.truncated, path="truncated")
-        encode_value(info, out.info, compress=self._compress, path="info")
+        encode_value(info, out.info, path="info")
         return resp
 
     def _render(self, request: pb.Request) -> pb.Response:
@@ -241,7 +248,7 @@ class EnvHandler:
             self._closed = True
             self.env.close()
 
-    _METHODS = {
+    _METHODS: ClassVar[dict[str, Callable[[EnvHandler, pb.Request], pb.Response]]] = {
         "reset": _reset,
         "step": _step,
         "render": _render,

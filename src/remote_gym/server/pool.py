@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -15,7 +16,7 @@ from typing import Any
 
 from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.framing import pack_header, read_frame_async
+from remote_gym.server.framing import HEADER_BYTES, pack_header
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,9 @@ class Zygote:
                 pid = await asyncio.wait_for(self._pending_pids.get(), WORKER_START_TIMEOUT_S)
         finally:
             theirs.close()
-        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
-        return Worker(pid, reader, writer, self._exit_future(pid))
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_unix_connection(_FrameProtocol, sock=ours)
+        return Worker(pid, transport, protocol, self._exit_future(pid))
 
     async def stop(self) -> None:
         """Close the control socket (the zygote exits) and reap the process."""
@@ -114,19 +116,66 @@ class Zygote:
                 await loop.run_in_executor(None, proc.wait)
 
 
+class _FrameProtocol(asyncio.Protocol):
+    """Splits the worker's byte stream into frames and hands each to the waiting request.
+
+    A Protocol callback instead of StreamReader.readexactly: no extra futures per frame on the hot path.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._frames: collections.deque[bytes] = collections.deque()
+        self._waiter: asyncio.Future[bytes] | None = None
+        self._lost = False
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= HEADER_BYTES:
+            size = int.from_bytes(buffer[:HEADER_BYTES], "little")
+            end = HEADER_BYTES + size
+            if len(buffer) < end:
+                break
+            frame = bytes(buffer[HEADER_BYTES:end])
+            del buffer[:end]
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                self._waiter = None
+                waiter.set_result(frame)
+            else:
+                self._frames.append(frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ConnectionResetError("the worker closed its socket"))
+
+    def next_frame(self) -> asyncio.Future[bytes]:
+        """A future for the next frame (already done if one is buffered)."""
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        if self._frames:
+            future.set_result(self._frames.popleft())
+        elif self._lost:
+            future.set_exception(ConnectionResetError("the worker closed its socket"))
+        else:
+            self._waiter = future
+        return future
+
+
 class Worker:
     """One worker process and the framed socket to it."""
 
     def __init__(
         self,
         pid: int,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        transport: asyncio.BaseTransport,
+        protocol: _FrameProtocol,
         exited: asyncio.Future[int],
     ) -> None:
         self.pid = pid
-        self._reader = reader
-        self._writer = writer
+        self._transport: Any = transport
+        self._protocol = protocol
         self._exited = exited
         self._busy = False
 
@@ -142,18 +191,15 @@ class Worker:
             WorkerCrashedError: The worker died before answering.
         """
         try:
-            return await read_frame_async(self._reader)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            return await self._protocol.next_frame()
+        except ConnectionError as exc:
             raise await self._crashed() from exc
 
     async def request(self, data: bytes) -> bytes:
         """Send one serialized request and return the serialized response."""
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
-        self._writer.write(pack_header(len(data)))
-        self._writer.write(data)
-        if len(data) >= 1 << 16:
-            await self._writer.drain()
+        self._transport.write(pack_header(len(data)) + data)
         reply = await self.receive()
         self._busy = False
         return reply
@@ -175,7 +221,7 @@ class Worker:
     async def stop(self) -> None:
         """Hang up; kill the worker at once if it was busy, or if it does not exit in time."""
         with contextlib.suppress(Exception):
-            self._writer.close()
+            self._transport.close()
         if self._busy:
             self.kill()
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -21,14 +20,21 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.handler import CreateSpec, EnvHandler, create_env
+from remote_gym.server.handler import CreateSpec, EnvHandler
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
+from remote_gym.server.vector_handler import VectorEnvHandler, create_handler
 from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
+
+_AUTORESET_MODES = {
+    pb.AUTORESET_MODE_NEXT_STEP: "NEXT_STEP",
+    pb.AUTORESET_MODE_SAME_STEP: "SAME_STEP",
+    pb.AUTORESET_MODE_DISABLED: "DISABLED",
+}
 
 
 def _error_bytes(exc: BaseException) -> bytes:
@@ -45,7 +51,7 @@ class _SessionInfo:
 class _InlineSession:
     """A session whose env lives in the server process (hosting="inline")."""
 
-    def __init__(self, handler: EnvHandler) -> None:
+    def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
         self._handler = handler
 
     async def request(self, data: bytes) -> bytes:
@@ -67,8 +73,14 @@ class RemoteGymServicer:
         self._registry = Registry(config.environments)
         self._zygote = zygote
         self._sessions: dict[str, _SessionInfo] = {}
-        self._env_counter = itertools.count()
+        self._next_env_index = 0
         self._shutting_down = False
+
+    def _take_env_indices(self, count: int) -> int:
+        """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
+        first = self._next_env_index
+        self._next_env_index += count
+        return first
 
     @property
     def active_sessions(self) -> int:
@@ -173,6 +185,13 @@ class RemoteGymServicer:
         limit = self._config.max_sessions
         if limit and len(self._sessions) >= limit:
             raise ServerBusyError(f"the server already has {limit} sessions open (its max_sessions)")
+        if make.num_envs < 0:
+            raise InvalidCallError(f"num_envs must be >= 0, got {make.num_envs}")
+        if make.num_envs > self._config.max_envs_per_session:
+            raise ServerBusyError(
+                f"{make.num_envs} sub-environments asked for; this server allows at most "
+                f"{self._config.max_envs_per_session} per session"
+            )
         entry, kwargs = self._registry.resolve(make.env_name, make.kwargs_json)
         session_id = uuid.uuid4().hex[:12]
         spec = CreateSpec(
@@ -181,9 +200,12 @@ class RemoteGymServicer:
             entrypoint=entry.entrypoint,
             kwargs=kwargs,
             render_mode=make.render_mode or None,
-            env_index=next(self._env_counter),
+            env_index=self._take_env_indices(max(make.num_envs, 1)),
             compress=self._config.compress and pb.COMPRESSION_ZSTD in make.accept_compression,
             session_id=session_id,
+            num_envs=make.num_envs,
+            autoreset_mode=_AUTORESET_MODES.get(make.autoreset_mode, "NEXT_STEP"),
+            restart_on_failure=make.restart_on_failure,
         )
         info = _SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
@@ -209,10 +231,9 @@ class RemoteGymServicer:
             return worker, reply
         loop = asyncio.get_running_loop()
         try:
-            env = await loop.run_in_executor(None, create_env, spec)
+            handler = await loop.run_in_executor(None, create_handler, spec)
         except Exception as exc:
             return None, _error_bytes(exc)
-        handler = EnvHandler(env, spec)
         try:
             return _InlineSession(handler), handler.describe().SerializeToString()
         except Exception as exc:

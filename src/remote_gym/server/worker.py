@@ -1,4 +1,4 @@
-"""Worker process main loop: owns one session's environment and answers framed requests."""
+"""Worker process main loop: owns one session's environment(s) and answers framed requests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
-from remote_gym.server.handler import CreateSpec, EnvHandler, create_env
+from remote_gym.server.handler import CreateSpec
+from remote_gym.server.vector_handler import create_handler
 from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
@@ -31,11 +32,10 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
     reader = sock.makefile("rb", buffering=1 << 16)
     spec = CreateSpec.from_json(spec_json)
     try:
-        env = create_env(spec)
+        handler = create_handler(spec)
     except BaseException as exc:
         write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
         return 1
-    handler = EnvHandler(env, spec)
     try:
         try:
             described = handler.describe()

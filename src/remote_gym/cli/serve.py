@@ -1,0 +1,199 @@
+"""`remote-gym serve`: host Gymnasium ids or entrypoint files until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import pathlib
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import gymnasium as gym
+from rich.console import Console
+
+from remote_gym._constants import DEFAULT_PORT
+from remote_gym.cli.options import add_server_tls_arguments, hosting_mode, json_object, server_tls
+from remote_gym.errors import ConfigError
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
+from remote_gym.server.server import EnvServer
+from remote_gym.transport.tls import is_loopback
+
+EXAMPLES = """\
+examples:
+  remote-gym serve CartPole-v1
+  remote-gym serve CartPole-v1 Acrobot-v1 --host 0.0.0.0 --port 56765
+  remote-gym serve --entrypoint envs/entry.py --kwargs '{"level": 3}' --allow-kwargs level
+  remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem            # TLS
+  remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem \\
+      --ca certs/ca.pem                                                                      # mutual TLS
+
+Clients may only pick among the environments named here and set the kwargs allowed here."""
+
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``serve`` subcommand."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="host environments for remote clients",
+        description="Host Gymnasium environments for remote clients until Ctrl-C or SIGTERM. Each client "
+        "session gets its own environment (in its own worker process by default).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "envs", nargs="*", metavar="ENV", help="registered Gymnasium id(s) to host; the first is the default"
+    )
+    parser.add_argument(
+        "--entrypoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Python file defining create_environment(enable_rendering, env_id, **kwargs); hosted under "
+        "the file's name (repeatable)",
+    )
+    parser.add_argument(
+        "--kwargs", type=json_object, default={}, metavar="JSON", help="keyword arguments for the environments"
+    )
+    parser.add_argument(
+        "--allow-kwargs",
+        metavar="NAMES",
+        help="comma-separated kwargs clients may set, '*' for any, '' for none (default: the keys of --kwargs)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 for every interface")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--max-sessions", type=int, default=256, metavar="N", help="sessions open at once (0: unlimited)"
+    )
+    parser.add_argument(
+        "--hosting",
+        type=hosting_mode,
+        default="process",
+        metavar="{process,in-process}",
+        help="process: a worker process per session (isolated, default); in-process: envs run in the server",
+    )
+    parser.add_argument(
+        "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"
+    )
+    add_server_tls_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    """The server configuration the arguments describe.
+
+    Raises:
+        ConfigError: Nothing to host, an unknown Gymnasium id, a missing entrypoint file, or
+            inconsistent TLS flags.
+    """
+    allowed = _allowed(args.allow_kwargs)
+    entries: list[EnvEntry] = []
+    for env_id in args.envs:
+        _check_gym_id(env_id)
+        entries.append(make_entry(env_id, gym_id=env_id, kwargs=args.kwargs, allowed_kwargs=allowed))
+    for file in args.entrypoint:
+        entries.append(
+            make_entry(pathlib.Path(file).stem, entrypoint=file, kwargs=args.kwargs, allowed_kwargs=allowed)
+        )
+    if not entries:
+        raise ConfigError(
+            "nothing to host: name a Gymnasium id (remote-gym serve CartPole-v1) or an entrypoint file "
+            "(remote-gym serve --entrypoint envs/entry.py)"
+        )
+    return ServerConfig(
+        environments=tuple(entries),
+        host=args.host,
+        port=args.port,
+        tls=server_tls(args),
+        hosting=args.hosting,
+        max_sessions=args.max_sessions,
+    )
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Serve until Ctrl-C, SIGTERM or SIGHUP; returns the exit code."""
+    config = build_config(args)
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        server = EnvServer(config).start()
+        try:
+            _print_banner(console, config, server)
+            while not stop.wait(0.25):
+                pass
+            console.print(f"stopping: no new sessions; open ones get {args.grace:g} s")
+        except KeyboardInterrupt:
+            console.print(f"interrupted: stopping; open sessions get {args.grace:g} s")
+        finally:
+            server.stop(args.grace)
+    console.print("server stopped")
+    return 0
+
+
+def _allowed(text: str | None) -> Any:
+    if text is None:
+        return None
+    if text.strip() == ANY_KWARGS:
+        return ANY_KWARGS
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _check_gym_id(env_id: str) -> None:
+    if ":" in env_id:  # "module:Id" is imported by the worker; importing it here would run operator code twice
+        return
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise ConfigError(f"{env_id!r} is not a registered Gymnasium id: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    # Signal handlers can only be set from the main thread; elsewhere (embedded use) rely on Ctrl-C.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for name in _STOP_SIGNALS:
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> None:
+    tls = config.tls
+    mode = "mutual TLS" if tls and tls.mutual else "TLS" if tls else "no TLS"
+    listen = f"[{config.host}]" if ":" in config.host else config.host
+    console.print(
+        f"remote-gym serving on {listen}:{server.port} ({mode}, hosting={config.hosting}, "
+        f"max sessions={config.max_sessions or 'unlimited'})",
+        soft_wrap=True,
+        highlight=False,
+    )
+    for i, entry in enumerate(config.environments):
+        what = entry.gym_id or entry.entrypoint
+        default = " (default)" if i == 0 else ""
+        allowed = ", ".join(entry.allowed_list()) or "none"
+        console.print(f"  {entry.name}{default}: {what}; clients may set: {allowed}", soft_wrap=True, highlight=False)
+    if tls is None and not is_loopback(config.host):
+        console.print(
+            "[yellow]warning:[/] no TLS on a non-loopback address: anyone who reaches this port can open "
+            "sessions; see `remote-gym certs`",
+            soft_wrap=True,
+        )
+    flags = ""
+    if tls is not None:
+        flags = " --ca ca.pem" + (" --cert client.pem --key client-key.pem" if tls.mutual else "")
+    console.print(
+        f"connect with: remote-gym interact {server.address}{flags}; stop with Ctrl-C",
+        soft_wrap=True,
+        highlight=False,
+    )

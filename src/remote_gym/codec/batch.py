@@ -1,0 +1,100 @@
+"""Split batched values along the env axis, and merge per-host batches back into one batch.
+
+The results equal what one Gymnasium ``SyncVectorEnv`` over all sub-environments would give:
+batches follow ``gymnasium.vector.utils`` (``batch_space`` / ``concatenate``) for every space, and
+merged infos follow ``VectorEnv._add_info`` (a ``_key`` mask beside every key, zeros or ``None``
+where a sub-env had no such key, key order by first appearance).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+_ARRAY_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+def split_sizes(total: int, parts: int) -> list[int]:
+    """An even split of ``total`` envs over ``parts`` hosts; the first hosts take the remainder."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def offsets_of(sizes: Sequence[int]) -> list[int]:
+    """Start index of each part: ``[0, s0, s0 + s1, ...]``."""
+    return [0, *itertools.accumulate(sizes)][:-1]
+
+
+def split_batch(space: spaces.Space[Any], batch: Any, start: int, stop: int) -> Any:
+    """The sub-batch of envs ``start:stop`` of ``batch``, a batch of ``space`` (a single-env space).
+
+    Arrays are sliced (views); the tuples Gymnasium uses for Text, Sequence, Graph and OneOf, and a
+    list given by the caller, are sliced as such.
+    """
+    if isinstance(space, spaces.Dict):
+        return {key: split_batch(sub, batch[key], start, stop) for key, sub in space.spaces.items()}
+    if isinstance(space, spaces.Tuple):
+        return tuple(split_batch(sub, batch[i], start, stop) for i, sub in enumerate(space.spaces))
+    return batch[start:stop]
+
+
+def merge_batches(space: spaces.Space[Any], parts: Sequence[Any]) -> Any:
+    """One batch of ``space`` made of ``parts`` (batches of consecutive envs), as ``concatenate`` makes it."""
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(space, spaces.Dict):
+        return {key: merge_batches(sub, [part[key] for part in parts]) for key, sub in space.spaces.items()}
+    if isinstance(space, spaces.Tuple):
+        return tuple(merge_batches(sub, [part[i] for part in parts]) for i, sub in enumerate(space.spaces))
+    if isinstance(space, _ARRAY_SPACES):
+        return np.concatenate(parts, axis=0)
+    return tuple(itertools.chain.from_iterable(parts))
+
+
+def merge_infos(parts: Sequence[dict[Any, Any] | None], sizes: Sequence[int]) -> dict[Any, Any]:
+    """One vectorised info dict for all envs, from per-host vectorised infos (None: no info from that host).
+
+    Args:
+        parts: Each host's info dict, in host order.
+        sizes: Each host's number of envs.
+
+    Returns:
+        The merged info dict.
+    """
+    total = sum(sizes)
+    merged: dict[Any, Any] = {}
+    for part, offset, size in zip(parts, offsets_of(sizes), sizes, strict=True):
+        if part:
+            _merge_into(merged, part, offset, size, total)
+    return merged
+
+
+def _merge_into(merged: dict[Any, Any], part: dict[Any, Any], offset: int, size: int, total: int) -> None:
+    for key, value in part.items():
+        if isinstance(value, dict):
+            target = merged.get(key)
+            if not isinstance(target, dict):
+                target = merged[key] = {}
+            _merge_into(target, value, offset, size, total)
+            continue
+        target = merged.get(key)
+        if target is None:
+            if value.dtype == object:
+                target = np.full(total, None, dtype=object)
+            else:
+                target = np.zeros((total, *value.shape[1:]), dtype=value.dtype)
+            merged[key] = target
+        window = target[offset : offset + size]
+        mask = part.get(f"_{key}") if not _is_mask_key(key, part) else None
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (size,):
+            window[mask] = value[mask]  # only the envs that had the key, as _add_info assigns them
+        else:
+            window[...] = value
+
+
+def _is_mask_key(key: Any, part: dict[Any, Any]) -> bool:
+    return isinstance(key, str) and key.startswith("_") and key[1:] in part

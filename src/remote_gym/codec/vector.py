@@ -1,0 +1,105 @@
+"""Conventions for vector-session payloads that the generic Value codec leaves open.
+
+Vectorised infos (Gymnasium's ``{key: array, "_key": mask}`` dicts) may hold numpy *object*
+arrays (``final_obs``, strings, ``None``, lists ...), which have no ``Array`` wire form. In such an
+info tree every non-dict value is a numpy array, so an object array travels as a plain list of its
+items and any list found at a value position decodes back into a 1-d object array. No new wire type
+is needed, and no ambiguity arises.
+
+Failures of one sub-environment are reported with a message that starts with ``sub-env <i>``,
+``i`` being the index on that server; the client reads it back to name the global index.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from remote_gym.codec.values import decode_value, encode_value
+from remote_gym.errors import DecodeError, UnsupportedValueError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+
+_SUB_ENV_TAG = re.compile(r"sub-env (\d+) ")
+
+
+def encode_vector_info(
+    info: dict[Any, Any], msg: pb.Value | None = None, *, compress: bool = False, path: str = "infos"
+) -> pb.Value:
+    """Encodes a vectorised info dict, object arrays included.
+
+    Args:
+        info: A dict built by Gymnasium's ``VectorEnv._add_info`` (values are dicts or numpy arrays).
+        msg: A message to fill in place; a new one when ``None``.
+        compress: Let large arrays be zstd-compressed.
+        path: How to name ``info`` in error messages.
+
+    Returns:
+        ``msg``, or the new message.
+
+    Raises:
+        UnsupportedValueError: If a value is neither a dict nor a numpy array, an object array is not
+            1-d, or an item has no wire form.
+    """
+    return encode_value(_to_wire(info, path), msg, compress=compress, path=path)
+
+
+def decode_vector_info(msg: pb.Value) -> dict[Any, Any]:
+    """Decodes what :func:`encode_vector_info` wrote; lists become 1-d numpy object arrays.
+
+    Raises:
+        DecodeError: If the message is malformed or is not a tree of dicts and arrays.
+    """
+    info = decode_value(msg)
+    if not isinstance(info, dict):
+        raise DecodeError(f"a vector info must be a dict, got {type(info).__name__}")
+    return _from_wire(info)
+
+
+def _to_wire(info: dict[Any, Any], path: str) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for key, value in info.items():
+        if isinstance(value, dict):
+            out[key] = _to_wire(value, f"{path}[{key!r}]")
+        elif isinstance(value, np.ndarray):
+            if value.dtype == object:
+                if value.ndim != 1:
+                    raise UnsupportedValueError(
+                        f"{path}[{key!r}]: object arrays in vector infos must be 1-d, got shape {value.shape}"
+                    )
+                out[key] = list(value)
+            else:
+                out[key] = value
+        else:
+            raise UnsupportedValueError(
+                f"{path}[{key!r}]: a vector info holds dicts and numpy arrays, not {type(value).__name__}"
+            )
+    return out
+
+
+def _from_wire(info: dict[Any, Any]) -> dict[Any, Any]:
+    for key, value in info.items():
+        if isinstance(value, dict):
+            _from_wire(value)
+        elif isinstance(value, list):
+            array = np.empty(len(value), dtype=object)
+            for i, item in enumerate(value):  # item by item: np.array() would broadcast nested lists
+                array[i] = item
+            info[key] = array
+        elif not isinstance(value, np.ndarray):
+            raise DecodeError(f"vector info entry {key!r} is a {type(value).__name__}, not an array")
+    return info
+
+
+def tag_sub_env_error(index: int, text: str) -> str:
+    """The message of a failure of sub-env ``index`` (its index on the server)."""
+    return f"sub-env {index} {text}"
+
+
+def parse_sub_env_error(message: str) -> tuple[int, str] | None:
+    """Reads back ``(index, rest)`` from a message made by :func:`tag_sub_env_error`, or None."""
+    match = _SUB_ENV_TAG.match(message)
+    if match is None:
+        return None
+    return int(match.group(1)), message[match.end() :]

@@ -1,0 +1,128 @@
+"""The exception tree: builtin mix-ins, pickling, and one status table used in both directions."""
+
+from __future__ import annotations
+
+import pickle
+
+import grpc
+import pytest
+
+from remote_gym import errors
+from remote_gym.transport.status import (
+    _SERVER_ERRORS,
+    error_from_proto,
+    error_to_proto,
+    rpc_error_to_exception,
+)
+
+SERVER_ERRORS = [
+    cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.ServerError)
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "builtin"),
+    [
+        (errors.ConfigError, ValueError),
+        (errors.DependencyNotInstalledError, ImportError),
+        (errors.UnsupportedSpaceError, TypeError),
+        (errors.DecodeError, ValueError),
+        (errors.DeadlineExceededError, TimeoutError),
+        (errors.InvalidActionError, ValueError),
+    ],
+)
+def test_builtin_mixins(cls: type[Exception], builtin: type[Exception]) -> None:
+    """Errors a caller may catch as a builtin are also that builtin."""
+    assert issubclass(cls, builtin)
+    assert issubclass(cls, errors.RemoteGymError)
+
+
+def test_pickle_round_trip_keeps_attributes() -> None:
+    """Exceptions survive pickling with their message and attributes (for multiprocessing users)."""
+    exc = errors.RemoteEnvError("boom", remote_type="builtins.ValueError", remote_traceback="tb")
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is errors.RemoteEnvError
+    assert str(copy) == "boom"
+    assert copy.remote_type == "builtins.ValueError"
+    assert copy.remote_traceback == "tb"
+
+
+def test_status_table_covers_every_server_error() -> None:
+    """Every ServerError subclass has a row in the status table with a real gRPC code."""
+    assert set(SERVER_ERRORS) - {errors.ServerError} == set(_SERVER_ERRORS)
+    for cls in _SERVER_ERRORS:
+        assert cls.code in grpc.StatusCode.__members__
+        assert cls.reason
+
+
+@pytest.mark.parametrize("cls", _SERVER_ERRORS, ids=lambda c: c.__name__)
+def test_in_stream_error_round_trip(cls: type[errors.ServerError]) -> None:
+    """An error sent in-stream comes back as the same class with its message."""
+    decoded = error_from_proto(error_to_proto(cls("what happened")))
+    assert type(decoded) is cls
+    assert "what happened" in str(decoded)
+
+
+def test_foreign_exception_becomes_remote_env_error() -> None:
+    """An env's own exception travels as type name and traceback text, never as the exception object."""
+    try:
+        raise KeyError("missing")
+    except KeyError as exc:
+        msg = error_to_proto(exc)
+    decoded = error_from_proto(msg)
+    assert type(decoded) is errors.RemoteEnvError
+    assert decoded.remote_type == "builtins.KeyError"
+    assert "raise KeyError" in decoded.remote_traceback
+
+
+def test_worker_crash_keeps_exit_code() -> None:
+    """WorkerCrashedError carries the worker's exit code across the wire."""
+    decoded = error_from_proto(error_to_proto(errors.WorkerCrashedError("died", exitcode=-9)))
+    assert isinstance(decoded, errors.WorkerCrashedError)
+    assert decoded.exitcode == -9
+
+
+class _FakeRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
+    """A grpc.RpcError carrying a status code, as grpc raises them (for the mapping table only)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> tuple[()]:
+        return ()
+
+    def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> None:
+        return None
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: object) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (grpc.StatusCode.DEADLINE_EXCEEDED, errors.DeadlineExceededError),
+        (grpc.StatusCode.UNAVAILABLE, errors.ConnectionLostError),
+        (grpc.StatusCode.UNAUTHENTICATED, errors.AuthenticationError),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, errors.ServerBusyError),
+        (grpc.StatusCode.UNIMPLEMENTED, errors.ProtocolError),
+    ],
+)
+def test_rpc_status_mapping(code: grpc.StatusCode, expected: type[Exception]) -> None:
+    """A failed gRPC call maps to the most specific remote-gym exception."""
+    assert isinstance(rpc_error_to_exception(_FakeRpcError(code, "x")), expected)

@@ -1,0 +1,84 @@
+"""Imports only go down the layers of DESIGN.md §2; siblings never import each other."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "src" / "remote_gym"
+
+# Layer of each top-level part of the package (DESIGN.md §2, STYLE.md §3.2).
+LAYERS = {
+    "errors": 0,
+    "_constants": 0,
+    "_types": 0,
+    "_version": 0,
+    "protocol": 1,
+    "codec": 2,
+    "transport": 2,
+    "server": 3,
+    "client": 3,
+    "testing": 4,
+    "bench": 4,
+    "compat": 4,
+    "cli": 5,
+    "__main__": 5,
+    "__init__": 6,
+}
+# Same-layer pairs that must never import each other.
+FORBIDDEN_SIBLINGS = {
+    ("codec", "transport"),
+    ("transport", "codec"),
+    ("server", "client"),
+    ("client", "server"),
+}
+
+
+def _part(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "remote_gym":
+        return None
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: pathlib.Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "remote_gym":  # `from remote_gym import errors` imports the submodule
+                found.extend(f"remote_gym.{alias.name}" for alias in node.names)
+            else:
+                found.append(node.module)
+    return found
+
+
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "protocol" not in p.relative_to(PACKAGE).parts[:1])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(PACKAGE)) for p in SOURCES])
+def test_imports_go_down(path: pathlib.Path) -> None:
+    """A module imports only from its own part or lower layers, and never a forbidden sibling."""
+    rel = path.relative_to(PACKAGE)
+    own = rel.parts[0].removesuffix(".py")
+    for module in _imports(path):
+        target = _part(module)
+        if target is None or target == own:
+            continue
+        assert target in LAYERS, f"{rel}: unknown part {target!r}; add it to LAYERS"
+        assert (own, target) not in FORBIDDEN_SIBLINGS, f"{rel} imports its sibling {module}"
+        assert LAYERS[target] <= LAYERS[own], (
+            f"{rel} (layer {LAYERS[own]}) imports {module} (layer {LAYERS[target]})"
+        )
+
+
+def test_codec_never_imports_grpc() -> None:
+    """The codec layer works without grpc: it never imports grpc or generated service stubs."""
+    for path in (PACKAGE / "codec").rglob("*.py"):
+        for module in _imports(path):
+            assert not module.startswith("grpc"), f"{path.name} imports {module}"
+            assert not module.endswith("_pb2_grpc"), f"{path.name} imports {module}"
