@@ -274,3 +274,18 @@ def test_many_concurrent_sessions(env_server: EnvServer) -> None:
     finally:
         for env in envs:
             env.close()
+
+
+def test_sigkilled_worker_raises_worker_crashed(env_server: EnvServer) -> None:
+    """A worker killed from outside (SIGKILL) gives WorkerCrashedError naming the signal; others go on."""
+    before = set(_worker_pids())
+    with RemoteEnvironment(address=env_server.address, env="CartPole-v1") as env:
+        env.reset(seed=0)
+        (pid,) = set(_worker_pids()) - before
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerCrashedError, match="SIGKILL") as info:
+            env.step(0)
+        assert info.value.exitcode == -signal.SIGKILL
+    with RemoteEnvironment(address=env_server.address, env="CartPole-v1") as other:
+        other.reset(seed=0)
+        other.step(0)
