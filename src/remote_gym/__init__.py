@@ -6,7 +6,8 @@ from remote_gym import errors
 from remote_gym._version import __version__
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import RemoteEnv, RemoteEnvironment
-from remote_gym.client.factory import make
+from remote_gym.client.factory import make, make_vec
+from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import RemoteGymError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import make_entry
@@ -19,6 +20,7 @@ __all__ = [
     "RemoteEnv",
     "RemoteEnvironment",
     "RemoteGymError",
+    "RemoteVectorEnv",
     "ServerConfig",
     "ServerTLSConfig",
     "TLSConfig",
@@ -28,6 +30,7 @@ __all__ = [
     "errors",
     "make",
     "make_entry",
+    "make_vec",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -104,7 +104,9 @@ def time_single(env: gym.Env[Any, Any], steps: int, *, seed: int = 0) -> tuple[f
     return time.perf_counter() - start, latencies
 
 
-def time_vector(envs: gym.vector.VectorEnv[Any, Any, Any], steps: int, *, seed: int = 0) -> tuple[float, list[float]]:
+def time_vector(
+    envs: gym.vector.VectorEnv[Any, Any, Any], steps: int, *, seed: int = 0
+) -> tuple[float, list[float]]:
     """Step a vector env ``steps`` times with pre-drawn random actions (it resets sub-envs itself).
 
     Returns:
@@ -199,12 +201,16 @@ def run_benchmark(
             say(f"local {local_id}, 1 env")
             with contextlib.closing(gym.make(local_id)) as local:
                 rows.append(
-                    measure(lambda n: time_single(local, n), target="local", num_envs=1, steps=steps, runs=runs)
+                    measure(
+                        lambda n: time_single(local, n), target="local", num_envs=1, steps=steps, runs=runs
+                    )
                 )
         else:
             notes.append(f"no local baseline: {local_id!r} is not a registered Gymnasium id here")
         if vector:
-            rows += _vector_rows(target, env, local_id if local_ok else None, tls, num_envs, steps, runs, say, notes)
+            rows += _vector_rows(
+                target, env, local_id if local_ok else None, tls, num_envs, steps, runs, say, notes
+            )
     return BenchReport(
         env=local_id or str(env),
         server=server_label,
@@ -238,15 +244,23 @@ def _vector_rows(
         return []
     rows = []
     say(f"remote {env or 'default env'}, vector of {num_envs}")
-    with contextlib.closing(RemoteVectorEnv(addresses=[target], num_envs=num_envs, env=env, tls=tls)) as remote:
+    with contextlib.closing(
+        RemoteVectorEnv(env, num_envs, address=target, tls=tls)
+    ) as remote:
         rows.append(
-            measure(lambda n: time_vector(remote, n), target="remote", num_envs=num_envs, steps=steps, runs=runs)
+            measure(
+                lambda n: time_vector(remote, n), target="remote", num_envs=num_envs, steps=steps, runs=runs
+            )
         )
     if local_id is not None:
         say(f"local {local_id}, vector of {num_envs} (SyncVectorEnv)")
-        with contextlib.closing(gym.make_vec(local_id, num_envs=num_envs, vectorization_mode="sync")) as local:
+        with contextlib.closing(
+            gym.make_vec(local_id, num_envs=num_envs, vectorization_mode="sync")
+        ) as local:
             rows.append(
-                measure(lambda n: time_vector(local, n), target="local", num_envs=num_envs, steps=steps, runs=runs)
+                measure(
+                    lambda n: time_vector(local, n), target="local", num_envs=num_envs, steps=steps, runs=runs
+                )
             )
     return rows
 

@@ -254,12 +254,12 @@ def test_killed_client_frees_its_worker(env_server: EnvServer) -> None:
 
 
 def _worker_pids() -> list[int]:
-    """Pids of live worker processes (children of any zygote)."""
-    out = subprocess.run(
-        ["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True
-    ).stdout
-    zygotes = {line.split()[0] for line in out.splitlines()[1:] if "remote_gym.server.zygote" in line}
-    return [int(line.split()[0]) for line in out.splitlines()[1:] if line.split()[1] in zygotes]
+    """Pids of live worker processes of servers in this test process (children of our zygotes)."""
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
+    rows = [line.split(None, 2) for line in out.splitlines()[1:]]
+    me = str(os.getpid())
+    zygotes = {pid for pid, ppid, args in rows if ppid == me and "remote_gym.server.zygote" in args}
+    return [int(pid) for pid, ppid, _ in rows if ppid in zygotes]
 
 
 def test_many_concurrent_sessions(env_server: EnvServer) -> None:

@@ -34,16 +34,36 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("address", nargs="?", help="server host:port (default: start an embedded server)")
     parser.add_argument(
-        "--env", metavar="ID", help="environment (default: CartPole-v1 embedded; the server's default at an address)"
+        "--env",
+        metavar="ID",
+        help="environment (default: CartPole-v1 embedded; the server's default at an address)",
     )
-    parser.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS, help=f"timed step calls per run (default: {DEFAULT_STEPS})")
-    parser.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS, help=f"runs per measurement; the median is shown (default: {DEFAULT_RUNS})")
     parser.add_argument(
-        "--num-envs", type=positive_int, default=DEFAULT_NUM_ENVS, metavar="N", help=f"vector size (default: {DEFAULT_NUM_ENVS})"
+        "--steps",
+        type=positive_int,
+        default=DEFAULT_STEPS,
+        help=f"timed step calls per run (default: {DEFAULT_STEPS})",
+    )
+    parser.add_argument(
+        "--runs",
+        type=positive_int,
+        default=DEFAULT_RUNS,
+        help=f"runs per measurement; the median is shown (default: {DEFAULT_RUNS})",
+    )
+    parser.add_argument(
+        "--num-envs",
+        type=positive_int,
+        default=DEFAULT_NUM_ENVS,
+        metavar="N",
+        help=f"vector size (default: {DEFAULT_NUM_ENVS})",
     )
     parser.add_argument("--no-vector", action="store_true", help="measure the single env only")
     parser.add_argument(
-        "--hosting", type=hosting_mode, default="process", metavar="{process,in-process}", help="embedded server's hosting mode"
+        "--hosting",
+        type=hosting_mode,
+        default="process",
+        metavar="{process,in-process}",
+        help="embedded server's hosting mode",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (for scripts)")
     add_client_tls_arguments(parser)
@@ -63,19 +83,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
         "hosting": args.hosting,
         "vector": not args.no_vector,
     }
-    if args.json:
-        # Only the JSON document goes to stdout: the embedded server's log lines would corrupt it.
-        package_logger = logging.getLogger("remote_gym")
-        level = package_logger.level
+    # The embedded server's session lines would clutter the table and corrupt the JSON document.
+    package_logger = logging.getLogger("remote_gym")
+    level = package_logger.level
+    if not args.debug:
         package_logger.setLevel(logging.WARNING)
-        try:
+    try:
+        if args.json:
             report = run_benchmark(**kwargs)
-        finally:
-            package_logger.setLevel(level)
-        console.out(json.dumps(_finite(report.to_dict()), indent=2), highlight=False)
-        return 0
-    with console.status("measuring") as status:
-        report = run_benchmark(**kwargs, progress=lambda what: status.update(f"measuring {what}"))
+            console.out(json.dumps(_finite(report.to_dict()), indent=2), highlight=False)
+            return 0
+        with console.status("measuring") as status:
+            report = run_benchmark(**kwargs, progress=lambda what: status.update(f"measuring {what}"))
+    finally:
+        package_logger.setLevel(level)
     console.print(report_table(report))
     return 0
 
@@ -90,7 +111,7 @@ def report_table(report: BenchReport) -> Table:
             m.target,
             str(m.num_envs),
             f"{m.env_steps_per_s:,.0f}",
-            f"{m.vs_local:.2f}x" if m.vs_local is not None else "-",
+            f"{m.vs_local:.3g}x" if m.vs_local is not None else "-",
             f"{m.call_p50_us:,.0f}",
             f"{m.call_p99_us:,.0f}",
         )

@@ -41,7 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", default="certs", metavar="DIR", help="directory to write to (default: ./certs)")
+    parser.add_argument(
+        "--out", default="certs", metavar="DIR", help="directory to write to (default: ./certs)"
+    )
     parser.add_argument(
         "--host",
         action="append",
@@ -55,7 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="leave localhost, 127.0.0.1 and ::1 out of the server certificate",
     )
     parser.add_argument("--days", type=positive_int, default=365, help="validity in days (default: 365)")
-    parser.add_argument("--client-name", default=DEFAULT_CLIENT_NAME, help="common name of the client certificate")
+    parser.add_argument(
+        "--client-name", default=DEFAULT_CLIENT_NAME, help="common name of the client certificate"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.set_defaults(run=run)
 

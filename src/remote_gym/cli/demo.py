@@ -8,6 +8,7 @@ import time
 from rich.console import Console
 
 from remote_gym.cli.episodes import results_table, run_episodes
+from remote_gym.cli.options import hosting_mode
 from remote_gym.client.env import RemoteEnvironment
 from remote_gym.testing.server import running_server
 
@@ -24,7 +25,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--env", default="CartPole-v1", help="Gymnasium id to host (default: CartPole-v1)")
     parser.add_argument("--episodes", type=int, default=5, help="episodes to play (default: 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default: 0)")
-    parser.add_argument("--hosting", choices=("process", "inline"), default="process", help="hosting mode")
+    parser.add_argument(
+        "--hosting",
+        type=hosting_mode,
+        default="process",
+        metavar="{process,in-process}",
+        help="process: a worker process per session (default); in-process: envs run in the server",
+    )
     parser.set_defaults(run=run)
 
 

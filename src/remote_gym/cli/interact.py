@@ -42,12 +42,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=f"127.0.0.1:{DEFAULT_PORT}",
         help=f"server host:port (default: 127.0.0.1:{DEFAULT_PORT}; a bare host uses port {DEFAULT_PORT})",
     )
-    parser.add_argument("--env", metavar="NAME", help="environment to create, among those hosted (default: the server's)")
-    parser.add_argument("--kwargs", type=json_object, default={}, metavar="JSON", help="environment kwargs the server allows")
-    parser.add_argument("--episodes", type=positive_int, default=5, metavar="N", help="episodes to play (default: 5)")
+    parser.add_argument(
+        "--env", metavar="NAME", help="environment to create, among those hosted (default: the server's)"
+    )
+    parser.add_argument(
+        "--kwargs", type=json_object, default={}, metavar="JSON", help="environment kwargs the server allows"
+    )
+    parser.add_argument(
+        "--episodes", type=positive_int, default=5, metavar="N", help="episodes to play (default: 5)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default: 0)")
     parser.add_argument("--max-steps", type=positive_int, metavar="N", help="cut every episode after N steps")
-    parser.add_argument("--render", action="store_true", help="show the frames in a local window (needs pygame)")
+    parser.add_argument(
+        "--render", action="store_true", help="show the frames in a local window (needs pygame)"
+    )
     parser.add_argument(
         "--render-mode", choices=("human", "rgb_array"), help="render mode to ask for (--render means human)"
     )

@@ -48,7 +48,9 @@ def positive_int(text: str) -> int:
 def add_client_tls_arguments(parser: argparse.ArgumentParser) -> None:
     """``--ca``, ``--cert``, ``--key`` and ``--server-name`` for a client."""
     group = parser.add_argument_group("TLS (use the files `remote-gym certs` writes)")
-    group.add_argument("--ca", metavar="PEM", help="CA certificate that signed the server's certificate (ca.pem)")
+    group.add_argument(
+        "--ca", metavar="PEM", help="CA certificate that signed the server's certificate (ca.pem)"
+    )
     group.add_argument("--cert", metavar="PEM", help="client certificate for mutual TLS (client.pem)")
     group.add_argument("--key", metavar="PEM", help="client private key for mutual TLS (client-key.pem)")
     group.add_argument(

@@ -57,7 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "the file's name (repeatable)",
     )
     parser.add_argument(
-        "--kwargs", type=json_object, default={}, metavar="JSON", help="keyword arguments for the environments"
+        "--kwargs",
+        type=json_object,
+        default={},
+        metavar="JSON",
+        help="keyword arguments for the environments",
     )
     parser.add_argument(
         "--allow-kwargs",
@@ -65,7 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="comma-separated kwargs clients may set, '*' for any, '' for none (default: the keys of --kwargs)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 for every interface")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})"
+    )
     parser.add_argument(
         "--max-sessions", type=int, default=256, metavar="N", help="sessions open at once (0: unlimited)"
     )
@@ -142,7 +148,9 @@ def _allowed(text: str | None) -> Any:
 
 
 def _check_gym_id(env_id: str) -> None:
-    if ":" in env_id:  # "module:Id" is imported by the worker; importing it here would run operator code twice
+    if (
+        ":" in env_id
+    ):  # "module:Id" is imported by the worker; importing it here would run operator code twice
         return
     try:
         gym.spec(env_id)
@@ -182,7 +190,9 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
         what = entry.gym_id or entry.entrypoint
         default = " (default)" if i == 0 else ""
         allowed = ", ".join(entry.allowed_list()) or "none"
-        console.print(f"  {entry.name}{default}: {what}; clients may set: {allowed}", soft_wrap=True, highlight=False)
+        console.print(
+            f"  {entry.name}{default}: {what}; clients may set: {allowed}", soft_wrap=True, highlight=False
+        )
     if tls is None and not is_loopback(config.host):
         console.print(
             "[yellow]warning:[/] no TLS on a non-loopback address: anyone who reaches this port can open "

@@ -26,6 +26,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig, is_loopback
@@ -77,12 +78,21 @@ class Connection:
     Requests are serialized on the caller's thread and written by the shared client event loop.
     """
 
-    def __init__(self, host: str, port: int, *, tls: TLSConfig | None, config: ClientConfig) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        tls: TLSConfig | None,
+        config: ClientConfig,
+        auth: TokenAuth | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.target = _target(host, port)
         self.tls = tls
         self.config = config
+        self._metadata = auth.metadata() if auth is not None else None
         self._state = ConnState.OPEN
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
@@ -131,7 +141,9 @@ class Connection:
         while True:
             remaining = deadline - time.monotonic()
             try:
-                server_info = await info(pb.ServerInfoRequest(), timeout=max(remaining, 0.01))
+                server_info = await info(
+                    pb.ServerInfoRequest(), timeout=max(remaining, 0.01), metadata=self._metadata
+                )
                 break
             except grpc.aio.AioRpcError as exc:
                 details = (exc.details() or "").lower()
@@ -147,7 +159,7 @@ class Connection:
                 f"{self.target} speaks remote-gym protocol {server_info.protocol_version}; "
                 f"this client speaks {PROTOCOL_VERSION}"
             )
-        self._call = self._channel.stream_stream(_SESSION_METHOD)()
+        self._call = self._channel.stream_stream(_SESSION_METHOD)(metadata=self._metadata)
 
     def _connect_error(self, exc: grpc.aio.AioRpcError) -> RemoteGymError:
         mapped = rpc_error_to_exception(exc, context=f"cannot connect to {self.target}")
@@ -165,12 +177,26 @@ class Connection:
     async def _roundtrip(self, data: bytes) -> bytes:
         try:
             await self._call.write(data)
-        except asyncio.InvalidStateError as exc:  # the server already ended the stream
-            raise ConnectionLostError(f"the server at {self.target} ended the session") from exc
+        except (asyncio.InvalidStateError, grpc.aio.AioRpcError) as exc:
+            # The server already ended the call; its final status says why (shutdown, idle expiry, ...).
+            raise await self._ended_error() from exc
         reply = await self._call.read()
         if reply is grpc.aio.EOF:
-            raise ConnectionLostError(f"the server at {self.target} ended the session")
+            raise await self._ended_error()
         return bytes(reply)
+
+    async def _ended_error(self) -> RemoteGymError:
+        call = self._call
+        code = await call.code()
+        if code in (grpc.StatusCode.OK, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED):
+            # OK: the server closed the stream; INTERNAL: our write met a call the server had ended.
+            return ConnectionLostError(
+                f"the server at {self.target} ended the session (stopped or restarted?)"
+            )
+        status = grpc.aio.AioRpcError(
+            code, await call.initial_metadata(), await call.trailing_metadata(), await call.details()
+        )
+        return rpc_error_to_exception(status, context=f"the server at {self.target} ended the session")
 
     async def _aclose(self) -> None:
         if self._call is not None:

@@ -18,6 +18,7 @@ from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import ConfigError, EnvClosedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import PathLike, TLSConfig
 
 RENDER_MODES_WITH_FRAMES = ("rgb_array", "human")
@@ -45,6 +46,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         tls: A :class:`TLSConfig`, instead of ``client_credentials_paths``.
         timeouts: Connect and per-call timeouts.
         config: Other client options.
+        token: Bearer token the server requires (a ``str`` or :class:`TokenAuth`); never shown in repr.
 
     Raises:
         ConnectError: The server could not be reached within ``timeouts.connect``.
@@ -71,6 +73,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         tls: TLSConfig | None = None,
         timeouts: Timeouts | None = None,
         config: ClientConfig | None = None,
+        token: str | TokenAuth | None = None,
     ) -> None:
         self._connection: Connection | None = None
         self._viewer: FrameViewer | None = None
@@ -86,7 +89,8 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             )
         env_kwargs = _merge_kwargs(remote_args, kwargs)
         self._remote_kwargs = env_kwargs
-        self._connection = Connection(url, port, tls=tls, config=config)
+        auth = TokenAuth(token) if isinstance(token, str) else token
+        self._connection = Connection(url, port, tls=tls, config=config, auth=auth)
         make = pb.MakeRequest(
             protocol_version=PROTOCOL_VERSION,
             env_name=env or "",
@@ -113,6 +117,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             "kwargs": env_kwargs,
             "timeouts": config.timeouts,
             "config": config,
+            "token": auth,  # a TokenAuth: its repr never shows the secret
         }
         self.spec = self._make_spec(reply)
 

@@ -1,11 +1,16 @@
-"""make(): the gymnasium.make-shaped way to open a remote environment."""
+"""make() and make_vec(): the gymnasium.make-shaped ways to open remote environments."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from gymnasium.vector import AutoresetMode
 
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import RemoteEnvironment
+from remote_gym.client.vector_env import RemoteVectorEnv
+from remote_gym.errors import ConfigError
 from remote_gym.transport.tls import TLSConfig
 
 
@@ -33,6 +38,54 @@ def make(
         env=env,
         kwargs=kwargs,
         render_mode=render_mode,
+        tls=tls,
+        timeouts=timeouts,
+        config=config,
+    )
+
+
+def make_vec(
+    env: str | None = None,
+    num_envs: int | Sequence[int] = 1,
+    *,
+    address: str | Sequence[str],
+    vector_kwargs: Mapping[str, Any] | None = None,
+    autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    on_env_failure: str = "raise",
+    render_mode: str | None = None,
+    tls: TLSConfig | Sequence[TLSConfig | None] | None = None,
+    timeouts: Timeouts | None = None,
+    config: ClientConfig | None = None,
+    **kwargs: Any,
+) -> RemoteVectorEnv:
+    """Open ``num_envs`` sub-envs of ``env`` on the server(s) at ``address`` as one vector env.
+
+    Mirrors ``gymnasium.make_vec``: extra keyword arguments go to every sub-env (the servers accept
+    only those their operators allowed), and ``vector_kwargs`` may carry ``autoreset_mode``. There is
+    no ``vectorization_mode`` (the servers step with ``SyncVectorEnv``) and no ``wrappers`` (wrap the
+    returned vector env with Gymnasium's vector wrappers instead). See :class:`RemoteVectorEnv`.
+
+    Raises:
+        ConfigError: ``vector_kwargs`` has a key other than ``autoreset_mode``.
+
+    Example:
+        >>> envs = make_vec("CartPole-v1", 64, address=["a:56765", "b:56765"])  # doctest: +SKIP
+        >>> obs, infos = envs.reset(seed=0)  # doctest: +SKIP
+    """
+    vector_kwargs = dict(vector_kwargs or {})
+    autoreset_mode = vector_kwargs.pop("autoreset_mode", autoreset_mode)
+    if vector_kwargs:
+        raise ConfigError(
+            f"make_vec supports only autoreset_mode in vector_kwargs, got {sorted(vector_kwargs)}"
+        )
+    return RemoteVectorEnv(
+        env,
+        num_envs,
+        address=address,
+        autoreset_mode=autoreset_mode,
+        on_env_failure=on_env_failure,
+        render_mode=render_mode,
+        kwargs=kwargs,
         tls=tls,
         timeouts=timeouts,
         config=config,

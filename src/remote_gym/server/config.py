@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from remote_gym._constants import DEFAULT_PORT, MAX_MESSAGE_BYTES
 from remote_gym.errors import ConfigError
 from remote_gym.server.registry import EnvEntry
-from remote_gym.transport.tls import ServerTLSConfig
+from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.tls import ServerTLSConfig, is_loopback
 
 HOSTING_MODES = ("process", "inline")
 
@@ -42,6 +43,14 @@ class ServerConfig:
     """zstd-compress large arrays (frames) for clients that accept it."""
     tags: dict[str, str] = field(default_factory=dict)
     """Free-form labels shown in logs."""
+    tokens: tuple[TokenAuth, ...] = ()
+    """Bearer tokens accepted; empty: no token needed. Health checks never need one."""
+    allow_token_over_plaintext: bool = False
+    """Allow tokens on a plaintext, non-loopback listener (they would travel readable)."""
+    session_idle_timeout_s: float | None = None
+    """End a session that sent no request for this long (frees its worker); None: never."""
+    max_call_s: float | None = None
+    """Kill a worker whose reset/step/render takes longer than this; None: no limit."""
 
     def __post_init__(self) -> None:
         if not self.environments:
@@ -56,3 +65,17 @@ class ServerConfig:
             raise ConfigError(f"max_envs_per_session must be >= 1, got {self.max_envs_per_session}")
         if self.max_message_bytes < 1024:
             raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")
+        for name in ("session_idle_timeout_s", "max_call_s"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{name} must be > 0 or None, got {value!r}")
+        if (
+            self.tokens
+            and self.tls is None
+            and not is_loopback(self.host)
+            and not self.allow_token_over_plaintext
+        ):
+            raise ConfigError(
+                f"tokens on a plaintext listener at {self.host} would travel readable: configure TLS, "
+                "bind a loopback address, or set allow_token_over_plaintext=True"
+            )

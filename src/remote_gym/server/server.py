@@ -12,14 +12,18 @@ from types import TracebackType
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
 
 from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.pool import Zygote
 from remote_gym.server.registry import EnvEntry, make_entry
-from remote_gym.server.servicer import RemoteGymServicer
+from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
+from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
+from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,7 @@ class EnvServer:
         self._server: grpc.aio.Server | None = None
         self._servicer: RemoteGymServicer | None = None
         self._zygote: Zygote | None = None
+        self._health: health_aio.HealthServicer | None = None
         self._stopped = threading.Event()
         self.port: int = config.port
         """The bound port (the real one when the config asked for port 0)."""
@@ -112,8 +117,15 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote)
-        server = grpc.aio.server(options=server_options(max_message_bytes=config.max_message_bytes))
+        interceptors = [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
+        server = grpc.aio.server(
+            options=server_options(max_message_bytes=config.max_message_bytes), interceptors=interceptors
+        )
         server.add_generic_rpc_handlers((self._servicer.generic_handler(),))
+        self._health = health_aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        for service in ("", SERVICE_NAME):
+            await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
         bind = _bind_address(config.host, config.port)
         try:
             if config.tls is not None:
@@ -158,6 +170,8 @@ class EnvServer:
             self._stopped.set()
 
     async def _stop(self, grace: float | None) -> None:
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()  # probes see NOT_SERVING from now on
         if self._servicer is not None:
             self._servicer.begin_shutdown()
         if self._server is not None:

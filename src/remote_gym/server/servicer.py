@@ -24,7 +24,7 @@ from remote_gym.server.handler import CreateSpec, EnvHandler
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
 from remote_gym.server.vector_handler import VectorEnvHandler, create_handler
-from remote_gym.transport.status import error_to_proto
+from remote_gym.transport.status import REASON_METADATA_KEY, error_to_proto
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ class _SessionInfo:
     session_id: str
     env_name: str
     peer: str
+    busy: bool = False
+    """True while a request is being answered."""
+    ending: str = ""
+    """Why the server is ending the session ("SHUTDOWN" or "SESSION" for idle expiry); "" while it runs."""
+    slow: bool = False
+    """True when the worker was killed for exceeding max_call_s."""
 
 
 class _InlineSession:
@@ -75,6 +81,7 @@ class RemoteGymServicer:
         self._sessions: dict[str, _SessionInfo] = {}
         self._next_env_index = 0
         self._shutting_down = False
+        self._background: set[asyncio.Future[Any]] = set()
 
     def _take_env_indices(self, count: int) -> int:
         """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
@@ -88,8 +95,28 @@ class RemoteGymServicer:
         return len(self._sessions)
 
     def begin_shutdown(self) -> None:
-        """Refuse new sessions from now on."""
+        """Refuse new sessions; end open ones with ServerShutdownError once their in-flight call is answered."""
         self._shutting_down = True
+        for info in list(self._sessions.values()):
+            self._end_session(info, "SHUTDOWN")
+
+    def _end_session(self, info: _SessionInfo, why: str) -> None:
+        # The stream stays open: the client's next request is answered with the reason as the call's
+        # final status. (Ending the call while the client may be writing loses that status.)
+        info.ending = info.ending or why
+
+    async def _say_goodbye(self, context: grpc.aio.ServicerContext, info: _SessionInfo) -> None:
+        if info.ending == "SHUTDOWN":
+            code, reason, text = grpc.StatusCode.UNAVAILABLE, "SHUTDOWN", "the server is shutting down"
+        else:
+            idle = self._config.session_idle_timeout_s
+            code, reason, text = (
+                grpc.StatusCode.NOT_FOUND,
+                "SESSION",
+                f"the session was idle for over {idle} s",
+            )
+        logger.info("session %s ended by the server: %s", info.session_id, text)
+        await context.abort(code, text, trailing_metadata=((REASON_METADATA_KEY, reason),))
 
     def generic_handler(self) -> grpc.GenericRpcHandler:
         """Method handlers; the session stream passes bytes through undecoded (the worker decodes)."""
@@ -136,28 +163,53 @@ class RemoteGymServicer:
             await context.write(reply)
             if session is None:
                 return
-            await self._serve(session, context)
+            await self._serve(session, info, context)
         finally:
             self._sessions.pop(info.session_id, None)
             if session is not None:
                 await session.stop()
             logger.info("session %s closed (%s, %s)", info.session_id, info.env_name, info.peer)
 
-    async def _serve(self, session: Worker | _InlineSession, context: grpc.aio.ServicerContext) -> None:
+    async def _serve(
+        self, session: Worker | _InlineSession, info: _SessionInfo, context: grpc.aio.ServicerContext
+    ) -> None:
         read = context.read
         write = context.write
         request = session.request
         limit = self._config.max_message_bytes
+        loop = asyncio.get_running_loop()
+        idle_s = self._config.session_idle_timeout_s
+        max_call_s = self._config.max_call_s if isinstance(session, Worker) else None
         while True:
-            data = await read()
+            expiry = loop.call_later(idle_s, self._expire, session, info) if idle_s else None
+            try:
+                data = await read()
+            finally:
+                if expiry is not None:
+                    expiry.cancel()
             if data is grpc.aio.EOF:
                 return
+            if info.ending:
+                await self._say_goodbye(context, info)
+                return
+            info.busy = True
+            killer = loop.call_later(max_call_s, self._kill_slow, session, info) if max_call_s else None
             try:
                 reply = await request(data)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
-                logger.warning("%s", exc)
+                if info.slow:
+                    exc = WorkerCrashedError(
+                        f"the call took longer than the server's max_call_s ({max_call_s} s); "
+                        "the worker was stopped",
+                        exitcode=exc.exitcode,
+                    )
+                logger.warning("session %s: %s", info.session_id, exc)
                 await write(_error_bytes(exc))
                 return
+            finally:
+                info.busy = False
+                if killer is not None:
+                    killer.cancel()
             if len(reply) > limit:
                 reply = _error_bytes(
                     ServerBusyError(
@@ -165,6 +217,19 @@ class RemoteGymServicer:
                     )
                 )
             await write(reply)
+
+    def _expire(self, session: Worker | _InlineSession, info: _SessionInfo) -> None:
+        """Idle too long: free the env and its worker now; tell the client at its next request."""
+        self._end_session(info, "SESSION")
+        self._sessions.pop(info.session_id, None)
+        task = asyncio.ensure_future(session.stop())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    def _kill_slow(session: Worker, info: _SessionInfo) -> None:
+        info.slow = True
+        session.kill()
 
     async def _open(
         self, first: bytes, peer: str

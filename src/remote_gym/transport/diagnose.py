@@ -119,12 +119,22 @@ def diagnose_connect_failure(
     if first.cert_der is None:
         return _unknown(details)
     if tls is None:
-        mutual = " and a client certificate (mutual TLS)" if first.closed_after_handshake else ""
+        if first.closed_after_handshake:  # it also wants a client certificate
+            what, flags, paths = (
+                "the CA certificate and a client certificate (mutual TLS)",
+                "--ca ca.pem --cert client.pem --key client-key.pem",
+                '("ca.pem", "client.pem", "client-key.pem")',
+            )
+        else:
+            what, flags, paths = (
+                "the CA certificate that signed its certificate",
+                "--ca ca.pem",
+                '("ca.pem",)',
+            )
         return Diagnosis(
             Failure.SERVER_REQUIRES_TLS,
-            f"the server at {target} uses TLS but this client connected without it: pass the CA "
-            f"certificate that signed the server's certificate{mutual} (interact --ca ca.pem; "
-            'RemoteEnvironment(client_credentials_paths=("ca.pem", ...)))',
+            f"the server at {target} uses TLS but this client connected without it: pass {what} "
+            f"(interact {flags}; RemoteEnvironment(client_credentials_paths={paths}))",
         )
     server_cert = x509.load_der_x509_certificate(first.cert_der)
     try:

@@ -90,13 +90,13 @@ def status_of(exc: errors.ServerError) -> tuple[grpc.StatusCode, str]:
 
 def rpc_error_to_exception(exc: grpc.RpcError, *, context: str = "") -> errors.RemoteGymError:
     """Translate a failed gRPC call into the most specific remote-gym exception."""
-    code = exc.code() if isinstance(exc, grpc.Call) else None
-    details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
+    # Sync calls raise grpc.Call subclasses, aio calls AioRpcError: both have these methods.
+    code = exc.code() if hasattr(exc, "code") else None
+    details = (exc.details() if hasattr(exc, "details") else None) or str(exc)
     reason = ""
-    if isinstance(exc, grpc.Call):
-        for key, value in exc.trailing_metadata() or ():
-            if key == REASON_METADATA_KEY:
-                reason = str(value)
+    for key, value in (exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None) or ():
+        if key == REASON_METADATA_KEY:
+            reason = str(value)
     prefix = f"{context}: " if context else ""
     if reason in _BY_REASON:
         cls, _ = _BY_REASON[reason]

@@ -1,0 +1,176 @@
+"""The hosts of a RemoteVectorEnv: concurrent connects, send-to-all-then-gather exchanges, error attribution."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from remote_gym.client.config import ClientConfig
+from remote_gym.client.connection import Connection, split_address
+from remote_gym.codec.vector import parse_sub_env_error
+from remote_gym.errors import (
+    ConnectionLostError,
+    DeadlineExceededError,
+    RemoteEnvError,
+    RemoteGymError,
+    ServerError,
+    TransportError,
+    WorkerCrashedError,
+)
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.tls import TLSConfig
+
+# Extra seconds the caller waits beyond the per-host deadline, so that each host's own deadline fires
+# first and the error names that host.
+_GRACE_S = 2.0
+
+
+@dataclass
+class VectorHost:
+    """One server of a vector env and the sub-envs it holds: global indices ``offset .. offset + size - 1``."""
+
+    connection: Connection
+    offset: int
+    size: int
+
+    @property
+    def target(self) -> str:
+        """``host:port`` of the server."""
+        return self.connection.target
+
+    @property
+    def stop(self) -> int:
+        """One past the last global index held by this host."""
+        return self.offset + self.size
+
+
+def connect_all(
+    addresses: Sequence[str], tls: Sequence[TLSConfig | None], config: ClientConfig
+) -> list[Connection]:
+    """Open one connection per address; on any failure close the ones already open and raise.
+
+    The connections are opened one after the other, in the calling thread: every connection of a
+    thread shares that thread's client event loop, which is what lets :func:`exchange` drive all
+    hosts at once. Each connect is bounded by ``config.timeouts.connect``.
+
+    Raises:
+        ConnectError: A server could not be reached within ``config.timeouts.connect`` (names it).
+    """
+    connections: list[Connection] = []
+    try:
+        for address, host_tls in zip(addresses, tls, strict=True):
+            host, port = split_address(address)
+            connections.append(Connection(host, port, tls=host_tls, config=config))
+    except BaseException:
+        for connection in connections:
+            connection.close()
+        raise
+    return connections
+
+
+def exchange(
+    hosts: Sequence[VectorHost], requests: Sequence[pb.Request], *, timeout: float | None, what: str
+) -> list[pb.Response]:
+    """Send each host its request, then gather every reply: K hosts work concurrently.
+
+    Every host has its own deadline of ``timeout`` seconds. If any host fails, the error of the first
+    failing host (in host order) is raised, naming that host and, where it is about sub-envs, their
+    global indices.
+
+    Raises:
+        TransportError: A host could not answer (unreachable, deadline, stream lost).
+        ServerError: A host answered with an error (RemoteEnvError, WorkerCrashedError, ...).
+    """
+    if len(hosts) == 1:  # the plain path: no gather machinery
+        host = hosts[0]
+        try:
+            return [host.connection.request(requests[0], timeout=timeout, what=what)]
+        except RemoteGymError as exc:
+            raise attribute_error(host, exc) from exc
+    for host in hosts:
+        try:
+            host.connection.check_open()
+        except RemoteGymError as exc:
+            raise attribute_error(host, exc) from exc
+    payloads = [request.SerializeToString() for request in requests]
+    call_timeout = timeout if timeout is not None else hosts[0].connection.config.timeouts.call
+
+    async def one(host: VectorHost, payload: bytes) -> bytes:
+        roundtrip = host.connection._roundtrip(payload)
+        if call_timeout is None:
+            return await roundtrip
+        return await asyncio.wait_for(roundtrip, call_timeout)
+
+    async def gather() -> list[Any]:
+        return await asyncio.gather(
+            *(one(h, p) for h, p in zip(hosts, payloads, strict=True)), return_exceptions=True
+        )
+
+    first = hosts[0].connection
+    # Each host's own deadline fires first; this outer one only guards against a stuck event loop.
+    outer = None if call_timeout is None else call_timeout + _GRACE_S
+    try:
+        replies = first._wait(gather(), outer, f"{what} {len(hosts)} hosts, first")
+    except DeadlineExceededError as exc:
+        for host in hosts:
+            host.connection.mark_broken(exc)
+        raise
+    responses: list[pb.Response] = []
+    first_error: RemoteGymError | None = None
+    for host, reply in zip(hosts, replies, strict=True):
+        try:
+            if isinstance(reply, BaseException):
+                raise _transport_error(host, reply, what, call_timeout)
+            responses.append(host.connection.parse_reply(reply))
+        except RemoteGymError as exc:
+            if first_error is None:
+                first_error = attribute_error(host, exc)
+    if first_error is not None:
+        raise first_error
+    return responses
+
+
+def _transport_error(
+    host: VectorHost, exc: BaseException, what: str, timeout: float | None
+) -> RemoteGymError:
+    """Map a failed roundtrip to our error and mark the host's session broken (it is out of step)."""
+    if isinstance(exc, asyncio.TimeoutError):
+        error: RemoteGymError = DeadlineExceededError(f"{what} {host.target} took longer than {timeout} s")
+    elif isinstance(exc, grpc.RpcError):
+        error = rpc_error_to_exception(exc, context=f"{what} {host.target}")
+    elif isinstance(exc, RemoteGymError):
+        error = exc
+    else:
+        error = ConnectionLostError(f"{what} {host.target}: {exc!r}")
+    host.connection.mark_broken(error)
+    return error
+
+
+def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:
+    """The same error, naming the host and (for sub-env failures) the global sub-env indices.
+
+    Adds the attributes ``host`` (``"host:port"``) and, for sub-env failures, ``env_index`` (the
+    global index of the failing sub-env) or ``env_indices`` (every sub-env a dead worker held).
+    """
+    attrs: dict[str, Any] = dict(getattr(exc, "_attrs", {}))
+    attrs["host"] = host.target
+    message = exc.message
+    if isinstance(exc, RemoteEnvError) and (parsed := parse_sub_env_error(message)) is not None:
+        local, rest = parsed
+        attrs["env_index"] = host.offset + local
+        where = f"on {host.target}" if host.offset == 0 else f"on {host.target}, its sub-env {local}"
+        message = f"sub-env {host.offset + local} ({where}) {rest}"
+    elif isinstance(exc, WorkerCrashedError):
+        attrs["env_indices"] = tuple(range(host.offset, host.stop))
+        message = f"{message} (it held sub-envs {host.offset}..{host.stop - 1} on {host.target})"
+    elif isinstance(exc, ServerError) or (isinstance(exc, TransportError) and host.target not in message):
+        message = f"{host.target}: {message}"
+    with contextlib.suppress(Exception):
+        return type(exc)(message, **attrs)
+    return exc
