@@ -16,13 +16,17 @@ from remote_gym import RemoteEnvironment
 
 def main(argv: Sequence[str] | None = None) -> list[float]:
     """Play the episodes and return their returns."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-u", "--url", default="localhost", help="server host name or IP address")
     parser.add_argument("-p", "--port", type=int, default=56765, help="server port")
     parser.add_argument("--root_certificate", help="ca.pem (TLS)")
     parser.add_argument("--client_certificate", help="client.pem (mutual TLS)")
     parser.add_argument("--client_private_key", help="client-key.pem (mutual TLS)")
-    parser.add_argument("--render_mode", choices=("human", "rgb_array"), help="render frames (human: a window)")
+    parser.add_argument(
+        "--render_mode", choices=("human", "rgb_array"), help="render frames (human: a window)"
+    )
     parser.add_argument("--episodes", type=int, default=10)
     args = parser.parse_args(argv)
 
@@ -45,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> list[float]:
             episode_return, done = 0.0, False
             while not done:
                 action = environment.action_space.sample()
-                observation, reward, terminated, truncated, info = environment.step(action)
+                _, reward, terminated, truncated, _ = environment.step(action)
                 episode_return += float(reward)
                 done = terminated or truncated
             returns.append(episode_return)

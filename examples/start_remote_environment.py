@@ -21,7 +21,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the server and serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-u", "--url", default="localhost", help="address to bind (0.0.0.0: every interface)")
     parser.add_argument("-p", "--port", type=int, default=56765, help="port to bind")
     parser.add_argument("--use_thread", action="store_true", help="run envs inside the server process")

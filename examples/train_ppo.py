@@ -16,7 +16,9 @@ from remote_gym import RemoteEnvironment
 
 def main(argv: Sequence[str] | None = None) -> float:
     """Train, evaluate, and return the mean evaluation return."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--address", default="127.0.0.1:56765", help="server host:port")
     parser.add_argument("--env", default=None, help="environment name on the server (default: its default)")
     parser.add_argument("--timesteps", type=int, default=50_000, help="training timesteps")
@@ -30,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> float:
     credentials = (args.ca,) if args.ca else None
     host, port = args.address.rsplit(":", 1)
     # The remote environment stands in for gym.make(...): PPO cannot tell the difference.
-    with RemoteEnvironment(url=host, port=int(port), client_credentials_paths=credentials, env=args.env) as env:
+    with RemoteEnvironment(
+        url=host, port=int(port), client_credentials_paths=credentials, env=args.env
+    ) as env:
         model = PPO("MlpPolicy", env, verbose=1, seed=0)
         model.learn(total_timesteps=args.timesteps)
 

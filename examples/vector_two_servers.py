@@ -10,13 +10,14 @@ import argparse
 import time
 from collections.abc import Sequence
 
-from remote_gym import create_remote_environment_server
-from remote_gym.client.vector_env import RemoteVectorEnv
+from remote_gym import RemoteVectorEnv, create_remote_environment_server
 
 
 def main(argv: Sequence[str] | None = None) -> float:
     """Step the vector and return its env-steps per second."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--num-envs", type=int, default=8, help="sub-environments in total")
     parser.add_argument("--steps", type=int, default=500, help="vector steps to take")
     args = parser.parse_args(argv)
@@ -30,13 +31,13 @@ def main(argv: Sequence[str] | None = None) -> float:
         # Sub-envs are split evenly over the hosts and numbered host after host.
         envs = RemoteVectorEnv("CartPole-v1", args.num_envs, address=addresses)
         try:
-            observations, infos = envs.reset(seed=0)
+            observations, _ = envs.reset(seed=0)
             print(f"{envs.num_envs} envs on {', '.join(addresses)}; observations {observations.shape}")
             start = time.perf_counter()
             for _ in range(args.steps):
                 # Finished sub-envs reset themselves on the next step (Gymnasium's NEXT_STEP autoreset).
-                observations, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())
-            rate = args.num_envs * args.steps / (time.perf_counter() - start)
+                observations, *_ = envs.step(envs.action_space.sample())
+            rate = float(args.num_envs * args.steps / (time.perf_counter() - start))
         finally:
             envs.close()  # ends the sessions on both servers
         print(f"{rate:,.0f} env-steps/s")

@@ -39,3 +39,12 @@ KEEPALIVE_TIME_MS = 10_000
 
 KEEPALIVE_TIMEOUT_MS = 5_000
 """How long a keepalive ping may go unanswered."""
+
+DEFAULT_RESUME_WINDOW_S = 3.0
+"""Seconds a server keeps a session whose stream broke, waiting for the client to resume it.
+
+Short by default, so that a vanished client's worker is freed within seconds; raise it for flaky
+networks (ServerConfig.resume_window_s)."""
+
+DEFAULT_CLIENT_RESUME_S = 10.0
+"""Seconds a client keeps trying to reconnect and resume a session after its connection dropped."""

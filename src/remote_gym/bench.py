@@ -244,9 +244,7 @@ def _vector_rows(
         return []
     rows = []
     say(f"remote {env or 'default env'}, vector of {num_envs}")
-    with contextlib.closing(
-        RemoteVectorEnv(env, num_envs, address=target, tls=tls)
-    ) as remote:
+    with contextlib.closing(RemoteVectorEnv(env, num_envs, address=target, tls=tls)) as remote:
         rows.append(
             measure(
                 lambda n: time_vector(remote, n), target="remote", num_envs=num_envs, steps=steps, runs=runs

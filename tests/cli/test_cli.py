@@ -10,7 +10,6 @@ import socket
 import stat
 import sys
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -216,7 +215,7 @@ class _StubWriter:
 
 
 @pytest.fixture
-def stub_imageio(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, dict[str, Any], _StubWriter]]]:
+def stub_imageio(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any], _StubWriter]]:
     """Stand-ins for imageio and imageio_ffmpeg that keep the frames in memory."""
     opened: list[tuple[Any, dict[str, Any], _StubWriter]] = []
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from remote_gym._constants import DEFAULT_CALL_TIMEOUT_S, DEFAULT_CONNECT_TIMEOUT_S, MAX_MESSAGE_BYTES
+from remote_gym._constants import (
+    DEFAULT_CALL_TIMEOUT_S,
+    DEFAULT_CLIENT_RESUME_S,
+    DEFAULT_CONNECT_TIMEOUT_S,
+    MAX_MESSAGE_BYTES,
+)
 from remote_gym.errors import ConfigError
 
 
@@ -34,7 +39,11 @@ class ClientConfig:
     """Accept zstd-compressed large arrays (rendered frames) from the server."""
     max_message_bytes: int = MAX_MESSAGE_BYTES
     """Largest message sent or accepted."""
+    resume_s: float = DEFAULT_CLIENT_RESUME_S
+    """Seconds to keep reconnecting to resume a session after its connection dropped (0: never resume)."""
 
     def __post_init__(self) -> None:
+        if self.resume_s < 0:
+            raise ConfigError(f"resume_s must be >= 0, got {self.resume_s!r}")
         if self.max_message_bytes < 1024:
             raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import time
 import warnings
 from typing import Any
@@ -25,11 +26,13 @@ from remote_gym.errors import (
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
 from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig, is_loopback
+
+logger = logging.getLogger(__name__)
 
 _SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
 _SESSION_METHOD = f"/{_SERVICE}/Session"
@@ -93,6 +96,10 @@ class Connection:
         self.tls = tls
         self.config = config
         self._metadata = auth.metadata() if auth is not None else None
+        self.session_id = ""
+        self._seq = 0
+        self._resume_token = ""
+        self._server_resume_window_s = 0.0
         self._state = ConnState.OPEN
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
@@ -232,12 +239,92 @@ class Connection:
         """
         self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
+        payload = self.prepare(request)
         try:
-            reply = self._wait(self._roundtrip(request.SerializeToString()), call_timeout, f"{what} on")
+            try:
+                reply = self._wait(self._roundtrip(payload), call_timeout, f"{what} on")
+            except ConnectionLostError as lost:
+                reply = self.resume(payload, lost, call_timeout)
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
             self.mark_broken(exc)
             raise
-        return self.parse_reply(reply)
+        response = self.parse_reply(reply)
+        if response.WhichOneof("kind") == "make":
+            made = response.make
+            self.session_id, self._resume_token = made.session_id, made.resume_token
+            self._server_resume_window_s = made.resume_window_s
+        return response
+
+    def prepare(self, request: pb.Request) -> bytes:
+        """Number the request (every request but the first of a session) and serialize it."""
+        if request.WhichOneof("kind") != "make":
+            self._seq += 1
+            request.seq = self._seq
+        return request.SerializeToString()
+
+    def resume(self, payload: bytes, lost: ConnectionLostError, call_timeout: float | None) -> bytes:
+        """After a dropped connection: reconnect, resume the session and send ``payload`` again.
+
+        The server answers a request it already applied from its record, so nothing runs twice.
+
+        Raises:
+            ConnectionLostError: Resuming is off, the server no longer has the session (it ended,
+                its resume window passed, or the server restarted), or no connection within
+                ``ClientConfig.resume_s``.
+        """
+        resume_s = self.config.resume_s
+        if not resume_s or not self._resume_token or not self._server_resume_window_s:
+            raise lost
+        deadline = time.monotonic() + resume_s
+        logger.info("connection to %s lost (%s); resuming session %s", self.target, lost, self.session_id)
+        try:
+            return self._wait(
+                self._resume(payload, deadline, call_timeout),
+                resume_s + (call_timeout or 0) + 1.0 if call_timeout else None,
+                "resuming the session on",
+            )
+        except ConnectionLostError:
+            raise
+        except RemoteGymError as exc:
+            raise ConnectionLostError(f"the session with {self.target} could not be resumed: {exc}") from exc
+
+    async def _resume(self, payload: bytes, deadline: float, call_timeout: float | None) -> bytes:
+        assert self._channel is not None
+        make = pb.Request()
+        make.make.protocol_version = PROTOCOL_VERSION
+        make.make.resume_session_id = self.session_id
+        make.make.resume_token = self._resume_token
+        first = make.SerializeToString()
+        delay, last = 0.02, "no attempt"
+        with contextlib.suppress(Exception):
+            self._call.cancel()
+        while time.monotonic() < deadline:
+            call = self._channel.stream_stream(_SESSION_METHOD)(metadata=self._metadata, wait_for_ready=True)
+            try:
+                await asyncio.wait_for(call.write(first), max(deadline - time.monotonic(), 0.01))
+                reply = await asyncio.wait_for(call.read(), max(deadline - time.monotonic(), 0.01))
+                if reply is grpc.aio.EOF:
+                    raise ConnectionLostError("the server closed the resumed stream")
+                response = pb.Response.FromString(reply)
+                if response.WhichOneof("kind") == "error":
+                    error = error_from_proto(response.error)
+                    raise ConnectionLostError(
+                        f"the session with {self.target} cannot go on: {error}"
+                    ) from error
+                self._call = call
+                logger.info("session %s resumed on %s", self.session_id, self.target)
+                return await asyncio.wait_for(self._roundtrip(payload), call_timeout)
+            except (grpc.aio.AioRpcError, asyncio.TimeoutError, asyncio.InvalidStateError) as exc:
+                last = (
+                    str(exc.details() if isinstance(exc, grpc.aio.AioRpcError) else exc) or type(exc).__name__
+                )
+                call.cancel()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        raise ConnectionLostError(
+            f"the connection to {self.target} dropped and the session could not be resumed within "
+            f"{self.config.resume_s} s (last error: {last})"
+        )
 
     def check_open(self) -> None:
         """Raise unless the connection can carry a request."""
@@ -264,10 +351,15 @@ class Connection:
         return response
 
     def close(self) -> None:
-        """Close the stream and the channel; idempotent, never raises."""
+        """End the session politely (CloseRequest), then close the stream and channel; idempotent, never raises."""
         if self._state is ConnState.CLOSED:
             return
+        was_open = self._state is ConnState.OPEN and bool(self.session_id)
         self._state = ConnState.CLOSED
+        if was_open:
+            with contextlib.suppress(Exception):
+                payload = self.prepare(pb.Request(close=pb.CloseRequest()))
+                self._wait(self._roundtrip(payload), 2.0, "closing the session on")
         self._release()
 
     def _release(self) -> None:
@@ -284,7 +376,7 @@ def request_all(
     """
     for connection in connections:
         connection.check_open()
-    payloads = [r.SerializeToString() for r in requests]
+    payloads = [c.prepare(r) for c, r in zip(connections, requests, strict=True)]
 
     async def gather() -> list[Any]:
         return await asyncio.gather(
@@ -293,7 +385,7 @@ def request_all(
 
     replies = connections[0]._wait(gather(), timeout, what)
     results: list[pb.Response | RemoteGymError] = []
-    for connection, reply in zip(connections, replies, strict=True):
+    for connection, payload, reply in zip(connections, payloads, replies, strict=True):
         if isinstance(reply, BaseException):
             if isinstance(reply, grpc.RpcError):
                 error: RemoteGymError = rpc_error_to_exception(reply, context=f"{what} {connection.target}")
@@ -301,9 +393,15 @@ def request_all(
                 error = reply
             else:
                 error = ConnectionLostError(f"{what} {connection.target}: {reply!r}")
-            connection.mark_broken(error)
-            results.append(error)
-            continue
+            if isinstance(error, ConnectionLostError):
+                try:  # the other hosts already answered; resume this one and re-send its request
+                    reply = connection.resume(payload, error, timeout)
+                except RemoteGymError as exc:
+                    error = exc
+            if isinstance(reply, BaseException):
+                connection.mark_broken(error)
+                results.append(error)
+                continue
         try:
             results.append(connection.parse_reply(reply))
         except RemoteGymError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any, SupportsFloat
@@ -84,9 +85,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             tls = TLSConfig.from_paths(client_credentials_paths)
         config = config or ClientConfig()
         if timeouts is not None:
-            config = ClientConfig(
-                timeouts=timeouts, compression=config.compression, max_message_bytes=config.max_message_bytes
-            )
+            config = dataclasses.replace(config, timeouts=timeouts)
         env_kwargs = _merge_kwargs(remote_args, kwargs)
         self._remote_kwargs = env_kwargs
         auth = TokenAuth(token) if isinstance(token, str) else token

@@ -14,12 +14,25 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
-from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange
-from remote_gym.codec.batch import merge_batches, merge_infos, offsets_of, split_batch, split_sizes
+from remote_gym.client.vector_args import (
+    autoreset_mode_of,
+    check_reset_mask,
+    host_sizes,
+    per_host,
+)
+from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each, reopen
+from remote_gym.client.vector_recovery import (
+    StepPart,
+    reset_as_step,
+    restart_infos,
+    same_step_part,
+    truncated_part,
+)
+from remote_gym.codec.batch import merge_batches, merge_infos, offsets_of, split_batch, split_seeds
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_vector_info
-from remote_gym.errors import ConfigError, EnvClosedError, ProtocolError
+from remote_gym.errors import ConfigError, EnvClosedError, ProtocolError, RemoteGymError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.tls import TLSConfig
 
@@ -82,9 +95,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         self._hosts: list[VectorHost] = []
         self.closed = False
         addresses = [address] if isinstance(address, str) else list(address)
-        sizes = _host_sizes(num_envs, len(addresses))
-        tls_list = _per_host(tls, len(addresses))
-        self.autoreset_mode = _autoreset_mode(autoreset_mode)
+        sizes = host_sizes(num_envs, len(addresses))
+        tls_list = per_host(tls, len(addresses))
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         if on_env_failure not in ON_ENV_FAILURE:
             raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
         if render_mode == "human":
@@ -97,15 +110,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 timeouts=timeouts, compression=config.compression, max_message_bytes=config.max_message_bytes
             )
         self._timeouts = config.timeouts
+        self.on_env_failure = on_env_failure
         env_kwargs = _merge_kwargs(None, kwargs)
-        connections = connect_all(addresses, tls_list, config)
-        self._hosts = [
-            VectorHost(connection, offset, size)
-            for connection, offset, size in zip(connections, offsets_of(sizes), sizes, strict=True)
-        ]
         self._sizes = sizes
-        # Multi-host only: each host's last observations, for a reset_mask that leaves a host out.
-        self._last_obs: list[Any] = [None] * len(self._hosts)
+        # Each host's last observations: for a reset_mask that leaves a host out, and as the final
+        # observations when a host's worker dies in restart mode.
+        self._last_obs: list[Any] = [None] * len(sizes)
         requests = []
         for size in sizes:
             make = pb.MakeRequest(
@@ -120,6 +130,13 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             if config.compression:
                 make.accept_compression.append(pb.COMPRESSION_ZSTD)
             requests.append(pb.Request(make=make))
+        connections = connect_all(addresses, tls_list, config)
+        self._hosts = [
+            VectorHost(connection, offset, size, request)
+            for connection, offset, size, request in zip(
+                connections, offsets_of(sizes), sizes, requests, strict=True
+            )
+        ]
         try:
             timeout = max(config.timeouts.call or 0.0, config.timeouts.connect) or None
             replies = [
@@ -130,7 +147,6 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             self.close_extras()
             self.closed = True
             raise
-        self.on_env_failure = on_env_failure
 
     def _describe(self, replies: list[pb.MakeResponse], render_mode: str | None) -> None:
         first = replies[0]
@@ -179,6 +195,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         name = getattr(self, "env_name", "?")
         return f"RemoteVectorEnv({name}, num_envs={getattr(self, 'num_envs', '?')} @ {hosts})"
 
+    def __enter__(self) -> RemoteVectorEnv:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def _check_open(self) -> None:
         if self.closed:
             raise EnvClosedError(f"{self!r} is closed")
@@ -198,7 +220,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         Args:
             seed: None, an int (sub-env ``i`` gets ``seed + i``) or one seed (or None) per sub-env.
             options: Options for every sub-env; ``options["reset_mask"]`` (a bool array of shape
-                ``(num_envs,)``) resets only the sub-envs it marks.
+                ``(num_envs,)``) resets only the sub-envs it marks. The caller's dict is not changed.
 
         Raises:
             EnvClosedError: :meth:`close` was called.
@@ -207,59 +229,41 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             TransportError: A host did not answer (the error names it).
         """
         self._check_open()
-        seeds = self._host_seeds(seed)
+        seeds = split_seeds(seed, self._sizes)
         options = dict(options) if options is not None else None
-        mask = (
-            _check_reset_mask(options.pop("reset_mask"), self.num_envs)
-            if options and "reset_mask" in options
-            else None
-        )
-        hosts, requests = [], []
+        mask = None
+        if options is not None and "reset_mask" in options:
+            mask = check_reset_mask(options.pop("reset_mask"), self.num_envs)
+        indices, requests = [], []
         for i, host in enumerate(self._hosts):
             host_options = options
             if mask is not None:
                 part = mask[host.offset : host.stop]
                 if not part.any():
-                    continue  # SyncVectorEnv refuses an all-False mask; this host keeps its envs as they are
-                host_options = {**(options or {}), "reset_mask": part}
-            request = pb.Request()
-            out = request.reset
-            out.SetInParent()
-            if seeds[i] is not None:
-                encode_value(seeds[i], out.seed, path="seed")
-            if host_options is not None:
-                encode_value(host_options, out.options, path="options")
-            hosts.append(host)
-            requests.append(request)
-        replies = [r.reset for r in self._exchange(hosts, requests, "reset on")]
-        if len(self._hosts) == 1:
-            return decode_value(replies[0].observation), decode_vector_info(replies[0].info)
+                    continue  # SyncVectorEnv refuses an all-False mask; this host's envs stay as they are
+                if not host.pending_reset:  # a re-created session resets all its envs
+                    host_options = {**(options or {}), "reset_mask": part}
+            indices.append(i)
+            requests.append(_reset_request(seeds[i], host_options))
+        hosts = [self._hosts[i] for i in indices]
+        results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | None] = [None] * len(self._hosts)
-        for host, reply in zip(hosts, replies, strict=True):
-            index = self._hosts.index(host)
-            self._last_obs[index] = decode_value(reply.observation)
-            infos[index] = decode_vector_info(reply.info)
+        for i, host, request, result in zip(indices, hosts, requests, results, strict=True):
+            if isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart":
+                self._reopen(host, result)
+                result = self._exchange([host], [request], "reset on")[0]
+            elif isinstance(result, RemoteGymError):
+                raise result
+            host.pending_reset = False
+            self._last_obs[i] = decode_value(result.reset.observation)
+            infos[i] = decode_vector_info(result.reset.info)
+        if len(self._hosts) == 1:
+            return self._last_obs[0], infos[0] or {}
         parts = [
             obs if obs is not None else create_empty_array(self.single_observation_space, host.size)
             for obs, host in zip(self._last_obs, self._hosts, strict=True)
         ]
         return merge_batches(self.single_observation_space, parts), merge_infos(infos, self._sizes)
-
-    def _host_seeds(self, seed: int | Sequence[int | None] | None) -> list[Any]:
-        if seed is None:
-            return [None] * len(self._hosts)
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            if len(self._hosts) == 1:
-                return [int(seed)]  # the server's SyncVectorEnv makes it seed + i
-            seed = [int(seed) + i for i in range(self.num_envs)]
-        seeds = list(seed)  # type: ignore[arg-type]
-        if len(seeds) != self.num_envs:
-            raise ValueError(
-                f"If seeds are passed as a list the length must match num_envs={self.num_envs} "
-                f"but got length={len(seeds)}."
-            )
-        seeds = [None if s is None else int(s) for s in seeds]
-        return [seeds[host.offset : host.stop] for host in self._hosts]
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action, as ``SyncVectorEnv.step`` does (autoreset on the servers).
@@ -268,13 +272,18 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             EnvClosedError: :meth:`close` was called.
             InvalidActionError: ``actions`` is not in :attr:`action_space`.
             RemoteEnvError: A sub-env raised (``on_env_failure="raise"``); names its global index and host.
-            WorkerCrashedError: A worker process died; names the host and the sub-envs it held.
+            WorkerCrashedError: A worker process died (``on_env_failure="raise"``); names the host and
+                the sub-envs it held. In restart mode the host's session is re-created instead and
+                its sub-envs' episodes end truncated, with ``info["env_restarted"]``.
             TransportError: A host did not answer within ``timeouts.call`` (the error names it).
         """
         self._check_open()
         hosts = self._hosts
         requests = []
         for host in hosts:
+            if host.pending_reset:
+                requests.append(_reset_request(None, None))
+                continue
             request = pb.Request()
             part = (
                 actions
@@ -283,24 +292,69 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             )
             encode_value(part, request.step.action, path="actions")
             requests.append(request)
-        replies = [r.step for r in self._exchange(hosts, requests, "step on")]
-        if len(hosts) == 1:
-            reply = replies[0]
-            return (
-                decode_value(reply.observation),
-                decode_value(reply.reward),
-                decode_value(reply.terminated),
-                decode_value(reply.truncated),
-                decode_vector_info(reply.info),
-            )
-        self._last_obs = [decode_value(reply.observation) for reply in replies]
+        results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="step on")
+        parts = [
+            self._step_part(i, host, result)
+            for i, (host, result) in enumerate(zip(hosts, results, strict=True))
+        ]
+        if len(parts) == 1:
+            return parts[0]
         return (
-            merge_batches(self.single_observation_space, self._last_obs),
-            np.concatenate([decode_value(reply.reward) for reply in replies]),
-            np.concatenate([decode_value(reply.terminated) for reply in replies]),
-            np.concatenate([decode_value(reply.truncated) for reply in replies]),
-            merge_infos([decode_vector_info(reply.info) for reply in replies], self._sizes),
+            merge_batches(self.single_observation_space, [part[0] for part in parts]),
+            np.concatenate([part[1] for part in parts]),
+            np.concatenate([part[2] for part in parts]),
+            np.concatenate([part[3] for part in parts]),
+            merge_infos([part[4] for part in parts], self._sizes),
         )
+
+    def _step_part(self, index: int, host: VectorHost, result: pb.Response | RemoteGymError) -> StepPart:
+        """One host's share of a step result, decoded (or made up after its worker died, in restart mode)."""
+        if isinstance(result, RemoteGymError):
+            if not (isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart"):
+                raise result
+            part = self._restart_host(index, host, result)
+        elif host.pending_reset:  # the request was the deferred autoreset of a re-created session
+            host.pending_reset = False
+            reply = result.reset
+            part = reset_as_step(decode_value(reply.observation), decode_vector_info(reply.info), host.size)
+        else:
+            step = result.step
+            part = (
+                decode_value(step.observation),
+                decode_value(step.reward),
+                decode_value(step.terminated),
+                decode_value(step.truncated),
+                decode_vector_info(step.info),
+            )
+        self._last_obs[index] = part[0]
+        return part
+
+    def _reopen(self, host: VectorHost, cause: WorkerCrashedError) -> None:
+        try:
+            reopen(host, timeout=max(self._timeouts.call or 0.0, self._timeouts.connect) or None)
+        except RemoteGymError as exc:
+            raise exc from cause
+
+    def _restart_host(self, index: int, host: VectorHost, cause: WorkerCrashedError) -> StepPart:
+        """Re-create the session of a host whose worker died; its sub-envs' episodes end truncated."""
+        self._reopen(host, cause)
+        reason = f"WorkerCrashedError: {cause.message}"
+        last = self._last_obs[index]
+        if last is None:
+            last = create_empty_array(self.single_observation_space, host.size)
+        if self.autoreset_mode is AutoresetMode.SAME_STEP:
+            reply = self._exchange([host], [_reset_request(None, None)], "reset on")[0].reset
+            return same_step_part(
+                batch_space(self.single_observation_space, host.size),
+                host.size,
+                last,
+                decode_value(reply.observation),
+                decode_vector_info(reply.info),
+                reason,
+            )
+        # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.
+        host.pending_reset = self.autoreset_mode is AutoresetMode.NEXT_STEP
+        return truncated_part(last, host.size, restart_infos(host.size, reason))
 
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""
@@ -371,51 +425,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             pass
 
 
-def _host_sizes(num_envs: int | Sequence[int], hosts: int) -> list[int]:
-    if hosts < 1:
-        raise ConfigError("RemoteVectorEnv needs at least one address")
-    if isinstance(num_envs, (int, np.integer)):
-        if num_envs < hosts:
-            raise ConfigError(
-                f"num_envs={num_envs} is less than the {hosts} addresses; every host needs an env"
-            )
-        return split_sizes(int(num_envs), hosts)
-    sizes = [int(n) for n in num_envs]
-    if len(sizes) != hosts or any(n < 1 for n in sizes):
-        raise ConfigError(
-            f"num_envs must be an int or one count >= 1 per address ({hosts}), got {list(num_envs)}"
-        )
-    return sizes
-
-
-def _per_host(tls: TLSConfig | Sequence[TLSConfig | None] | None, hosts: int) -> list[TLSConfig | None]:
-    if tls is None or isinstance(tls, TLSConfig):
-        return [tls] * hosts
-    tls_list = list(tls)
-    if len(tls_list) != hosts:
-        raise ConfigError(f"tls must be one TLSConfig or one per address ({hosts}), got {len(tls_list)}")
-    return tls_list
-
-
-def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
-    if isinstance(mode, AutoresetMode):
-        return mode
-    for member in AutoresetMode:
-        if mode in (member.value, member.name):
-            return member
-    raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
-
-
-def _check_reset_mask(mask: Any, num_envs: int) -> np.ndarray:
-    """Gymnasium's checks of ``options["reset_mask"]``, with its exception types and messages."""
-    if not isinstance(mask, np.ndarray):
-        raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
-    if mask.shape != (num_envs,):
-        raise ValueError(f"`options['reset_mask']` must have shape `({num_envs},)`, got {mask.shape}")
-    if mask.dtype != np.bool_:
-        raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
-    if not np.any(mask):
-        raise ValueError(
-            f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}"
-        )
-    return mask
+def _reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
+    request = pb.Request()
+    out = request.reset
+    out.SetInParent()  # an empty reset must still select the oneof
+    if seed is not None:
+        encode_value(seed, out.seed, path="seed")
+    if options is not None:
+        encode_value(options, out.options, path="options")
+    return request

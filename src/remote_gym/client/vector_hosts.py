@@ -16,6 +16,7 @@ from remote_gym.codec.vector import parse_sub_env_error
 from remote_gym.errors import (
     ConnectionLostError,
     DeadlineExceededError,
+    ProtocolError,
     RemoteEnvError,
     RemoteGymError,
     ServerError,
@@ -38,6 +39,10 @@ class VectorHost:
     connection: Connection
     offset: int
     size: int
+    make: pb.Request
+    """The request that created the session, to create it again after a worker died."""
+    pending_reset: bool = False
+    """The session was re-created (NEXT_STEP) and its sub-envs reset on the next step."""
 
     @property
     def target(self) -> str:
@@ -79,26 +84,40 @@ def exchange(
 ) -> list[pb.Response]:
     """Send each host its request, then gather every reply: K hosts work concurrently.
 
-    Every host has its own deadline of ``timeout`` seconds. If any host fails, the error of the first
-    failing host (in host order) is raised, naming that host and, where it is about sub-envs, their
-    global indices.
-
     Raises:
         TransportError: A host could not answer (unreachable, deadline, stream lost).
         ServerError: A host answered with an error (RemoteEnvError, WorkerCrashedError, ...).
+        The error is that of the first failing host (in host order), as :func:`attribute_error` names it.
+    """
+    results = exchange_each(hosts, requests, timeout=timeout, what=what)
+    for result in results:
+        if isinstance(result, RemoteGymError):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+def exchange_each(
+    hosts: Sequence[VectorHost], requests: Sequence[pb.Request], *, timeout: float | None, what: str
+) -> list[pb.Response | RemoteGymError]:
+    """Like :func:`exchange`, but returns each host's response or (attributed) error.
+
+    Every host has its own deadline of ``timeout`` seconds (``config.timeouts.call`` when None); a
+    host that misses it, or whose stream breaks, has its session marked broken.
     """
     if len(hosts) == 1:  # the plain path: no gather machinery
         host = hosts[0]
         try:
             return [host.connection.request(requests[0], timeout=timeout, what=what)]
         except RemoteGymError as exc:
-            raise attribute_error(host, exc) from exc
-    for host in hosts:
+            return [attribute_error(host, exc)]
+    results: list[pb.Response | RemoteGymError | None] = [None] * len(hosts)
+    for i, host in enumerate(hosts):
         try:
             host.connection.check_open()
         except RemoteGymError as exc:
-            raise attribute_error(host, exc) from exc
-    payloads = [request.SerializeToString() for request in requests]
+            results[i] = attribute_error(host, exc)
+    live = [i for i, result in enumerate(results) if result is None]
+    payloads = [requests[i].SerializeToString() for i in live]
     call_timeout = timeout if timeout is not None else hosts[0].connection.config.timeouts.call
 
     async def one(host: VectorHost, payload: bytes) -> bytes:
@@ -109,31 +128,49 @@ def exchange(
 
     async def gather() -> list[Any]:
         return await asyncio.gather(
-            *(one(h, p) for h, p in zip(hosts, payloads, strict=True)), return_exceptions=True
+            *(one(hosts[i], p) for i, p in zip(live, payloads, strict=True)), return_exceptions=True
         )
 
-    first = hosts[0].connection
-    # Each host's own deadline fires first; this outer one only guards against a stuck event loop.
-    outer = None if call_timeout is None else call_timeout + _GRACE_S
-    try:
-        replies = first._wait(gather(), outer, f"{what} {len(hosts)} hosts, first")
-    except DeadlineExceededError as exc:
-        for host in hosts:
-            host.connection.mark_broken(exc)
-        raise
-    responses: list[pb.Response] = []
-    first_error: RemoteGymError | None = None
-    for host, reply in zip(hosts, replies, strict=True):
+    if live:
+        first = hosts[live[0]].connection
+        # Each host's own deadline fires first; this outer one only guards against a stuck event loop.
+        outer = None if call_timeout is None else call_timeout + _GRACE_S
         try:
-            if isinstance(reply, BaseException):
-                raise _transport_error(host, reply, what, call_timeout)
-            responses.append(host.connection.parse_reply(reply))
-        except RemoteGymError as exc:
-            if first_error is None:
-                first_error = attribute_error(host, exc)
-    if first_error is not None:
-        raise first_error
-    return responses
+            replies = first._wait(gather(), outer, f"{what} {len(live)} hosts, first")
+        except DeadlineExceededError as exc:
+            for i in live:
+                hosts[i].connection.mark_broken(exc)
+            raise
+        for i, reply in zip(live, replies, strict=True):
+            host = hosts[i]
+            try:
+                if isinstance(reply, BaseException):
+                    raise _transport_error(host, reply, what, call_timeout)
+                results[i] = host.connection.parse_reply(reply)
+            except RemoteGymError as exc:
+                results[i] = attribute_error(host, exc)
+    return results  # type: ignore[return-value]
+
+
+def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
+    """Replace the host's (broken) session by a new one, made with the same request.
+
+    Raises:
+        ConnectError, ServerError: The server could not be reached or could not create the envs.
+    """
+    old = host.connection
+    old.close()
+    connection = Connection(old.host, old.port, tls=old.tls, config=old.config)
+    try:
+        reply = connection.request(host.make, timeout=timeout, what="re-creating envs on").make
+    except BaseException:
+        connection.close()
+        raise
+    if reply.num_envs != host.size:
+        connection.close()
+        raise ProtocolError(f"{old.target} re-created {reply.num_envs} sub-envs, not {host.size}")
+    host.connection = connection
+    return reply
 
 
 def _transport_error(

@@ -98,3 +98,33 @@ def _merge_into(merged: dict[Any, Any], part: dict[Any, Any], offset: int, size:
 
 def _is_mask_key(key: Any, part: dict[Any, Any]) -> bool:
     return isinstance(key, str) and key.startswith("_") and key[1:] in part
+
+
+def split_seeds(seed: Any, sizes: Sequence[int]) -> list[Any]:
+    """Each part's ``seed`` for ``reset``, so that sub-env ``i`` gets what one vector env gives it.
+
+    An int stays an int for a single part (its ``SyncVectorEnv`` makes it ``seed + i``); with several
+    parts it becomes the list ``seed + i`` split by part. A list is split by part.
+
+    Raises:
+        ValueError: A list whose length is not the number of sub-envs (Gymnasium's message).
+    """
+    num_envs = sum(sizes)
+    if seed is None:
+        return [None] * len(sizes)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if len(sizes) == 1:
+            return [int(seed)]
+        seed = [int(seed) + i for i in range(num_envs)]
+    seeds = list(seed)  # type: ignore[arg-type]
+    if len(seeds) != num_envs:
+        raise ValueError(
+            f"If seeds are passed as a list the length must match num_envs={num_envs} "
+            f"but got length={len(seeds)}."
+        )
+    seeds = [None if s is None else int(s) for s in seeds]
+    out, start = [], 0
+    for size in sizes:
+        out.append(seeds[start : start + size])
+        start += size
+    return out

@@ -23,6 +23,11 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 _SUB_ENV_TAG = re.compile(r"sub-env (\d+) ")
 
+RESTARTED_KEY = "env_restarted"
+"""Info key set to True for a sub-env recreated after a failure (restart mode); its episode was truncated."""
+RESTART_REASON_KEY = "env_restart_reason"
+"""Info key holding ``"<ExceptionType>: <message>"`` of the failure that caused the restart."""
+
 
 def encode_vector_info(
     info: dict[Any, Any], msg: pb.Value | None = None, *, compress: bool = False, path: str = "infos"

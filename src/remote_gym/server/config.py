@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from remote_gym._constants import DEFAULT_PORT, MAX_MESSAGE_BYTES
+from remote_gym._constants import DEFAULT_PORT, DEFAULT_RESUME_WINDOW_S, MAX_MESSAGE_BYTES
 from remote_gym.errors import ConfigError
 from remote_gym.server.registry import EnvEntry
 from remote_gym.transport.auth import TokenAuth
@@ -51,6 +51,8 @@ class ServerConfig:
     """End a session that sent no request for this long (frees its worker); None: never."""
     max_call_s: float | None = None
     """Kill a worker whose reset/step/render takes longer than this; None: no limit."""
+    resume_window_s: float = DEFAULT_RESUME_WINDOW_S
+    """Seconds a session outlives a broken stream, so its client can reconnect and resume (0: never)."""
 
     def __post_init__(self) -> None:
         if not self.environments:
@@ -65,6 +67,8 @@ class ServerConfig:
             raise ConfigError(f"max_envs_per_session must be >= 1, got {self.max_envs_per_session}")
         if self.max_message_bytes < 1024:
             raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")
+        if self.resume_window_s < 0:
+            raise ConfigError(f"resume_window_s must be >= 0, got {self.resume_window_s!r}")
         for name in ("session_idle_timeout_s", "max_call_s"):
             value = getattr(self, name)
             if value is not None and value <= 0:

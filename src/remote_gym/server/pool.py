@@ -178,6 +178,7 @@ class Worker:
         self._protocol = protocol
         self._exited = exited
         self._busy = False
+        self._stale = 0  # replies still due for requests whose waiter was cancelled (stream broke)
 
     @property
     def exitcode(self) -> int | None:
@@ -200,7 +201,14 @@ class Worker:
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
         self._transport.write(pack_header(len(data)) + data)
-        reply = await self.receive()
+        while self._stale:  # the worker answers in order: skip replies nobody waits for any more
+            await self.receive()
+            self._stale -= 1
+        try:
+            reply = await self.receive()
+        except asyncio.CancelledError:
+            self._stale += 1
+            raise
         self._busy = False
         return reply
 

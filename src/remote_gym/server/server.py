@@ -117,7 +117,9 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote)
-        interceptors = [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
+        interceptors = (
+            [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
+        )
         server = grpc.aio.server(
             options=server_options(max_message_bytes=config.max_message_bytes), interceptors=interceptors
         )

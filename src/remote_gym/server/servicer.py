@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -16,6 +18,7 @@ from remote_gym.errors import (
     InvalidCallError,
     ServerBusyError,
     ServerShutdownError,
+    SessionExpiredError,
     WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -23,6 +26,7 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.handler import CreateSpec, EnvHandler
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
+from remote_gym.server.sequencer import Sequencer
 from remote_gym.server.vector_handler import VectorEnvHandler, create_handler
 from remote_gym.transport.status import REASON_METADATA_KEY, error_to_proto
 
@@ -35,6 +39,11 @@ _AUTORESET_MODES = {
     pb.AUTORESET_MODE_SAME_STEP: "SAME_STEP",
     pb.AUTORESET_MODE_DISABLED: "DISABLED",
 }
+
+
+# A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
+# (empty) close field, number 7, comes first. Recognised without parsing: the hot path only forwards bytes.
+_CLOSE_REQUEST = pb.Request(close=pb.CloseRequest()).SerializeToString()
 
 
 def _error_bytes(exc: BaseException) -> bytes:
@@ -52,6 +61,18 @@ class _SessionInfo:
     """Why the server is ending the session ("SHUTDOWN" or "SESSION" for idle expiry); "" while it runs."""
     slow: bool = False
     """True when the worker was killed for exceeding max_call_s."""
+    session: Worker | _InlineSession | None = None
+    """The env(s): a worker process, or a handler in this process."""
+    token: str = ""
+    """Secret a client must show to resume the session on a new stream."""
+    owner: object | None = None
+    """The stream currently serving the session; None while detached."""
+    detached: asyncio.TimerHandle | None = None
+    """While detached: the timer that ends the session when the resume window passes."""
+    closing: bool = False
+    """True once the client sent CloseRequest: the end of its stream then ends the session."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Serializes requests, also across an old and a new stream after a resume."""
 
 
 class _InlineSession:
@@ -59,13 +80,13 @@ class _InlineSession:
 
     def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
         self._handler = handler
+        self._answer = Sequencer(handler.handle).answer
 
     async def request(self, data: bytes) -> bytes:
-        try:
-            request = pb.Request.FromString(data)
-        except Exception as exc:
-            return _error_bytes(InvalidCallError(f"malformed request: {exc}"))
-        return self._handler.handle(request).SerializeToString()
+        return self._answer(data)
+
+    def kill(self) -> None:
+        """Nothing to kill in-process (max_call_s applies to worker processes only)."""
 
     async def stop(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._handler.close)
@@ -99,6 +120,10 @@ class RemoteGymServicer:
         self._shutting_down = True
         for info in list(self._sessions.values()):
             self._end_session(info, "SHUTDOWN")
+            if info.owner is None:  # detached, waiting for a resume that will not come
+                if info.detached is not None:
+                    info.detached.cancel()
+                self._background_task(self._close_session(info))
 
     def _end_session(self, info: _SessionInfo, why: str) -> None:
         # The stream stays open: the client's next request is answered with the reason as the call's
@@ -148,34 +173,41 @@ class RemoteGymServicer:
         return info
 
     async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
-        """Run one session: make the env, then answer requests until the client closes the stream."""
+        """Run one session stream: make (or resume) the env, then answer requests in order."""
         first = await context.read()
         if first is grpc.aio.EOF:
             return
         try:
-            session, info, reply = await self._open(first, context.peer())
+            info, reply = await self._attach(first, context.peer())
         except Exception as exc:
             if not isinstance(exc, (ServerBusyError, ServerShutdownError)):
                 logger.info("session refused for %s: %s", context.peer(), exc)
             await context.write(_error_bytes(exc))
             return
+        owner = object()
+        info.owner = owner
+        ended = True  # False only when the stream broke: then the session waits for a resume
         try:
             await context.write(reply)
-            if session is None:
-                return
-            await self._serve(session, info, context)
+            if info.session is not None:
+                ended = False
+                ended = await self._serve(info, context)
         finally:
-            self._sessions.pop(info.session_id, None)
-            if session is not None:
-                await session.stop()
-            logger.info("session %s closed (%s, %s)", info.session_id, info.env_name, info.peer)
+            if info.owner is owner:  # not taken over by a resumed stream meanwhile
+                info.owner = None
+                if ended or info.ending or not self._config.resume_window_s:
+                    await asyncio.shield(self._close_session(info))
+                else:
+                    self._detach(info)
 
-    async def _serve(
-        self, session: Worker | _InlineSession, info: _SessionInfo, context: grpc.aio.ServicerContext
-    ) -> None:
+    async def _serve(self, info: _SessionInfo, context: grpc.aio.ServicerContext) -> bool:
+        """Answer requests until the stream ends; True when the session is over, not just the stream."""
+        session = info.session
+        assert session is not None
         read = context.read
         write = context.write
         request = session.request
+        lock = info.lock
         limit = self._config.max_message_bytes
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
@@ -188,14 +220,19 @@ class RemoteGymServicer:
                 if expiry is not None:
                     expiry.cancel()
             if data is grpc.aio.EOF:
-                return
+                # A client that closes says so first (CloseRequest); an end of stream without it is
+                # a broken connection (cut, or the client process died): keep the session for a resume.
+                return info.closing
+            if data.startswith(_CLOSE_REQUEST):
+                info.closing = True
             if info.ending:
                 await self._say_goodbye(context, info)
-                return
-            info.busy = True
+                return True
             killer = loop.call_later(max_call_s, self._kill_slow, session, info) if max_call_s else None
             try:
-                reply = await request(data)
+                async with lock:
+                    info.busy = True
+                    reply = await request(data)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
                     exc = WorkerCrashedError(
@@ -205,7 +242,7 @@ class RemoteGymServicer:
                     )
                 logger.warning("session %s: %s", info.session_id, exc)
                 await write(_error_bytes(exc))
-                return
+                return True
             finally:
                 info.busy = False
                 if killer is not None:
@@ -218,13 +255,76 @@ class RemoteGymServicer:
                 )
             await write(reply)
 
+    async def _attach(self, first: bytes, peer: str) -> tuple[_SessionInfo, bytes]:
+        """Make a new session, or find the one a resuming client names; returns it and the first reply."""
+        try:
+            request = pb.Request.FromString(first)
+        except Exception as exc:
+            raise InvalidCallError(f"malformed first request: {exc}") from exc
+        if request.WhichOneof("kind") != "make":
+            raise InvalidCallError("the first request of a session must be a MakeRequest")
+        if request.make.resume_session_id:
+            return self._resume(request.make, peer)
+        session, info, reply = await self._open(request.make, peer)
+        info.session = session
+        if session is not None:
+            info.token = secrets.token_hex(16)
+            response = pb.Response.FromString(reply)
+            response.make.resume_token = info.token
+            response.make.resume_window_s = self._config.resume_window_s
+            reply = response.SerializeToString()
+        return info, reply
+
+    def _resume(self, make: pb.MakeRequest, peer: str) -> tuple[_SessionInfo, bytes]:
+        if self._shutting_down:
+            raise ServerShutdownError("the server is shutting down")
+        info = self._sessions.get(make.resume_session_id)
+        if info is None or info.session is None or not hmac.compare_digest(info.token, make.resume_token):
+            raise SessionExpiredError(
+                f"session {make.resume_session_id} cannot be resumed: it ended, or its resume window "
+                f"({self._config.resume_window_s} s) passed, or the server restarted"
+            )
+        if info.detached is not None:
+            info.detached.cancel()
+            info.detached = None
+        logger.info("session %s resumed (%s, was %s)", info.session_id, peer, info.peer)
+        info.peer = peer
+        response = pb.Response()
+        response.make.protocol_version = PROTOCOL_VERSION
+        response.make.server_version = __version__
+        response.make.session_id = info.session_id
+        response.make.resumed = True
+        response.make.resume_window_s = self._config.resume_window_s
+        return info, response.SerializeToString()
+
+    def _detach(self, info: _SessionInfo) -> None:
+        """The stream broke: keep the session for the resume window, then end it."""
+        window = self._config.resume_window_s
+        logger.info("session %s lost its stream; kept %.1f s for a resume", info.session_id, window)
+        info.detached = asyncio.get_running_loop().call_later(window, self._expire_detached, info)
+
+    def _expire_detached(self, info: _SessionInfo) -> None:
+        info.detached = None
+        if info.owner is None:
+            self._background_task(self._close_session(info))
+
+    async def _close_session(self, info: _SessionInfo) -> None:
+        if self._sessions.get(info.session_id) is info:
+            del self._sessions[info.session_id]
+        session, info.session = info.session, None
+        if session is not None:
+            await session.stop()
+            logger.info("session %s closed (%s, %s)", info.session_id, info.env_name, info.peer)
+
+    def _background_task(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _expire(self, session: Worker | _InlineSession, info: _SessionInfo) -> None:
         """Idle too long: free the env and its worker now; tell the client at its next request."""
         self._end_session(info, "SESSION")
-        self._sessions.pop(info.session_id, None)
-        task = asyncio.ensure_future(session.stop())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background_task(self._close_session(info))
 
     @staticmethod
     def _kill_slow(session: Worker, info: _SessionInfo) -> None:
@@ -232,17 +332,10 @@ class RemoteGymServicer:
         session.kill()
 
     async def _open(
-        self, first: bytes, peer: str
+        self, make: pb.MakeRequest, peer: str
     ) -> tuple[Worker | _InlineSession | None, _SessionInfo, bytes]:
         if self._shutting_down:
             raise ServerShutdownError("the server is shutting down")
-        try:
-            request = pb.Request.FromString(first)
-        except Exception as exc:
-            raise InvalidCallError(f"malformed first request: {exc}") from exc
-        if request.WhichOneof("kind") != "make":
-            raise InvalidCallError("the first request of a session must be a MakeRequest")
-        make = request.make
         if make.protocol_version != PROTOCOL_VERSION:
             raise InvalidCallError(
                 f"the client speaks protocol version {make.protocol_version}; this server speaks {PROTOCOL_VERSION}"

@@ -17,7 +17,12 @@ from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import encode_vector_info, tag_sub_env_error
+from remote_gym.codec.vector import (
+    RESTART_REASON_KEY,
+    RESTARTED_KEY,
+    encode_vector_info,
+    tag_sub_env_error,
+)
 from remote_gym.errors import (
     InvalidActionError,
     InvalidCallError,
@@ -38,10 +43,6 @@ from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
 
-RESTARTED_KEY = "env_restarted"
-"""Info key set to True for a sub-env that was recreated after a failure (its episode was truncated)."""
-RESTART_REASON_KEY = "env_restart_reason"
-"""Info key holding ``"<ExceptionType>: <message>"`` of the failure that caused the restart."""
 
 
 class SubEnvError(Exception):

@@ -11,6 +11,7 @@ from typing import Any
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
 from remote_gym.server.handler import CreateSpec
+from remote_gym.server.sequencer import Sequencer
 from remote_gym.server.vector_handler import create_handler
 from remote_gym.transport.status import error_to_proto
 
@@ -43,27 +44,14 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
             write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
             return 1
         write_frame(sock, described.SerializeToString())
-        parse = pb.Request.FromString
-        handle = handler.handle
+        answer = Sequencer(handler.handle).answer
         while True:
             data = read_frame(reader)
             if data is None:
                 return 0
-            try:
-                request = parse(data)
-            except Exception as exc:  # malformed bytes from the wire: answer, never die
-                response = pb.Response(error=error_to_proto(_malformed(exc)))
-            else:
-                response = handle(request)
-            write_frame(sock, response.SerializeToString())
+            write_frame(sock, answer(data))
     except (BrokenPipeError, ConnectionResetError):
         return 0
     finally:
         with contextlib.suppress(Exception):
             handler.close()
-
-
-def _malformed(exc: Exception) -> Exception:
-    from remote_gym.errors import InvalidCallError
-
-    return InvalidCallError(f"malformed request: {exc}")

@@ -18,6 +18,11 @@ def channel_options(*, max_message_bytes: int = MAX_MESSAGE_BYTES, target_name: 
         ("grpc.http2.max_pings_without_data", 0),
         # Each RemoteEnv gets its own connection, so envs never queue behind each other's frames.
         ("grpc.use_local_subchannel_pool", 1),
+        # Reconnect fast after a dropped connection (gRPC's default first backoff is 1 s), so a
+        # session resumes within a fraction of a second of the network coming back.
+        ("grpc.initial_reconnect_backoff_ms", 50),
+        ("grpc.min_reconnect_backoff_ms", 50),
+        ("grpc.max_reconnect_backoff_ms", 1000),
     ]
     if target_name:
         options.append(("grpc.ssl_target_name_override", target_name))

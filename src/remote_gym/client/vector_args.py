@@ -1,0 +1,78 @@
+"""Check and normalise RemoteVectorEnv arguments: env counts per host, credentials, modes, reset masks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode
+
+from remote_gym.codec.batch import split_sizes
+from remote_gym.errors import ConfigError
+from remote_gym.transport.tls import TLSConfig
+
+
+def host_sizes(num_envs: int | Sequence[int], hosts: int) -> list[int]:
+    """Sub-envs per host: an even split of an int total (remainder to the first hosts), or the given counts.
+
+    Raises:
+        ConfigError: No hosts, fewer envs than hosts, or a count list that does not fit.
+    """
+    if hosts < 1:
+        raise ConfigError("RemoteVectorEnv needs at least one address")
+    if isinstance(num_envs, (int, np.integer)):
+        if num_envs < hosts:
+            raise ConfigError(
+                f"num_envs={num_envs} is less than the {hosts} addresses; every host needs an env"
+            )
+        return split_sizes(int(num_envs), hosts)
+    sizes = [int(n) for n in num_envs]
+    if len(sizes) != hosts or any(n < 1 for n in sizes):
+        raise ConfigError(
+            f"num_envs must be an int or one count >= 1 per address ({hosts}), got {list(num_envs)}"
+        )
+    return sizes
+
+
+def per_host(tls: TLSConfig | Sequence[TLSConfig | None] | None, hosts: int) -> list[TLSConfig | None]:
+    """One TLS setting per host, from one setting for all or a list.
+
+    Raises:
+        ConfigError: A list whose length is not the number of hosts.
+    """
+    if tls is None or isinstance(tls, TLSConfig):
+        return [tls] * hosts
+    tls_list = list(tls)
+    if len(tls_list) != hosts:
+        raise ConfigError(f"tls must be one TLSConfig or one per address ({hosts}), got {len(tls_list)}")
+    return tls_list
+
+
+def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
+    """The AutoresetMode for a member, its value (``"NextStep"``) or its name (``"NEXT_STEP"``).
+
+    Raises:
+        ConfigError: Anything else.
+    """
+    if isinstance(mode, AutoresetMode):
+        return mode
+    for member in AutoresetMode:
+        if mode in (member.value, member.name):
+            return member
+    raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
+
+
+def check_reset_mask(mask: Any, num_envs: int) -> np.ndarray:
+    """Gymnasium's checks of ``options["reset_mask"]``, with its exception types and messages."""
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
+    if mask.shape != (num_envs,):
+        raise ValueError(f"`options['reset_mask']` must have shape `({num_envs},)`, got {mask.shape}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
+    if not np.any(mask):
+        raise ValueError(
+            f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}"
+        )
+    return mask

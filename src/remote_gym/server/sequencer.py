@@ -1,0 +1,53 @@
+"""Apply each numbered request exactly once; a request re-sent after a resume gets its recorded reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from remote_gym.errors import InvalidCallError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.status import error_to_proto
+
+
+def error_bytes(exc: BaseException) -> bytes:
+    """A serialized ``Response`` carrying ``exc`` as an in-stream error."""
+    return pb.Response(error=error_to_proto(exc)).SerializeToString()
+
+
+class Sequencer:
+    """Wraps a session's request handler with the session's request numbering.
+
+    Requests carry ``seq`` 1, 2, ... . The reply to the last applied request is kept, so when a
+    connection drops after the env applied a step but before the client got the reply, the client
+    re-sends the same ``seq`` and gets the same reply: the step is never applied twice, and a step
+    that never arrived is applied once. Requests without a number (``seq`` 0) are simply applied.
+    """
+
+    def __init__(self, handle: Callable[[pb.Request], pb.Response]) -> None:
+        self._handle = handle
+        self._last_seq = 0
+        self._last_reply = b""
+
+    @property
+    def last_seq(self) -> int:
+        """Number of the last request applied."""
+        return self._last_seq
+
+    def answer(self, data: bytes) -> bytes:
+        """Parse, apply (or replay) one request and return the serialized reply; never raises."""
+        try:
+            request = pb.Request.FromString(data)
+        except Exception as exc:  # malformed bytes from the wire: answer, never die
+            return error_bytes(InvalidCallError(f"malformed request: {exc}"))
+        seq = request.seq
+        if seq:
+            if seq == self._last_seq:
+                return self._last_reply
+            if seq != self._last_seq + 1:
+                return error_bytes(
+                    InvalidCallError(f"request number {seq} is out of order; expected {self._last_seq + 1}")
+                )
+        reply = self._handle(request).SerializeToString()
+        if seq:
+            self._last_seq, self._last_reply = seq, reply
+        return reply
