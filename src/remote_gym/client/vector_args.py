@@ -1,9 +1,8 @@
-"""Check and normalise RemoteVectorEnv arguments: env counts per host, credentials, modes, reset masks."""
+"""Check and normalise RemoteVectorEnv arguments: env counts per host, credentials, autoreset modes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode
@@ -61,18 +60,3 @@ def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
         if mode in (member.value, member.name):
             return member
     raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
-
-
-def check_reset_mask(mask: Any, num_envs: int) -> np.ndarray:
-    """Gymnasium's checks of ``options["reset_mask"]``, with its exception types and messages."""
-    if not isinstance(mask, np.ndarray):
-        raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
-    if mask.shape != (num_envs,):
-        raise ValueError(f"`options['reset_mask']` must have shape `({num_envs},)`, got {mask.shape}")
-    if mask.dtype != np.bool_:
-        raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
-    if not np.any(mask):
-        raise ValueError(
-            f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}"
-        )
-    return mask

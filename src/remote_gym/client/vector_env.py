@@ -14,12 +14,7 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
-from remote_gym.client.vector_args import (
-    autoreset_mode_of,
-    check_reset_mask,
-    host_sizes,
-    per_host,
-)
+from remote_gym.client.vector_args import autoreset_mode_of, host_sizes, per_host
 from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each, reopen
 from remote_gym.client.vector_recovery import (
     StepPart,
@@ -28,7 +23,14 @@ from remote_gym.client.vector_recovery import (
     same_step_part,
     truncated_part,
 )
-from remote_gym.codec.batch import merge_batches, merge_infos, offsets_of, split_batch, split_seeds
+from remote_gym.codec.batch import (
+    check_reset_mask,
+    merge_batches,
+    merge_infos,
+    offsets_of,
+    split_batch,
+    split_seeds,
+)
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_vector_info

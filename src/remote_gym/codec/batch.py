@@ -116,7 +116,7 @@ def split_seeds(seed: Any, sizes: Sequence[int]) -> list[Any]:
         if len(sizes) == 1:
             return [int(seed)]
         seed = [int(seed) + i for i in range(num_envs)]
-    seeds = list(seed)  # type: ignore[arg-type]
+    seeds = list(seed)
     if len(seeds) != num_envs:
         raise ValueError(
             f"If seeds are passed as a list the length must match num_envs={num_envs} "
@@ -128,3 +128,18 @@ def split_seeds(seed: Any, sizes: Sequence[int]) -> list[Any]:
         out.append(seeds[start : start + size])
         start += size
     return out
+
+
+def check_reset_mask(mask: Any, num_envs: int) -> np.ndarray:
+    """Gymnasium's checks of ``options["reset_mask"]``, with its exception types and messages."""
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"`options['reset_mask']` must be a numpy array, got {type(mask)}")
+    if mask.shape != (num_envs,):
+        raise ValueError(f"`options['reset_mask']` must have shape `({num_envs},)`, got {mask.shape}")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"`options['reset_mask']` must have `dtype=np.bool_`, got {mask.dtype}")
+    if not np.any(mask):
+        raise ValueError(
+            f"`options['reset_mask']` must contain a boolean array with at least one True value, got reset_mask={mask}"
+        )
+    return mask

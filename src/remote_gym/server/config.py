@@ -37,6 +37,8 @@ class ServerConfig:
     """Sessions open at once; more are refused with ServerBusyError (0: unlimited)."""
     max_envs_per_session: int = 1024
     """Most sub-environments one vector session may ask for."""
+    workers_per_session: int = 1
+    """Processes that step one vector session's sub-envs in parallel (``hosting="process"`` only)."""
     max_message_bytes: int = MAX_MESSAGE_BYTES
     """Largest message sent or accepted."""
     compress: bool = True
@@ -63,6 +65,10 @@ class ServerConfig:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
         if self.max_sessions < 0:
             raise ConfigError(f"max_sessions must be >= 0, got {self.max_sessions}")
+        if self.workers_per_session < 1:
+            raise ConfigError(f"workers_per_session must be >= 1, got {self.workers_per_session}")
+        if self.workers_per_session > 1 and self.hosting != "process":
+            raise ConfigError('workers_per_session > 1 needs hosting="process"')
         if self.max_envs_per_session < 1:
             raise ConfigError(f"max_envs_per_session must be >= 1, got {self.max_envs_per_session}")
         if self.max_message_bytes < 1024:

@@ -18,6 +18,7 @@ from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import (
     CodecError,
+    DecodeError,
     InvalidActionError,
     InvalidCallError,
     PermissionDeniedError,
@@ -50,6 +51,8 @@ class CreateSpec:
     """Vector sessions: name of the ``gymnasium.vector.AutoresetMode`` member."""
     restart_on_failure: bool = False
     """Vector sessions: recreate a failing sub-env (its episode is truncated) instead of failing."""
+    workers: int = 1
+    """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
@@ -137,6 +140,14 @@ def _metadata(env: gym.Env[Any, Any]) -> dict[str, Any]:
     return out
 
 
+def _contains(space: gym.Space[Any], value: Any) -> bool:
+    """``space.contains`` that answers False, instead of raising, for values of a foreign shape or type."""
+    try:
+        return bool(space.contains(value))
+    except Exception:
+        return False
+
+
 class EnvHandler:
     """Answer session requests with one environment; never raises out of :meth:`handle`."""
 
@@ -175,6 +186,8 @@ class EnvHandler:
             return method(self, request)
         except gym.error.ResetNeeded as exc:
             return pb.Response(error=error_to_proto(InvalidCallError(str(exc))))
+        except DecodeError as exc:  # the client sent something malformed: its fault, not the env's
+            return pb.Response(error=error_to_proto(InvalidCallError(f"malformed {kind} request: {exc}")))
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -195,8 +208,11 @@ class EnvHandler:
         return resp
 
     def _step(self, request: pb.Request) -> pb.Response:
-        action = decode_value(request.step.action)
-        if not self._action_space.contains(action):
+        try:
+            action = decode_value(request.step.action)
+        except DecodeError as exc:
+            raise InvalidActionError(f"the action could not be decoded: {exc}") from exc
+        if not _contains(self._action_space, action):
             raise InvalidActionError(
                 f"action {action!r} is not an element of the action space {self._action_space}"
             )

@@ -1,0 +1,184 @@
+"""A vector session's sub-environments in this process, stepped by Gymnasium's SyncVectorEnv."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
+from remote_gym.errors import InvalidCallError
+from remote_gym.server.handler import CreateSpec, create_env
+
+logger = logging.getLogger(__name__)
+
+
+class SubEnvError(Exception):
+    """A sub-environment raised; carries its index (on this server) and the original exception."""
+
+    def __init__(self, index: int, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.index = index
+        self.cause = cause
+
+
+class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):
+    """Tags a sub-env's exceptions with its index, or (restart mode) recreates the env instead.
+
+    Attribute reads and writes go straight to the wrapped env, so the wrapper is invisible to
+    ``get_attr``/``set_attr``/``call``.
+    """
+
+    def __init__(self, factory: Callable[[], gym.Env[Any, Any]], index: int, restart: bool) -> None:
+        super().__init__(factory())
+        self._factory = factory
+        self._index = index
+        self._restart = restart
+        self._last_obs: Any = None
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        try:
+            result = self.env.step(action)
+        except Exception as exc:
+            if not self._restart:
+                raise SubEnvError(self._index, exc) from exc
+            self._recreate(exc)
+            # The episode ends here: truncated, with the last good observation as its final one. Every
+            # autoreset mode resets this env before its next step (DISABLED: the user must).
+            return self._last_obs, 0.0, False, True, _restart_info(exc)
+        self._last_obs = result[0]
+        return result
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        try:
+            obs, info = self.env.reset(seed=seed, options=options)
+        except Exception as exc:
+            if not self._restart:
+                raise SubEnvError(self._index, exc) from exc
+            self._recreate(exc)
+            try:
+                obs, info = self.env.reset(seed=seed, options=options)
+            except Exception as again:
+                raise SubEnvError(self._index, again) from again
+            info = {**info, **_restart_info(exc)}
+        self._last_obs = obs
+        return obs, info
+
+    def render(self) -> Any:
+        try:
+            return self.env.render()
+        except Exception as exc:
+            raise SubEnvError(self._index, exc) from exc
+
+    def _recreate(self, cause: BaseException) -> None:
+        logger.info("sub-env %d raised %s: %s; recreating it", self._index, type(cause).__name__, cause)
+        with contextlib.suppress(Exception):
+            self.env.close()
+        try:
+            self.env = self._factory()
+        except Exception as exc:
+            raise SubEnvError(self._index, exc) from exc
+
+    def get_wrapper_attr(self, name: str) -> Any:
+        return self.env.get_wrapper_attr(name)
+
+    def has_wrapper_attr(self, name: str) -> bool:
+        return self.env.has_wrapper_attr(name)
+
+    def set_wrapper_attr(self, name: str, value: Any, *, force: bool = True) -> bool:
+        return self.env.set_wrapper_attr(name, value, force=force)
+
+
+def _restart_info(cause: BaseException) -> dict[str, Any]:
+    return {RESTARTED_KEY: True, RESTART_REASON_KEY: f"{type(cause).__name__}: {cause}"}
+
+
+def autoreset_mode_of(name: str) -> AutoresetMode:
+    """The AutoresetMode whose enum name is ``name`` (``"NEXT_STEP"``, ``"SAME_STEP"``, ``"DISABLED"``)."""
+    return AutoresetMode[name]
+
+
+class LocalVectorCore:
+    """``spec.num_envs`` sub-envs in this process; every method returns plain values (no wire types).
+
+    Sub-env ``i`` is created with ``env_index = spec.env_index + i``; its failures raise
+    :class:`SubEnvError` with index ``i``. Results are exactly those of ``SyncVectorEnv``.
+    """
+
+    def __init__(self, spec: CreateSpec) -> None:
+        self.spec = spec
+        self.autoreset_mode = autoreset_mode_of(spec.autoreset_mode)
+        env_fns = [self._env_fn(i) for i in range(spec.num_envs)]
+        # copy=False: results are encoded at once, so Gymnasium's defensive deepcopy is not needed.
+        self.envs = SyncVectorEnv(env_fns, copy=False, autoreset_mode=self.autoreset_mode)
+        self.subs: list[_IndexedEnv] = self.envs.envs  # type: ignore[assignment]
+        self.num_envs = self.envs.num_envs
+        self.single_observation_space = self.envs.single_observation_space
+        self.single_action_space = self.envs.single_action_space
+        self.action_space = self.envs.action_space
+
+    def _env_fn(self, index: int) -> Callable[[], gym.Env[Any, Any]]:
+        sub_spec = dataclasses.replace(self.spec, env_index=self.spec.env_index + index, num_envs=0)
+
+        def make() -> gym.Env[Any, Any]:
+            return _IndexedEnv(lambda: create_env(sub_spec), index, self.spec.restart_on_failure)
+
+        return make
+
+    @property
+    def first_env(self) -> gym.Env[Any, Any]:
+        """Sub-env 0, whose metadata and spec describe the session."""
+        return self.subs[0]
+
+    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+        """``SyncVectorEnv.reset``."""
+        return self.envs.reset(seed=seed, options=options)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """``SyncVectorEnv.step``; in DISABLED mode, refuses to step sub-envs that still need a reset."""
+        if self.autoreset_mode is AutoresetMode.DISABLED:
+            # SyncVectorEnv only asserts this, mid-loop; report it before any sub-env has stepped.
+            pending = np.flatnonzero(self.envs._autoreset_envs)
+            if pending.size:
+                raise InvalidCallError(
+                    f"autoreset_mode DISABLED: sub-envs {pending.tolist()} ended their episode and must "
+                    "be reset (reset(options={'reset_mask': ...})) before the next step"
+                )
+        return self.envs.step(actions)
+
+    def render(self) -> tuple[Any, ...]:
+        """One frame per sub-env."""
+        return tuple(self.envs.render())
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any], get_attr: bool) -> tuple[Any, ...]:
+        """``SyncVectorEnv.call`` (``get_attr``: only read), with the failing sub-env's index known."""
+        results = []
+        for index, env in enumerate(self.subs):
+            try:
+                target = env.get_wrapper_attr(name)
+                results.append(target if get_attr or not callable(target) else target(*args, **kwargs))
+            except Exception as exc:
+                raise SubEnvError(index, exc) from exc
+        return tuple(results)
+
+    def set_attr(self, name: str, values: list[Any]) -> None:
+        """``SyncVectorEnv.set_attr`` with one value per sub-env."""
+        if len(values) != self.num_envs:
+            raise InvalidCallError(f"set_attr needs a list of {self.num_envs} values, got {len(values)}")
+        for index, (env, value) in enumerate(zip(self.subs, values, strict=True)):
+            try:
+                env.set_wrapper_attr(name, value)
+            except Exception as exc:
+                raise SubEnvError(index, exc) from exc
+
+    def close(self) -> None:
+        """Close every sub-env."""
+        self.envs.close()

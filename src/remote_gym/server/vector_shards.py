@@ -1,0 +1,312 @@
+"""A vector session's sub-environments split over several worker processes, to use the host's cores.
+
+The session's worker keeps the first share of the sub-envs and forks one helper process per other
+share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
+share with the ordinary worker loop over a socketpair. For every request the worker sends each helper
+its part first, steps its own share meanwhile, then gathers and merges: the client still gets one
+message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector.utils import batch_space, create_empty_array
+
+from remote_gym._constants import WORKER_STOP_TIMEOUT_S
+from remote_gym.codec.batch import (
+    check_reset_mask,
+    merge_batches,
+    merge_infos,
+    offsets_of,
+    split_batch,
+    split_seeds,
+    split_sizes,
+)
+from remote_gym.codec.values import decode_value, encode_value
+from remote_gym.codec.vector import decode_vector_info, parse_sub_env_error, tag_sub_env_error
+from remote_gym.errors import InvalidCallError, WorkerCrashedError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.framing import read_frame, write_frame
+from remote_gym.server.handler import CreateSpec
+from remote_gym.server.vector_core import LocalVectorCore
+
+logger = logging.getLogger(__name__)
+
+
+class ShardError(Exception):
+    """A helper answered with an error; carries it (sub-env indices already made session-wide)."""
+
+    def __init__(self, error: pb.Error) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _Helper:
+    """One forked helper process serving sub-envs ``offset .. offset + size - 1`` of the session."""
+
+    def __init__(self, spec: CreateSpec, offset: int, size: int) -> None:
+        self.offset = offset
+        self.size = size
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            _run_helper(ours, theirs, spec)
+        theirs.close()
+        self.pid = pid
+        self.sock = ours
+        self.reader = ours.makefile("rb", buffering=1 << 16)
+        self.exitcode: int | None = None
+
+    def send(self, request: pb.Request) -> None:
+        write_frame(self.sock, request.SerializeToString())
+
+    def receive(self) -> pb.Response:
+        """The helper's next reply; a dead helper raises WorkerCrashedError."""
+        try:
+            data = read_frame(self.reader)  # type: ignore[arg-type]
+        except OSError:
+            data = None
+        if data is None:
+            code = self._reap(timeout=2.0)
+            how = (
+                f"was killed by signal {-code}"
+                if code is not None and code < 0
+                else f"exited with code {code}"
+            )
+            raise WorkerCrashedError(
+                f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{self.offset + self.size - 1} {how}",
+                exitcode=code,
+            )
+        response: pb.Response = pb.Response.FromString(data)
+        if response.WhichOneof("kind") == "error":
+            raise ShardError(_shift_error(response.error, self.offset))
+        return response
+
+    def _reap(self, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        while self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid:
+                self.exitcode = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() >= deadline:
+                return None
+            else:
+                time.sleep(0.01)
+        return self.exitcode
+
+    def stop(self) -> None:
+        """Hang up (the helper closes its envs and exits); kill it if it does not exit in time."""
+        with contextlib.suppress(OSError):
+            self.reader.close()
+            self.sock.close()
+        if self._reap(WORKER_STOP_TIMEOUT_S) is None and self.exitcode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap(WORKER_STOP_TIMEOUT_S)
+
+
+def _run_helper(ours: socket.socket, theirs: socket.socket, spec: CreateSpec) -> None:  # pragma: no cover
+    code = 70
+    try:
+        ours.close()
+        keep = theirs.fileno()
+        # Only the socket to the session's worker stays open: the worker's own socket to the server
+        # must close when the worker dies, whatever the helpers do.
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 65536)
+        from remote_gym.server.worker import run_worker  # the worker loop imports this module
+
+        code = run_worker(theirs, spec.to_json())
+    finally:
+        os._exit(code)
+
+
+def _shift_error(error: pb.Error, offset: int) -> pb.Error:
+    parsed = parse_sub_env_error(error.message)
+    if parsed is not None and offset:
+        error.message = tag_sub_env_error(parsed[0] + offset, parsed[1])
+    return error
+
+
+class ShardedVectorCore:
+    """Like :class:`LocalVectorCore`, over ``workers`` processes (this one and forked helpers)."""
+
+    def __init__(self, spec: CreateSpec, workers: int) -> None:
+        self.spec = spec
+        self.sizes = split_sizes(spec.num_envs, workers)
+        self.offsets = offsets_of(self.sizes)
+        self._helpers: list[_Helper] = []
+        try:
+            for offset, size in zip(self.offsets[1:], self.sizes[1:], strict=True):
+                helper_spec = dataclasses.replace(
+                    spec, num_envs=size, env_index=spec.env_index + offset, workers=1
+                )
+                self._helpers.append(_Helper(helper_spec, offset, size))
+            self.local = LocalVectorCore(dataclasses.replace(spec, num_envs=self.sizes[0], workers=1))
+            for helper in self._helpers:
+                helper.receive()  # its MakeResponse
+        except BaseException:
+            self.close()
+            raise
+        self.num_envs = spec.num_envs
+        self.autoreset_mode = self.local.autoreset_mode
+        self.single_observation_space = self.local.single_observation_space
+        self.single_action_space = self.local.single_action_space
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._last_obs: list[Any] = [None] * workers
+
+    @property
+    def first_env(self) -> gym.Env[Any, Any]:
+        """Sub-env 0, whose metadata and spec describe the session."""
+        return self.local.first_env
+
+    def _gather(self, helpers: list[_Helper], local: Any) -> tuple[Any, list[pb.Response]]:
+        """Run ``local()`` (this process's share) while the helpers work, then read every helper's reply.
+
+        Every helper that was sent a request is read, even after a failure, so that each stays in step.
+        """
+        error: BaseException | None = None
+        result = None
+        try:
+            result = local()
+        except Exception as exc:
+            error = exc
+        replies: list[pb.Response] = []
+        for helper in helpers:
+            try:
+                replies.append(helper.receive())
+            except Exception as exc:
+                if error is None or isinstance(exc, WorkerCrashedError):
+                    error = exc
+        if error is not None:
+            raise error
+        return result, replies
+
+    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+        """``SyncVectorEnv.reset`` over all shares; a share the reset mask leaves out is not asked."""
+        seeds = split_seeds(seed, self.sizes)
+        options = dict(options) if options is not None else None
+        mask = None
+        if options is not None and "reset_mask" in options:
+            mask = check_reset_mask(options.pop("reset_mask"), self.num_envs)
+        share_options: list[dict[str, Any] | None] = []
+        active: list[bool] = []
+        for offset, size in zip(self.offsets, self.sizes, strict=True):
+            part = None if mask is None else mask[offset : offset + size]
+            active.append(part is None or bool(part.any()))
+            share_options.append(options if part is None else {**(options or {}), "reset_mask": part})
+        busy = []
+        for k, helper in enumerate(self._helpers, start=1):
+            if active[k]:
+                helper.send(_reset_request(seeds[k], share_options[k]))
+                busy.append((k, helper))
+        local, replies = self._gather(
+            [helper for _, helper in busy],
+            lambda: self.local.reset(seeds[0], share_options[0]) if active[0] else None,
+        )
+        infos: list[dict[str, Any] | None] = [None] * len(self.sizes)
+        if local is not None:
+            self._last_obs[0], infos[0] = local
+        for (k, _), reply in zip(busy, replies, strict=True):
+            self._last_obs[k] = decode_value(reply.reset.observation)
+            infos[k] = decode_vector_info(reply.reset.info)
+        parts = [
+            obs if obs is not None else create_empty_array(self.single_observation_space, size)
+            for obs, size in zip(self._last_obs, self.sizes, strict=True)
+        ]
+        return merge_batches(self.single_observation_space, parts), merge_infos(infos, self.sizes)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """``SyncVectorEnv.step`` over all shares, the helpers' shares stepping in parallel with ours."""
+        space = self.single_action_space
+        for helper in self._helpers:
+            request = pb.Request()
+            share = split_batch(space, actions, helper.offset, helper.offset + helper.size)
+            encode_value(share, request.step.action, path="actions")
+            helper.send(request)
+        local, replies = self._gather(
+            self._helpers, lambda: self.local.step(split_batch(space, actions, 0, self.sizes[0]))
+        )
+        parts = [local]
+        for reply in replies:
+            step = reply.step
+            parts.append(
+                (
+                    decode_value(step.observation),
+                    decode_value(step.reward),
+                    decode_value(step.terminated),
+                    decode_value(step.truncated),
+                    decode_vector_info(step.info),
+                )
+            )
+        self._last_obs = [part[0] for part in parts]
+        return (
+            merge_batches(self.single_observation_space, self._last_obs),
+            np.concatenate([part[1] for part in parts]),
+            np.concatenate([part[2] for part in parts]),
+            np.concatenate([part[3] for part in parts]),
+            merge_infos([part[4] for part in parts], self.sizes),
+        )
+
+    def render(self) -> tuple[Any, ...]:
+        """One frame per sub-env, in order."""
+        for helper in self._helpers:
+            helper.send(pb.Request(render=pb.RenderRequest()))
+        local, replies = self._gather(self._helpers, self.local.render)
+        return tuple(local) + tuple(f for reply in replies for f in decode_value(reply.render.frame))
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any], get_attr: bool) -> tuple[Any, ...]:
+        """``call``/``get_attr`` on every sub-env, in order."""
+        for helper in self._helpers:
+            request = pb.Request()
+            request.call.name = name
+            request.call.get_attr = get_attr
+            encode_value(list(args), request.call.args)
+            encode_value(dict(kwargs), request.call.kwargs)
+            helper.send(request)
+        local, replies = self._gather(self._helpers, lambda: self.local.call(name, args, kwargs, get_attr))
+        return tuple(local) + tuple(r for reply in replies for r in decode_value(reply.call.result))
+
+    def set_attr(self, name: str, values: list[Any]) -> None:
+        """``set_attr`` with one value per sub-env."""
+        if len(values) != self.num_envs:
+            raise InvalidCallError(f"set_attr needs a list of {self.num_envs} values, got {len(values)}")
+        for helper in self._helpers:
+            request = pb.Request()
+            request.set_attr.name = name
+            encode_value(values[helper.offset : helper.offset + helper.size], request.set_attr.values)
+            helper.send(request)
+        self._gather(self._helpers, lambda: self.local.set_attr(name, values[: self.sizes[0]]))
+
+    def close(self) -> None:
+        """Close this process's sub-envs and stop the helpers (they close theirs)."""
+        try:
+            local = getattr(self, "local", None)
+            if local is not None:
+                local.close()
+        finally:
+            for helper in self._helpers:
+                helper.stop()
+
+
+def _reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
+    request = pb.Request()
+    request.reset.SetInParent()
+    if seed is not None:
+        encode_value(seed, request.reset.seed, path="seed")
+    if options is not None:
+        encode_value(options, request.reset.options, path="options")
+    return request
