@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         rows[f"remote{n}"] = Row(f"RemoteVectorEnv, 1 server, {n} envs", n, "one session", remote=True)
     rows["remote2x32"] = Row("RemoteVectorEnv, 2 servers x 32 envs", 64, "stepped concurrently", remote=True)
+    for n in (64, 256):
+        rows[f"sharded{n}"] = Row(
+            f"RemoteVectorEnv, 1 server, {n} envs", n, "workers_per_session=2", remote=True
+        )
 
     with contextlib.ExitStack() as stack:
         # Local baselines are created (and their worker processes forked) before any pinning.
@@ -160,10 +164,14 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(envs.close)
         first = stack.enter_context(server_process({}, server_cpus(0)))
         second = stack.enter_context(server_process({}, server_cpus(1)))
+        # The two processes of its sessions would share one CPU if pinned like the others: left unpinned.
+        sharded = stack.enter_context(server_process({"workers_per_session": 2}, None))
         remote_envs: dict[str, gym.vector.VectorEnv[Any, Any, Any]] = {
             f"remote{n}": RemoteVectorEnv(ENV_ID, n, address=first) for n in sizes
         }
         remote_envs["remote2x32"] = RemoteVectorEnv(ENV_ID, 64, address=[first, second])
+        for n in (64, 256):
+            remote_envs[f"sharded{n}"] = RemoteVectorEnv(ENV_ID, n, address=sharded)
         for envs in remote_envs.values():
             stack.callback(envs.close)
         measures: list[tuple[str, Callable[[], float]]] = [
@@ -190,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                         row.vs_sync.append(value / results[sync_key])
 
     placement = (
-        f"pinned: client CPU 0, server i and its workers CPU (i+1) mod {ncpu}; local baselines unpinned"
+        f"pinned: client CPU 0, server i and its workers CPU (i+1) mod {ncpu}; "
+        "the workers_per_session=2 server and local baselines unpinned"
         if args.pin
         else "not pinned"
     )

@@ -34,10 +34,10 @@ WORKER_START_TIMEOUT_S = 60.0
 WORKER_STOP_TIMEOUT_S = 5.0
 """Seconds the server waits for a worker to exit before killing it."""
 
-KEEPALIVE_TIME_MS = 10_000
-"""gRPC keepalive ping interval, so a dead peer is noticed in seconds."""
+KEEPALIVE_TIME_MS = 4_000
+"""gRPC keepalive ping interval, so a dead peer is noticed in seconds (interval + timeout)."""
 
-KEEPALIVE_TIMEOUT_MS = 5_000
+KEEPALIVE_TIMEOUT_MS = 3_000
 """How long a keepalive ping may go unanswered."""
 
 DEFAULT_RESUME_WINDOW_S = 3.0

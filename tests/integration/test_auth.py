@@ -77,7 +77,9 @@ def test_token_over_plaintext_to_non_loopback_is_refused() -> None:
     entry = make_entry("CartPole-v1", gym_id="CartPole-v1")
     with pytest.raises(ConfigError, match="plaintext"):
         ServerConfig(environments=(entry,), host="0.0.0.0", tokens=(TokenAuth(SECRET),))
-    ServerConfig(environments=(entry,), host="0.0.0.0", tokens=(TokenAuth(SECRET),), allow_token_over_plaintext=True)
+    ServerConfig(
+        environments=(entry,), host="0.0.0.0", tokens=(TokenAuth(SECRET),), allow_token_over_plaintext=True
+    )
 
 
 def test_token_with_tls(tls_material: CertPaths) -> None:
@@ -85,7 +87,9 @@ def test_token_with_tls(tls_material: CertPaths) -> None:
     tls = ServerTLSConfig(cert=tls_material.server_cert, key=tls_material.server_key)
     with running_server(hosting="inline", tls=tls, tokens=(TokenAuth(SECRET),)) as server:
         creds = (str(tls_material.ca),)
-        with RemoteEnvironment(url="127.0.0.1", port=server.port, client_credentials_paths=creds, token=SECRET) as env:
+        with RemoteEnvironment(
+            url="127.0.0.1", port=server.port, client_credentials_paths=creds, token=SECRET
+        ) as env:
             assert env.reset(seed=0)[0].shape == (4,)
         with pytest.raises(AuthenticationError):
             RemoteEnvironment(url="127.0.0.1", port=server.port, client_credentials_paths=creds)

@@ -255,7 +255,9 @@ def test_killed_client_frees_its_worker(env_server: EnvServer) -> None:
 
 def _worker_pids() -> list[int]:
     """Pids of live worker processes of servers in this test process (children of our zygotes)."""
-    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True
+    ).stdout
     rows = [line.split(None, 2) for line in out.splitlines()[1:]]
     me = str(os.getpid())
     zygotes = {pid for pid, ppid, args in rows if ppid == me and "remote_gym.server.zygote" in args}

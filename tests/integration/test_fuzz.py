@@ -43,7 +43,9 @@ class RawSession:
 
     def make(self, env: str = "CartPole-v1") -> pb.Response:
         """Open the session properly."""
-        request = pb.Request(make=pb.MakeRequest(protocol_version=PROTOCOL_VERSION, env_name=env, kwargs_json="{}"))
+        request = pb.Request(
+            make=pb.MakeRequest(protocol_version=PROTOCOL_VERSION, env_name=env, kwargs_json="{}")
+        )
         return self.send(request.SerializeToString())
 
     def close(self) -> None:
@@ -56,7 +58,9 @@ class RawSession:
 @pytest.fixture(scope="module")
 def fuzz_server() -> Iterator[EnvServer]:
     """An inline server (fast) for fuzzing; process hosting is covered by the last test."""
-    with running_server({"CartPole-v1": "CartPole-v1", "Pendulum-v1": "Pendulum-v1"}, hosting="inline") as server:
+    with running_server(
+        {"CartPole-v1": "CartPole-v1", "Pendulum-v1": "Pendulum-v1"}, hosting="inline"
+    ) as server:
         yield server
 
 
@@ -185,7 +189,16 @@ def test_out_of_order_requests_are_refused(session: RawSession, fuzz_server: Env
         pb.MakeRequest(protocol_version=PROTOCOL_VERSION, num_envs=10**9),
         pb.MakeRequest(protocol_version=PROTOCOL_VERSION, resume_session_id="abc", resume_token="x"),
     ],
-    ids=["version", "bad-json", "json-list", "entrypoint", "path", "negative-envs", "huge-envs", "resume-unknown"],
+    ids=[
+        "version",
+        "bad-json",
+        "json-list",
+        "entrypoint",
+        "path",
+        "negative-envs",
+        "huge-envs",
+        "resume-unknown",
+    ],
 )
 def test_bad_make_requests_are_refused(fuzz_server: EnvServer, make: pb.MakeRequest) -> None:
     """Every malformed or forbidden MakeRequest gets an error reply; nothing is created."""

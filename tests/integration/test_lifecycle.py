@@ -97,15 +97,15 @@ def test_busy_session_does_not_expire() -> None:
 def test_slow_call_kills_the_worker() -> None:
     """A call longer than max_call_s stops the worker and the client gets WorkerCrashedError saying why."""
     hosted = {"Hanging": {"gym_id": IMPORTABLE_ENV_IDS["Hanging"], "allowed_kwargs": "*"}}
-    with running_server(hosted, hosting="process", max_call_s=0.3) as server:
-        with RemoteEnvironment(
-            address=server.address, kwargs={"hang_s": 30.0}, timeouts=Timeouts(call=10)
-        ) as env:
-            env.reset(seed=0)
-            start = time.monotonic()
-            with pytest.raises(WorkerCrashedError, match="max_call_s"):
-                env.step(1)
-            assert time.monotonic() - start < 5.0
+    with (
+        running_server(hosted, hosting="process", max_call_s=0.3) as server,
+        RemoteEnvironment(address=server.address, kwargs={"hang_s": 30.0}, timeouts=Timeouts(call=10)) as env,
+    ):
+        env.reset(seed=0)
+        start = time.monotonic()
+        with pytest.raises(WorkerCrashedError, match="max_call_s"):
+            env.step(1)
+        assert time.monotonic() - start < 5.0
 
 
 def test_max_sessions_is_enforced() -> None:

@@ -100,3 +100,38 @@ def test_resume_can_be_turned_off(env_server: EnvServer) -> None:
             with pytest.raises(ConnectionLostError):
                 env.step(0)
             assert time.monotonic() - start < 2.0
+
+
+def test_silent_network_is_detected_and_resumed(env_server: EnvServer) -> None:
+    """A connection that silently stops delivering (no FIN/RST) is noticed by keepalive and resumed."""
+    host, port = env_server.address.rsplit(":", 1)
+    with cutting_proxy(host, int(port)) as proxy:
+        local = gym.make("CartPole-v1")
+        with RemoteEnvironment(url="127.0.0.1", port=proxy.port, env="CartPole-v1") as remote:
+            assert data_equivalence(remote.reset(seed=5), local.reset(seed=5), exact=True)
+            proxy.freeze()
+            start = time.monotonic()
+            assert data_equivalence(remote.step(1), local.step(1), exact=True)
+            assert time.monotonic() - start < 15.0
+            assert data_equivalence(remote.step(0), local.step(0), exact=True)
+        local.close()
+
+
+def test_server_notices_a_silent_client() -> None:
+    """A client that silently vanishes is noticed by the server's keepalive; its session ends after the window."""
+    with running_server(hosting="process", resume_window_s=1.0) as server:
+        host, port = server.address.rsplit(":", 1)
+        with cutting_proxy(host, int(port)) as proxy:
+            env = RemoteEnvironment(url="127.0.0.1", port=proxy.port, config=ClientConfig(resume_s=0))
+            try:
+                env.reset(seed=0)
+                assert server.active_sessions == 1
+                proxy.freeze()
+                start = time.monotonic()
+                while server.active_sessions and time.monotonic() - start < 20:
+                    time.sleep(0.1)
+                elapsed = time.monotonic() - start
+                assert server.active_sessions == 0
+                assert elapsed < 12.0, f"the server took {elapsed:.1f} s to notice"
+            finally:
+                env.close()

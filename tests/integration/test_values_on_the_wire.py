@@ -35,7 +35,9 @@ def opaque_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnvServe
     """A server hosting an env whose step info holds an object with no wire form."""
     path = pathlib.Path(tmp_path_factory.mktemp("opaque")) / "entry.py"
     path.write_text(ENTRYPOINT)
-    server = create_remote_environment_server(default_args={"entrypoint": str(path)}, port=0, hosting="inline")
+    server = create_remote_environment_server(
+        default_args={"entrypoint": str(path)}, port=0, hosting="inline"
+    )
     try:
         yield server
     finally:

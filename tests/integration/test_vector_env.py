@@ -48,11 +48,20 @@ def second_server() -> Iterator[EnvServer]:
         yield server
 
 
-@pytest.fixture(params=[1, 2], ids=["one-host", "two-hosts"])
+@pytest.fixture(scope="module")
+def sharded_server() -> Iterator[EnvServer]:
+    """A server whose vector sessions step their sub-envs in 3 processes (workers_per_session=3)."""
+    with running_server(hosted_environments(), hosting="process", grace=0.5, workers_per_session=3) as server:
+        yield server
+
+
+@pytest.fixture(params=["one-host", "two-hosts", "sharded"])
 def addresses(request: pytest.FixtureRequest, env_server: EnvServer) -> list[str]:
-    """One address, or two addresses of different servers."""
-    if request.param == 1:
+    """One address, two addresses of different servers, or one server with 3 workers per session."""
+    if request.param == "one-host":
         return [env_server.address]
+    if request.param == "sharded":
+        return [request.getfixturevalue("sharded_server").address]
     return [env_server.address, request.getfixturevalue("second_server").address]
 
 
@@ -86,8 +95,11 @@ def assert_same(expected: Any, actual: Any, what: str) -> None:
 
 @pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.name)
 @pytest.mark.parametrize("name", ["CartPole-v1", "DictSpaces", "TupleSpaces"])
-def test_matches_sync_vector_env(name: str, mode: AutoresetMode, addresses: list[str]) -> None:
+def test_matches_sync_vector_env(
+    name: str, mode: AutoresetMode, addresses: list[str], request: pytest.FixtureRequest
+) -> None:
     """1,000 steps with many episode ends give element-for-element the local SyncVectorEnv's results."""
+    steps = 300 if request.node.callspec.params["addresses"] == "sharded" else 1000  # keep the suite short
     with vector_pair(name, addresses, autoreset_mode=mode) as (local, remote):
         assert remote.single_observation_space == local.single_observation_space
         assert remote.observation_space == local.observation_space
@@ -96,7 +108,7 @@ def test_matches_sync_vector_env(name: str, mode: AutoresetMode, addresses: list
         assert_same(local.reset(seed=11), remote.reset(seed=11), "reset")
         local.action_space.seed(11)
         episode_ends = 0
-        for step in range(1000):
+        for step in range(steps):
             actions = local.action_space.sample()
             expected = local.step(actions)
             assert_same(expected, remote.step(actions), f"step {step}")
@@ -107,7 +119,7 @@ def test_matches_sync_vector_env(name: str, mode: AutoresetMode, addresses: list
                 assert_same(
                     local.reset(options=dict(options)), remote.reset(options=options), f"reset {step}"
                 )
-        assert episode_ends >= 50
+        assert episode_ends >= steps // 20
 
 
 @pytest.mark.parametrize(
@@ -445,3 +457,33 @@ def test_restart_after_worker_death(
                 previous = obs
         finally:
             reference.close()
+
+
+def test_sharded_sub_env_failure_names_its_global_index(sharded_server: EnvServer) -> None:
+    """A sub-env failing in a helper process is named by its session-wide index."""
+    with RemoteVectorEnv("Raising", 4, address=sharded_server.address) as envs:
+        envs.reset(seed=0)
+        envs.step(np.array([0, 0, 0, 0]))
+        envs.step(np.array([0, 0, 0, 0]))
+        with pytest.raises(RemoteEnvError, match=r"^sub-env 3 \(on ") as info:
+            envs.step(np.array([0, 0, 0, 1]))
+        assert info.value.env_index == 3
+        envs.reset(seed=1)  # the session goes on
+
+
+def test_sharded_helper_death(sharded_server: EnvServer) -> None:
+    """A dead helper process ends the session with WorkerCrashedError; restart mode re-creates it."""
+    with RemoteVectorEnv("Exiting", 4, address=sharded_server.address) as envs:
+        envs.reset(seed=0)
+        with pytest.raises(WorkerCrashedError, match="helper process") as info:
+            envs.step(np.array([0, 0, 1, 0]))
+        assert info.value.env_indices == (0, 1, 2, 3)
+    with RemoteVectorEnv("Exiting", 4, address=sharded_server.address, on_env_failure="restart") as envs:
+        envs.reset(seed=0)
+        _, _, _, truncated, infos = envs.step(np.array([0, 0, 1, 0]))
+        assert truncated.all()
+        assert infos["env_restarted"].all()
+        obs, rewards, terminated, truncated, _ = envs.step(np.zeros(4, dtype=np.int64))
+        assert not rewards.any()
+        assert not (terminated | truncated).any()
+        assert obs in envs.observation_space

@@ -17,6 +17,7 @@ class CuttingProxy:
         self._target = (target_host, target_port)
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._frozen: set[asyncio.StreamWriter] = set()
         self._thread = threading.Thread(target=self._loop.run_forever, name="cutting-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
@@ -42,6 +43,8 @@ class CuttingProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if dst in self._frozen:  # a silent network: bytes vanish, nobody is told
+                        continue
                     dst.write(data)
                     await dst.drain()
             with contextlib.suppress(Exception):
@@ -63,6 +66,10 @@ class CuttingProxy:
 
         self._loop.call_soon_threadsafe(reset_all)
         self.cuts += 1
+
+    def freeze(self) -> None:
+        """Silently drop all traffic of the live connections (no FIN, no RST): only keepalive can tell."""
+        self._loop.call_soon_threadsafe(lambda: self._frozen.update(self._writers))
 
     def stop(self) -> None:
         """Close everything and stop the proxy thread."""

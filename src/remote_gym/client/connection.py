@@ -171,8 +171,8 @@ class Connection:
     def _connect_error(self, exc: grpc.aio.AioRpcError) -> RemoteGymError:
         mapped = rpc_error_to_exception(exc, context=f"cannot connect to {self.target}")
         if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
-            # gRPC's details rarely say which side is wrong; probing the server does (a few blocking
-            # seconds at most, on the failure path only).
+            # gRPC's details rarely say which side is wrong; probing the server does. The probes are
+            # short and block the client loop on this failure path only.
             diagnosis = diagnose_connect_failure(
                 exc.details() or "", tls=self.tls, host=self.host, port=self.port
             )

@@ -1,4 +1,4 @@
-"""Check and normalise RemoteVectorEnv arguments: env counts per host, credentials, autoreset modes."""
+"""Turn RemoteVectorEnv arguments into per-host settings and MakeRequests, refusing bad ones."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.batch import split_sizes
 from remote_gym.errors import ConfigError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.tls import TLSConfig
 
 
@@ -60,3 +62,38 @@ def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
         if mode in (member.value, member.name):
             return member
     raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
+
+
+_WIRE_AUTORESET = {
+    AutoresetMode.NEXT_STEP: pb.AUTORESET_MODE_NEXT_STEP,
+    AutoresetMode.SAME_STEP: pb.AUTORESET_MODE_SAME_STEP,
+    AutoresetMode.DISABLED: pb.AUTORESET_MODE_DISABLED,
+}
+
+
+def make_requests(
+    env: str | None,
+    sizes: Sequence[int],
+    *,
+    kwargs_json: str,
+    render_mode: str | None,
+    autoreset_mode: AutoresetMode,
+    restart: bool,
+    compression: bool,
+) -> list[pb.Request]:
+    """The first request of each host's session: ``sizes[i]`` sub-envs on host ``i``."""
+    requests = []
+    for size in sizes:
+        make = pb.MakeRequest(
+            protocol_version=PROTOCOL_VERSION,
+            env_name=env or "",
+            kwargs_json=kwargs_json,
+            render_mode=render_mode or "",
+            num_envs=size,
+            autoreset_mode=_WIRE_AUTORESET[autoreset_mode],
+            restart_on_failure=restart,
+        )
+        if compression:
+            make.accept_compression.append(pb.COMPRESSION_ZSTD)
+        requests.append(pb.Request(make=make))
+    return requests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,10 +12,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space, create_empty_array
 
-from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
-from remote_gym.client.vector_args import autoreset_mode_of, host_sizes, per_host
+from remote_gym.client.vector_args import autoreset_mode_of, host_sizes, make_requests, per_host
 from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each, reopen
 from remote_gym.client.vector_recovery import (
     StepPart,
@@ -33,17 +33,12 @@ from remote_gym.codec.batch import (
 )
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_vector_info
+from remote_gym.codec.vector import decode_vector_info, reset_request
 from remote_gym.errors import ConfigError, EnvClosedError, ProtocolError, RemoteGymError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.tls import TLSConfig
 
 ON_ENV_FAILURE = ("raise", "restart")
-_WIRE_AUTORESET = {
-    AutoresetMode.NEXT_STEP: pb.AUTORESET_MODE_NEXT_STEP,
-    AutoresetMode.SAME_STEP: pb.AUTORESET_MODE_SAME_STEP,
-    AutoresetMode.DISABLED: pb.AUTORESET_MODE_DISABLED,
-}
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
@@ -108,9 +103,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             )
         config = config or ClientConfig()
         if timeouts is not None:
-            config = ClientConfig(
-                timeouts=timeouts, compression=config.compression, max_message_bytes=config.max_message_bytes
-            )
+            config = dataclasses.replace(config, timeouts=timeouts)
         self._timeouts = config.timeouts
         self.on_env_failure = on_env_failure
         env_kwargs = _merge_kwargs(None, kwargs)
@@ -118,20 +111,15 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         # Each host's last observations: for a reset_mask that leaves a host out, and as the final
         # observations when a host's worker dies in restart mode.
         self._last_obs: list[Any] = [None] * len(sizes)
-        requests = []
-        for size in sizes:
-            make = pb.MakeRequest(
-                protocol_version=PROTOCOL_VERSION,
-                env_name=env or "",
-                kwargs_json=json.dumps(env_kwargs),
-                render_mode=render_mode or "",
-                num_envs=size,
-                autoreset_mode=_WIRE_AUTORESET[self.autoreset_mode],
-                restart_on_failure=on_env_failure == "restart",
-            )
-            if config.compression:
-                make.accept_compression.append(pb.COMPRESSION_ZSTD)
-            requests.append(pb.Request(make=make))
+        requests = make_requests(
+            env,
+            sizes,
+            kwargs_json=json.dumps(env_kwargs),
+            render_mode=render_mode,
+            autoreset_mode=self.autoreset_mode,
+            restart=on_env_failure == "restart",
+            compression=config.compression,
+        )
         connections = connect_all(addresses, tls_list, config)
         self._hosts = [
             VectorHost(connection, offset, size, request)
@@ -246,7 +234,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 if not host.pending_reset:  # a re-created session resets all its envs
                     host_options = {**(options or {}), "reset_mask": part}
             indices.append(i)
-            requests.append(_reset_request(seeds[i], host_options))
+            requests.append(reset_request(seeds[i], host_options))
         hosts = [self._hosts[i] for i in indices]
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | None] = [None] * len(self._hosts)
@@ -284,7 +272,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         requests = []
         for host in hosts:
             if host.pending_reset:
-                requests.append(_reset_request(None, None))
+                requests.append(reset_request(None, None))
                 continue
             request = pb.Request()
             part = (
@@ -345,7 +333,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         if last is None:
             last = create_empty_array(self.single_observation_space, host.size)
         if self.autoreset_mode is AutoresetMode.SAME_STEP:
-            reply = self._exchange([host], [_reset_request(None, None)], "reset on")[0].reset
+            reply = self._exchange([host], [reset_request(None, None)], "reset on")[0].reset
             return same_step_part(
                 batch_space(self.single_observation_space, host.size),
                 host.size,
@@ -425,14 +413,3 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 self.close()
         except Exception:
             pass
-
-
-def _reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
-    request = pb.Request()
-    out = request.reset
-    out.SetInParent()  # an empty reset must still select the oneof
-    if seed is not None:
-        encode_value(seed, out.seed, path="seed")
-    if options is not None:
-        encode_value(options, out.options, path="options")
-    return request

@@ -117,7 +117,8 @@ def exchange_each(
         except RemoteGymError as exc:
             results[i] = attribute_error(host, exc)
     live = [i for i, result in enumerate(results) if result is None]
-    payloads = [requests[i].SerializeToString() for i in live]
+    # Numbered (for resumption) as Connection.request numbers them.
+    payloads = [hosts[i].connection.prepare(requests[i]) for i in live]
     call_timeout = timeout if timeout is not None else hosts[0].connection.config.timeouts.call
 
     async def one(host: VectorHost, payload: bytes) -> bytes:
@@ -141,15 +142,25 @@ def exchange_each(
             for i in live:
                 hosts[i].connection.mark_broken(exc)
             raise
-        for i, reply in zip(live, replies, strict=True):
+        for i, payload, reply in zip(live, payloads, replies, strict=True):
             host = hosts[i]
             try:
                 if isinstance(reply, BaseException):
-                    raise _transport_error(host, reply, what, call_timeout)
-                results[i] = host.connection.parse_reply(reply)
+                    reply = _recover_reply(host, payload, reply, what, call_timeout)
+                response = host.connection.parse_reply(reply)
+                _remember_session(host.connection, response)
+                results[i] = response
             except RemoteGymError as exc:
                 results[i] = attribute_error(host, exc)
     return results  # type: ignore[return-value]
+
+
+def _remember_session(connection: Connection, response: pb.Response) -> None:
+    """What ``Connection.request`` notes from a MakeResponse, so that the session can be resumed."""
+    if response.WhichOneof("kind") == "make":
+        made = response.make
+        connection.session_id, connection._resume_token = made.session_id, made.resume_token
+        connection._server_resume_window_s = made.resume_window_s
 
 
 def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
@@ -173,10 +184,28 @@ def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
     return reply
 
 
+def _recover_reply(
+    host: VectorHost, payload: bytes, exc: BaseException, what: str, timeout: float | None
+) -> bytes:
+    """The reply after all, if a dropped connection can be resumed; else raise the failure.
+
+    A host that missed its deadline, or whose session cannot be resumed, has its session marked
+    broken (its stream is out of step).
+    """
+    error = _transport_error(host, exc, what, timeout)
+    if isinstance(error, ConnectionLostError):
+        try:  # the other hosts already answered; resume this one and re-send its request
+            return host.connection.resume(payload, error, timeout)
+        except RemoteGymError as resume_error:
+            error = resume_error
+    host.connection.mark_broken(error)
+    raise error
+
+
 def _transport_error(
     host: VectorHost, exc: BaseException, what: str, timeout: float | None
 ) -> RemoteGymError:
-    """Map a failed roundtrip to our error and mark the host's session broken (it is out of step)."""
+    """Map a failed roundtrip to our error."""
     if isinstance(exc, asyncio.TimeoutError):
         error: RemoteGymError = DeadlineExceededError(f"{what} {host.target} took longer than {timeout} s")
     elif isinstance(exc, grpc.RpcError):
@@ -185,7 +214,6 @@ def _transport_error(
         error = exc
     else:
         error = ConnectionLostError(f"{what} {host.target}: {exc!r}")
-    host.connection.mark_broken(error)
     return error
 
 

@@ -108,3 +108,15 @@ def parse_sub_env_error(message: str) -> tuple[int, str] | None:
     if match is None:
         return None
     return int(match.group(1)), message[match.end() :]
+
+
+def reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
+    """A ``ResetRequest`` of a vector session (``seed``: None, an int or a list; ``options``: a dict or None)."""
+    request = pb.Request()
+    out = request.reset
+    out.SetInParent()  # an empty reset must still select the oneof
+    if seed is not None:
+        encode_value(seed, out.seed, path="seed")
+    if options is not None:
+        encode_value(options, out.options, path="options")
+    return request

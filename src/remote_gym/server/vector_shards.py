@@ -33,7 +33,12 @@ from remote_gym.codec.batch import (
     split_sizes,
 )
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_vector_info, parse_sub_env_error, tag_sub_env_error
+from remote_gym.codec.vector import (
+    decode_vector_info,
+    parse_sub_env_error,
+    reset_request,
+    tag_sub_env_error,
+)
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
@@ -211,7 +216,7 @@ class ShardedVectorCore:
         busy = []
         for k, helper in enumerate(self._helpers, start=1):
             if active[k]:
-                helper.send(_reset_request(seeds[k], share_options[k]))
+                helper.send(reset_request(seeds[k], share_options[k]))
                 busy.append((k, helper))
         local, replies = self._gather(
             [helper for _, helper in busy],
@@ -300,13 +305,3 @@ class ShardedVectorCore:
         finally:
             for helper in self._helpers:
                 helper.stop()
-
-
-def _reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
-    request = pb.Request()
-    request.reset.SetInParent()
-    if seed is not None:
-        encode_value(seed, request.reset.seed, path="seed")
-    if options is not None:
-        encode_value(options, request.reset.options, path="options")
-    return request

@@ -19,8 +19,9 @@ from remote_gym.errors import ConfigError
 from remote_gym.transport.certs import certificate_names
 from remote_gym.transport.tls import TLSConfig
 
-PROBE_TIMEOUT_S = 1.5
-"""Seconds each probe (TCP connect, TLS handshake, first read) may take."""
+PROBE_TIMEOUT_S = 0.5
+"""Seconds each probe (TCP connect, TLS handshake, first read) may take: loopback and LANs answer in
+milliseconds, and a client's connect gives up one second after its connect timeout."""
 
 # What a grpc server sends first after the handshake is its HTTP/2 SETTINGS frame, once it has seen
 # the client preface; a server that refuses the client certificate closes the connection instead.
@@ -208,7 +209,7 @@ def _probe_tcp(host: str, port: int, timeout: float, target: str) -> Diagnosis |
     except TimeoutError:
         return Diagnosis(
             Failure.UNREACHABLE,
-            f"no answer from {target} within {timeout:g} s: check that the host is up and the address is "
+            f"no answer from {target}: check that the host is up and the address is "
             "right, that the server listens on an outside address (serve --host 0.0.0.0), and that a "
             f"firewall lets port {port} through",
         )
