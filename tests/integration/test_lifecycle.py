@@ -83,15 +83,17 @@ def test_idle_session_expires() -> None:
 
 def test_busy_session_does_not_expire() -> None:
     """A session that keeps stepping is never expired by the idle timeout."""
-    with running_server(hosting="inline", session_idle_timeout_s=0.3) as server:
-        with RemoteEnvironment(address=server.address) as env:
-            env.reset(seed=0)
-            deadline = time.monotonic() + 1.0
-            while time.monotonic() < deadline:
-                _, _, terminated, truncated, _ = env.step(0)
-                if terminated or truncated:
-                    env.reset()
-                time.sleep(0.05)
+    with (
+        running_server(hosting="inline", session_idle_timeout_s=0.3) as server,
+        RemoteEnvironment(address=server.address) as env,
+    ):
+        env.reset(seed=0)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            _, _, terminated, truncated, _ = env.step(0)
+            if terminated or truncated:
+                env.reset()
+            time.sleep(0.05)
 
 
 def test_slow_call_kills_the_worker() -> None:

@@ -52,7 +52,8 @@ def server_process() -> Iterator[tuple[int, int]]:
     with subprocess.Popen(
         [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as proc:
-        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout is not None
+        assert proc.stdin is not None
         try:
             yield proc.pid, int(proc.stdout.readline())
         finally:

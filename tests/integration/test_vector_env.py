@@ -19,7 +19,7 @@ from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 import remote_gym
-from remote_gym.client.config import Timeouts
+from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import (
     ConfigError,
@@ -365,17 +365,18 @@ def test_unresponsive_host_raises_naming_it_within_the_timeout(env_server: EnvSe
 
 
 def test_killed_host_raises_naming_it(env_server: EnvServer) -> None:
-    """A host whose server dies gives a TransportError naming it."""
+    """A host whose server dies gives a TransportError naming it, once resuming has failed for resume_s."""
+    config = ClientConfig(timeouts=Timeouts(connect=5.0, call=5.0), resume_s=0.5)
     with (
         server_process() as (proc, address),
-        RemoteVectorEnv(
-            "CartPole-v1", 4, address=[address, env_server.address], timeouts=Timeouts(connect=5.0, call=5.0)
-        ) as envs,
+        RemoteVectorEnv("CartPole-v1", 4, address=[address, env_server.address], config=config) as envs,
     ):
         envs.reset(seed=0)
         os.killpg(proc.pid, signal.SIGKILL)
+        start = time.monotonic()
         with pytest.raises(TransportError) as info:
             envs.step(np.zeros(4, dtype=np.int64))
+        assert time.monotonic() - start < 5.0
         assert info.value.host == address
 
 

@@ -278,11 +278,12 @@ class Connection:
         deadline = time.monotonic() + resume_s
         logger.info("connection to %s lost (%s); resuming session %s", self.target, lost, self.session_id)
         try:
-            return self._wait(
+            reply: bytes = self._wait(
                 self._resume(payload, deadline, call_timeout),
                 resume_s + (call_timeout or 0) + 1.0 if call_timeout else None,
                 "resuming the session on",
             )
+            return reply
         except ConnectionLostError:
             raise
         except RemoteGymError as exc:

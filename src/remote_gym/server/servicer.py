@@ -327,7 +327,7 @@ class RemoteGymServicer:
         self._background_task(self._close_session(info))
 
     @staticmethod
-    def _kill_slow(session: Worker, info: _SessionInfo) -> None:
+    def _kill_slow(session: Worker | _InlineSession, info: _SessionInfo) -> None:
         info.slow = True
         session.kill()
 

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import signal
 import socket
-from typing import Any
+from typing import Any, BinaryIO
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
@@ -30,7 +30,7 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
     """
     # Ctrl-C in the server's terminal is the server's business; it closes our socket when it is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    reader = sock.makefile("rb", buffering=1 << 16)
+    reader: BinaryIO = sock.makefile("rb", buffering=1 << 16)  # type: ignore[assignment]
     spec = CreateSpec.from_json(spec_json)
     try:
         handler = create_handler(spec)

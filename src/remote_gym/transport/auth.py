@@ -64,7 +64,7 @@ def _header(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | bytes |
     return None
 
 
-class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
+class TokenAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Refuses every call (but health checks) whose bearer token is not one of the server's."""
 
     def __init__(self, tokens: Sequence[TokenAuth], *, reason_key: str) -> None:
@@ -80,7 +80,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if method in PUBLIC_METHODS:
             return await continuation(handler_call_details)
-        header = _header(handler_call_details.invocation_metadata)  # type: ignore[arg-type]
+        header = _header(handler_call_details.invocation_metadata)
         # Check every token so the time taken does not tell which one nearly matched.
         ok = False
         for token in self._tokens:

@@ -73,13 +73,14 @@ def error_from_proto(msg: pb.Error, *, context: str = "") -> errors.ServerError:
             text = f"{text}\n\nRemote traceback:\n{msg.remote_traceback}"
     if cls is errors.WorkerCrashedError:
         attrs["exitcode"] = msg.exitcode
-    return cls(text, **attrs)
+    error: errors.ServerError = cls(text, **attrs)
+    return error
 
 
 def _code_and_reason(cls: type[errors.ServerError]) -> tuple[grpc.StatusCode, str]:
     for klass in cls.__mro__:
         if klass in _BY_CLASS:
-            return _BY_CLASS[klass]  # type: ignore[index]
+            return _BY_CLASS[klass]
     return grpc.StatusCode.UNKNOWN, "UNKNOWN"
 
 
