@@ -100,6 +100,8 @@ class Connection:
         self._seq = 0
         self._resume_token = ""
         self._server_resume_window_s = 0.0
+        self.server_info = pb.ServerInfo()
+        """What the server said about itself when we connected (versions, environments, capacity)."""
         self._state = ConnState.OPEN
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
@@ -151,6 +153,7 @@ class Connection:
                 server_info = await info(
                     pb.ServerInfoRequest(), timeout=max(remaining, 0.01), metadata=self._metadata
                 )
+                self.server_info = server_info
                 break
             except grpc.aio.AioRpcError as exc:
                 details = (exc.details() or "").lower()

@@ -1,0 +1,65 @@
+"""server_info(): ask a server about itself without creating a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from remote_gym.client.config import ClientConfig, Timeouts
+from remote_gym.client.connection import Connection, split_address
+from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.tls import TLSConfig
+
+
+@dataclass(frozen=True)
+class HostedEnvInfo:
+    """One environment a server hosts."""
+
+    name: str
+    allowed_kwargs: tuple[str, ...]
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A server's description."""
+
+    server_version: str
+    protocol_version: int
+    environments: tuple[HostedEnvInfo, ...]
+    active_sessions: int
+    max_sessions: int
+    hosting: str
+
+
+def server_info(
+    address: str,
+    *,
+    tls: TLSConfig | None = None,
+    token: str | TokenAuth | None = None,
+    timeouts: Timeouts | None = None,
+) -> ServerInfo:
+    """Connect to ``address`` (``"host:port"``), read the server's description and disconnect.
+
+    Raises:
+        ConnectError: The server could not be reached within ``timeouts.connect``.
+        AuthenticationError: The server wants a token (or another one).
+    """
+    host, port = split_address(address)
+    auth = TokenAuth(token) if isinstance(token, str) else token
+    connection = Connection(
+        host, port, tls=tls, config=ClientConfig(timeouts=timeouts or Timeouts()), auth=auth
+    )
+    try:
+        raw = connection.server_info
+    finally:
+        connection.close()
+    return ServerInfo(
+        server_version=raw.server_version,
+        protocol_version=raw.protocol_version,
+        environments=tuple(
+            HostedEnvInfo(e.name, tuple(e.allowed_kwargs), e.is_default) for e in raw.environments
+        ),
+        active_sessions=raw.active_sessions,
+        max_sessions=raw.max_sessions,
+        hosting=raw.hosting,
+    )
