@@ -45,6 +45,7 @@ def test_cut_every_n_steps_keeps_the_trajectory(env_server: EnvServer) -> None:
         with RemoteEnvironment(url="127.0.0.1", port=proxy.port, env="CartPole-v1") as remote:
             episodes = _lock_step(remote, local, 2000, every=50, cut=proxy.cut)
         local.close()
+    print(f"\ncut every 50 steps: {proxy.cuts} cuts, {episodes} episodes, trajectory identical")
     assert proxy.cuts >= 39
     assert episodes > 10
 
@@ -57,7 +58,7 @@ def test_random_cuts_mid_request_keep_the_trajectory(env_server: EnvServer) -> N
 
         def cutter() -> None:
             rnd = random.Random(1)
-            while not stop.wait(rnd.uniform(0.02, 0.15)):
+            while not stop.wait(rnd.uniform(0.01, 0.06)):
                 proxy.cut()
 
         local = gym.make("CartPole-v1")
@@ -70,6 +71,7 @@ def test_random_cuts_mid_request_keep_the_trajectory(env_server: EnvServer) -> N
                 stop.set()
                 thread.join()
         local.close()
+    print(f"\nrandom cuts: {proxy.cuts} cuts during 2000 steps, trajectory identical")
     assert proxy.cuts >= 10
 
 

@@ -26,12 +26,15 @@ from remote_gym.errors import (
     ConnectError,
     DeadlineExceededError,
     EnvClosedError,
+    InvalidCallError,
     PermissionDeniedError,
     RemoteEnvError,
     ServerBusyError,
     TransportError,
     WorkerCrashedError,
 )
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.registry import make_entry
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
 from tests.conftest import hosted_environments, local_make
@@ -488,3 +491,32 @@ def test_sharded_helper_death(sharded_server: EnvServer) -> None:
         assert not rewards.any()
         assert not (terminated | truncated).any()
         assert obs in envs.observation_space
+
+
+def test_workers_per_session_needs_worker_processes() -> None:
+    """workers_per_session must be >= 1, and > 1 only with process hosting (the server never forks)."""
+    entries = (make_entry("CartPole-v1", gym_id="CartPole-v1"),)
+    with pytest.raises(ConfigError):
+        ServerConfig(environments=entries, workers_per_session=0)
+    with pytest.raises(ConfigError, match="process"):
+        ServerConfig(environments=entries, hosting="inline", workers_per_session=2)
+    assert ServerConfig(environments=entries, workers_per_session=4).workers_per_session == 4
+
+
+def test_disabled_mode_refuses_a_step_before_the_reset(addresses: list[str]) -> None:
+    """DISABLED: stepping a sub-env that awaits its reset is refused before any sub-env steps."""
+    with vector_pair("TupleSpaces", addresses, autoreset_mode=AutoresetMode.DISABLED) as (local, remote):
+        assert_same(local.reset(seed=4), remote.reset(seed=4), "reset")
+        local.action_space.seed(4)
+        done = np.zeros(NUM_ENVS, dtype=bool)
+        while not done.any():
+            actions = local.action_space.sample()
+            expected = local.step(actions)
+            assert_same(expected, remote.step(actions), "step")
+            done = expected[2] | expected[3]
+        with pytest.raises(InvalidCallError, match="must be reset"):
+            remote.step(local.action_space.sample())
+        options = {"reset_mask": done}
+        assert_same(local.reset(options=dict(options)), remote.reset(options=options), "masked reset")
+        actions = local.action_space.sample()
+        assert_same(local.step(actions), remote.step(actions), "step after the refused one")

@@ -34,7 +34,14 @@ from remote_gym.codec.batch import (
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_vector_info, reset_request
-from remote_gym.errors import ConfigError, EnvClosedError, ProtocolError, RemoteGymError, WorkerCrashedError
+from remote_gym.errors import (
+    ConfigError,
+    EnvClosedError,
+    InvalidCallError,
+    ProtocolError,
+    RemoteGymError,
+    WorkerCrashedError,
+)
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.tls import TLSConfig
 
@@ -111,6 +118,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         # Each host's last observations: for a reset_mask that leaves a host out, and as the final
         # observations when a host's worker dies in restart mode.
         self._last_obs: list[Any] = [None] * len(sizes)
+        # DISABLED mode, several hosts: sub-envs that ended an episode and await a reset. Checked here
+        # so that a refused step leaves every host as it was (one server checks its own envs).
+        self._pending = np.zeros(sum(sizes), dtype=np.bool_)
         requests = make_requests(
             env,
             sizes,
@@ -247,6 +257,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             host.pending_reset = False
             self._last_obs[i] = decode_value(result.reset.observation)
             infos[i] = decode_vector_info(result.reset.info)
+        if mask is None:
+            self._pending[:] = False
+        else:
+            self._pending[mask] = False
         if len(self._hosts) == 1:
             return self._last_obs[0], infos[0] or {}
         parts = [
@@ -269,6 +283,11 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         """
         self._check_open()
         hosts = self._hosts
+        if len(hosts) > 1 and self.autoreset_mode is AutoresetMode.DISABLED and self._pending.any():
+            raise InvalidCallError(
+                f"autoreset_mode DISABLED: sub-envs {np.flatnonzero(self._pending).tolist()} ended their "
+                "episode and must be reset (reset(options={'reset_mask': ...})) before the next step"
+            )
         requests = []
         for host in hosts:
             if host.pending_reset:
@@ -289,11 +308,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         ]
         if len(parts) == 1:
             return parts[0]
+        terminations = np.concatenate([part[2] for part in parts])
+        truncations = np.concatenate([part[3] for part in parts])
+        self._pending = terminations | truncations
         return (
             merge_batches(self.single_observation_space, [part[0] for part in parts]),
             np.concatenate([part[1] for part in parts]),
-            np.concatenate([part[2] for part in parts]),
-            np.concatenate([part[3] for part in parts]),
+            terminations,
+            truncations,
             merge_infos([part[4] for part in parts], self._sizes),
         )
 

@@ -151,6 +151,10 @@ class _FrameProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionResetError("the worker closed its socket"))
 
+    def push_back(self, frame: bytes) -> None:
+        """Return a frame whose reader was cancelled after receiving it: it is the next one again."""
+        self._frames.appendleft(frame)
+
     def next_frame(self) -> asyncio.Future[bytes]:
         """A future for the next frame (already done if one is buffered)."""
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
@@ -191,10 +195,17 @@ class Worker:
         Raises:
             WorkerCrashedError: The worker died before answering.
         """
+        future = self._protocol.next_frame()
         try:
-            return await self._protocol.next_frame()
+            return await future
         except ConnectionError as exc:
             raise await self._crashed() from exc
+        except asyncio.CancelledError:
+            # Cancelled after the frame arrived but before we ran: keep it, or every later reply
+            # would be answered with the one before it.
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._protocol.push_back(future.result())
+            raise
 
     async def request(self, data: bytes) -> bytes:
         """Send one serialized request and return the serialized response."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from remote_gym.errors import InvalidCallError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.status import error_to_proto
+
+logger = logging.getLogger(__name__)
 
 
 def error_bytes(exc: BaseException) -> bytes:
@@ -27,6 +30,8 @@ class Sequencer:
         self._handle = handle
         self._last_seq = 0
         self._last_reply = b""
+        self.replays = 0
+        """Requests answered from the record instead of being applied again."""
 
     @property
     def last_seq(self) -> int:
@@ -42,6 +47,8 @@ class Sequencer:
         seq = request.seq
         if seq:
             if seq == self._last_seq:
+                self.replays += 1
+                logger.debug("request %d was applied already: replaying its reply", seq)
                 return self._last_reply
             if seq != self._last_seq + 1:
                 return error_bytes(

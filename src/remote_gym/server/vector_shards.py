@@ -20,6 +20,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space, create_empty_array
 
 from remote_gym._constants import WORKER_STOP_TIMEOUT_S
@@ -172,6 +173,9 @@ class ShardedVectorCore:
         self.single_action_space = self.local.single_action_space
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._last_obs: list[Any] = [None] * workers
+        # DISABLED mode: sub-envs whose episode ended and that await a reset. Checked here, before
+        # any share steps, so that a refused step leaves every share as it was.
+        self._pending = np.zeros(self.num_envs, dtype=np.bool_)
 
     @property
     def first_env(self) -> gym.Env[Any, Any]:
@@ -228,6 +232,10 @@ class ShardedVectorCore:
         for (k, _), reply in zip(busy, replies, strict=True):
             self._last_obs[k] = decode_value(reply.reset.observation)
             infos[k] = decode_vector_info(reply.reset.info)
+        if mask is None:
+            self._pending[:] = False
+        else:
+            self._pending[mask] = False
         parts = [
             obs if obs is not None else create_empty_array(self.single_observation_space, size)
             for obs, size in zip(self._last_obs, self.sizes, strict=True)
@@ -236,6 +244,11 @@ class ShardedVectorCore:
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """``SyncVectorEnv.step`` over all shares, the helpers' shares stepping in parallel with ours."""
+        if self.autoreset_mode is AutoresetMode.DISABLED and self._pending.any():
+            raise InvalidCallError(
+                f"autoreset_mode DISABLED: sub-envs {np.flatnonzero(self._pending).tolist()} ended their "
+                "episode and must be reset (reset(options={'reset_mask': ...})) before the next step"
+            )
         space = self.single_action_space
         for helper in self._helpers:
             request = pb.Request()
@@ -258,11 +271,14 @@ class ShardedVectorCore:
                 )
             )
         self._last_obs = [part[0] for part in parts]
+        terminations = np.concatenate([part[2] for part in parts])
+        truncations = np.concatenate([part[3] for part in parts])
+        self._pending = terminations | truncations
         return (
             merge_batches(self.single_observation_space, self._last_obs),
             np.concatenate([part[1] for part in parts]),
-            np.concatenate([part[2] for part in parts]),
-            np.concatenate([part[3] for part in parts]),
+            terminations,
+            truncations,
             merge_infos([part[4] for part in parts], self.sizes),
         )
 
