@@ -10,7 +10,14 @@ from rich.console import Console
 
 from remote_gym._constants import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_PORT
 from remote_gym.cli.episodes import results_table, run_episodes
-from remote_gym.cli.options import add_client_tls_arguments, client_tls, json_object, positive_int
+from remote_gym.cli.options import (
+    add_client_tls_arguments,
+    add_token_argument,
+    client_tls,
+    json_object,
+    positive_int,
+    token,
+)
 from remote_gym.client.config import Timeouts
 from remote_gym.client.env import RemoteEnvironment
 from remote_gym.client.recorder import VideoRecorder, check_video_support
@@ -70,6 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"seconds to wait for the server (default: {DEFAULT_CONNECT_TIMEOUT_S:g})",
     )
     add_client_tls_arguments(parser)
+    add_token_argument(parser, server=False)
     parser.set_defaults(run=run)
 
 
@@ -89,6 +97,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         render_mode=render_mode,
         tls=tls,
         timeouts=Timeouts(connect=args.connect_timeout),
+        token=token(args),
     ) as env:
         connected = time.perf_counter() - start
         mode = "mutual TLS" if tls and tls.cert else "TLS" if tls else "no TLS"

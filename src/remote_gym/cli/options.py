@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from remote_gym.errors import ConfigError
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
 HOSTING_CHOICES = {"process": "process", "inline": "inline", "in-process": "inline", "thread": "inline"}
@@ -69,6 +71,26 @@ def client_tls(args: argparse.Namespace) -> TLSConfig | None:
     if not (args.ca or args.cert or args.server_name):
         return None
     return TLSConfig(ca=args.ca, cert=args.cert, key=args.key, server_name=args.server_name)
+
+
+TOKEN_ENV = "REMOTE_GYM_TOKEN"
+"""Environment variable read for the bearer token (keeps it out of shell history and ps)."""
+
+
+def add_token_argument(parser: argparse.ArgumentParser, *, server: bool) -> None:
+    """``--token`` (default: the REMOTE_GYM_TOKEN environment variable)."""
+    what = "bearer token clients must send" if server else "bearer token the server requires"
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        metavar="TOKEN",
+        help=f"{what} (default: ${TOKEN_ENV}; prefer the variable, flags show in ps)",
+    )
+
+
+def token(args: argparse.Namespace) -> TokenAuth | None:
+    """The token the flags or environment give, or None."""
+    return TokenAuth(args.token) if args.token else None
 
 
 def add_server_tls_arguments(parser: argparse.ArgumentParser) -> None:

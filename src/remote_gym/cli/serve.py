@@ -14,7 +14,14 @@ import gymnasium as gym
 from rich.console import Console
 
 from remote_gym._constants import DEFAULT_PORT
-from remote_gym.cli.options import add_server_tls_arguments, hosting_mode, json_object, server_tls
+from remote_gym.cli.options import (
+    add_server_tls_arguments,
+    add_token_argument,
+    hosting_mode,
+    json_object,
+    server_tls,
+    token,
+)
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
@@ -86,6 +93,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"
     )
     add_server_tls_arguments(parser)
+    add_token_argument(parser, server=True)
+    limits = parser.add_argument_group("session limits")
+    limits.add_argument(
+        "--idle-timeout", type=float, metavar="S", help="end sessions idle for S seconds (default: never)"
+    )
+    limits.add_argument(
+        "--max-call-time", type=float, metavar="S", help="stop a worker whose step takes over S seconds"
+    )
+    limits.add_argument(
+        "--resume-window",
+        type=float,
+        metavar="S",
+        default=3.0,
+        help="seconds a session waits for its client after a dropped connection (default: 3)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -117,6 +139,10 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         tls=server_tls(args),
         hosting=args.hosting,
         max_sessions=args.max_sessions,
+        tokens=(tok,) if (tok := token(args)) else (),
+        session_idle_timeout_s=args.idle_timeout,
+        max_call_s=args.max_call_time,
+        resume_window_s=args.resume_window,
     )
 
 

@@ -248,10 +248,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         hosts = [self._hosts[i] for i in indices]
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | None] = [None] * len(self._hosts)
-        for i, host, request, result in zip(indices, hosts, requests, results, strict=True):
+        for i, host, result in zip(indices, hosts, results, strict=True):
             if isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart":
-                self._reopen(host, result)
-                result = self._exchange([host], [request], "reset on")[0]
+                self._reopen(host, result)  # a re-created session resets all its envs
+                result = self._exchange([host], [reset_request(seeds[i], options)], "reset on")[0]
             elif isinstance(result, RemoteGymError):
                 raise result
             host.pending_reset = False

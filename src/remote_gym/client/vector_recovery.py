@@ -1,11 +1,4 @@
-"""Stand-in step results for a host whose worker died and whose session was re-created (restart mode).
-
-They follow what the server does when one sub-env fails in restart mode, for all of the host's
-sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
-``info["env_restarted"]`` is True and ``info["env_restart_reason"]`` says why; the fresh envs are then
-reset as the autoreset mode prescribes (NEXT_STEP: on the next step; SAME_STEP: at once, the final
-observation and info going to ``final_obs``/``final_info``; DISABLED: by the user).
-"""
+"""Stand-in step results for a host whose worker died and whose session was re-created (restart mode)."""
 
 from __future__ import annotations
 
@@ -16,6 +9,12 @@ from gymnasium import spaces
 from gymnasium.vector.utils import iterate
 
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
+
+# They follow what the server does when one sub-env fails in restart mode, for all of the host's
+# sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
+# ``info["env_restarted"]`` is True and ``info["env_restart_reason"]`` says why; the fresh envs are then
+# reset as the autoreset mode prescribes (NEXT_STEP: on the next step; SAME_STEP: at once, the final
+# observation and info going to ``final_obs``/``final_info``; DISABLED: by the user).
 
 StepPart = tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]
 

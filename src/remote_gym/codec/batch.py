@@ -1,10 +1,4 @@
-"""Split batched values along the env axis, and merge per-host batches back into one batch.
-
-The results equal what one Gymnasium ``SyncVectorEnv`` over all sub-environments would give:
-batches follow ``gymnasium.vector.utils`` (``batch_space`` / ``concatenate``) for every space, and
-merged infos follow ``VectorEnv._add_info`` (a ``_key`` mask beside every key, zeros or ``None``
-where a sub-env had no such key, key order by first appearance).
-"""
+"""Split batched values along the env axis, and merge per-host batches back into one batch."""
 
 from __future__ import annotations
 
@@ -14,6 +8,11 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+
+# The results equal what one Gymnasium ``SyncVectorEnv`` over all sub-environments would give:
+# batches follow ``gymnasium.vector.utils`` (``batch_space`` / ``concatenate``) for every space, and
+# merged infos follow ``VectorEnv._add_info`` (a ``_key`` mask beside every key, zeros or ``None``
+# where a sub-env had no such key, key order by first appearance).
 
 _ARRAY_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 

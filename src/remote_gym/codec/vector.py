@@ -1,14 +1,4 @@
-"""Conventions for vector-session payloads that the generic Value codec leaves open.
-
-Vectorised infos (Gymnasium's ``{key: array, "_key": mask}`` dicts) may hold numpy *object*
-arrays (``final_obs``, strings, ``None``, lists ...), which have no ``Array`` wire form. In such an
-info tree every non-dict value is a numpy array, so an object array travels as a plain list of its
-items and any list found at a value position decodes back into a 1-d object array. No new wire type
-is needed, and no ambiguity arises.
-
-Failures of one sub-environment are reported with a message that starts with ``sub-env <i>``,
-``i`` being the index on that server; the client reads it back to name the global index.
-"""
+"""Conventions for vector-session payloads that the generic Value codec leaves open."""
 
 from __future__ import annotations
 
@@ -20,6 +10,15 @@ import numpy as np
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import DecodeError, UnsupportedValueError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+
+# Vectorised infos (Gymnasium's ``{key: array, "_key": mask}`` dicts) may hold numpy *object*
+# arrays (``final_obs``, strings, ``None``, lists ...), which have no ``Array`` wire form. In such an
+# info tree every non-dict value is a numpy array, so an object array travels as a plain list of its
+# items and any list found at a value position decodes back into a 1-d object array. No new wire type
+# is needed, and no ambiguity arises.
+#
+# Failures of one sub-environment are reported with a message that starts with ``sub-env <i>``,
+# ``i`` being the index on that server; the client reads it back to name the global index.
 
 _SUB_ENV_TAG = re.compile(r"sub-env (\d+) ")
 

@@ -178,12 +178,15 @@ class EnvServer:
             self._servicer.begin_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
-        # Anything still running (sessions past the grace period) is cancelled, and allowed to clean up.
+        # gRPC cancelled the calls still open after the grace period; let their cleanup (stopping
+        # workers) finish, and only then cancel whatever is left, so the loop closes with no task pending.
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=WORKER_STOP_TIMEOUT_S)
+            _, pending = await asyncio.wait(tasks, timeout=WORKER_STOP_TIMEOUT_S)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
         if self._zygote is not None:
             await self._zygote.stop()
         logger.info("remote-gym server on port %d stopped", self.port)

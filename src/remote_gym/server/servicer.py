@@ -313,8 +313,8 @@ class RemoteGymServicer:
             del self._sessions[info.session_id]
         session, info.session = info.session, None
         if session is not None:
-            await session.stop()
             logger.info("session %s closed (%s, %s)", info.session_id, info.env_name, info.peer)
+            await session.stop()
 
     def _background_task(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

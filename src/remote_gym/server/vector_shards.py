@@ -1,11 +1,4 @@
-"""A vector session's sub-environments split over several worker processes, to use the host's cores.
-
-The session's worker keeps the first share of the sub-envs and forks one helper process per other
-share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
-share with the ordinary worker loop over a socketpair. For every request the worker sends each helper
-its part first, steps its own share meanwhile, then gathers and merges: the client still gets one
-message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
-"""
+"""A vector session's sub-environments split over several worker processes, to use the host's cores."""
 
 from __future__ import annotations
 
@@ -45,6 +38,12 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
 from remote_gym.server.handler import CreateSpec
 from remote_gym.server.vector_core import LocalVectorCore
+
+# The session's worker keeps the first share of the sub-envs and forks one helper process per other
+# share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
+# share with the ordinary worker loop over a socketpair. For every request the worker sends each helper
+# its part first, steps its own share meanwhile, then gathers and merges: the client still gets one
+# message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
 
 logger = logging.getLogger(__name__)
 
