@@ -22,6 +22,7 @@ import remote_gym
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import (
+    AuthenticationError,
     ConfigError,
     ConnectError,
     DeadlineExceededError,
@@ -37,6 +38,7 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import make_entry
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
+from remote_gym.transport.auth import TokenAuth
 from tests.conftest import hosted_environments, local_make
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -520,3 +522,19 @@ def test_disabled_mode_refuses_a_step_before_the_reset(addresses: list[str]) -> 
         assert_same(local.reset(options=dict(options)), remote.reset(options=options), "masked reset")
         actions = local.action_space.sample()
         assert_same(local.step(actions), remote.step(actions), "step after the refused one")
+
+
+def test_per_host_tokens() -> None:
+    """Each host may need its own bearer token; a wrong one is refused with AuthenticationError."""
+    with (
+        running_server({"CartPole-v1": "CartPole-v1"}, hosting="inline", tokens=(TokenAuth("token-a"),)) as a,
+        running_server({"CartPole-v1": "CartPole-v1"}, hosting="inline", tokens=(TokenAuth("token-b"),)) as b,
+    ):
+        with RemoteVectorEnv(
+            "CartPole-v1", 2, address=[a.address, b.address], token=["token-a", "token-b"]
+        ) as envs:
+            envs.reset(seed=0)
+            assert envs.step(np.zeros(2, dtype=np.int64))[0].shape == (2, 4)
+            assert "token-" not in repr(envs)
+        with pytest.raises(AuthenticationError):
+            RemoteVectorEnv("CartPole-v1", 2, address=[a.address, b.address], token="token-a")

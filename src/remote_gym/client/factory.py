@@ -11,6 +11,7 @@ from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import RemoteEnvironment
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import ConfigError
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 
@@ -56,6 +57,7 @@ def make_vec(
     tls: TLSConfig | Sequence[TLSConfig | None] | None = None,
     timeouts: Timeouts | None = None,
     config: ClientConfig | None = None,
+    token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
     **kwargs: Any,
 ) -> RemoteVectorEnv:
     """Open ``num_envs`` sub-envs of ``env`` on the server(s) at ``address`` as one vector env.
@@ -89,4 +91,5 @@ def make_vec(
         tls=tls,
         timeouts=timeouts,
         config=config,
+        token=token,
     )

@@ -11,6 +11,7 @@ from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.batch import split_sizes
 from remote_gym.errors import ConfigError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 
@@ -48,6 +49,23 @@ def per_host(tls: TLSConfig | Sequence[TLSConfig | None] | None, hosts: int) -> 
     if len(tls_list) != hosts:
         raise ConfigError(f"tls must be one TLSConfig or one per address ({hosts}), got {len(tls_list)}")
     return tls_list
+
+
+def per_host_tokens(
+    token: str | TokenAuth | Sequence[str | TokenAuth | None] | None, hosts: int
+) -> list[TokenAuth | None]:
+    """One bearer token (or None) per host, from one token for all or a list.
+
+    Raises:
+        ConfigError: A list whose length is not the number of hosts, or an invalid token.
+    """
+    if token is None or isinstance(token, (str, TokenAuth)):
+        tokens: list[str | TokenAuth | None] = [token] * hosts
+    else:
+        tokens = list(token)
+        if len(tokens) != hosts:
+            raise ConfigError(f"token must be one token or one per address ({hosts}), got {len(tokens)}")
+    return [TokenAuth(t) if isinstance(t, str) else t for t in tokens]
 
 
 def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:

@@ -14,15 +14,15 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
-from remote_gym.client.vector_args import autoreset_mode_of, host_sizes, make_requests, per_host
-from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each, reopen
-from remote_gym.client.vector_recovery import (
-    StepPart,
-    reset_as_step,
-    restart_infos,
-    same_step_part,
-    truncated_part,
+from remote_gym.client.vector_args import (
+    autoreset_mode_of,
+    host_sizes,
+    make_requests,
+    per_host,
+    per_host_tokens,
 )
+from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each
+from remote_gym.client.vector_recovery import StepPart, reopen_host, reset_as_step, restart_host
 from remote_gym.codec.batch import (
     check_reset_mask,
     merge_batches,
@@ -43,6 +43,7 @@ from remote_gym.errors import (
     WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 ON_ENV_FAILURE = ("raise", "restart")
@@ -69,6 +70,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             ``render()`` returns a tuple with one frame per sub-env.
         kwargs: Keyword arguments for every sub-env (only those the servers' operators allow).
         tls: A :class:`TLSConfig` for every address, or one (or None) per address.
+        token: A bearer token (``str`` or :class:`TokenAuth`) for every address, or one (or None) per
+            address, for servers that require one.
         timeouts: Connect and per-call timeouts (each host has its own deadline).
         config: Other client options.
 
@@ -95,12 +98,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         tls: TLSConfig | Sequence[TLSConfig | None] | None = None,
         timeouts: Timeouts | None = None,
         config: ClientConfig | None = None,
+        token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
     ) -> None:
         self._hosts: list[VectorHost] = []
         self.closed = False
         addresses = [address] if isinstance(address, str) else list(address)
         sizes = host_sizes(num_envs, len(addresses))
         tls_list = per_host(tls, len(addresses))
+        auth_list = per_host_tokens(token, len(addresses))
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         if on_env_failure not in ON_ENV_FAILURE:
             raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
@@ -130,11 +135,11 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             restart=on_env_failure == "restart",
             compression=config.compression,
         )
-        connections = connect_all(addresses, tls_list, config)
+        connections = connect_all(addresses, tls_list, auth_list, config)
         self._hosts = [
-            VectorHost(connection, offset, size, request)
-            for connection, offset, size, request in zip(
-                connections, offsets_of(sizes), sizes, requests, strict=True
+            VectorHost(connection, offset, size, request, auth)
+            for connection, offset, size, request, auth in zip(
+                connections, offsets_of(sizes), sizes, requests, auth_list, strict=True
             )
         ]
         try:
@@ -342,31 +347,18 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         return part
 
     def _reopen(self, host: VectorHost, cause: WorkerCrashedError) -> None:
-        try:
-            reopen(host, timeout=max(self._timeouts.call or 0.0, self._timeouts.connect) or None)
-        except RemoteGymError as exc:
-            raise exc from cause
+        reopen_host(host, cause, timeouts=self._timeouts)
 
     def _restart_host(self, index: int, host: VectorHost, cause: WorkerCrashedError) -> StepPart:
         """Re-create the session of a host whose worker died; its sub-envs' episodes end truncated."""
-        self._reopen(host, cause)
-        reason = f"WorkerCrashedError: {cause.message}"
-        last = self._last_obs[index]
-        if last is None:
-            last = create_empty_array(self.single_observation_space, host.size)
-        if self.autoreset_mode is AutoresetMode.SAME_STEP:
-            reply = self._exchange([host], [reset_request(None, None)], "reset on")[0].reset
-            return same_step_part(
-                batch_space(self.single_observation_space, host.size),
-                host.size,
-                last,
-                decode_value(reply.observation),
-                decode_vector_info(reply.info),
-                reason,
-            )
-        # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.
-        host.pending_reset = self.autoreset_mode is AutoresetMode.NEXT_STEP
-        return truncated_part(last, host.size, restart_infos(host.size, reason))
+        return restart_host(
+            host,
+            cause,
+            mode=self.autoreset_mode,
+            space=self.single_observation_space,
+            last_obs=self._last_obs[index],
+            timeouts=self._timeouts,
+        )
 
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""

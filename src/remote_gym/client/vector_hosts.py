@@ -24,6 +24,7 @@ from remote_gym.errors import (
     WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
 
@@ -41,6 +42,8 @@ class VectorHost:
     size: int
     make: pb.Request
     """The request that created the session, to create it again after a worker died."""
+    auth: TokenAuth | None = None
+    """The host's bearer token, to connect again after a worker died."""
     pending_reset: bool = False
     """The session was re-created (NEXT_STEP) and its sub-envs reset on the next step."""
 
@@ -56,7 +59,10 @@ class VectorHost:
 
 
 def connect_all(
-    addresses: Sequence[str], tls: Sequence[TLSConfig | None], config: ClientConfig
+    addresses: Sequence[str],
+    tls: Sequence[TLSConfig | None],
+    auth: Sequence[TokenAuth | None],
+    config: ClientConfig,
 ) -> list[Connection]:
     """Open one connection per address; on any failure close the ones already open and raise.
 
@@ -69,9 +75,9 @@ def connect_all(
     """
     connections: list[Connection] = []
     try:
-        for address, host_tls in zip(addresses, tls, strict=True):
+        for address, host_tls, host_auth in zip(addresses, tls, auth, strict=True):
             host, port = split_address(address)
-            connections.append(Connection(host, port, tls=host_tls, config=config))
+            connections.append(Connection(host, port, tls=host_tls, config=config, auth=host_auth))
     except BaseException:
         for connection in connections:
             connection.close()
@@ -171,7 +177,7 @@ def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
     """
     old = host.connection
     old.close()
-    connection = Connection(old.host, old.port, tls=old.tls, config=old.config)
+    connection = Connection(old.host, old.port, tls=old.tls, config=old.config, auth=host.auth)
     try:
         reply = connection.request(host.make, timeout=timeout, what="re-creating envs on").make
     except BaseException:

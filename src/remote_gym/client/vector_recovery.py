@@ -6,9 +6,14 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector.utils import iterate
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space, create_empty_array, iterate
 
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
+from remote_gym.client.config import Timeouts
+from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
+from remote_gym.codec.values import decode_value
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_vector_info, reset_request
+from remote_gym.errors import RemoteGymError, WorkerCrashedError
 
 # They follow what the server does when one sub-env fails in restart mode, for all of the host's
 # sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
@@ -73,3 +78,52 @@ def reset_as_step(reset_obs: Any, reset_infos: dict[str, Any], size: int) -> Ste
         np.zeros(size, dtype=np.bool_),
         reset_infos,
     )
+
+
+def reopen_host(host: VectorHost, cause: WorkerCrashedError, *, timeouts: Timeouts) -> None:
+    """Give ``host`` a new session (same request) after its worker died; failures chain to ``cause``."""
+    try:
+        reopen(host, timeout=max(timeouts.call or 0.0, timeouts.connect) or None)
+    except RemoteGymError as exc:
+        raise exc from cause
+
+
+def restart_host(
+    host: VectorHost,
+    cause: WorkerCrashedError,
+    *,
+    mode: AutoresetMode,
+    space: spaces.Space[Any],
+    last_obs: Any,
+    timeouts: Timeouts,
+) -> StepPart:
+    """Re-create the session of a host whose worker died; this step ends its sub-envs' episodes.
+
+    Args:
+        host: The host; its connection is replaced, and (NEXT_STEP) ``pending_reset`` set.
+        cause: The worker's death.
+        mode: The vector env's autoreset mode.
+        space: The single observation space.
+        last_obs: The host's last observations (its part of the batch), or None before any.
+        timeouts: The vector env's timeouts.
+
+    Returns:
+        The host's part of this step's result.
+    """
+    reopen_host(host, cause, timeouts=timeouts)
+    reason = f"WorkerCrashedError: {cause.message}"
+    if last_obs is None:
+        last_obs = create_empty_array(space, host.size)
+    if mode is AutoresetMode.SAME_STEP:
+        reply = exchange([host], [reset_request(None, None)], timeout=timeouts.call, what="reset on")[0].reset
+        return same_step_part(
+            batch_space(space, host.size),
+            host.size,
+            last_obs,
+            decode_value(reply.observation),
+            decode_vector_info(reply.info),
+            reason,
+        )
+    # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.
+    host.pending_reset = mode is AutoresetMode.NEXT_STEP
+    return truncated_part(last_obs, host.size, restart_infos(host.size, reason))
