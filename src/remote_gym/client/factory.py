@@ -23,6 +23,7 @@ def make(
     tls: TLSConfig | None = None,
     timeouts: Timeouts | None = None,
     config: ClientConfig | None = None,
+    token: str | TokenAuth | None = None,
     **kwargs: Any,
 ) -> RemoteEnvironment:
     """Open a session for ``env`` on the server at ``address`` (``"host:port"``).
@@ -42,6 +43,7 @@ def make(
         tls=tls,
         timeouts=timeouts,
         config=config,
+        token=token,
     )
 
 
@@ -58,13 +60,15 @@ def make_vec(
     timeouts: Timeouts | None = None,
     config: ClientConfig | None = None,
     token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
+    vectorization_mode: str = "sync",
     **kwargs: Any,
 ) -> RemoteVectorEnv:
     """Open ``num_envs`` sub-envs of ``env`` on the server(s) at ``address`` as one vector env.
 
     Mirrors ``gymnasium.make_vec``: extra keyword arguments go to every sub-env (the servers accept
     only those their operators allowed), and ``vector_kwargs`` may carry ``autoreset_mode``. There is
-    no ``vectorization_mode`` (the servers step with ``SyncVectorEnv``) and no ``wrappers`` (wrap the
+    ``vectorization_mode`` is ``"sync"`` (default) or ``"vector_entry_point"`` (see
+    :class:`RemoteVectorEnv`); there is no ``wrappers`` (wrap the
     returned vector env with Gymnasium's vector wrappers instead). See :class:`RemoteVectorEnv`.
 
     Raises:
@@ -92,4 +96,5 @@ def make_vec(
         timeouts=timeouts,
         config=config,
         token=token,
+        vectorization_mode=vectorization_mode,
     )

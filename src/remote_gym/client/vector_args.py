@@ -98,6 +98,7 @@ def make_requests(
     autoreset_mode: AutoresetMode,
     restart: bool,
     compression: bool,
+    vectorization_mode: str = "sync",
 ) -> list[pb.Request]:
     """The first request of each host's session: ``sizes[i]`` sub-envs on host ``i``."""
     requests = []
@@ -110,6 +111,7 @@ def make_requests(
             num_envs=size,
             autoreset_mode=_WIRE_AUTORESET[autoreset_mode],
             restart_on_failure=restart,
+            vectorization_mode=vectorization_mode,
         )
         if compression:
             make.accept_compression.append(pb.COMPRESSION_ZSTD)

@@ -47,6 +47,7 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 ON_ENV_FAILURE = ("raise", "restart")
+VECTORIZATION_MODES = ("sync", "vector_entry_point")
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
@@ -74,6 +75,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             address, for servers that require one.
         timeouts: Connect and per-call timeouts (each host has its own deadline).
         config: Other client options.
+        vectorization_mode: ``"sync"`` (default): results equal a local ``SyncVectorEnv``.
+            ``"vector_entry_point"``: each server steps its share with the env's own vectorised
+            implementation (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``),
+            many times faster for envs that have one (in Gymnasium: CartPole); results then equal
+            that ``make_vec`` call run locally with the same number of envs per host. Needs a
+            registered Gymnasium id, and the env's own autoreset mode; no restart, call or set_attr.
 
     Raises:
         ConfigError: Invalid arguments.
@@ -99,6 +106,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         timeouts: Timeouts | None = None,
         config: ClientConfig | None = None,
         token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
+        vectorization_mode: str = "sync",
     ) -> None:
         self._hosts: list[VectorHost] = []
         self.closed = False
@@ -107,6 +115,11 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         tls_list = per_host(tls, len(addresses))
         auth_list = per_host_tokens(token, len(addresses))
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        if vectorization_mode not in VECTORIZATION_MODES:
+            raise ConfigError(
+                f"vectorization_mode must be one of {VECTORIZATION_MODES}, got {vectorization_mode!r}"
+            )
+        self.vectorization_mode = vectorization_mode
         if on_env_failure not in ON_ENV_FAILURE:
             raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
         if render_mode == "human":
@@ -134,6 +147,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             autoreset_mode=self.autoreset_mode,
             restart=on_env_failure == "restart",
             compression=config.compression,
+            vectorization_mode=vectorization_mode,
         )
         connections = connect_all(addresses, tls_list, auth_list, config)
         self._hosts = [

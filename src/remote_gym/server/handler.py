@@ -52,6 +52,8 @@ class CreateSpec:
     restart_on_failure: bool = False
     """Vector sessions: recreate a failing sub-env (its episode is truncated) instead of failing."""
     workers: int = 1
+    vectorization_mode: str = "sync"
+    """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
     """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
 
     def to_json(self) -> dict[str, Any]:

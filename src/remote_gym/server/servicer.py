@@ -365,6 +365,7 @@ class RemoteGymServicer:
             autoreset_mode=_AUTORESET_MODES.get(make.autoreset_mode, "NEXT_STEP"),
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
+            vectorization_mode=make.vectorization_mode or "sync",
         )
         info = _SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await

@@ -31,6 +31,7 @@ from remote_gym.server.handler import (
     create_env,
 )
 from remote_gym.server.vector_core import LocalVectorCore, SubEnvError
+from remote_gym.server.vector_native import NativeVectorCore
 from remote_gym.server.vector_shards import ShardedVectorCore, ShardError
 from remote_gym.transport.status import error_to_proto
 
@@ -56,9 +57,15 @@ class VectorEnvHandler:
         self._compress = spec.compress
         self._closed = False
         workers = min(spec.workers, spec.num_envs)
-        self.core: LocalVectorCore | ShardedVectorCore = (
-            ShardedVectorCore(spec, workers) if workers > 1 else LocalVectorCore(spec)
-        )
+        self.core: LocalVectorCore | ShardedVectorCore | NativeVectorCore
+        if spec.vectorization_mode == "vector_entry_point":
+            self.core = NativeVectorCore(spec)
+        elif spec.vectorization_mode != "sync":
+            raise InvalidCallError(
+                f"vectorization_mode must be 'sync' or 'vector_entry_point', got {spec.vectorization_mode!r}"
+            )
+        else:
+            self.core = ShardedVectorCore(spec, workers) if workers > 1 else LocalVectorCore(spec)
 
     def describe(self) -> pb.Response:
         """The ``MakeResponse``: single-env spaces, ``num_envs``, metadata with ``autoreset_mode``."""

@@ -265,7 +265,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., remote_type: _Optional[str] = ..., remote_traceback: _Optional[str] = ..., exitcode: _Optional[int] = ...) -> None: ...
 
 class MakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token")
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENV_NAME_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +276,7 @@ class MakeRequest(_message.Message):
     RESTART_ON_FAILURE_FIELD_NUMBER: _ClassVar[int]
     RESUME_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     env_name: str
     kwargs_json: str
@@ -286,7 +287,8 @@ class MakeRequest(_message.Message):
     restart_on_failure: bool
     resume_session_id: str
     resume_token: str
-    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+    vectorization_mode: str
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
     __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s")
