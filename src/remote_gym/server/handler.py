@@ -6,7 +6,6 @@ import importlib.util
 import logging
 import pathlib
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,11 +20,9 @@ from remote_gym.errors import (
     DecodeError,
     InvalidActionError,
     InvalidCallError,
-    PermissionDeniedError,
-    RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import error_to_proto
+from remote_gym.server.dispatch import Method, RequestHandler, check_public_name
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +147,16 @@ def _contains(space: gym.Space[Any], value: Any) -> bool:
         return False
 
 
-class EnvHandler:
+class EnvHandler(RequestHandler):
     """Answer session requests with one environment; never raises out of :meth:`handle`."""
 
     def __init__(self, env: gym.Env[Any, Any], spec: CreateSpec) -> None:
+        super().__init__()
         self.env = env
         self.spec = spec
+        self.session_id = spec.session_id
         self._compress = spec.compress
         self._action_space = env.action_space
-        self._closed = False
 
     def describe(self) -> pb.Response:
         """The ``MakeResponse`` describing the environment."""
@@ -177,25 +175,6 @@ class EnvHandler:
         _encode_optional(getattr(env, "reward_range", None), make.reward_range, "reward_range")
         make.render_mode = self.spec.render_mode or ""
         return resp
-
-    def handle(self, request: pb.Request) -> pb.Response:
-        """Execute one request and return its response (an ``Error`` response on failure)."""
-        kind = request.WhichOneof("kind")
-        try:
-            method = self._METHODS.get(kind or "")
-            if method is None:
-                raise InvalidCallError(f"request {kind!r} is not valid during a session")
-            return method(self, request)
-        except gym.error.ResetNeeded as exc:
-            return pb.Response(error=error_to_proto(InvalidCallError(str(exc))))
-        except DecodeError as exc:  # the client sent something malformed: its fault, not the env's
-            return pb.Response(error=error_to_proto(InvalidCallError(f"malformed {kind} request: {exc}")))
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            if not isinstance(exc, RemoteGymError):
-                logger.info("session %s: env raised %s: %s", self.spec.session_id, type(exc).__name__, exc)
-            return pb.Response(error=error_to_proto(exc))
 
     def _reset(self, request: pb.Request) -> pb.Response:
         seed = decode_value(request.reset.seed) if request.reset.HasField("seed") else None
@@ -236,8 +215,7 @@ class EnvHandler:
 
     def _call(self, request: pb.Request) -> pb.Response:
         call = request.call
-        if not call.name or call.name.startswith("_"):
-            raise PermissionDeniedError(f"calling or reading {call.name!r} remotely is not allowed")
+        check_public_name(call.name, "calling or reading")
         target = self.env.get_wrapper_attr(call.name)
         if call.get_attr:
             result = target
@@ -251,26 +229,19 @@ class EnvHandler:
 
     def _set_attr(self, request: pb.Request) -> pb.Response:
         name = request.set_attr.name
-        if not name or name.startswith("_"):
-            raise PermissionDeniedError(f"setting {name!r} remotely is not allowed")
+        check_public_name(name, "setting")
         self.env.set_wrapper_attr(name, decode_value(request.set_attr.values))
         return pb.Response(set_attr=pb.SetAttrResponse())
 
-    def _close(self, request: pb.Request) -> pb.Response:
-        self.close()
-        return pb.Response(close=pb.CloseResponse())
+    def close_envs(self) -> None:
+        """Close the environment."""
+        self.env.close()
 
-    def close(self) -> None:
-        """Close the environment once."""
-        if not self._closed:
-            self._closed = True
-            self.env.close()
-
-    _METHODS: ClassVar[dict[str, Callable[[EnvHandler, pb.Request], pb.Response]]] = {
+    METHODS: ClassVar[dict[str, Method]] = {
         "reset": _reset,
         "step": _step,
         "render": _render,
         "call": _call,
         "set_attr": _set_attr,
-        "close": _close,
+        "close": RequestHandler.close_request,
     }

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
 from typing import Any, ClassVar
-
-import gymnasium as gym
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
@@ -17,11 +14,10 @@ from remote_gym.codec.vector import encode_vector_info, tag_sub_env_error
 from remote_gym.errors import (
     InvalidActionError,
     InvalidCallError,
-    PermissionDeniedError,
     RemoteEnvError,
-    RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.dispatch import Method, RequestHandler, check_public_name
 from remote_gym.server.handler import (
     CreateSpec,
     EnvHandler,
@@ -45,17 +41,19 @@ def create_handler(spec: CreateSpec) -> EnvHandler | VectorEnvHandler:
     return EnvHandler(create_env(spec), spec)
 
 
-class VectorEnvHandler:
+class VectorEnvHandler(RequestHandler):
     """Answer a vector session's requests; never raises out of :meth:`handle`.
 
     The sub-envs are stepped by Gymnasium's ``SyncVectorEnv`` (results exactly its own), in this
-    process or, when ``spec.workers > 1``, split over this process and forked helper processes.
+    process or, when ``spec.workers > 1``, split over this process and forked helper processes; or,
+    with ``vectorization_mode="vector_entry_point"``, by the env's own vectorised implementation.
     """
 
     def __init__(self, spec: CreateSpec) -> None:
+        super().__init__()
         self.spec = spec
+        self.session_id = spec.session_id
         self._compress = spec.compress
-        self._closed = False
         workers = min(spec.workers, spec.num_envs)
         self.core: LocalVectorCore | ShardedVectorCore | NativeVectorCore
         if spec.vectorization_mode == "vector_entry_point":
@@ -89,26 +87,13 @@ class VectorEnvHandler:
         make.render_mode = self.spec.render_mode or ""
         return resp
 
-    def handle(self, request: pb.Request) -> pb.Response:
-        """Execute one request and return its response (an ``Error`` response on failure)."""
-        kind = request.WhichOneof("kind")
-        try:
-            method = self._METHODS.get(kind or "")
-            if method is None:
-                raise InvalidCallError(f"request {kind!r} is not valid during a session")
-            return method(self, request)
-        except SubEnvError as exc:
-            return pb.Response(error=error_to_proto(_remote_env_error(exc)))
-        except ShardError as exc:
-            return pb.Response(error=exc.error)
-        except gym.error.ResetNeeded as exc:
-            return pb.Response(error=error_to_proto(InvalidCallError(str(exc))))
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            if not isinstance(exc, RemoteGymError):
-                logger.info("session %s: %s: %s", self.spec.session_id, type(exc).__name__, exc)
-            return pb.Response(error=error_to_proto(exc))
+    def translate(self, exc: BaseException) -> pb.Error | None:
+        """Sub-env failures carry the sub-env's index; a helper's failure arrives as its Error."""
+        if isinstance(exc, SubEnvError):
+            return error_to_proto(_remote_env_error(exc))
+        if isinstance(exc, ShardError):
+            return exc.error
+        return None
 
     def _reset(self, request: pb.Request) -> pb.Response:
         seed = decode_value(request.reset.seed) if request.reset.HasField("seed") else None
@@ -148,8 +133,7 @@ class VectorEnvHandler:
 
     def _call(self, request: pb.Request) -> pb.Response:
         call = request.call
-        if not call.name or call.name.startswith("_"):
-            raise PermissionDeniedError(f"calling or reading {call.name!r} remotely is not allowed")
+        check_public_name(call.name, "calling or reading")
         args = decode_value(call.args) if call.HasField("args") else []
         kwargs = decode_value(call.kwargs) if call.HasField("kwargs") else {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
@@ -161,31 +145,24 @@ class VectorEnvHandler:
 
     def _set_attr(self, request: pb.Request) -> pb.Response:
         name = request.set_attr.name
-        if not name or name.startswith("_"):
-            raise PermissionDeniedError(f"setting {name!r} remotely is not allowed")
+        check_public_name(name, "setting")
         values = decode_value(request.set_attr.values)
         if not isinstance(values, list):
             raise InvalidCallError(f"set_attr needs a list of {self.core.num_envs} values")
         self.core.set_attr(name, values)
         return pb.Response(set_attr=pb.SetAttrResponse())
 
-    def _close(self, request: pb.Request) -> pb.Response:
-        self.close()
-        return pb.Response(close=pb.CloseResponse())
+    def close_envs(self) -> None:
+        """Close every sub-environment (and stop helper processes)."""
+        self.core.close()
 
-    def close(self) -> None:
-        """Close every sub-environment (and stop helper processes) once."""
-        if not self._closed:
-            self._closed = True
-            self.core.close()
-
-    _METHODS: ClassVar[dict[str, Callable[[VectorEnvHandler, pb.Request], pb.Response]]] = {
+    METHODS: ClassVar[dict[str, Method]] = {
         "reset": _reset,
         "step": _step,
         "render": _render,
         "call": _call,
         "set_attr": _set_attr,
-        "close": _close,
+        "close": RequestHandler.close_request,
     }
 
 
