@@ -158,7 +158,7 @@ def test_client_cannot_name_an_entrypoint(tmp_path: object) -> None:
     """A client sending 0.7.x-style entrypoint/repo arguments is refused; nothing is executed."""
     with running_server({"CartPole-v1": "CartPole-v1"}, hosting="inline") as server:
         with pytest.raises(PermissionDeniedError, match="entrypoint"):
-            RemoteEnvironment(address=server.address, remote_args={"entrypoint": "/tmp/evil.py"})
+            RemoteEnvironment(address=server.address, remote_args={"entrypoint": "evil.py"})
         with pytest.raises(PermissionDeniedError, match="repo"):
             RemoteEnvironment(address=server.address, remote_args={"repo": "https://example.invalid/x.git"})
 

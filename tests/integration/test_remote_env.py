@@ -25,6 +25,8 @@ RGB_ENVS = (
     "Pendulum-v1",
     "FrozenLake-v1",
     "Taxi-v4",
+    "Blackjack-v1",
+    "Frame",
 )
 
 

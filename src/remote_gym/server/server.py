@@ -144,7 +144,10 @@ class EnvServer:
         self.port = port
         await server.start()
         self._server = server
-        mode = "mTLS" if config.tls and config.tls.mutual else "TLS" if config.tls else "plaintext"
+        if config.tls is not None:
+            mode = "mutual TLS" if config.tls.mutual else "TLS"
+        else:
+            mode = "local connections only" if is_loopback(config.host) else "plaintext"
         logger.info(
             "remote-gym server listening on %s (%s, hosting=%s)",
             bind.replace(f":{config.port}", f":{port}"),
