@@ -252,11 +252,15 @@ class Connection:
             self.mark_broken(exc)
             raise
         response = self.parse_reply(reply)
+        self.remember_session(response)
+        return response
+
+    def remember_session(self, response: pb.Response) -> None:
+        """Note the session id and resume secret of a MakeResponse, so that the session can be resumed."""
         if response.WhichOneof("kind") == "make":
             made = response.make
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
-        return response
 
     def prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""

@@ -163,10 +163,7 @@ def exchange_each(
 
 def _remember_session(connection: Connection, response: pb.Response) -> None:
     """What ``Connection.request`` notes from a MakeResponse, so that the session can be resumed."""
-    if response.WhichOneof("kind") == "make":
-        made = response.make
-        connection.session_id, connection._resume_token = made.session_id, made.resume_token
-        connection._server_resume_window_s = made.resume_window_s
+    connection.remember_session(response)
 
 
 def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
