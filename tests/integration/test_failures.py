@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -291,3 +292,44 @@ def test_sigkilled_worker_raises_worker_crashed(env_server: EnvServer) -> None:
     with RemoteEnvironment(address=env_server.address, env="CartPole-v1") as other:
         other.reset(seed=0)
         other.step(0)
+
+
+def test_hanging_session_does_not_slow_the_others(env_server: EnvServer) -> None:
+    """While one session's env hangs in step, another session keeps stepping at its usual pace."""
+    stuck_timeouts = Timeouts(call=3.0)
+    with (
+        RemoteEnvironment(
+            address=env_server.address, env="Hanging", kwargs={"hang_s": 20.0}, timeouts=stuck_timeouts
+        ) as stuck,
+        RemoteEnvironment(address=env_server.address, env="CartPole-v1") as other,
+    ):
+        stuck.reset(seed=0)
+        other.reset(seed=0)
+
+        def steps() -> float:
+            start = time.monotonic()
+            for _ in range(200):
+                _, _, terminated, truncated, _ = other.step(0)
+                if terminated or truncated:
+                    other.reset()
+            return time.monotonic() - start
+
+        baseline = steps()
+        outcome: list[BaseException] = []
+
+        def hang() -> None:
+            try:
+                stuck.step(1)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=hang)
+        thread.start()
+        time.sleep(0.2)  # the stuck step is running on the server now
+        during = steps()
+        thread.join(10)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], DeadlineExceededError)
+        assert during < max(3 * baseline, 1.0), (
+            f"200 steps took {during:.2f} s during the hang, {baseline:.2f} s before"
+        )

@@ -89,6 +89,7 @@ class Connection:
         tls: TLSConfig | None,
         config: ClientConfig,
         auth: TokenAuth | None = None,
+        driver: runtime.Driver | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -106,7 +107,6 @@ class Connection:
         self._channel: grpc.aio.Channel | None = None
         self._call: Any = None
         self._broken_by: RemoteGymError | None = None
-        self._driver = runtime.get_driver()  # every gRPC object of this connection lives on its loop
         if tls is None and not is_loopback(host):
             warnings.warn(
                 f"plaintext channel to {self.target}: traffic is neither encrypted nor authenticated; "
@@ -114,10 +114,25 @@ class Connection:
                 InsecureChannelWarning,
                 stacklevel=3,
             )
-        self._wait(self._connect(), config.timeouts.connect + 1.0, "connecting")
+        # Every gRPC object of this connection lives on the driver's loop; a vector env passes one
+        # driver to all its hosts' connections so that it can wait on them together.
+        self._driver = driver if driver is not None else runtime.new_driver()
+        self._driver.acquire()
+        self._driver_released = False
+        try:
+            self._wait(self._connect(), config.timeouts.connect + 1.0, "connecting")
+        except BaseException:
+            self._state = ConnState.CLOSED
+            self._release()
+            raise
 
     def __repr__(self) -> str:
         return f"Connection({self.target}, {self._state.name.lower()})"
+
+    @property
+    def driver(self) -> runtime.Driver:
+        """The driver (event loop) this connection's gRPC objects live on."""
+        return self._driver
 
     @property
     def state(self) -> ConnState:
@@ -373,6 +388,9 @@ class Connection:
     def _release(self) -> None:
         with contextlib.suppress(Exception):
             self._driver.run(self._aclose(), 5.0)
+        if self._state is ConnState.CLOSED and not self._driver_released:
+            self._driver_released = True
+            self._driver.release()
 
 
 def request_all(

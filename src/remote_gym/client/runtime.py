@@ -25,13 +25,38 @@ class Driver(Protocol):
         """Run ``coro``; raise ``TimeoutError`` (and cancel it) after ``timeout`` seconds."""
         ...
 
+    def acquire(self) -> None:
+        """Count one more connection using this driver."""
+        ...
+
+    def release(self) -> None:
+        """One connection is done with this driver."""
+        ...
+
 
 class InlineDriver:
-    """A private loop run in the calling thread, one call at a time."""
+    """A private loop run by whichever thread calls, one call at a time.
+
+    Each RemoteEnvironment has its own (a RemoteVectorEnv shares one among its hosts, so that it can
+    wait on all of them at once): envs used from different threads never wait for each other.
+    """
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._lock = threading.Lock()
+        self._users = 0
+
+    def acquire(self) -> None:
+        """Count one more connection using this driver."""
+        with self._lock:
+            self._users += 1
+
+    def release(self) -> None:
+        """One connection is done; the last one closes the loop."""
+        with self._lock:
+            self._users -= 1
+            if self._users <= 0 and not self.loop.is_closed():
+                self.loop.close()
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
         """Run ``coro`` on the private loop in this thread."""
@@ -76,6 +101,12 @@ class ThreadDriver:
             future.cancel()
             raise TimeoutError(f"no result within {timeout} s") from None
 
+    def acquire(self) -> None:
+        """Shared by every client of the process: nothing to count."""
+
+    def release(self) -> None:
+        """Shared by every client of the process: stays up until exit."""
+
     def stop(self) -> None:
         """Stop the loop thread (at interpreter exit)."""
         if self.loop.is_running():
@@ -83,20 +114,17 @@ class ThreadDriver:
 
 
 _lock = threading.Lock()
-_local = threading.local()
 _thread_driver: ThreadDriver | None = None
 
 
-def get_driver() -> Driver:
-    """The driver for clients created in the current thread."""
+def new_driver() -> Driver:
+    """A driver for a new client: its own private loop, or the shared loop thread when the calling
+    thread already runs an event loop (Jupyter, async code), where ``run_until_complete`` cannot."""
     global _thread_driver
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        driver = getattr(_local, "driver", None)
-        if driver is None:
-            driver = _local.driver = InlineDriver()
-        return driver
+        return InlineDriver()
     with _lock:
         if _thread_driver is None:
             _thread_driver = ThreadDriver()

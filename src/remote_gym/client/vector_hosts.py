@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.codec.vector import parse_sub_env_error
@@ -66,18 +67,20 @@ def connect_all(
 ) -> list[Connection]:
     """Open one connection per address; on any failure close the ones already open and raise.
 
-    The connections are opened one after the other, in the calling thread: every connection of a
-    thread shares that thread's client event loop, which is what lets :func:`exchange` drive all
-    hosts at once. Each connect is bounded by ``config.timeouts.connect``.
+    The connections are opened one after the other and share one client event loop, which is what
+    lets :func:`exchange` drive all hosts at once. Each connect is bounded by ``config.timeouts.connect``.
 
     Raises:
         ConnectError: A server could not be reached within ``config.timeouts.connect`` (names it).
     """
     connections: list[Connection] = []
+    driver = runtime.new_driver()  # one loop for all hosts: exchange() waits on them together
     try:
         for address, host_tls, host_auth in zip(addresses, tls, auth, strict=True):
             host, port = split_address(address)
-            connections.append(Connection(host, port, tls=host_tls, config=config, auth=host_auth))
+            connections.append(
+                Connection(host, port, tls=host_tls, config=config, auth=host_auth, driver=driver)
+            )
     except BaseException:
         for connection in connections:
             connection.close()
@@ -173,8 +176,14 @@ def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
         ConnectError, ServerError: The server could not be reached or could not create the envs.
     """
     old = host.connection
-    old.close()
-    connection = Connection(old.host, old.port, tls=old.tls, config=old.config, auth=host.auth)
+    # The new connection joins the old one's event loop before the old one lets go of it (the last
+    # connection on a loop closes it), so the vector env still waits on all its hosts together.
+    try:
+        connection = Connection(
+            old.host, old.port, tls=old.tls, config=old.config, auth=host.auth, driver=old.driver
+        )
+    finally:
+        old.close()
     try:
         reply = connection.request(host.make, timeout=timeout, what="re-creating envs on").make
     except BaseException:
