@@ -490,3 +490,18 @@ def test_serve_flags_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (config.session_idle_timeout_s, config.max_call_s, config.resume_window_s) == (30.0, 5.0, 10.0)
     args = build_parser().parse_args(["serve", "CartPole-v1", "--token", "flag"])
     assert build_config(args).tokens == (TokenAuth("flag"),)
+
+
+def test_json_output_has_no_log_lines(env_server: EnvServer) -> None:
+    """With --json, log records (such as a server's in this process) go to stderr, never into the JSON."""
+    import logging
+
+    console, buffer = make_console()
+    code = main(
+        ["bench", env_server.address, "--steps", "10", "--runs", "1", "--no-vector", "--json"],
+        console=console,
+    )
+    assert code == 0
+    logging.getLogger("remote_gym.server.servicer").info("a session line logged meanwhile")
+    assert "a session line" not in buffer.getvalue()
+    assert json.loads(buffer.getvalue())["server"] == env_server.address

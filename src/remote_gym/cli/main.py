@@ -55,10 +55,12 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: argparse has printed them
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    # With --json the output is for machines: logs go to stderr so that stdout stays pure JSON.
+    log_console = Console(stderr=True) if getattr(args, "json", False) else console
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        handlers=[RichHandler(console=log_console, show_path=False)],
         force=True,
     )
     logging.getLogger("remote_gym").setLevel(logging.DEBUG if args.debug else logging.INFO)
