@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
 from typing import BinaryIO
 
 _HEADER = struct.Struct("<I")
 HEADER_BYTES = _HEADER.size
-MAX_FRAME_BYTES = 2**32 - 1
 
 
 def pack_header(size: int) -> bytes:
@@ -36,10 +34,3 @@ def write_frame(sock: socket.socket, data: bytes) -> None:
     else:  # no extra copy of a large frame
         sock.sendall(_HEADER.pack(len(data)))
         sock.sendall(data)
-
-
-async def read_frame_async(reader: asyncio.StreamReader) -> bytes:
-    """Read one frame from an asyncio stream; raises ``asyncio.IncompleteReadError`` at end of stream."""
-    header = await reader.readexactly(HEADER_BYTES)
-    (size,) = _HEADER.unpack(header)
-    return await reader.readexactly(size)

@@ -26,9 +26,9 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.handler import CreateSpec, EnvHandler
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
-from remote_gym.server.sequencer import Sequencer
+from remote_gym.server.sequencer import Sequencer, error_bytes
 from remote_gym.server.vector_handler import VectorEnvHandler, create_handler
-from remote_gym.transport.status import REASON_METADATA_KEY, error_to_proto
+from remote_gym.transport.status import REASON_METADATA_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ _AUTORESET_MODES = {
 # A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
 # (empty) close field, number 7, comes first. Recognised without parsing: the hot path only forwards bytes.
 _CLOSE_REQUEST = pb.Request(close=pb.CloseRequest()).SerializeToString()
-
-
-def _error_bytes(exc: BaseException) -> bytes:
-    return pb.Response(error=error_to_proto(exc)).SerializeToString()
 
 
 @dataclass
@@ -182,7 +178,7 @@ class RemoteGymServicer:
         except Exception as exc:
             if not isinstance(exc, (ServerBusyError, ServerShutdownError)):
                 logger.info("session refused for %s: %s", context.peer(), exc)
-            await context.write(_error_bytes(exc))
+            await context.write(error_bytes(exc))
             return
         owner = object()
         info.owner = owner
@@ -241,14 +237,14 @@ class RemoteGymServicer:
                         exitcode=exc.exitcode,
                     )
                 logger.warning("session %s: %s", info.session_id, exc)
-                await write(_error_bytes(exc))
+                await write(error_bytes(exc))
                 return True
             finally:
                 info.busy = False
                 if killer is not None:
                     killer.cancel()
             if len(reply) > limit:
-                reply = _error_bytes(
+                reply = error_bytes(
                     ServerBusyError(
                         f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes"
                     )
@@ -393,9 +389,9 @@ class RemoteGymServicer:
         try:
             handler = await loop.run_in_executor(None, create_handler, spec)
         except Exception as exc:
-            return None, _error_bytes(exc)
+            return None, error_bytes(exc)
         try:
             return _InlineSession(handler), handler.describe().SerializeToString()
         except Exception as exc:
             handler.close()
-            return None, _error_bytes(exc)
+            return None, error_bytes(exc)

@@ -8,12 +8,10 @@ import signal
 import socket
 from typing import Any, BinaryIO
 
-from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
 from remote_gym.server.handler import CreateSpec
-from remote_gym.server.sequencer import Sequencer
+from remote_gym.server.sequencer import Sequencer, error_bytes
 from remote_gym.server.vector_handler import create_handler
-from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +33,13 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
     try:
         handler = create_handler(spec)
     except BaseException as exc:
-        write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
+        write_frame(sock, error_bytes(exc))
         return 1
     try:
         try:
             described = handler.describe()
         except BaseException as exc:
-            write_frame(sock, pb.Response(error=error_to_proto(exc)).SerializeToString())
+            write_frame(sock, error_bytes(exc))
             return 1
         write_frame(sock, described.SerializeToString())
         answer = Sequencer(handler.handle).answer

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -84,11 +82,6 @@ def _code_and_reason(cls: type[errors.ServerError]) -> tuple[grpc.StatusCode, st
     return grpc.StatusCode.UNKNOWN, "UNKNOWN"
 
 
-def status_of(exc: errors.ServerError) -> tuple[grpc.StatusCode, str]:
-    """Return the status code and reason that stand for ``exc`` on the wire."""
-    return _code_and_reason(type(exc))
-
-
 def rpc_error_to_exception(exc: grpc.RpcError, *, context: str = "") -> errors.RemoteGymError:
     """Translate a failed gRPC call into the most specific remote-gym exception."""
     # Sync calls raise grpc.Call subclasses, aio calls AioRpcError: both have these methods.
@@ -116,12 +109,3 @@ def rpc_error_to_exception(exc: grpc.RpcError, *, context: str = "") -> errors.R
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN, None):
         return errors.ConnectionLostError(text)
     return errors.ServerError(text, code=code.name, reason="UNKNOWN")
-
-
-@contextlib.contextmanager
-def map_rpc_errors(context: str = "") -> Iterator[None]:
-    """Re-raise any ``grpc.RpcError`` inside the block as a remote-gym exception (``from`` it)."""
-    try:
-        yield
-    except grpc.RpcError as exc:
-        raise rpc_error_to_exception(exc, context=context) from exc
