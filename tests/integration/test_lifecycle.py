@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -136,3 +138,37 @@ def test_stop_is_idempotent_and_releases_the_port() -> None:
     server.stop(0)
     with pytest.raises(TransportError):
         RemoteEnvironment(url="127.0.0.1", port=port, timeouts=Timeouts(connect=0.5))
+
+
+_OPEN_CLOSE_SCRIPT = """
+import asyncio
+from remote_gym import RemoteEnvironment
+from remote_gym.testing.server import running_server
+
+async def elsewhere():
+    return 1
+
+with running_server(hosting="inline") as server:
+    for i in range(4):
+        with RemoteEnvironment(address=server.address) as env:
+            env.reset(seed=i)
+            env.step(0)
+    asyncio.run(elsewhere())  # the user's own event loops come and go in between
+    for i in range(3):
+        env = RemoteEnvironment(address=server.address)
+        env.reset(seed=i)
+        env.close()
+print("done")
+"""
+
+
+def test_opening_and_closing_many_envs_prints_nothing() -> None:
+    """Clients that come and go leave no 'Event loop is closed' or pending-task noise on stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", _OPEN_CLOSE_SCRIPT], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+    assert "Event loop is closed" not in result.stderr
+    assert "Task was destroyed" not in result.stderr
+    assert "Traceback" not in result.stderr

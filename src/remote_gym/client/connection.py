@@ -244,7 +244,7 @@ class Connection:
             raise rpc_error_to_exception(exc, context=f"{what} {self.target}") from exc
 
     def request(
-        self, request: pb.Request, *, timeout: float | None = None, what: str = "request"
+        self, request: pb.Request, *, timeout: float | None = None, what: str = "request to"
     ) -> pb.Response:
         """Send one request and return its response.
 
@@ -260,7 +260,7 @@ class Connection:
         payload = self.prepare(request)
         try:
             try:
-                reply = self._wait(self._roundtrip(payload), call_timeout, f"{what} on")
+                reply = self._wait(self._roundtrip(payload), call_timeout, what)
             except ConnectionLostError as lost:
                 reply = self.resume(payload, lost, call_timeout)
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
@@ -42,9 +43,10 @@ class InlineDriver:
     """
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = _take_loop()
         self._lock = threading.Lock()
         self._users = 0
+        self._released = False
 
     def acquire(self) -> None:
         """Count one more connection using this driver."""
@@ -52,11 +54,12 @@ class InlineDriver:
             self._users += 1
 
     def release(self) -> None:
-        """One connection is done; the last one closes the loop."""
+        """One connection is done; the last one hands the loop back for the next client."""
         with self._lock:
             self._users -= 1
-            if self._users <= 0 and not self.loop.is_closed():
-                self.loop.close()
+            if self._users <= 0 and not self._released:
+                self._released = True
+                _give_back(self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
         """Run ``coro`` on the private loop in this thread."""
@@ -115,6 +118,32 @@ class ThreadDriver:
 
 _lock = threading.Lock()
 _thread_driver: ThreadDriver | None = None
+_idle_loops: list[asyncio.AbstractEventLoop] = []
+"""Loops of released InlineDrivers, reused by new ones instead of being closed."""
+
+
+def _take_loop() -> asyncio.AbstractEventLoop:
+    with _lock:
+        if _idle_loops:
+            return _idle_loops.pop()
+    return asyncio.new_event_loop()
+
+
+def _give_back(loop: asyncio.AbstractEventLoop) -> None:
+    """Finish what is left on a released loop and keep it for the next client.
+
+    A closed loop is never handed out: gRPC's poller thread may still post a late completion of a
+    finished call to it, which a closed loop refuses with an error printed on stderr.
+    """
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        if tasks:
+            loop.run_until_complete(asyncio.wait(tasks, timeout=1.0))
+        loop.run_until_complete(asyncio.sleep(0))
+    with _lock:
+        _idle_loops.append(loop)
 
 
 def new_driver() -> Driver:
