@@ -29,10 +29,17 @@ def test_configs_are_frozen() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"environments": ()}, {"hosting": "threads"}, {"port": 70000}, {"max_sessions": -1}],
+    [
+        {"environments": ()},
+        {"hosting": "threads"},
+        {"port": 70000},
+        {"max_sessions": -1},
+        {"worker_spin_us": -1},
+        {"worker_spin_us": 20_000},
+    ],
 )
 def test_bad_server_config_is_refused(kwargs: dict[str, object]) -> None:
-    """ServerConfig refuses empty registries, unknown hosting modes and bad ports."""
+    """ServerConfig refuses empty registries, unknown hosting modes, bad ports and limits."""
     base: dict[str, object] = {"environments": (make_entry("CartPole-v1", gym_id="CartPole-v1"),)}
     with pytest.raises(ConfigError):
         ServerConfig(**{**base, **kwargs})  # type: ignore[arg-type]

@@ -266,16 +266,7 @@ class Connection:
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
             self.mark_broken(exc)
             raise
-        response = self.parse_reply(reply)
-        self.remember_session(response)
-        return response
-
-    def remember_session(self, response: pb.Response) -> None:
-        """Note the session id and resume secret of a MakeResponse, so that the session can be resumed."""
-        if response.WhichOneof("kind") == "make":
-            made = response.make
-            self.session_id, self._resume_token = made.session_id, made.resume_token
-            self._server_resume_window_s = made.resume_window_s
+        return self.parse_reply(reply)
 
     def prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
@@ -364,13 +355,21 @@ class Connection:
             self._release()
 
     def parse_reply(self, reply: bytes) -> pb.Response:
-        """Decode a reply; raise the server's error if it is one."""
+        """Decode a reply; raise the server's error if it is one.
+
+        A MakeResponse's session id and resume secret are noted, so that the session can be resumed.
+        """
         response = pb.Response.FromString(reply)
-        if response.WhichOneof("kind") == "error":
+        kind = response.WhichOneof("kind")
+        if kind == "error":
             error = error_from_proto(response.error)
             if response.error.reason in _SESSION_ENDING_REASONS:
                 self.mark_broken(error)
             raise error
+        if kind == "make":
+            made = response.make
+            self.session_id, self._resume_token = made.session_id, made.resume_token
+            self._server_resume_window_s = made.resume_window_s
         return response
 
     def close(self) -> None:

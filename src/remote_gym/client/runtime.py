@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import math
 import threading
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
@@ -47,6 +48,10 @@ class InlineDriver:
         self._lock = threading.Lock()
         self._users = 0
         self._released = False
+        self._task: asyncio.Task[Any] | None = None
+        self._deadline = math.inf
+        self._expired = False
+        self._watchdog: asyncio.TimerHandle | None = None
 
     def acquire(self) -> None:
         """Count one more connection using this driver."""
@@ -59,6 +64,8 @@ class InlineDriver:
             self._users -= 1
             if self._users <= 0 and not self._released:
                 self._released = True
+                if self._watchdog is not None:
+                    self._watchdog.cancel()
                 _give_back(self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
@@ -66,23 +73,36 @@ class InlineDriver:
         with self._lock:
             loop = self.loop
             task = loop.create_task(coro)
-            expired = False
-
-            def expire() -> None:
-                nonlocal expired
-                expired = True
-                task.cancel()
-
-            timer = loop.call_later(timeout, expire) if timeout is not None else None
+            self._task, self._expired = task, False
+            if timeout is not None:
+                self._deadline = deadline = loop.time() + timeout
+                # One watchdog timer serves every call: re-armed only when this deadline is earlier
+                # than the time it is set for (a new timer per call costs more than the call's wait).
+                if self._watchdog is None or self._watchdog.when() > deadline:
+                    if self._watchdog is not None:
+                        self._watchdog.cancel()
+                    self._watchdog = loop.call_at(deadline, self._watch)
             try:
                 return loop.run_until_complete(task)
             except asyncio.CancelledError:
-                if expired:
+                if self._expired:
                     raise TimeoutError(f"no result within {timeout} s") from None
                 raise
             finally:
-                if timer is not None:
-                    timer.cancel()
+                self._task = None
+                self._deadline = math.inf
+
+    def _watch(self) -> None:
+        """The watchdog fired: cancel the running call if its deadline passed, else wait for its deadline."""
+        self._watchdog = None
+        task = self._task
+        if task is None or self._deadline == math.inf:
+            return
+        if self.loop.time() >= self._deadline:
+            self._expired = True
+            task.cancel()
+        else:
+            self._watchdog = self.loop.call_at(self._deadline, self._watch)
 
 
 class ThreadDriver:

@@ -156,17 +156,10 @@ def exchange_each(
             try:
                 if isinstance(reply, BaseException):
                     reply = _recover_reply(host, payload, reply, what, call_timeout)
-                response = host.connection.parse_reply(reply)
-                _remember_session(host.connection, response)
-                results[i] = response
+                results[i] = host.connection.parse_reply(reply)
             except RemoteGymError as exc:
                 results[i] = attribute_error(host, exc)
     return results  # type: ignore[return-value]
-
-
-def _remember_session(connection: Connection, response: pb.Response) -> None:
-    """What ``Connection.request`` notes from a MakeResponse, so that the session can be resumed."""
-    connection.remember_session(response)
 
 
 def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:

@@ -78,7 +78,7 @@ class _InlineSession:
         self._handler = handler
         self._answer = Sequencer(handler.handle).answer
 
-    async def request(self, data: bytes) -> bytes:
+    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         return self._answer(data)
 
     def kill(self) -> None:
@@ -99,6 +99,8 @@ class RemoteGymServicer:
         self._next_env_index = 0
         self._shutting_down = False
         self._background: set[asyncio.Future[Any]] = set()
+        self._busy_sessions = 0
+        """Sessions whose request is being answered now."""
 
     def _take_env_indices(self, count: int) -> int:
         """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
@@ -208,6 +210,7 @@ class RemoteGymServicer:
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
         max_call_s = self._config.max_call_s if isinstance(session, Worker) else None
+        poll_s = self._config.worker_spin_us * 1e-6
         while True:
             expiry = loop.call_later(idle_s, self._expire, session, info) if idle_s else None
             try:
@@ -228,7 +231,9 @@ class RemoteGymServicer:
             try:
                 async with lock:
                     info.busy = True
-                    reply = await request(data)
+                    self._busy_sessions += 1
+                    # Polling blocks the event loop: only while no other session waits for it.
+                    reply = await request(data, poll_s if self._busy_sessions == 1 else 0.0)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
                     exc = WorkerCrashedError(
@@ -240,7 +245,9 @@ class RemoteGymServicer:
                 await write(error_bytes(exc))
                 return True
             finally:
-                info.busy = False
+                if info.busy:
+                    info.busy = False
+                    self._busy_sessions -= 1
                 if killer is not None:
                     killer.cancel()
             if len(reply) > limit:
