@@ -13,7 +13,6 @@ each started the way a user would start one. Placement is not pinned unless --pi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -26,16 +25,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
+# remote_gym first, as in a user's script: it picks gRPC's transport before grpc is imported.
+from remote_gym import RemoteEnvironment, TLSConfig  # isort: skip
 import gymnasium as gym
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from remote_gym import RemoteEnvironment, TLSConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 from remote_gym.transport.certs import generate_dev_certs
+from remote_gym.transport.grpc_init import IOMGR_CHOSEN, IOMGR_EXPERIMENTS
 
 FRAME_ENV = IMPORTABLE_ENV_IDS["Frame"]
 
@@ -74,11 +74,48 @@ asyncio.run(main())
 """
 
 
+_FLOOR_CLIENT_SCRIPT = """
+import asyncio, sys, time, grpc
+
+async def run(port, request_bytes, n):
+    async with grpc.aio.secure_channel(
+        f"127.0.0.1:{port}", grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+    ) as channel:
+        call = channel.stream_stream("/bench.Echo/Stream")()
+        payload = bytes(request_bytes)
+        for _ in range(50):
+            await call.write(payload)
+            await call.read()
+        start = time.perf_counter()
+        for _ in range(n):
+            await call.write(payload)
+            await call.read()
+        elapsed = time.perf_counter() - start
+        await call.done_writing()
+        return n / elapsed
+
+print(asyncio.run(run(*map(int, sys.argv[1:]))))
+"""
+
+# gRPC's transport choice for the two floors: gRPC's own defaults (an empty GRPC_EXPERIMENTS keeps
+# them), and the one remote_gym makes for its own processes (see remote_gym.transport.grpc_init).
+GRPC_DEFAULTS = ""
+GRPC_AS_REMOTE_GYM = IOMGR_EXPERIMENTS if IOMGR_CHOSEN else os.environ.get("GRPC_EXPERIMENTS", "")
+
+
+def _grpc_env(experiments: str) -> dict[str, str]:
+    return {**os.environ, "GRPC_EXPERIMENTS": experiments}
+
+
 @contextlib.contextmanager
-def _process(script: str, *args: str, cpu: int | None) -> Iterator[int]:
+def _process(script: str, *args: str, cpu: int | None, env: dict[str, str] | None = None) -> Iterator[int]:
     """Run a server script in its own process; yields the port it printed."""
     with subprocess.Popen(
-        [sys.executable, "-c", script, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     ) as proc:
         try:
             if cpu is not None:
@@ -123,27 +160,17 @@ def _steps_per_s(env: gym.Env[Any, Any], steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def _floor_round_trips_per_s(port: int, request_bytes: int, n: int) -> float:
-    """Bare grpc.aio bidi-stream ping-pong, client driven from its own event loop (no extra threads)."""
-
-    async def run() -> float:
-        async with grpc.aio.secure_channel(
-            f"127.0.0.1:{port}", grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
-        ) as channel:
-            call = channel.stream_stream("/bench.Echo/Stream")()
-            payload = bytes(request_bytes)
-            for _ in range(50):
-                await call.write(payload)
-                await call.read()
-            start = time.perf_counter()
-            for _ in range(n):
-                await call.write(payload)
-                await call.read()
-            elapsed = time.perf_counter() - start
-            await call.done_writing()
-            return n / elapsed
-
-    return asyncio.run(run())
+def _floor_round_trips_per_s(
+    port: int, request_bytes: int, n: int, experiments: str, cpu: int | None
+) -> float:
+    """Bare grpc.aio bidi-stream ping-pong from a fresh client process with the given gRPC transport."""
+    command = [sys.executable, "-c", _FLOOR_CLIENT_SCRIPT, str(port), str(request_bytes), str(n)]
+    if cpu is not None:
+        command = ["taskset", "-c", str(cpu), *command]
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, env=_grpc_env(experiments)
+    ).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def _connect_and_reset_s(port: int, tls: TLSConfig | None = None) -> float:
@@ -228,10 +255,16 @@ def main(argv: list[str] | None = None) -> int:
         for key, name, unit, note in (
             ("local", "local CartPole-v1 (gym.make)", "steps/s", "no network"),
             (
-                "floor",
-                "bare grpc.aio bidi ping-pong (floor)",
+                "floor_default",
+                "bare grpc.aio bidi ping-pong, gRPC's default transport",
                 "round trips/s",
                 f"{request_size} B / {reply_size} B",
+            ),
+            (
+                "floor",
+                "bare grpc.aio bidi ping-pong, remote-gym's transport (floor)",
+                "round trips/s",
+                f"GRPC_EXPERIMENTS={GRPC_AS_REMOTE_GYM or '(unset)'}",
             ),
             ("process", "remote CartPole-v1, process hosting", "steps/s", "default; local credentials"),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
@@ -246,7 +279,17 @@ def main(argv: list[str] | None = None) -> int:
         certs = generate_dev_certs(tmp)
         tls_paths = (str(certs.server_cert), str(certs.server_key))
         ports = {
-            "floor": stack.enter_context(_process(_ECHO_SERVER_SCRIPT, str(reply_size), cpu=server_cpu)),
+            "floor_default": stack.enter_context(
+                _process(_ECHO_SERVER_SCRIPT, str(reply_size), cpu=server_cpu, env=_grpc_env(GRPC_DEFAULTS))
+            ),
+            "floor": stack.enter_context(
+                _process(
+                    _ECHO_SERVER_SCRIPT,
+                    str(reply_size),
+                    cpu=server_cpu,
+                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
+                )
+            ),
             "process": stack.enter_context(
                 _process(_SERVER_SCRIPT, _server_args("CartPole-v1", hosting="process"), cpu=server_cpu)
             ),
@@ -274,7 +317,18 @@ def main(argv: list[str] | None = None) -> int:
         tls = TLSConfig(ca=certs.ca)
         measures: list[tuple[str, Callable[[], float]]] = [
             ("local", lambda: _steps_per_s(gym.make("CartPole-v1"), args.steps)),
-            ("floor", lambda: _floor_round_trips_per_s(ports["floor"], request_size, args.steps)),
+            (
+                "floor_default",
+                lambda: _floor_round_trips_per_s(
+                    ports["floor_default"], request_size, args.steps, GRPC_DEFAULTS, client_cpu
+                ),
+            ),
+            (
+                "floor",
+                lambda: _floor_round_trips_per_s(
+                    ports["floor"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
+                ),
+            ),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),
             ("plain", lambda: _remote(ports["plain"], None, args.steps)),
@@ -333,9 +387,19 @@ def _remote(port: int, tls: TLSConfig | None, steps: int) -> float:
         return _steps_per_s(env, steps)
 
 
+_NOT_REMOTE = ("local", "frame_local", "seed")
+
+
 def _report(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> dict[str, Any]:
     floor_us = 1e6 / rows["floor"].median
-    out: dict[str, Any] = {"rounds": args.rounds, "steps": args.steps, "placement": placement, "rows": {}}
+    default_floor_us = 1e6 / rows["floor_default"].median
+    out: dict[str, Any] = {
+        "rounds": args.rounds,
+        "steps": args.steps,
+        "placement": placement,
+        "grpc_experiments": GRPC_AS_REMOTE_GYM,
+        "rows": {},
+    }
     for key, row in rows.items():
         entry: dict[str, Any] = {
             "name": row.name,
@@ -343,39 +407,51 @@ def _report(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> d
             "median": row.median,
             "samples": row.samples,
         }
-        if row.unit == "steps/s" and key not in ("local", "frame_local", "seed"):
+        if row.unit in ("steps/s", "round trips/s") and key not in _NOT_REMOTE:
             entry["us_per_step"] = 1e6 / row.median
             entry["x_floor"] = (1e6 / row.median) / floor_us
+            entry["x_default_floor"] = (1e6 / row.median) / default_floor_us
         out["rows"][key] = entry
     out["process_vs_local"] = rows["local"].median / rows["process"].median
     return out
 
 
 def _print(console: Console, rows: dict[str, Row], report: dict[str, Any], placement: str) -> None:
-    floor_us = 1e6 / rows["floor"].median
     table = Table(title=f"remote-gym single env — medians over {report['rounds']} rounds ({placement})")
-    for col in ("configuration", "median", "unit", "µs/step", "× floor", "min–max", "note"):
+    for col in (
+        "configuration",
+        "median",
+        "unit",
+        "µs/step",
+        "× floor",
+        "× default floor",
+        "min–max",
+        "note",
+    ):
         table.add_column(col, justify="left" if col in ("configuration", "unit", "note") else "right")
     for key, row in rows.items():
+        entry = report["rows"][key]
         us = 1e6 / row.median if row.unit in ("steps/s", "round trips/s") else None
-        ratio = (
-            f"{us / floor_us:.2f}" if us is not None and key not in ("local", "frame_local", "seed") else ""
-        )
         fmt = "{:,.1f}" if row.unit == "ms" else "{:,.0f}"
         table.add_row(
             row.name,
             fmt.format(row.median),
             row.unit,
             f"{us:,.1f}" if us is not None else "",
-            ratio,
+            f"{entry['x_floor']:.2f}" if "x_floor" in entry else "",
+            f"{entry['x_default_floor']:.2f}" if "x_default_floor" in entry else "",
             f"{fmt.format(min(row.samples))}–{fmt.format(max(row.samples))}",
             row.note,
         )
     console.print(table)
+    process = report["rows"]["process"]
     console.print(
-        f"floor = one bare grpc.aio round trip: {floor_us:,.0f} µs; "
-        f"remote (process hosting) per step = {report['rows']['process']['x_floor']:.2f} × floor; "
-        f"local CartPole is {report['process_vs_local']:,.0f} × faster than remote."
+        f"floor = one bare grpc.aio round trip with remote-gym's gRPC transport: "
+        f"{1e6 / rows['floor'].median:,.0f} µs (with gRPC's default transport: "
+        f"{1e6 / rows['floor_default'].median:,.0f} µs). Remote CartPole, process hosting: "
+        f"{process['us_per_step']:,.0f} µs per step = {process['x_floor']:.2f} × floor, "
+        f"{process['x_default_floor']:.2f} × default floor; local CartPole is "
+        f"{report['process_vs_local']:,.0f} × faster."
     )
 
 

@@ -2,6 +2,8 @@
 
 import logging
 
+# First, before anything imports grpc: gRPC reads its configuration once, on import.
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  # isort: skip
 from remote_gym import errors
 from remote_gym._version import __version__
 from remote_gym.client.config import ClientConfig, Timeouts
