@@ -476,18 +476,32 @@ def test_compat_server_runs_until_sigterm() -> None:
 
 
 def test_serve_flags_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--token (or REMOTE_GYM_TOKEN), --idle-timeout, --max-call-time and --resume-window set the server's config."""
+    """--token (or REMOTE_GYM_TOKEN), --idle-timeout, --max-call-time, --resume-window and --worker-spin-us
+    set the server's config."""
     from remote_gym.cli.main import build_parser
     from remote_gym.cli.serve import build_config
     from remote_gym.transport.auth import TokenAuth
 
     monkeypatch.setenv("REMOTE_GYM_TOKEN", "from-env")
     args = build_parser().parse_args(
-        ["serve", "CartPole-v1", "--idle-timeout", "30", "--max-call-time", "5", "--resume-window", "10"]
+        [
+            "serve",
+            "CartPole-v1",
+            "--idle-timeout",
+            "30",
+            "--max-call-time",
+            "5",
+            "--resume-window",
+            "10",
+            "--worker-spin-us",
+            "0",
+        ]
     )
     config = build_config(args)
     assert config.tokens == (TokenAuth("from-env"),)
     assert (config.session_idle_timeout_s, config.max_call_s, config.resume_window_s) == (30.0, 5.0, 10.0)
+    assert config.worker_spin_us == 0
+    assert build_config(build_parser().parse_args(["serve", "CartPole-v1"])).worker_spin_us == 300
     args = build_parser().parse_args(["serve", "CartPole-v1", "--token", "flag"])
     assert build_config(args).tokens == (TokenAuth("flag"),)
 

@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 from rich.console import Console
 
-from remote_gym._constants import DEFAULT_PORT
+from remote_gym._constants import DEFAULT_PORT, DEFAULT_WORKER_SPIN_US
 from remote_gym.cli.options import (
     add_server_tls_arguments,
     add_token_argument,
@@ -108,6 +108,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=3.0,
         help="seconds a session waits for its client after a dropped connection (default: 3)",
     )
+    limits.add_argument(
+        "--worker-spin-us",
+        type=float,
+        metavar="US",
+        default=DEFAULT_WORKER_SPIN_US,
+        help="poll a quick worker this many µs for its reply before sleeping; 0: never "
+        f"(default: {DEFAULT_WORKER_SPIN_US:g})",
+    )
     parser.set_defaults(run=run)
 
 
@@ -143,6 +151,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         session_idle_timeout_s=args.idle_timeout,
         max_call_s=args.max_call_time,
         resume_window_s=args.resume_window,
+        worker_spin_us=args.worker_spin_us,
     )
 
 
