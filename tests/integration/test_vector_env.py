@@ -169,6 +169,12 @@ def test_per_env_seed_lists(addresses: list[str]) -> None:
         assert remote.np_random_seed == (5, 6, 7, 8)
         with pytest.raises(ValueError, match="length must match"):
             remote.reset(seed=[1, 2])
+        # bool is an int to SyncVectorEnv too: seed=True seeds like seed=1
+        assert_same(local.reset(seed=True), remote.reset(seed=True), "reset(seed=True)")
+        mixed = [True, None, 3, False]
+        local_obs, _ = local.reset(seed=mixed)
+        remote_obs, _ = remote.reset(seed=mixed)
+        np.testing.assert_array_equal(local_obs[[0, 2, 3]], remote_obs[[0, 2, 3]])  # None: fresh entropy
 
 
 def test_call_get_attr_set_attr(addresses: list[str]) -> None:

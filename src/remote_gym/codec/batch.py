@@ -111,7 +111,7 @@ def split_seeds(seed: Any, sizes: Sequence[int]) -> list[Any]:
     num_envs = sum(sizes)
     if seed is None:
         return [None] * len(sizes)
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+    if isinstance(seed, (int, np.integer)):  # bool included, as in SyncVectorEnv
         if len(sizes) == 1:
             return [int(seed)]
         seed = [int(seed) + i for i in range(num_envs)]

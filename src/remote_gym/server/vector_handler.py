@@ -167,7 +167,8 @@ class VectorEnvHandler(RequestHandler):
 
 
 def _is_seed(seed: Any) -> bool:
-    return seed is None or (isinstance(seed, int) and not isinstance(seed, bool))
+    # bool is an int here as it is for SyncVectorEnv (seed=True seeds like seed=1)
+    return seed is None or isinstance(seed, int)
 
 
 def _remote_env_error(exc: SubEnvError) -> RemoteEnvError:
