@@ -52,4 +52,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(
         results_table(results, title=f"{args.env} over remote-gym ({args.episodes} episodes, random agent)")
     )
+    console.print(
+        "[dim]The server and the client shared this process and its interpreter lock. For throughput "
+        "figures, run the server on its own (remote-gym serve CartPole-v1) and measure it with "
+        "remote-gym bench 127.0.0.1:PORT.[/]"
+    )
     return 0
