@@ -45,3 +45,22 @@ def test_a_users_setting_is_kept() -> None:
 
 def test_nothing_is_chosen_after_grpc_was_imported() -> None:
     assert _probe(before="import grpc") == {"chosen": False, "env": None}
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("1.85.3", True),
+        ("1.80.0", True),
+        ("1.89.0rc1", True),
+        ("1.79.2", False),
+        ("1.90.0", False),
+        ("2.0.0", False),
+        ("", False),
+        ("garbage", False),
+    ],
+)
+def test_only_grpcio_releases_known_to_have_the_experiments(version: str, expected: bool) -> None:
+    from remote_gym.transport.grpc_init import applies_to
+
+    assert applies_to(version) is expected

@@ -8,16 +8,52 @@ once, while ``grpc`` is first imported, so this module sets it just for that imp
 environment at once: child processes never see it.
 
 Left alone: a ``GRPC_EXPERIMENTS`` the user set (even to an empty string: that keeps gRPC's own
-choice), a process that imported grpc before remote_gym, and platforms other than Linux.
+choice), a process that imported grpc before remote_gym, platforms other than Linux, and grpcio
+releases outside ``IOMGR_GRPCIO_RANGE``: before 1.80 iomgr is gRPC's default anyway, and gRPC plans
+to remove these experiments, after which it would log an error for every unknown name.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pathlib
+import re
 import sys
 
 GRPC_EXPERIMENTS_VAR = "GRPC_EXPERIMENTS"
 IOMGR_EXPERIMENTS = "-event_engine_client,-event_engine_listener"
+IOMGR_GRPCIO_RANGE = ((1, 80), (1, 90))
+"""grpcio releases (major, minor), from inclusive to exclusive, that get ``IOMGR_EXPERIMENTS``."""
+
+
+def applies_to(grpcio_version: str) -> bool:
+    """Whether ``IOMGR_EXPERIMENTS`` is chosen for this grpcio version (e.g. ``"1.85.3"``)."""
+    match = re.match(r"(\d+)\.(\d+)", grpcio_version)
+    if match is None:
+        return False
+    low, high = IOMGR_GRPCIO_RANGE
+    return low <= (int(match[1]), int(match[2])) < high
+
+
+def _grpcio_version() -> str:
+    """grpcio's version, read without importing grpc (the file grpc keeps it in is read directly:
+    ``importlib.metadata`` costs ~25 ms, ten times more)."""
+    spec = importlib.util.find_spec("grpc")
+    if spec is not None and spec.origin:
+        try:
+            text = pathlib.Path(spec.origin).with_name("_grpcio_metadata.py").read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        found = re.search(r"__version__\s*=\s*[\"']+([^\"']+)", text)
+        if found:
+            return found[1]
+    from importlib import metadata  # the slow way, only when that file is missing
+
+    try:
+        return metadata.version("grpcio")
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def _import_grpc() -> bool:
@@ -26,6 +62,7 @@ def _import_grpc() -> bool:
         sys.platform.startswith("linux")
         and GRPC_EXPERIMENTS_VAR not in os.environ
         and "grpc" not in sys.modules
+        and applies_to(_grpcio_version())
     )
     if choose:
         os.environ[GRPC_EXPERIMENTS_VAR] = IOMGR_EXPERIMENTS
