@@ -52,5 +52,8 @@ DEFAULT_WORKER_SPIN_US = 300.0
 On a 2-core VM a process wake-up costs 35-40 µs; a cheap env (CartPole: ~60 µs from request to
 reply, wake-up included) answers well within this, so the server's own wake-up is saved."""
 
+POLL_AVERAGE_WEIGHT = 0.125
+"""Weight of the newest sample in the running averages that decide whether polling pays."""
+
 DEFAULT_CLIENT_RESUME_S = 10.0
 """Seconds a client keeps trying to reconnect and resume a session after its connection dropped."""

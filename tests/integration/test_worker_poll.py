@@ -1,4 +1,5 @@
-"""Polling a worker for its reply (ServerConfig.worker_spin_us) changes nothing but the timing."""
+"""Polling (ServerConfig.worker_spin_us) changes nothing but the timing: the server polling a worker for
+its reply, and a worker polling for the next request."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 
 pytestmark = pytest.mark.integration
 
-POLL_S = 300e-6
+POLL_S = 0.005  # generous: on a busy test machine a quick reply still comes within it
 
 
 def _requests(steps: int, *, render: bool = False) -> list[bytes]:
@@ -67,11 +68,17 @@ async def _with_worker(spec: CreateSpec, body: Any) -> Any:
 )
 def test_polled_replies_equal_the_local_answers(env: str, render: bool) -> None:
     """Replies picked up by polling (small ones, and 100 kB frames read in pieces) are exactly the local ones."""
-    spec = CreateSpec(env_name="e", gym_id=env, render_mode="rgb_array" if render else None, compress=False)
+    spec = CreateSpec(
+        env_name="e",
+        gym_id=env,
+        render_mode="rgb_array" if render else None,
+        compress=False,
+        poll_us=POLL_S * 1e6,
+    )
     requests = _requests(20, render=render)  # CartPole's episode does not end within 20 steps
 
     async def body(worker: Worker) -> tuple[list[bytes], int]:
-        replies = [await worker.request(data, POLL_S) for data in requests]
+        replies = [await worker.request(data, POLL_S, worker_may_poll=True) for data in requests]
         return replies, worker.polled
 
     replies, polled = asyncio.run(_with_worker(spec, body))
@@ -96,6 +103,22 @@ def test_slow_replies_are_awaited_and_then_no_longer_polled() -> None:
     assert replies == _local_replies(spec, requests)
     assert after_first_slow[1] >= 1  # the slow step's poll gave up
     assert at_end == after_first_slow  # the running average is far above the budget now: no more polls
+
+
+def test_requests_slower_than_the_workers_poll_are_answered() -> None:
+    """A client pausing longer than the worker polls (and a worker not allowed to poll) loses nothing."""
+    spec = CreateSpec(env_name="e", gym_id="CartPole-v1", poll_us=POLL_S * 1e6)
+    requests = _requests(12)
+
+    async def body(worker: Worker) -> list[bytes]:
+        replies = []
+        for i, data in enumerate(requests):
+            if i % 3 == 0:
+                await asyncio.sleep(0.02)  # far beyond the worker's poll budget
+            replies.append(await worker.request(data, POLL_S, worker_may_poll=i % 2 == 0))
+        return replies
+
+    assert asyncio.run(_with_worker(spec, body)) == _local_replies(spec, requests)
 
 
 def test_worker_dying_while_polled_is_a_crash() -> None:

@@ -66,3 +66,17 @@ def test_garbage_gets_an_error_reply() -> None:
     reply = pb.Response.FromString(sequencer.answer(b"\xff\xff\xff"))
     assert reply.error.reason == "INVALID_CALL"
     assert applied == []
+
+
+def test_request_frames_carry_the_poll_flag_without_changing_sizes() -> None:
+    """A request frame's header holds its size and, in its top bit, whether the worker may poll."""
+    import io
+
+    from remote_gym.server.framing import MAX_FRAME_BYTES, pack_header, read_frame, read_request
+
+    frames = [(b"", False), (b"abc", True), (bytes(70_000), True), (b"xyz", False)]
+    stream = io.BytesIO(b"".join(pack_header(len(data), poll=poll) + data for data, poll in frames))
+    assert [read_request(stream) for _ in frames] == frames
+    assert read_request(stream) is None
+    assert read_frame(io.BytesIO(pack_header(3) + b"abc")) == b"abc"
+    assert MAX_FRAME_BYTES == 2**31 - 1

@@ -52,9 +52,11 @@ class CreateSpec:
     restart_on_failure: bool = False
     """Vector sessions: recreate a failing sub-env (its episode is truncated) instead of failing."""
     workers: int = 1
+    """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
     vectorization_mode: str = "sync"
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
-    """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
+    poll_us: float = 0.0
+    """Worker processes: how long to poll for the next request when the server allows it."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""

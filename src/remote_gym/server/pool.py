@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
+from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.framing import HEADER_BYTES, pack_header
 
@@ -23,8 +23,6 @@ logger = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 1 << 20
 _POLL_READ_BYTES = 1 << 18
-_EWMA_WEIGHT = 0.125
-"""Weight of the newest reply time in a worker's running average."""
 
 
 class Zygote:
@@ -243,18 +241,19 @@ class Worker:
                 self._protocol.push_back(future.result())
             raise
 
-    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
+    async def request(self, data: bytes, poll_s: float = 0.0, *, worker_may_poll: bool = False) -> bytes:
         """Send one serialized request and return the serialized response.
 
         With ``poll_s`` > 0, and when this worker's replies come within that on average, the reply
         is first polled for (blocking the event loop up to ``poll_s``) instead of awaited: the
         server's thread then never sleeps, which saves its wake-up on a quick reply.
+        ``worker_may_poll`` lets the worker, likewise, poll for the next request after replying.
         """
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
         transport = self._transport
         start = time.perf_counter()
-        transport.write(pack_header(len(data)) + data)
+        transport.write(pack_header(len(data), poll=worker_may_poll) + data)
         while self._stale:  # the worker answers in order: skip replies nobody waits for any more
             await self.receive()
             self._stale -= 1
@@ -271,7 +270,7 @@ class Worker:
                 raise
         else:
             self.polled += 1
-        self.reply_s += _EWMA_WEIGHT * (time.perf_counter() - start - self.reply_s)
+        self.reply_s += POLL_AVERAGE_WEIGHT * (time.perf_counter() - start - self.reply_s)
         self._busy = False
         return reply
 

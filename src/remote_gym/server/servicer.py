@@ -78,7 +78,7 @@ class _InlineSession:
         self._handler = handler
         self._answer = Sequencer(handler.handle).answer
 
-    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
+    async def request(self, data: bytes, poll_s: float = 0.0, *, worker_may_poll: bool = False) -> bytes:
         return self._answer(data)
 
     def kill(self) -> None:
@@ -232,8 +232,13 @@ class RemoteGymServicer:
                 async with lock:
                     info.busy = True
                     self._busy_sessions += 1
-                    # Polling blocks the event loop: only while no other session waits for it.
-                    reply = await request(data, poll_s if self._busy_sessions == 1 else 0.0)
+                    # Polling blocks the event loop: only while no other session waits for it. A
+                    # worker polling for its next request keeps a CPU busy: only for a lone session.
+                    reply = await request(
+                        data,
+                        poll_s if self._busy_sessions == 1 else 0.0,
+                        worker_may_poll=len(self._sessions) == 1,
+                    )
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
                     exc = WorkerCrashedError(
@@ -369,6 +374,7 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
+            poll_us=self._config.worker_spin_us,
         )
         info = _SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
