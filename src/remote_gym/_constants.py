@@ -47,10 +47,11 @@ Short by default, so that a vanished client's worker is freed within seconds; ra
 networks (ServerConfig.resume_window_s)."""
 
 DEFAULT_WORKER_SPIN_US = 300.0
-"""Microseconds the server polls a worker for a quick reply before sleeping (ServerConfig.worker_spin_us).
+"""Microseconds the server polls a worker for a quick reply, and a lone session's worker polls for
+the next request, before sleeping (ServerConfig.worker_spin_us).
 
-On a 2-core VM a process wake-up costs 35-40 µs; a cheap env (CartPole: ~60 µs from request to
-reply, wake-up included) answers well within this, so the server's own wake-up is saved."""
+On a 2-core VM a process wake-up costs 35-40 µs or more; a cheap env (CartPole) answers well within
+this, and a client stepping it in a loop sends its next request within it too."""
 
 POLL_AVERAGE_WEIGHT = 0.125
 """Weight of the newest sample in the running averages that decide whether polling pays."""
