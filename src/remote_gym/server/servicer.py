@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +42,9 @@ _AUTORESET_MODES = {
     pb.AUTORESET_MODE_DISABLED: "DISABLED",
 }
 
+
+_ALONE_AFTER_S = 0.01
+"""A session counts as alone (see ``_alone``) when no other session sent a request for this long."""
 
 # A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
 # (empty) close field, number 7, comes first. Recognised without parsing: the hot path only forwards bytes.
@@ -101,6 +106,10 @@ class RemoteGymServicer:
         self._background: set[asyncio.Future[Any]] = set()
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
+        self._last_session: _SessionInfo | None = None
+        self._last_request_at = -math.inf
+        self._other_request_at = -math.inf
+        """When a request last came from another session than the latest one."""
 
     def _take_env_indices(self, count: int) -> int:
         """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
@@ -232,13 +241,10 @@ class RemoteGymServicer:
                 async with lock:
                     info.busy = True
                     self._busy_sessions += 1
-                    # Polling blocks the event loop: only while no other session waits for it. A
-                    # worker polling for its next request keeps a CPU busy: only for a lone session.
-                    reply = await request(
-                        data,
-                        poll_s if self._busy_sessions == 1 else 0.0,
-                        worker_may_poll=len(self._sessions) == 1,
-                    )
+                    # Polling blocks the event loop and keeps a CPU busy: only for a session that
+                    # has the server to itself.
+                    alone = self._alone(info) and self._busy_sessions == 1
+                    reply = await request(data, poll_s if alone else 0.0, worker_may_poll=alone)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
                     exc = WorkerCrashedError(
@@ -262,6 +268,15 @@ class RemoteGymServicer:
                     )
                 )
             await write(reply)
+
+    def _alone(self, info: _SessionInfo) -> bool:
+        """Note a request of ``info``'s session; True when no other session sent one recently."""
+        now = time.monotonic()
+        if info is not self._last_session:
+            self._other_request_at = self._last_request_at
+            self._last_session = info
+        self._last_request_at = now
+        return now - self._other_request_at > _ALONE_AFTER_S
 
     async def _attach(self, first: bytes, peer: str) -> tuple[_SessionInfo, bytes]:
         """Make a new session, or find the one a resuming client names; returns it and the first reply."""
