@@ -272,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
             ("tls", "remote CartPole-v1, TLS", "steps/s", "process hosting"),
             ("frame_local", "local 210x160x3 uint8 obs env", "steps/s", "no network"),
             ("frame_remote", "remote 210x160x3 uint8 obs env", "steps/s", "process hosting"),
+            (
+                "clients4",
+                f"remote CartPole-v1, {CONCURRENT_CLIENTS} clients at once",
+                "steps/s",
+                "sum over client processes; process hosting",
+            ),
             ("connect", "connect + first reset", "ms", "process hosting, CartPole-v1"),
         )
     }
@@ -335,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             ("tls", lambda: _remote(ports["tls"], tls, args.steps)),
             ("frame_local", lambda: _steps_per_s(gym.make(FRAME_ENV), frame_steps)),
             ("frame_remote", lambda: _remote(ports["frame"], None, frame_steps)),
+            ("clients4", lambda: _concurrent_clients(ports["process"], args.steps, client_cpu)),
         ]
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("benchmark", total=args.rounds * (len(measures) + args.connects))
@@ -382,12 +389,61 @@ def _measure_seed(args: argparse.Namespace, rows: dict[str, Row]) -> None:
     )
 
 
+CONCURRENT_CLIENTS = 4
+"""Client processes stepping one server at once, for the aggregate row."""
+
+_CLIENT_SCRIPT = """
+import sys, time
+import remote_gym
+env = remote_gym.RemoteEnvironment(url="127.0.0.1", port=int(sys.argv[1]))
+steps = int(sys.argv[2])
+env.action_space.seed(0)
+actions = [env.action_space.sample() for _ in range(steps)]
+env.reset(seed=0)
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.perf_counter()
+for action in actions:
+    _, _, terminated, truncated, _ = env.step(action)
+    if terminated or truncated:
+        env.reset()
+print(steps / (time.perf_counter() - start), flush=True)
+env.close()
+"""
+
+
+def _concurrent_clients(port: int, steps: int, cpu: int | None) -> float:
+    """Steps/s summed over client processes that step one server at the same time."""
+    command = [sys.executable, "-c", _CLIENT_SCRIPT, str(port), str(steps)]
+    if cpu is not None:
+        command = ["taskset", "-c", str(cpu), *command]
+    clients = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(CONCURRENT_CLIENTS)
+    ]
+    try:
+        for client in clients:  # all connected and reset: then start them together
+            assert client.stdout is not None
+            client.stdout.readline()
+        for client in clients:
+            assert client.stdin is not None
+            client.stdin.write("go\n")
+            client.stdin.flush()
+        rates = [float(client.stdout.readline()) for client in clients if client.stdout is not None]
+    finally:
+        for client in clients:
+            client.wait(60)
+    return sum(rates)
+
+
 def _remote(port: int, tls: TLSConfig | None, steps: int) -> float:
     with RemoteEnvironment(url="127.0.0.1", port=port, tls=tls) as env:
         return _steps_per_s(env, steps)
 
 
 _NOT_REMOTE = ("local", "frame_local", "seed")
+_AGGREGATE = ("clients4",)
+"""Rows that sum several clients: no per-step time or ratio."""
 
 
 def _report(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> dict[str, Any]:
@@ -407,7 +463,7 @@ def _report(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> d
             "median": row.median,
             "samples": row.samples,
         }
-        if row.unit in ("steps/s", "round trips/s") and key not in _NOT_REMOTE:
+        if row.unit in ("steps/s", "round trips/s") and key not in _NOT_REMOTE + _AGGREGATE:
             entry["us_per_step"] = 1e6 / row.median
             entry["x_floor"] = (1e6 / row.median) / floor_us
             entry["x_default_floor"] = (1e6 / row.median) / default_floor_us
@@ -431,7 +487,8 @@ def _print(console: Console, rows: dict[str, Row], report: dict[str, Any], place
         table.add_column(col, justify="left" if col in ("configuration", "unit", "note") else "right")
     for key, row in rows.items():
         entry = report["rows"][key]
-        us = 1e6 / row.median if row.unit in ("steps/s", "round trips/s") else None
+        per_step = row.unit in ("steps/s", "round trips/s") and key not in _AGGREGATE
+        us = 1e6 / row.median if per_step else None
         fmt = "{:,.1f}" if row.unit == "ms" else "{:,.0f}"
         table.add_row(
             row.name,
