@@ -158,7 +158,7 @@ def run_benchmark(
     num_envs: int = DEFAULT_NUM_ENVS,
     steps: int = DEFAULT_STEPS,
     runs: int = DEFAULT_RUNS,
-    hosting: str = "process",
+    hosting: str = "auto",
     vector: bool = True,
     progress: ProgressCallback | None = None,
 ) -> BenchReport:
@@ -172,7 +172,7 @@ def run_benchmark(
         num_envs: Size of the vector measurement.
         steps: Timed step calls per run.
         runs: Runs per measurement; throughput is their median, latencies are pooled.
-        hosting: Hosting mode of the embedded server (``"process"`` or ``"inline"``).
+        hosting: Hosting mode of the embedded server (``"process"``, ``"inline"`` or ``"auto"``).
         vector: Also measure a vector of ``num_envs`` envs.
         progress: Called with a short description before each measurement.
 
@@ -275,7 +275,7 @@ def _server(env: str | None, address: str | None, hosting: str) -> Iterator[tupl
         environments=(make_entry(env, gym_id=env),), host="127.0.0.1", port=0, hosting=hosting, max_sessions=0
     )
     with EnvServer(config) as server:
-        yield server.address, f"embedded {server.address} (hosting={hosting})"
+        yield server.address, f"embedded {server.address} (hosting={server.config.hosting})"
 
 
 def _registered(env_id: str) -> bool:

@@ -61,9 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--hosting",
         type=hosting_mode,
-        default="process",
-        metavar="{process,in-process}",
-        help="embedded server's hosting mode",
+        default="auto",
+        metavar="{process,in-process,auto}",
+        help="embedded server's hosting mode (default: auto, process where the platform allows it)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON (for scripts)")
     add_client_tls_arguments(parser)

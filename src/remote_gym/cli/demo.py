@@ -28,9 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--hosting",
         type=hosting_mode,
-        default="process",
-        metavar="{process,in-process}",
-        help="process: a worker process per session (default); in-process: envs run in the server",
+        default="auto",
+        metavar="{process,in-process,auto}",
+        help="process: a worker process per session; in-process: envs run in the server; "
+        "auto (default): process, or in-process where the platform has no fork (Windows)",
     )
     parser.set_defaults(run=run)
 
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     t0 = time.perf_counter()
     with running_server({args.env: args.env}, hosting=args.hosting) as server:
         console.print(
-            f"server listening on [bold]{server.address}[/] hosting [bold]{args.env}[/] ({args.hosting})"
+            f"server listening on [bold]{server.address}[/] hosting [bold]{args.env}[/] "
+            f"({server.config.hosting})"
         )
         t1 = time.perf_counter()
         with RemoteEnvironment(address=server.address, env=args.env) as env:

@@ -11,7 +11,13 @@ from remote_gym.errors import ConfigError
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
-HOSTING_CHOICES = {"process": "process", "inline": "inline", "in-process": "inline", "thread": "inline"}
+HOSTING_CHOICES = {
+    "process": "process",
+    "inline": "inline",
+    "in-process": "inline",
+    "thread": "inline",
+    "auto": "auto",
+}
 """Accepted ``--hosting`` spellings and the ServerConfig mode each stands for."""
 
 
@@ -27,12 +33,12 @@ def json_object(text: str) -> dict[str, Any]:
 
 
 def hosting_mode(text: str) -> str:
-    """Argument type: ``process`` or ``inline`` (also spelled ``in-process``)."""
+    """Argument type: ``process``, ``inline`` (also spelled ``in-process``) or ``auto``."""
     try:
         return HOSTING_CHOICES[text]
     except KeyError:
         raise argparse.ArgumentTypeError(
-            f"hosting must be process (a worker process per session) or in-process, got {text!r}"
+            f"hosting must be process (a worker process per session), in-process or auto, got {text!r}"
         ) from None
 
 

@@ -85,9 +85,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--hosting",
         type=hosting_mode,
-        default="process",
-        metavar="{process,in-process}",
-        help="process: a worker process per session (isolated, default); in-process: envs run in the server",
+        default="auto",
+        metavar="{process,in-process,auto}",
+        help="process: a worker process per session (isolated); in-process: envs run in the server; "
+        "auto (default): process, or in-process where the platform has no fork (Windows)",
     )
     parser.add_argument(
         "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import sys
 from dataclasses import dataclass, field
 
 from remote_gym._constants import (
@@ -15,7 +19,18 @@ from remote_gym.server.registry import EnvEntry
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, is_loopback
 
-HOSTING_MODES = ("process", "inline")
+HOSTING_MODES = ("process", "inline", "auto")
+
+logger = logging.getLogger(__name__)
+
+
+def process_hosting_available() -> bool:
+    """Whether this platform can run worker processes the way the server starts them.
+
+    The zygote forks workers and hands them a Unix socket (Linux, macOS, the BSDs); Windows has
+    neither ``fork`` nor ``socket.send_fds``.
+    """
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,8 +51,10 @@ class ServerConfig:
     """Port to bind; 0 picks a free one (see ``EnvServer.port``)."""
     tls: ServerTLSConfig | None = None
     """TLS (mutual when it has a client CA); None: local credentials on loopback, else plaintext."""
-    hosting: str = "process"
-    """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap, trusted)."""
+    hosting: str = "auto"
+    """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap,
+    trusted); ``"auto"`` (resolved at once): ``"process"`` where the platform allows it (not on
+    Windows), else ``"inline"`` with a warning."""
     max_sessions: int = 256
     """Sessions open at once; more are refused with ServerBusyError (0: unlimited)."""
     max_envs_per_session: int = 1024
@@ -71,6 +88,20 @@ class ServerConfig:
             raise ConfigError("ServerConfig needs at least one environment")
         if self.hosting not in HOSTING_MODES:
             raise ConfigError(f"hosting must be one of {HOSTING_MODES}, got {self.hosting!r}")
+        if self.hosting == "auto":
+            hosting = "process" if process_hosting_available() else "inline"
+            if hosting == "inline":
+                logger.warning(
+                    "worker processes are not available on %s (no fork): environments run in the "
+                    "server process, where an env that crashes takes the server down",
+                    sys.platform,
+                )
+            object.__setattr__(self, "hosting", hosting)
+        elif self.hosting == "process" and not process_hosting_available():
+            raise ConfigError(
+                f'hosting="process" needs fork and Unix sockets, which {sys.platform} lacks: '
+                'use hosting="inline" (or "auto")'
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
         if self.max_sessions < 0:

@@ -217,7 +217,7 @@ def create_remote_environment_server(
     *,
     environments: Mapping[str, Mapping[str, Any]] | None = None,
     allowed_kwargs: Any = None,
-    hosting: str = "process",
+    hosting: str = "auto",
     max_sessions: int = 256,
     use_thread: bool | None = None,
     **options: Any,
@@ -236,7 +236,8 @@ def create_remote_environment_server(
         environments: More environments by name, each a dict like ``default_args``.
         allowed_kwargs: Keyword arguments clients may set on the default environment: names, or
             ``"*"`` for any. Default: exactly the keys of its ``entrypoint_kwargs``.
-        hosting: ``"process"`` (a worker process per session) or ``"inline"``.
+        hosting: ``"process"`` (a worker process per session), ``"inline"``, or ``"auto"``:
+            process where the platform allows it (not on Windows), else inline.
         max_sessions: Sessions open at once (0: unlimited).
         use_thread: Accepted for 0.7.x compatibility: True means ``hosting="inline"``.
         **options: Other :class:`ServerConfig` fields.

@@ -17,7 +17,7 @@ def running_server(
     environments: Mapping[str, str | Mapping[str, Any]] | None = None,
     *,
     host: str = "127.0.0.1",
-    hosting: str = "process",
+    hosting: str = "auto",
     tls: ServerTLSConfig | None = None,
     grace: float | None = 1.0,
     **config: Any,
@@ -28,7 +28,7 @@ def running_server(
         environments: Name -> Gymnasium id, or name -> dict with ``gym_id``/``entrypoint``,
             ``kwargs`` and ``allowed_kwargs``. Default: CartPole-v1.
         host: Loopback address to bind.
-        hosting: ``"process"`` or ``"inline"``.
+        hosting: ``"process"``, ``"inline"``, or ``"auto"`` (process where the platform allows it).
         tls: Server TLS settings, or None.
         grace: Seconds given to open sessions when the block ends.
         **config: Other ServerConfig fields.
