@@ -135,7 +135,12 @@ def _process(script: str, *args: str, cpu: int | None, env: dict[str, str] | Non
 
 
 def _server_args(
-    env_id: str, *, hosting: str, host: str = "127.0.0.1", tls: tuple[str, ...] | None = None
+    env_id: str,
+    *,
+    hosting: str,
+    host: str = "127.0.0.1",
+    tls: tuple[str, ...] | None = None,
+    **options: Any,
 ) -> str:
     return json.dumps(
         {
@@ -144,6 +149,7 @@ def _server_args(
             "port": 0,
             "hosting": hosting,
             "server_credentials_paths": tls,
+            **options,
         }
     )
 
@@ -267,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"GRPC_EXPERIMENTS={GRPC_AS_REMOTE_GYM or '(unset)'}",
             ),
             ("process", "remote CartPole-v1, process hosting", "steps/s", "default; local credentials"),
+            ("nopoll", "remote CartPole-v1, process hosting, no polling", "steps/s", "worker_spin_us=0"),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
             ("plain", "remote CartPole-v1, plaintext", "steps/s", "server on 0.0.0.0, process hosting"),
             ("tls", "remote CartPole-v1, TLS", "steps/s", "process hosting"),
@@ -298,6 +305,13 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "process": stack.enter_context(
                 _process(_SERVER_SCRIPT, _server_args("CartPole-v1", hosting="process"), cpu=server_cpu)
+            ),
+            "nopoll": stack.enter_context(
+                _process(
+                    _SERVER_SCRIPT,
+                    _server_args("CartPole-v1", hosting="process", worker_spin_us=0),
+                    cpu=server_cpu,
+                )
             ),
             "inline": stack.enter_context(
                 _process(_SERVER_SCRIPT, _server_args("CartPole-v1", hosting="inline"), cpu=server_cpu)
@@ -336,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
+            ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),
             ("plain", lambda: _remote(ports["plain"], None, args.steps)),
             ("tls", lambda: _remote(ports["tls"], tls, args.steps)),
