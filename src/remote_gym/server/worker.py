@@ -26,9 +26,10 @@ _yield = getattr(os, "sched_yield", lambda: None)
 def _poll_readable(sock: socket.socket, budget_s: float) -> None:
     """Wait for the socket to become readable without sleeping, for up to ``budget_s``.
 
-    The server asks for this only while its session is the only one open, so that a client stepping
-    quickly finds the worker awake (a process wake-up costs ~40 µs on a small VM); the worker then
-    keeps a CPU busy while it waits.
+    The server allows this only while the session has the server to itself (no other session sent a
+    request lately), so that a client stepping quickly finds the worker awake (a process wake-up
+    costs ~40 µs on a small VM); the worker keeps a CPU busy meanwhile, yielding it to any other
+    runnable thread.
     """
     deadline = time.perf_counter() + budget_s
     while not select.select((sock,), (), (), 0)[0]:
