@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "serve",
         help="host environments for remote clients",
         description="Host Gymnasium environments for remote clients until Ctrl-C or SIGTERM. Each client "
-        "session gets its own environment (in its own worker process by default).",
+        "session gets its own environment (in its own worker process by default; in the server on Windows).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -114,8 +114,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         metavar="US",
         default=DEFAULT_WORKER_SPIN_US,
-        help="poll a quick worker this many µs for its reply before sleeping; 0: never "
-        f"(default: {DEFAULT_WORKER_SPIN_US:g})",
+        help="while one session has the server to itself, the server and its worker poll this many "
+        f"µs for each other's next message before sleeping; 0: never (default: {DEFAULT_WORKER_SPIN_US:g})",
     )
     parser.set_defaults(run=run)
 
