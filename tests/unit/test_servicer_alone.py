@@ -32,3 +32,21 @@ def test_alone_until_another_session_sends_and_again_after_a_quiet_while(
     assert request(a, 0.001)
     assert request(b, 0.5)  # b comes back after a has been quiet: b has the server to itself
     assert not request(a, 0.001)  # ...until a sends again
+
+
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 0.0), (2, 300.0), (8, 300.0)])
+def test_no_polling_when_the_server_has_one_cpu(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, expected: float
+) -> None:
+    """With one usable CPU the polling server would only keep its worker from running."""
+    monkeypatch.setattr(servicer_module, "usable_cpus", lambda: cpus)
+    config = ServerConfig(environments=(make_entry("CartPole-v1", gym_id="CartPole-v1"),), port=0)
+    assert RemoteGymServicer(config, None)._poll_us == expected
+
+
+def test_usable_cpus_follows_the_affinity() -> None:
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    assert servicer_module.usable_cpus() == len(os.sched_getaffinity(0))

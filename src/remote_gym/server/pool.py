@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 1 << 20
 _POLL_READ_BYTES = 1 << 18
+_yield = getattr(os, "sched_yield", lambda: None)
 
 
 class Zygote:
@@ -169,6 +170,7 @@ class _FrameProtocol(asyncio.Protocol):
             except BlockingIOError:
                 if time.perf_counter() > deadline:
                     return None
+                _yield()  # a worker woken onto this CPU gets it at once
                 continue
             except OSError:
                 return None  # the transport's own read reports the failure

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import math
+import os
 import secrets
 import time
 import uuid
@@ -41,6 +42,14 @@ _AUTORESET_MODES = {
     pb.AUTORESET_MODE_SAME_STEP: "SAME_STEP",
     pb.AUTORESET_MODE_DISABLED: "DISABLED",
 }
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 _ALONE_AFTER_S = 0.01
@@ -106,6 +115,10 @@ class RemoteGymServicer:
         self._background: set[asyncio.Future[Any]] = set()
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
+        # Polling pays only when the worker can run on another CPU than the polling server.
+        self._poll_us = config.worker_spin_us if usable_cpus() >= 2 else 0.0
+        if config.worker_spin_us and not self._poll_us:
+            logger.info("one CPU usable: the server and its workers do not poll for each other")
         self._last_session: _SessionInfo | None = None
         self._last_request_at = -math.inf
         self._other_request_at = -math.inf
@@ -219,7 +232,7 @@ class RemoteGymServicer:
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
         max_call_s = self._config.max_call_s if isinstance(session, Worker) else None
-        poll_s = self._config.worker_spin_us * 1e-6
+        poll_s = self._poll_us * 1e-6
         while True:
             expiry = loop.call_later(idle_s, self._expire, session, info) if idle_s else None
             try:
@@ -389,7 +402,7 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
-            poll_us=self._config.worker_spin_us,
+            poll_us=self._poll_us,
         )
         info = _SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
