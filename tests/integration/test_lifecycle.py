@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from remote_gym import RemoteEnvironment, Timeouts
+from remote_gym import RemoteEnvironment, Timeouts, server_info
 from remote_gym.errors import (
     ConnectionLostError,
     ServerBusyError,
@@ -172,3 +172,13 @@ def test_opening_and_closing_many_envs_prints_nothing() -> None:
     assert "Event loop is closed" not in result.stderr
     assert "Task was destroyed" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_closed_sessions_are_freed_at_once_not_kept_for_a_resume() -> None:
+    """A client's close() ends its session immediately, however its stream then ends."""
+    with running_server(hosting="process", resume_window_s=30.0) as server:
+        for i in range(20):
+            with RemoteEnvironment(address=server.address) as env:
+                env.reset(seed=i)
+                env.step(0)
+        assert server_info(server.address).active_sessions == 0

@@ -215,7 +215,9 @@ class RemoteGymServicer:
         finally:
             if info.owner is owner:  # not taken over by a resumed stream meanwhile
                 info.owner = None
-                if ended or info.ending or not self._config.resume_window_s:
+                # A client that sent CloseRequest is done even if its stream then ended abruptly
+                # (it cancels the call once the reply is in, which can beat the end of stream here).
+                if ended or info.closing or info.ending or not self._config.resume_window_s:
                     await asyncio.shield(self._close_session(info))
                 else:
                     self._detach(info)
