@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import math
-import os
 import secrets
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +24,7 @@ from remote_gym.errors import (
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.handler import CreateSpec, EnvHandler
+from remote_gym.server.polling import PollPolicy
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
 from remote_gym.server.sequencer import Sequencer, error_bytes
@@ -43,17 +41,6 @@ _AUTORESET_MODES = {
     pb.AUTORESET_MODE_DISABLED: "DISABLED",
 }
 
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity where the platform tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-_ALONE_AFTER_S = 0.01
-"""A session counts as alone (see ``_alone``) when no other session sent a request for this long."""
 
 # A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
 # (empty) close field, number 7, comes first. Recognised without parsing: the hot path only forwards bytes.
@@ -115,14 +102,7 @@ class RemoteGymServicer:
         self._background: set[asyncio.Future[Any]] = set()
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
-        # Polling pays only when the worker can run on another CPU than the polling server.
-        self._poll_us = config.worker_spin_us if usable_cpus() >= 2 else 0.0
-        if config.worker_spin_us and not self._poll_us:
-            logger.info("one CPU usable: the server and its workers do not poll for each other")
-        self._last_session: _SessionInfo | None = None
-        self._last_request_at = -math.inf
-        self._other_request_at = -math.inf
-        """When a request last came from another session than the latest one."""
+        self._polling = PollPolicy(config.worker_spin_us)
 
     def _take_env_indices(self, count: int) -> int:
         """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
@@ -198,7 +178,7 @@ class RemoteGymServicer:
         if first is grpc.aio.EOF:
             return
         try:
-            info, reply = await self._attach(first, context.peer())
+            info, reply, resumed = await self._attach(first, context.peer())
         except Exception as exc:
             if not isinstance(exc, (ServerBusyError, ServerShutdownError)):
                 logger.info("session refused for %s: %s", context.peer(), exc)
@@ -206,11 +186,14 @@ class RemoteGymServicer:
             return
         owner = object()
         info.owner = owner
-        ended = True  # False only when the stream broke: then the session waits for a resume
+        # A session without an env (creation failed) is over once its reply is out. A new session
+        # whose reply never reached the client cannot be resumed (the client lacks its token); a
+        # resumed one can, again, even when the stream breaks while its reply is being written.
+        ended = info.session is None or not resumed
         try:
             await context.write(reply)
-            if info.session is not None:
-                ended = False
+            ended = info.session is None
+            if not ended:
                 ended = await self._serve(info, context)
         finally:
             if info.owner is owner:  # not taken over by a resumed stream meanwhile
@@ -234,7 +217,7 @@ class RemoteGymServicer:
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
         max_call_s = self._config.max_call_s if isinstance(session, Worker) else None
-        poll_s = self._poll_us * 1e-6
+        poll_s = self._polling.poll_us * 1e-6
         while True:
             expiry = loop.call_later(idle_s, self._expire, session, info) if idle_s else None
             try:
@@ -258,7 +241,7 @@ class RemoteGymServicer:
                     self._busy_sessions += 1
                     # Polling blocks the event loop and keeps a CPU busy: only for a session that
                     # has the server to itself.
-                    alone = self._alone(info) and self._busy_sessions == 1
+                    alone = self._polling.alone(info) and self._busy_sessions == 1
                     reply = await request(data, poll_s if alone else 0.0, worker_may_poll=alone)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
@@ -284,17 +267,12 @@ class RemoteGymServicer:
                 )
             await write(reply)
 
-    def _alone(self, info: _SessionInfo) -> bool:
-        """Note a request of ``info``'s session; True when no other session sent one recently."""
-        now = time.monotonic()
-        if info is not self._last_session:
-            self._other_request_at = self._last_request_at
-            self._last_session = info
-        self._last_request_at = now
-        return now - self._other_request_at > _ALONE_AFTER_S
+    async def _attach(self, first: bytes, peer: str) -> tuple[_SessionInfo, bytes, bool]:
+        """Make a new session, or find the one a resuming client names.
 
-    async def _attach(self, first: bytes, peer: str) -> tuple[_SessionInfo, bytes]:
-        """Make a new session, or find the one a resuming client names; returns it and the first reply."""
+        Returns:
+            The session, the first reply, and whether the session was resumed.
+        """
         try:
             request = pb.Request.FromString(first)
         except Exception as exc:
@@ -302,7 +280,7 @@ class RemoteGymServicer:
         if request.WhichOneof("kind") != "make":
             raise InvalidCallError("the first request of a session must be a MakeRequest")
         if request.make.resume_session_id:
-            return self._resume(request.make, peer)
+            return (*self._resume(request.make, peer), True)
         session, info, reply = await self._open(request.make, peer)
         info.session = session
         if session is not None:
@@ -311,7 +289,7 @@ class RemoteGymServicer:
             response.make.resume_token = info.token
             response.make.resume_window_s = self._config.resume_window_s
             reply = response.SerializeToString()
-        return info, reply
+        return info, reply, False
 
     def _resume(self, make: pb.MakeRequest, peer: str) -> tuple[_SessionInfo, bytes]:
         if self._shutting_down:
@@ -404,7 +382,7 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
-            poll_us=self._poll_us,
+            poll_us=self._polling.poll_us,
         )
         info = _SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
