@@ -8,6 +8,10 @@ Usage:
 Every round measures every configuration once, in turn, so machine noise spreads over all of them;
 the tables show the median over rounds. Servers run in their own processes (never in the client's),
 each started the way a user would start one. Placement is not pinned unless --pin is given.
+
+The floor is a bare grpc.aio bidi-stream ping-pong of the same message sizes, measured from a fresh
+client process twice: with the gRPC transport remote_gym selects (the floor) and with gRPC's default
+transport (the default floor); see remote_gym.transport.grpc_init.
 """
 
 from __future__ import annotations
