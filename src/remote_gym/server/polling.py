@@ -18,6 +18,10 @@ ALONE_AFTER_S = 0.01
 """A session has the server to itself when no other session sent a request for this long."""
 
 
+yield_cpu = getattr(os, "sched_yield", lambda: None)
+"""Called on every turn of a polling loop: a thread woken onto the poller's CPU runs at once."""
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity where the platform tells it)."""
     try:

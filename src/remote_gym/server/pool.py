@@ -18,12 +18,12 @@ from typing import Any
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.framing import HEADER_BYTES, pack_header
+from remote_gym.server.polling import yield_cpu
 
 logger = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 1 << 20
 _POLL_READ_BYTES = 1 << 18
-_yield = getattr(os, "sched_yield", lambda: None)
 
 
 class Zygote:
@@ -170,7 +170,7 @@ class _FrameProtocol(asyncio.Protocol):
             except BlockingIOError:
                 if time.perf_counter() > deadline:
                     return None
-                _yield()  # a worker woken onto this CPU gets it at once
+                yield_cpu()
                 continue
             except OSError:
                 return None  # the transport's own read reports the failure

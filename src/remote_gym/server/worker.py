@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import select
 import signal
 import socket
@@ -14,13 +13,11 @@ from typing import Any, BinaryIO
 from remote_gym._constants import POLL_AVERAGE_WEIGHT
 from remote_gym.server.framing import read_request, write_frame
 from remote_gym.server.handler import CreateSpec
+from remote_gym.server.polling import yield_cpu
 from remote_gym.server.sequencer import Sequencer, error_bytes
 from remote_gym.server.vector_handler import create_handler
 
 logger = logging.getLogger(__name__)
-
-
-_yield = getattr(os, "sched_yield", lambda: None)
 
 
 def _poll_readable(sock: socket.socket, budget_s: float) -> None:
@@ -35,7 +32,7 @@ def _poll_readable(sock: socket.socket, budget_s: float) -> None:
     while not select.select((sock,), (), (), 0)[0]:
         if time.perf_counter() > deadline:
             return
-        _yield()  # let a thread woken onto this CPU (the server's, the client's) run at once
+        yield_cpu()
 
 
 def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
