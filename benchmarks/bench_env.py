@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ import gymnasium as gym
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from servers import SERVER_SCRIPT, server_port
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
@@ -43,17 +44,7 @@ from remote_gym.transport.grpc_init import IOMGR_CHOSEN, IOMGR_EXPERIMENTS
 
 FRAME_ENV = IMPORTABLE_ENV_IDS["Frame"]
 
-_SERVER_SCRIPT = """
-import sys, json
-from remote_gym import create_remote_environment_server
-args = json.loads(sys.argv[1])
-server = create_remote_environment_server(**args)
-print(server.port, flush=True)
-sys.stdin.read()
-server.stop(0.5)
-"""
-
-_ECHO_SERVER_SCRIPT = """
+_ECHOSERVER_SCRIPT = """
 import asyncio, sys, grpc
 
 async def echo(request_iterator, context):
@@ -111,31 +102,11 @@ def _grpc_env(experiments: str) -> dict[str, str]:
     return {**os.environ, "GRPC_EXPERIMENTS": experiments}
 
 
-@contextlib.contextmanager
-def _process(script: str, *args: str, cpu: int | None, env: dict[str, str] | None = None) -> Iterator[int]:
-    """Run a server script in its own process; yields the port it printed."""
-    with subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as proc:
-        try:
-            if cpu is not None:
-                os.sched_setaffinity(proc.pid, {cpu})
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            if not line.strip():
-                raise RuntimeError("benchmark server did not start")
-            yield int(line)
-        finally:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def _process(
+    script: str, *args: str, cpu: int | None, env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[int]:
+    """Run a server script in its own process (pinned to ``cpu``); a context manager yielding its port."""
+    return server_port(script, *args, cpus=None if cpu is None else {cpu}, env=env)
 
 
 def _server_args(
@@ -297,45 +268,45 @@ def main(argv: list[str] | None = None) -> int:
         tls_paths = (str(certs.server_cert), str(certs.server_key))
         ports = {
             "floor_default": stack.enter_context(
-                _process(_ECHO_SERVER_SCRIPT, str(reply_size), cpu=server_cpu, env=_grpc_env(GRPC_DEFAULTS))
+                _process(_ECHOSERVER_SCRIPT, str(reply_size), cpu=server_cpu, env=_grpc_env(GRPC_DEFAULTS))
             ),
             "floor": stack.enter_context(
                 _process(
-                    _ECHO_SERVER_SCRIPT,
+                    _ECHOSERVER_SCRIPT,
                     str(reply_size),
                     cpu=server_cpu,
                     env=_grpc_env(GRPC_AS_REMOTE_GYM),
                 )
             ),
             "process": stack.enter_context(
-                _process(_SERVER_SCRIPT, _server_args("CartPole-v1", hosting="process"), cpu=server_cpu)
+                _process(SERVER_SCRIPT, _server_args("CartPole-v1", hosting="process"), cpu=server_cpu)
             ),
             "nopoll": stack.enter_context(
                 _process(
-                    _SERVER_SCRIPT,
+                    SERVER_SCRIPT,
                     _server_args("CartPole-v1", hosting="process", worker_spin_us=0),
                     cpu=server_cpu,
                 )
             ),
             "inline": stack.enter_context(
-                _process(_SERVER_SCRIPT, _server_args("CartPole-v1", hosting="inline"), cpu=server_cpu)
+                _process(SERVER_SCRIPT, _server_args("CartPole-v1", hosting="inline"), cpu=server_cpu)
             ),
             "plain": stack.enter_context(
                 _process(
-                    _SERVER_SCRIPT,
+                    SERVER_SCRIPT,
                     _server_args("CartPole-v1", hosting="process", host="0.0.0.0"),
                     cpu=server_cpu,
                 )
             ),
             "tls": stack.enter_context(
                 _process(
-                    _SERVER_SCRIPT,
+                    SERVER_SCRIPT,
                     _server_args("CartPole-v1", hosting="process", tls=tls_paths),
                     cpu=server_cpu,
                 )
             ),
             "frame": stack.enter_context(
-                _process(_SERVER_SCRIPT, _server_args(FRAME_ENV, hosting="process"), cpu=server_cpu)
+                _process(SERVER_SCRIPT, _server_args(FRAME_ENV, hosting="process"), cpu=server_cpu)
             ),
         }
         tls = TLSConfig(ca=certs.ca)

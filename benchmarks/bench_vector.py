@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,51 +29,20 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from servers import SERVER_SCRIPT, server_port
 
 from remote_gym import RemoteVectorEnv
 
 ENV_ID = "CartPole-v1"
 ASYNC_BASELINE_ENVS = 8
 
-_SERVER_SCRIPT = """
-import json, sys
-from remote_gym import create_remote_environment_server
-server = create_remote_environment_server(**json.loads(sys.argv[1]))
-print(server.port, flush=True)
-sys.stdin.read()
-server.stop(0.5)
-"""
-
 
 @contextlib.contextmanager
 def server_process(options: dict[str, Any], cpus: set[int] | None) -> Iterator[str]:
     """Run a remote-gym server in its own process (pinned to ``cpus`` with its workers); yields its address."""
     args = {"default_args": {"env_id": ENV_ID}, "port": 0, "hosting": "process", **options}
-
-    def pin() -> None:  # runs in the child before exec: the server, its zygote and workers inherit it
-        if cpus is not None:
-            os.sched_setaffinity(0, cpus)
-
-    with subprocess.Popen(
-        [sys.executable, "-c", _SERVER_SCRIPT, json.dumps(args)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        preexec_fn=pin,
-    ) as proc:
-        try:
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            if not line.strip():
-                raise RuntimeError("benchmark server did not start")
-            yield f"127.0.0.1:{int(line)}"
-        finally:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with server_port(SERVER_SCRIPT, json.dumps(args), cpus=cpus) as port:
+        yield f"127.0.0.1:{port}"
 
 
 def env_steps_per_s(envs: gym.vector.VectorEnv[Any, Any, Any], seconds: float) -> float:
