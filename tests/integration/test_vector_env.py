@@ -365,6 +365,8 @@ def test_unresponsive_host_raises_naming_it_within_the_timeout(env_server: EnvSe
         envs.reset(seed=0)
         envs.step(np.zeros(4, dtype=np.int64))
         os.kill(proc.pid, signal.SIGSTOP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)  # the signal has taken effect: it is stopped
+        assert os.WIFSTOPPED(status)
         start = time.monotonic()
         with pytest.raises(DeadlineExceededError) as info:
             envs.step(np.zeros(4, dtype=np.int64))
