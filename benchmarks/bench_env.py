@@ -52,6 +52,10 @@ async def echo(request_iterator, context):
         data = await context.read()
         if data is grpc.aio.EOF:
             return
+        if ENV is not None:  # the least a server that steps CartPole does: the step itself, no codec
+            _, _, terminated, truncated, _ = ENV.step(data[-1] & 1)
+            if terminated or truncated:
+                ENV.reset()
         await context.write(REPLY)
 
 async def main():
@@ -65,6 +69,11 @@ async def main():
     await server.stop(0)
 
 REPLY = bytes(int(sys.argv[1]))
+ENV = None
+if sys.argv[2:] == ["cartpole"]:
+    import gymnasium
+    ENV = gymnasium.make("CartPole-v1")
+    ENV.reset(seed=0)
 asyncio.run(main())
 """
 
@@ -247,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
                 "round trips/s",
                 f"GRPC_EXPERIMENTS={GRPC_AS_REMOTE_GYM or '(unset)'}",
             ),
+            (
+                "floor_env",
+                "same + CartPole step in the echo handler",
+                "round trips/s",
+                "no remote-gym code: the least a server can cost",
+            ),
             ("process", "remote CartPole-v1, process hosting", "steps/s", "default; local credentials"),
             ("nopoll", "remote CartPole-v1, process hosting, no polling", "steps/s", "worker_spin_us=0"),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
@@ -274,6 +289,15 @@ def main(argv: list[str] | None = None) -> int:
                 _process(
                     _ECHOSERVER_SCRIPT,
                     str(reply_size),
+                    cpu=server_cpu,
+                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
+                )
+            ),
+            "floor_env": stack.enter_context(
+                _process(
+                    _ECHOSERVER_SCRIPT,
+                    str(reply_size),
+                    "cartpole",
                     cpu=server_cpu,
                     env=_grpc_env(GRPC_AS_REMOTE_GYM),
                 )
@@ -322,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
                 "floor",
                 lambda: _floor_round_trips_per_s(
                     ports["floor"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
+                ),
+            ),
+            (
+                "floor_env",
+                lambda: _floor_round_trips_per_s(
+                    ports["floor_env"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
                 ),
             ),
             ("process", lambda: _remote(ports["process"], None, args.steps)),

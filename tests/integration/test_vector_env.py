@@ -364,7 +364,7 @@ def test_unresponsive_host_raises_naming_it_within_the_timeout(env_server: EnvSe
     ):
         envs.reset(seed=0)
         envs.step(np.zeros(4, dtype=np.int64))
-        os.kill(proc.pid, signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGSTOP)  # the server and everything it started (zygote, workers)
         _, status = os.waitpid(proc.pid, os.WUNTRACED)  # the signal has taken effect: it is stopped
         assert os.WIFSTOPPED(status)
         start = time.monotonic()
