@@ -12,6 +12,7 @@ from gymnasium.utils.env_checker import check_env, data_equivalence
 from gymnasium.utils.env_match import check_environments_match
 
 from remote_gym.client.env import RemoteEnvironment
+from remote_gym.errors import PermissionDeniedError, RemoteEnvError
 from remote_gym.server.server import EnvServer
 from tests.conftest import GYM_ENVS, TEST_ENVS, local_make
 
@@ -155,3 +156,38 @@ def test_inline_hosting_matches_local(inline_server: EnvServer) -> None:
             check_environments_match(local, remote, num_steps=100, seed=2)
     finally:
         local.close()
+
+
+def test_call_and_wrapper_attributes_reach_the_remote_env(env_server: EnvServer) -> None:
+    """call / get_wrapper_attr / set_wrapper_attr act on the remote env as they do on the local one."""
+    local = gym.make("CartPole-v1")
+    with RemoteEnvironment(address=env_server.address, env="CartPole-v1") as env:
+        assert env.get_wrapper_attr("gravity") == local.get_wrapper_attr("gravity")
+        assert data_equivalence(env.call("reset", seed=3), local.reset(seed=3), exact=True)
+        # Set on the unwrapped CartPole (which defines it): the next steps follow the new physics.
+        assert env.set_wrapper_attr("force_mag", 30.0) is True
+        assert local.set_wrapper_attr("force_mag", 30.0) is True
+        assert env.get_wrapper_attr("force_mag") == 30.0
+        for _ in range(3):
+            remote_step, local_step = env.step(1), local.step(1)
+            assert data_equivalence(remote_step, local_step, exact=True)
+        # force=False leaves an attribute the env lacks uncreated, as locally.
+        assert env.set_wrapper_attr("no_such_attr", 1, force=False) is False
+        assert local.set_wrapper_attr("no_such_attr", 1, force=False) is False
+        with pytest.raises(RemoteEnvError):
+            env.get_wrapper_attr("no_such_attr")
+        # An attribute of the client object itself is set there, as for any gymnasium.Env.
+        env.note = 1
+        assert env.set_wrapper_attr("note", 2) is True
+        assert env.note == 2
+        with pytest.raises(RemoteEnvError):
+            env.call("note")  # the remote env never got it
+        # Any other name is set on the remote env (force=True: on its outermost wrapper if new).
+        assert env.set_wrapper_attr("label", "x") is True
+        assert env.call("label") == "x"
+        with pytest.raises(PermissionDeniedError):
+            env.set_wrapper_attr("_secret", 1)
+        with pytest.raises(PermissionDeniedError):
+            env.call("_secret")
+        env.step(0)  # the session is still usable after the refusals
+    local.close()

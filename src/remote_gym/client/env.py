@@ -15,9 +15,10 @@ from remote_gym._constants import DEFAULT_PORT, PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.client.viewer import FrameViewer
+from remote_gym.codec.requests import call_request, get_attr_request, set_attr_request
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.errors import ConfigError, EnvClosedError
+from remote_gym.errors import ConfigError, EnvClosedError, RemoteEnvError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import PathLike, TLSConfig
@@ -239,20 +240,36 @@ class RemoteEnvironment(gym.Env[Any, Any]):
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call a public method of the remote env (through its wrappers) and return the result."""
-        request = pb.Request()
-        request.call.name = name
-        encode_value(list(args), request.call.args, path="args")
-        encode_value(dict(kwargs), request.call.kwargs, path="kwargs")
+        request = call_request(name, args, kwargs)
         return decode_value(self._conn().request(request, what=f"call {name} on").call.result)
 
     def get_wrapper_attr(self, name: str) -> Any:
         """Read a public attribute: locally if this client has it, else from the remote env."""
         if hasattr(self, name):
             return getattr(self, name)
-        request = pb.Request()
-        request.call.name = name
-        request.call.get_attr = True
+        request = get_attr_request(name)
         return decode_value(self._conn().request(request, what=f"get {name} on").call.result)
+
+    def set_wrapper_attr(self, name: str, value: Any, *, force: bool = True) -> bool:
+        """Set an attribute: on this client if it has it (spaces, metadata, ...), else on the remote env.
+
+        The remote env sets it as ``gymnasium.Env.set_wrapper_attr`` does: on the wrapper or env that
+        defines it, else (``force=True``) on its outermost wrapper. With ``force=False`` an attribute
+        the remote env lacks is not created, and False is returned.
+
+        Raises:
+            PermissionDeniedError: ``name`` starts with ``_``.
+            RemoteEnvError: Setting it raised on the server.
+        """
+        if hasattr(self, name):
+            return super().set_wrapper_attr(name, value, force=force)
+        if not force:
+            try:
+                self.get_wrapper_attr(name)
+            except RemoteEnvError:
+                return False
+        self._conn().request(set_attr_request(name, value), what=f"set {name} on")
+        return True
 
     def close(self) -> None:
         """End the session (the server frees the env and its worker); idempotent."""

@@ -21,7 +21,7 @@ from remote_gym.client.vector_args import (
     per_host,
     per_host_tokens,
 )
-from remote_gym.client.vector_hosts import VectorHost, connect_all, exchange, exchange_each
+from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, connect_all, exchange, exchange_each
 from remote_gym.client.vector_recovery import StepPart, reopen_host, reset_as_step, restart_host
 from remote_gym.codec.batch import (
     check_reset_mask,
@@ -31,14 +31,13 @@ from remote_gym.codec.batch import (
     split_batch,
     split_seeds,
 )
-from remote_gym.codec.spaces import decode_space
+from remote_gym.codec.requests import call_request, set_attr_request
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_vector_info, reset_request
 from remote_gym.errors import (
     ConfigError,
     EnvClosedError,
     InvalidCallError,
-    ProtocolError,
     RemoteGymError,
     WorkerCrashedError,
 )
@@ -169,19 +168,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
 
     def _describe(self, replies: list[pb.MakeResponse], render_mode: str | None) -> None:
         first = replies[0]
-        self.single_observation_space = decode_space(first.observation_space)
-        self.single_action_space = decode_space(first.action_space)
-        for host, reply in zip(self._hosts[1:], replies[1:], strict=True):
-            if (
-                decode_space(reply.observation_space) != self.single_observation_space
-                or decode_space(reply.action_space) != self.single_action_space
-            ):
-                raise ProtocolError(
-                    f"{host.target} hosts {reply.env_name!r} with other spaces than {self._hosts[0].target}"
-                )
-        for host, reply in zip(self._hosts, replies, strict=True):
-            if reply.num_envs != host.size:
-                raise ProtocolError(f"{host.target} created {reply.num_envs} sub-envs, not {host.size}")
+        self.single_observation_space, self.single_action_space = agreed_spaces(self._hosts, replies)
         self.num_envs = sum(self._sizes)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -391,13 +378,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             RemoteEnvError: The call failed on a sub-env (the error names its global index and host).
         """
         self._check_open()
-        requests = []
-        for _ in self._hosts:
-            request = pb.Request()
-            request.call.name = name
-            encode_value(list(args), request.call.args, path="args")
-            encode_value(dict(kwargs), request.call.kwargs, path="kwargs")
-            requests.append(request)
+        requests = [call_request(name, args, kwargs) for _ in self._hosts]
         results: list[Any] = []
         for reply in self._exchange(self._hosts, requests, f"call {name} on"):
             results.extend(decode_value(reply.call.result))
@@ -421,12 +402,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 "Values must be a list or tuple with length equal to the number of environments. "
                 f"Got `{len(values)}` values for {self.num_envs} environments."
             )
-        requests = []
-        for host in self._hosts:
-            request = pb.Request()
-            request.set_attr.name = name
-            encode_value(list(values[host.offset : host.stop]), request.set_attr.values, path="values")
-            requests.append(request)
+        requests = [set_attr_request(name, list(values[host.offset : host.stop])) for host in self._hosts]
         self._exchange(self._hosts, requests, f"set {name} on")
 
     def close_extras(self, **kwargs: Any) -> None:

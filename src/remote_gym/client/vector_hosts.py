@@ -13,6 +13,7 @@ import grpc
 from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, split_address
+from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.vector import parse_sub_env_error
 from remote_gym.errors import (
     ConnectionLostError,
@@ -57,6 +58,28 @@ class VectorHost:
     def stop(self) -> int:
         """One past the last global index held by this host."""
         return self.offset + self.size
+
+
+def agreed_spaces(hosts: Sequence[VectorHost], replies: Sequence[pb.MakeResponse]) -> tuple[Any, Any]:
+    """The single-env observation and action spaces every host reported, after checking they agree.
+
+    Raises:
+        ProtocolError: A host has other spaces than the first, or made another number of sub-envs.
+    """
+    observation_space = decode_space(replies[0].observation_space)
+    action_space = decode_space(replies[0].action_space)
+    for host, reply in zip(hosts[1:], replies[1:], strict=True):
+        if (
+            decode_space(reply.observation_space) != observation_space
+            or decode_space(reply.action_space) != action_space
+        ):
+            raise ProtocolError(
+                f"{host.target} hosts {reply.env_name!r} with other spaces than {hosts[0].target}"
+            )
+    for host, reply in zip(hosts, replies, strict=True):
+        if reply.num_envs != host.size:
+            raise ProtocolError(f"{host.target} created {reply.num_envs} sub-envs, not {host.size}")
+    return observation_space, action_space
 
 
 def connect_all(

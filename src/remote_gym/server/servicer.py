@@ -7,7 +7,6 @@ import hmac
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -23,12 +22,13 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.handler import CreateSpec, EnvHandler
+from remote_gym.server.handler import CreateSpec
 from remote_gym.server.polling import PollPolicy
 from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.registry import Registry
-from remote_gym.server.sequencer import Sequencer, error_bytes
-from remote_gym.server.vector_handler import VectorEnvHandler, create_handler
+from remote_gym.server.sequencer import error_bytes
+from remote_gym.server.session import InlineSession, SessionInfo
+from remote_gym.server.vector_handler import create_handler
 from remote_gym.transport.status import REASON_METADATA_KEY
 
 logger = logging.getLogger(__name__)
@@ -47,48 +47,6 @@ _AUTORESET_MODES = {
 _CLOSE_REQUEST = pb.Request(close=pb.CloseRequest()).SerializeToString()
 
 
-@dataclass
-class _SessionInfo:
-    session_id: str
-    env_name: str
-    peer: str
-    busy: bool = False
-    """True while a request is being answered."""
-    ending: str = ""
-    """Why the server is ending the session ("SHUTDOWN" or "SESSION" for idle expiry); "" while it runs."""
-    slow: bool = False
-    """True when the worker was killed for exceeding max_call_s."""
-    session: Worker | _InlineSession | None = None
-    """The env(s): a worker process, or a handler in this process."""
-    token: str = ""
-    """Secret a client must show to resume the session on a new stream."""
-    owner: object | None = None
-    """The stream currently serving the session; None while detached."""
-    detached: asyncio.TimerHandle | None = None
-    """While detached: the timer that ends the session when the resume window passes."""
-    closing: bool = False
-    """True once the client sent CloseRequest: the end of its stream then ends the session."""
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Serializes requests, also across an old and a new stream after a resume."""
-
-
-class _InlineSession:
-    """A session whose env lives in the server process (hosting="inline")."""
-
-    def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
-        self._handler = handler
-        self._answer = Sequencer(handler.handle).answer
-
-    async def request(self, data: bytes, poll_s: float = 0.0, *, worker_may_poll: bool = False) -> bytes:
-        return self._answer(data)
-
-    def kill(self) -> None:
-        """Nothing to kill in-process (max_call_s applies to worker processes only)."""
-
-    async def stop(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._handler.close)
-
-
 class RemoteGymServicer:
     """Implements remote_gym.v1.RemoteGym on grpc.aio with raw-bytes requests on the hot path."""
 
@@ -96,7 +54,7 @@ class RemoteGymServicer:
         self._config = config
         self._registry = Registry(config.environments)
         self._zygote = zygote
-        self._sessions: dict[str, _SessionInfo] = {}
+        self._sessions: dict[str, SessionInfo] = {}
         self._next_env_index = 0
         self._shutting_down = False
         self._background: set[asyncio.Future[Any]] = set()
@@ -125,12 +83,12 @@ class RemoteGymServicer:
                     info.detached.cancel()
                 self._background_task(self._close_session(info))
 
-    def _end_session(self, info: _SessionInfo, why: str) -> None:
+    def _end_session(self, info: SessionInfo, why: str) -> None:
         # The stream stays open: the client's next request is answered with the reason as the call's
         # final status. (Ending the call while the client may be writing loses that status.)
         info.ending = info.ending or why
 
-    async def _say_goodbye(self, context: grpc.aio.ServicerContext, info: _SessionInfo) -> None:
+    async def _say_goodbye(self, context: grpc.aio.ServicerContext, info: SessionInfo) -> None:
         if info.ending == "SHUTDOWN":
             code, reason, text = grpc.StatusCode.UNAVAILABLE, "SHUTDOWN", "the server is shutting down"
         else:
@@ -205,7 +163,7 @@ class RemoteGymServicer:
                 else:
                     self._detach(info)
 
-    async def _serve(self, info: _SessionInfo, context: grpc.aio.ServicerContext) -> bool:
+    async def _serve(self, info: SessionInfo, context: grpc.aio.ServicerContext) -> bool:
         """Answer requests until the stream ends; True when the session is over, not just the stream."""
         session = info.session
         assert session is not None
@@ -267,7 +225,7 @@ class RemoteGymServicer:
                 )
             await write(reply)
 
-    async def _attach(self, first: bytes, peer: str) -> tuple[_SessionInfo, bytes, bool]:
+    async def _attach(self, first: bytes, peer: str) -> tuple[SessionInfo, bytes, bool]:
         """Make a new session, or find the one a resuming client names.
 
         Returns:
@@ -291,7 +249,7 @@ class RemoteGymServicer:
             reply = response.SerializeToString()
         return info, reply, False
 
-    def _resume(self, make: pb.MakeRequest, peer: str) -> tuple[_SessionInfo, bytes]:
+    def _resume(self, make: pb.MakeRequest, peer: str) -> tuple[SessionInfo, bytes]:
         if self._shutting_down:
             raise ServerShutdownError("the server is shutting down")
         info = self._sessions.get(make.resume_session_id)
@@ -313,18 +271,18 @@ class RemoteGymServicer:
         response.make.resume_window_s = self._config.resume_window_s
         return info, response.SerializeToString()
 
-    def _detach(self, info: _SessionInfo) -> None:
+    def _detach(self, info: SessionInfo) -> None:
         """The stream broke: keep the session for the resume window, then end it."""
         window = self._config.resume_window_s
         logger.info("session %s lost its stream; kept %.1f s for a resume", info.session_id, window)
         info.detached = asyncio.get_running_loop().call_later(window, self._expire_detached, info)
 
-    def _expire_detached(self, info: _SessionInfo) -> None:
+    def _expire_detached(self, info: SessionInfo) -> None:
         info.detached = None
         if info.owner is None:
             self._background_task(self._close_session(info))
 
-    async def _close_session(self, info: _SessionInfo) -> None:
+    async def _close_session(self, info: SessionInfo) -> None:
         if self._sessions.get(info.session_id) is info:
             del self._sessions[info.session_id]
         session, info.session = info.session, None
@@ -337,19 +295,19 @@ class RemoteGymServicer:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _expire(self, session: Worker | _InlineSession, info: _SessionInfo) -> None:
+    def _expire(self, session: Worker | InlineSession, info: SessionInfo) -> None:
         """Idle too long: free the env and its worker now; tell the client at its next request."""
         self._end_session(info, "SESSION")
         self._background_task(self._close_session(info))
 
     @staticmethod
-    def _kill_slow(session: Worker | _InlineSession, info: _SessionInfo) -> None:
+    def _kill_slow(session: Worker | InlineSession, info: SessionInfo) -> None:
         info.slow = True
         session.kill()
 
     async def _open(
         self, make: pb.MakeRequest, peer: str
-    ) -> tuple[Worker | _InlineSession | None, _SessionInfo, bytes]:
+    ) -> tuple[Worker | InlineSession | None, SessionInfo, bytes]:
         if self._shutting_down:
             raise ServerShutdownError("the server is shutting down")
         if make.protocol_version != PROTOCOL_VERSION:
@@ -384,7 +342,7 @@ class RemoteGymServicer:
             vectorization_mode=make.vectorization_mode or "sync",
             poll_us=self._polling.poll_us,
         )
-        info = _SessionInfo(session_id, entry.name, peer)
+        info = SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
         try:
             session, reply = await self._start(spec)
@@ -394,7 +352,7 @@ class RemoteGymServicer:
         logger.info("session %s opened (%s, %s, %s)", session_id, entry.name, self._config.hosting, peer)
         return session, info, reply
 
-    async def _start(self, spec: CreateSpec) -> tuple[Worker | _InlineSession | None, bytes]:
+    async def _start(self, spec: CreateSpec) -> tuple[Worker | InlineSession | None, bytes]:
         if self._zygote is not None:
             worker = await self._zygote.spawn(spec.to_json())
             try:
@@ -412,7 +370,7 @@ class RemoteGymServicer:
         except Exception as exc:
             return None, error_bytes(exc)
         try:
-            return _InlineSession(handler), handler.describe().SerializeToString()
+            return InlineSession(handler), handler.describe().SerializeToString()
         except Exception as exc:
             handler.close()
             return None, error_bytes(exc)

@@ -7,16 +7,15 @@ Gymnasium convention for env modules), so a fresh process -- such as a server wo
 
 from __future__ import annotations
 
-import os
-import time
-from typing import Any, Generic, SupportsFloat, TypeVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
-from remote_gym.errors import ConfigError
+from remote_gym.testing._toy import EPISODE_LENGTH, ToyEnv
+from remote_gym.testing.failing_envs import AbortingEnv, ExitingEnv, HangingEnv, RaisingEnv
 
 __all__ = [
     "ENV_IDS",
@@ -32,65 +31,10 @@ __all__ = [
 ]
 
 NAMESPACE = "remote_gym_test"
-EPISODE_LENGTH = 20
-"""Every environment terminates after this many steps unless built with another ``episode_length``."""
-
 _MODULE = "remote_gym.testing.envs"
 
-ObsT = TypeVar("ObsT")
-ActT = TypeVar("ActT")
-StepResult = tuple[ObsT, SupportsFloat, bool, bool, dict[str, Any]]
 
-
-class _ToyEnv(gym.Env[ObsT, ActT], Generic[ObsT, ActT]):
-    """Episode bookkeeping shared by the toy envs: a step counter, termination and text rendering.
-
-    Subclasses set the spaces and implement :meth:`_first_observation` and :meth:`_transition`,
-    drawing every random number from ``self.np_random`` so that a seed fixes the trajectory.
-    """
-
-    metadata = {"render_modes": ["ansi"], "render_fps": 30}  # noqa: RUF012 -- Gymnasium's own convention
-
-    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError(f"{type(self).__name__} cannot render in mode {render_mode!r}")
-        if episode_length < 1:
-            raise ConfigError(f"episode_length must be >= 1, got {episode_length!r}")
-        self.render_mode = render_mode
-        self.episode_length = episode_length
-        self._t = 0
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[ObsT, dict[str, Any]]:
-        """Start a new episode; ``options`` are accepted and ignored."""
-        super().reset(seed=seed)
-        self._t = 0
-        return self._first_observation(), self._info()
-
-    def step(self, action: ActT) -> StepResult[ObsT]:
-        """Advance one step; the episode terminates after ``episode_length`` steps."""
-        self._t += 1
-        observation, reward = self._transition(action)
-        return observation, reward, self._t >= self.episode_length, False, self._info()
-
-    def render(self) -> Any:
-        """A one-line text description in ``"ansi"`` mode, else None."""
-        if self.render_mode == "ansi":
-            return f"{type(self).__name__}: step {self._t}/{self.episode_length}\n"
-        return None
-
-    def _first_observation(self) -> ObsT:
-        raise NotImplementedError
-
-    def _transition(self, action: ActT) -> tuple[ObsT, float]:
-        raise NotImplementedError
-
-    def _info(self) -> dict[str, Any]:
-        return {"step": self._t}
-
-
-class DictSpacesEnv(_ToyEnv[dict[str, Any], dict[str, Any]]):
+class DictSpacesEnv(ToyEnv[dict[str, Any], dict[str, Any]]):
     """Dict observations (keys deliberately not sorted) and Dict actions, with rich info dicts.
 
     The observation holds a float64 Box with per-element and infinite bounds, an int8 Box,
@@ -167,7 +111,7 @@ class DictSpacesEnv(_ToyEnv[dict[str, Any], dict[str, Any]]):
         }
 
 
-class TupleSpacesEnv(_ToyEnv[tuple[Any, ...], tuple[Any, ...]]):
+class TupleSpacesEnv(ToyEnv[tuple[Any, ...], tuple[Any, ...]]):
     """Tuple observations of uint8 Box, MultiDiscrete with starts, and unstacked and stacked Sequences."""
 
     def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
@@ -200,7 +144,7 @@ class TupleSpacesEnv(_ToyEnv[tuple[Any, ...], tuple[Any, ...]]):
         )
 
 
-class GraphEnv(_ToyEnv[spaces.GraphInstance, tuple[Any, Any]]):
+class GraphEnv(ToyEnv[spaces.GraphInstance, tuple[Any, Any]]):
     """Graph observations with a varying number of nodes and edges; OneOf actions."""
 
     def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
@@ -230,7 +174,7 @@ class GraphEnv(_ToyEnv[spaces.GraphInstance, tuple[Any, Any]]):
         )
 
 
-class FrameEnv(_ToyEnv[npt.NDArray[np.uint8], np.int64]):
+class FrameEnv(ToyEnv[npt.NDArray[np.uint8], np.int64]):
     """Atari-sized uint8 frames (210x160x3): a ball moved by the action over a seeded background.
 
     The top rows hold seeded noise that changes every step, so frames are neither constant nor
@@ -284,126 +228,6 @@ class FrameEnv(_ToyEnv[npt.NDArray[np.uint8], np.int64]):
         return picture
 
 
-class _PoleEnv(_ToyEnv[npt.NDArray[np.float32], np.int64]):
-    """CartPole-like float32 Box observations and Discrete(2) actions; a base for the failure envs."""
-
-    _HIGH = np.array([2.4, 3.0, 0.21, 3.0], dtype=np.float32)
-
-    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
-        super().__init__(render_mode=render_mode, episode_length=episode_length)
-        self.observation_space = spaces.Box(-self._HIGH, self._HIGH, dtype=np.float32)
-        self.action_space = spaces.Discrete(2)
-        self._state = np.zeros(4, dtype=np.float32)
-
-    def _first_observation(self) -> npt.NDArray[np.float32]:
-        self._state = self.np_random.uniform(-0.05, 0.05, size=4).astype(np.float32)
-        return self._state.copy()
-
-    def _transition(self, action: np.int64) -> tuple[npt.NDArray[np.float32], float]:
-        self._misbehave(int(action))
-        push = 1.0 if int(action) == 1 else -1.0
-        x, x_dot, theta, theta_dot = self._state.astype(np.float64)
-        x_dot += 0.1 * push
-        theta_dot -= 0.15 * push
-        moved = np.array([x + 0.02 * x_dot, x_dot, theta + 0.02 * theta_dot, theta_dot])
-        self._state = np.clip(moved, -self._HIGH, self._HIGH).astype(np.float32)
-        return self._state.copy(), 1.0
-
-    def _misbehave(self, action: int) -> None:
-        """Hook for the failure envs, called at the start of every step."""
-
-
-class RaisingEnv(_PoleEnv):
-    """Raises ``ValueError("boom at step N")`` when action 1 is taken on step ``fail_on_step``.
-
-    Steps count from 1 after each reset. The env stays usable after raising. ``fail_on_step=None``
-    never raises.
-    """
-
-    def __init__(
-        self,
-        *,
-        fail_on_step: int | None = 3,
-        render_mode: str | None = None,
-        episode_length: int = EPISODE_LENGTH,
-    ) -> None:
-        super().__init__(render_mode=render_mode, episode_length=episode_length)
-        self.fail_on_step = fail_on_step
-
-    def _misbehave(self, action: int) -> None:
-        if action == 1 and self._t == self.fail_on_step:
-            raise ValueError(f"boom at step {self._t}")
-
-
-class ExitingEnv(_PoleEnv):
-    """Simulates a crashing worker: ``exit_action`` ends the process with ``os._exit(exit_code)``.
-
-    ``exit_action=None`` never exits.
-    """
-
-    def __init__(
-        self,
-        *,
-        exit_action: int | None = 1,
-        exit_code: int = 3,
-        render_mode: str | None = None,
-        episode_length: int = EPISODE_LENGTH,
-    ) -> None:
-        super().__init__(render_mode=render_mode, episode_length=episode_length)
-        self.exit_action = exit_action
-        self.exit_code = exit_code
-
-    def _misbehave(self, action: int) -> None:
-        if action == self.exit_action:
-            os._exit(self.exit_code)
-
-
-class AbortingEnv(_PoleEnv):
-    """Simulates a hard crash: ``abort_action`` calls ``os.abort()`` (SIGABRT, no cleanup).
-
-    ``abort_action=None`` never aborts.
-    """
-
-    def __init__(
-        self,
-        *,
-        abort_action: int | None = 1,
-        render_mode: str | None = None,
-        episode_length: int = EPISODE_LENGTH,
-    ) -> None:
-        super().__init__(render_mode=render_mode, episode_length=episode_length)
-        self.abort_action = abort_action
-
-    def _misbehave(self, action: int) -> None:
-        if action == self.abort_action:
-            os.abort()
-
-
-class HangingEnv(_PoleEnv):
-    """Simulates a stuck env: ``hang_action`` sleeps ``hang_s`` seconds before the step completes.
-
-    ``hang_action=None`` never sleeps.
-    """
-
-    def __init__(
-        self,
-        *,
-        hang_s: float = 30.0,
-        hang_action: int | None = 1,
-        render_mode: str | None = None,
-        episode_length: int = EPISODE_LENGTH,
-    ) -> None:
-        super().__init__(render_mode=render_mode, episode_length=episode_length)
-        if hang_s < 0:
-            raise ConfigError(f"hang_s must be >= 0, got {hang_s!r}")
-        self.hang_s = hang_s
-        self.hang_action = hang_action
-
-    def _misbehave(self, action: int) -> None:
-        if action == self.hang_action:
-            time.sleep(self.hang_s)
-
-
 # name -> (class, registered max_episode_steps). TupleSpaces truncates (10) before it terminates (20).
 _REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
     "DictSpaces": (DictSpacesEnv, 100),
@@ -428,7 +252,7 @@ def _register_all() -> None:
         if ENV_IDS[name] not in gym.registry:  # re-import must neither warn nor fail
             gym.register(
                 id=ENV_IDS[name],
-                entry_point=f"{_MODULE}:{cls.__name__}",
+                entry_point=f"{cls.__module__}:{cls.__name__}",
                 max_episode_steps=max_episode_steps,
             )
 
