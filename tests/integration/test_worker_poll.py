@@ -1,14 +1,18 @@
-"""Polling (ServerConfig.worker_spin_us) changes nothing but the timing: the server polling a worker for
-its reply, and a worker polling for the next request."""
+"""Polling changes nothing but the timing: the server polling a worker for its reply, and the client's
+and the server's event loops polling for the next reply or request."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_match import check_environments_match
 
+from remote_gym.client.config import ClientConfig
+from remote_gym.client.env import RemoteEnvironment
 from remote_gym.codec.values import encode_value
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -17,6 +21,8 @@ from remote_gym.server.pool import Worker, Zygote
 from remote_gym.server.sequencer import Sequencer
 from remote_gym.server.vector_handler import create_handler
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
+from remote_gym.testing.server import running_server
+from remote_gym.transport.spin import usable_cpus
 
 pytestmark = pytest.mark.integration
 
@@ -73,12 +79,11 @@ def test_polled_replies_equal_the_local_answers(env: str, render: bool) -> None:
         gym_id=env,
         render_mode="rgb_array" if render else None,
         compress=False,
-        poll_us=POLL_S * 1e6,
     )
     requests = _requests(20, render=render)  # CartPole's episode does not end within 20 steps
 
     async def body(worker: Worker) -> tuple[list[bytes], int]:
-        replies = [await worker.request(data, POLL_S, worker_may_poll=True) for data in requests]
+        replies = [await worker.request(data, POLL_S) for data in requests]
         return replies, worker.polled
 
     replies, polled = asyncio.run(_with_worker(spec, body))
@@ -105,17 +110,17 @@ def test_slow_replies_are_awaited_and_then_no_longer_polled() -> None:
     assert at_end == after_first_slow  # the running average is far above the budget now: no more polls
 
 
-def test_requests_slower_than_the_workers_poll_are_answered() -> None:
-    """A client pausing longer than the worker polls (and a worker not allowed to poll) loses nothing."""
-    spec = CreateSpec(env_name="e", gym_id="CartPole-v1", poll_us=POLL_S * 1e6)
+def test_requests_after_a_pause_are_answered() -> None:
+    """Requests that come long after the last reply, polled for or not, lose nothing."""
+    spec = CreateSpec(env_name="e", gym_id="CartPole-v1")
     requests = _requests(12)
 
     async def body(worker: Worker) -> list[bytes]:
         replies = []
         for i, data in enumerate(requests):
             if i % 3 == 0:
-                await asyncio.sleep(0.02)  # far beyond the worker's poll budget
-            replies.append(await worker.request(data, POLL_S, worker_may_poll=i % 2 == 0))
+                await asyncio.sleep(0.02)  # far beyond the poll budget
+            replies.append(await worker.request(data, POLL_S if i % 2 == 0 else 0.0))
         return replies
 
     assert asyncio.run(_with_worker(spec, body)) == _local_replies(spec, requests)
@@ -134,3 +139,36 @@ def test_worker_dying_while_polled_is_a_crash() -> None:
         return worker.exitcode
 
     assert asyncio.run(_with_worker(spec, body)) == 3
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="nobody polls with one usable CPU")
+@pytest.mark.parametrize("hosting", ["process", "inline"])
+def test_client_and_server_loops_poll_for_a_quick_exchange(hosting: str) -> None:
+    """With generous budgets a lone client's replies, and the server's next requests, are picked up
+    by polling; the trajectory is still exactly the local env's."""
+    local = gym.make("CartPole-v1")
+    with (
+        running_server(hosting=hosting, worker_spin_us=10_000) as server,
+        RemoteEnvironment(address=server.address, config=ClientConfig(spin_us=10_000)) as remote,
+    ):
+        check_environments_match(local, remote, num_steps=200, seed=4)
+        client_selector = remote._conn().driver.selector
+        assert client_selector is not None
+        assert client_selector.polled > 0
+        assert server._selector is not None
+        assert server._selector.polled > 0
+    local.close()
+
+
+def test_clients_that_never_poll_get_the_same_answers() -> None:
+    """spin_us=0 and worker_spin_us=0: every wait sleeps, and nothing else changes."""
+    local = gym.make("CartPole-v1")
+    with (
+        running_server(worker_spin_us=0) as server,
+        RemoteEnvironment(address=server.address, config=ClientConfig(spin_us=0)) as remote,
+    ):
+        check_environments_match(local, remote, num_steps=100, seed=5)
+        client_selector = remote._conn().driver.selector
+        assert client_selector is None or client_selector.polled == 0
+        assert server._selector is None or server._selector.polled == 0
+    local.close()

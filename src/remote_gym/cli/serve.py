@@ -114,8 +114,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=float,
         metavar="US",
         default=DEFAULT_WORKER_SPIN_US,
-        help="while one session has the server to itself, the server and its worker poll this many "
-        f"µs for each other's next message before sleeping; 0: never (default: {DEFAULT_WORKER_SPIN_US:g})",
+        help="while one session has the server to itself, the server polls this many µs for its next "
+        f"request and for its worker's reply before sleeping; 0: never (default: {DEFAULT_WORKER_SPIN_US:g})",
     )
     parser.set_defaults(run=run)
 

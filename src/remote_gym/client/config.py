@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from remote_gym._constants import (
     DEFAULT_CALL_TIMEOUT_S,
     DEFAULT_CLIENT_RESUME_S,
+    DEFAULT_CLIENT_SPIN_US,
     DEFAULT_CONNECT_TIMEOUT_S,
     MAX_MESSAGE_BYTES,
 )
@@ -41,9 +42,16 @@ class ClientConfig:
     """Largest message sent or accepted."""
     resume_s: float = DEFAULT_CLIENT_RESUME_S
     """Seconds to keep reconnecting to resume a session after its connection dropped (0: never resume)."""
+    spin_us: float = DEFAULT_CLIENT_SPIN_US
+    """While replies usually come within this many microseconds, wait for one by polling instead of
+    sleeping: saves a thread wake-up per reply (~20-40 µs on a small VM) for the CPU time of the
+    waiting thread. Replies that usually take longer (a slow env) are slept for; a process with one
+    usable CPU never polls. 0: never poll."""
 
     def __post_init__(self) -> None:
         if self.resume_s < 0:
             raise ConfigError(f"resume_s must be >= 0, got {self.resume_s!r}")
+        if not 0 <= self.spin_us <= 10_000:
+            raise ConfigError(f"spin_us must be in 0..10000, got {self.spin_us!r}")
         if self.max_message_bytes < 1024:
             raise ConfigError(f"max_message_bytes must be >= 1024, got {self.max_message_bytes}")

@@ -116,7 +116,7 @@ class Connection:
             )
         # Every gRPC object of this connection lives on the driver's loop; a vector env passes one
         # driver to all its hosts' connections so that it can wait on them together.
-        self._driver = driver if driver is not None else runtime.new_driver()
+        self._driver = driver if driver is not None else runtime.new_driver(config.spin_us)
         self._driver.acquire()
         self._driver_released = False
         try:

@@ -2,7 +2,8 @@
 
 Driving a private event loop in the caller's own thread (``run_until_complete`` per call) costs no
 thread hand-over: on a 2-core VM each cross-thread wake-up costs 35-40 µs, two per step. That is the
-default. A thread whose own event loop is already running (Jupyter, async trainers) cannot do that;
+default; such a loop also polls briefly for a quick reply instead of sleeping
+(``ClientConfig.spin_us``). A thread whose own event loop is already running (Jupyter, async trainers) cannot do that;
 its clients use one shared loop on a daemon thread instead.
 """
 
@@ -16,6 +17,8 @@ import math
 import threading
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
+
+from remote_gym.transport.spin import SpinningSelector, new_event_loop
 
 T = TypeVar("T")
 
@@ -43,8 +46,10 @@ class InlineDriver:
     wait on all of them at once): envs used from different threads never wait for each other.
     """
 
-    def __init__(self) -> None:
-        self.loop = _take_loop()
+    def __init__(self, spin_us: float = 0.0) -> None:
+        self.loop, self.selector = _take_loop()
+        if self.selector is not None:
+            self.selector.configure(spin_us)
         self._lock = threading.Lock()
         self._users = 0
         self._released = False
@@ -66,7 +71,7 @@ class InlineDriver:
                 self._released = True
                 if self._watchdog is not None:
                     self._watchdog.cancel()
-                _give_back(self.loop)
+                _give_back(self.loop, self.selector)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:
         """Run ``coro`` on the private loop in this thread."""
@@ -160,18 +165,19 @@ _LOOP_STEP = "_run_once"
 
 _lock = threading.Lock()
 _thread_driver: ThreadDriver | None = None
-_idle_loops: list[asyncio.AbstractEventLoop] = []
-"""Loops of released InlineDrivers, reused by new ones instead of being closed."""
+_Pooled = tuple[asyncio.AbstractEventLoop, SpinningSelector | None]
+_idle_loops: list[_Pooled] = []
+"""Loops (and their selectors) of released InlineDrivers, reused by new ones instead of being closed."""
 
 
-def _take_loop() -> asyncio.AbstractEventLoop:
+def _take_loop() -> _Pooled:
     with _lock:
         if _idle_loops:
             return _idle_loops.pop()
-    return asyncio.new_event_loop()
+    return new_event_loop(0.0)
 
 
-def _give_back(loop: asyncio.AbstractEventLoop) -> None:
+def _give_back(loop: asyncio.AbstractEventLoop, selector: SpinningSelector | None) -> None:
     """Finish what is left on a released loop and keep it for the next client.
 
     A closed loop is never handed out: gRPC's poller thread may still post a late completion of a
@@ -185,17 +191,21 @@ def _give_back(loop: asyncio.AbstractEventLoop) -> None:
             loop.run_until_complete(asyncio.wait(tasks, timeout=1.0))
         loop.run_until_complete(asyncio.sleep(0))
     with _lock:
-        _idle_loops.append(loop)
+        _idle_loops.append((loop, selector))
 
 
-def new_driver() -> Driver:
+def new_driver(spin_us: float = 0.0) -> Driver:
     """A driver for a new client: its own private loop, or the shared loop thread when the calling
-    thread already runs an event loop (Jupyter, async code), where ``run_until_complete`` cannot."""
+    thread already runs an event loop (Jupyter, async code), where ``run_until_complete`` cannot.
+
+    A private loop polls up to ``spin_us`` for a reply before it sleeps (see
+    :mod:`remote_gym.transport.spin`); the shared loop thread never polls.
+    """
     global _thread_driver
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return InlineDriver()
+        return InlineDriver(spin_us)
     with _lock:
         if _thread_driver is None:
             _thread_driver = ThreadDriver()

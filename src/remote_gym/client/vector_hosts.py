@@ -97,7 +97,7 @@ def connect_all(
         ConnectError: A server could not be reached within ``config.timeouts.connect`` (names it).
     """
     connections: list[Connection] = []
-    driver = runtime.new_driver()  # one loop for all hosts: exchange() waits on them together
+    driver = runtime.new_driver(config.spin_us)  # one loop for all hosts: exchange() waits on them together
     try:
         for address, host_tls, host_auth in zip(addresses, tls, auth, strict=True):
             host, port = split_address(address)

@@ -78,10 +78,10 @@ class ServerConfig:
     resume_window_s: float = DEFAULT_RESUME_WINDOW_S
     """Seconds a session outlives a broken stream, so its client can reconnect and resume (0: never)."""
     worker_spin_us: float = DEFAULT_WORKER_SPIN_US
-    """Process hosting: while a session has the server to itself (no other session's request in the
-    last 10 ms), poll its worker this long for a reply before sleeping, and let the worker likewise
-    poll for the next request. Each saves one process wake-up (~40 µs a step on a small VM); a reply
-    or a next request that usually takes longer is not polled for. 0: never poll."""
+    """While a session has the server to itself (no other session's request in the last 10 ms), the
+    server polls this long for its next request, and (process hosting) for its worker's reply,
+    before sleeping. Each saves a wake-up (~20-40 µs a step on a small VM); what usually takes
+    longer is not polled for. 0: never poll."""
 
     def __post_init__(self) -> None:
         if not self.environments:

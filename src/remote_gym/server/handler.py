@@ -55,8 +55,6 @@ class CreateSpec:
     """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
     vectorization_mode: str = "sync"
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
-    poll_us: float = 0.0
-    """Worker processes: how long to poll for the next request when the server allows it."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""

@@ -243,19 +243,18 @@ class Worker:
                 self._protocol.push_back(future.result())
             raise
 
-    async def request(self, data: bytes, poll_s: float = 0.0, *, worker_may_poll: bool = False) -> bytes:
+    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         """Send one serialized request and return the serialized response.
 
         With ``poll_s`` > 0, and when this worker's replies come within that on average, the reply
         is first polled for (blocking the event loop up to ``poll_s``) instead of awaited: the
         server's thread then never sleeps, which saves its wake-up on a quick reply.
-        ``worker_may_poll`` lets the worker, likewise, poll for the next request after replying.
         """
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
         transport = self._transport
         start = time.perf_counter()
-        transport.write(pack_header(len(data), poll=worker_may_poll) + data)
+        transport.write(pack_header(len(data)) + data)
         while self._stale:  # the worker answers in order: skip replies nobody waits for any more
             await self.receive()
             self._stale -= 1

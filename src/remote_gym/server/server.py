@@ -23,6 +23,7 @@ from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
+from remote_gym.transport.spin import new_event_loop
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
 
@@ -96,7 +97,7 @@ class EnvServer:
             raise ConfigError(
                 f"the server is {self._state.name.lower()}; create a new EnvServer to start again"
             )
-        self._loop = asyncio.new_event_loop()
+        self._loop, self._selector = new_event_loop(0.0)
         self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-server", daemon=True)
         self._thread.start()
         try:
@@ -116,7 +117,7 @@ class EnvServer:
         if config.hosting == "process":
             self._zygote = Zygote()
             await self._zygote.start()
-        self._servicer = RemoteGymServicer(config, self._zygote)
+        self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
         interceptors = (
             [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
         )

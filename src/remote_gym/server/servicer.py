@@ -29,6 +29,7 @@ from remote_gym.server.registry import Registry
 from remote_gym.server.sequencer import error_bytes
 from remote_gym.server.session import InlineSession, SessionInfo
 from remote_gym.server.vector_handler import create_handler
+from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ _CLOSE_REQUEST = pb.Request(close=pb.CloseRequest()).SerializeToString()
 class RemoteGymServicer:
     """Implements remote_gym.v1.RemoteGym on grpc.aio with raw-bytes requests on the hot path."""
 
-    def __init__(self, config: ServerConfig, zygote: Zygote | None) -> None:
+    def __init__(
+        self, config: ServerConfig, zygote: Zygote | None, selector: SpinningSelector | None = None
+    ) -> None:
         self._config = config
         self._registry = Registry(config.environments)
         self._zygote = zygote
@@ -61,6 +64,11 @@ class RemoteGymServicer:
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
         self._polling = PollPolicy(config.worker_spin_us)
+        self._selector = selector
+        """The event loop's selector: it polls for the next request of a session that is alone."""
+        if selector is not None:
+            selector.configure(self._polling.poll_us)
+            selector.enabled = False
 
     def _take_env_indices(self, count: int) -> int:
         """Reserve ``count`` consecutive env indices (one per sub-env) and return the first."""
@@ -176,6 +184,7 @@ class RemoteGymServicer:
         idle_s = self._config.session_idle_timeout_s
         max_call_s = self._config.max_call_s if isinstance(session, Worker) else None
         poll_s = self._polling.poll_us * 1e-6
+        selector = self._selector
         while True:
             expiry = loop.call_later(idle_s, self._expire, session, info) if idle_s else None
             try:
@@ -200,7 +209,9 @@ class RemoteGymServicer:
                     # Polling blocks the event loop and keeps a CPU busy: only for a session that
                     # has the server to itself.
                     alone = self._polling.alone(info) and self._busy_sessions == 1
-                    reply = await request(data, poll_s if alone else 0.0, worker_may_poll=alone)
+                    if selector is not None:
+                        selector.enabled = alone  # the loop polls for this session's next request
+                    reply = await request(data, poll_s if alone else 0.0)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if info.slow:
                     exc = WorkerCrashedError(
@@ -340,7 +351,6 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
-            poll_us=self._polling.poll_us,
         )
         info = SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await

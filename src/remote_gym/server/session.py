@@ -43,7 +43,7 @@ class InlineSession:
         self._handler = handler
         self._answer = Sequencer(handler.handle).answer
 
-    async def request(self, data: bytes, poll_s: float = 0.0, *, worker_may_poll: bool = False) -> bytes:
+    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         return self._answer(data)
 
     def kill(self) -> None:

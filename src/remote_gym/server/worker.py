@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import signal
 import socket
-import time
 from typing import Any, BinaryIO
 
-from remote_gym._constants import POLL_AVERAGE_WEIGHT
-from remote_gym.server.framing import read_request, write_frame
+from remote_gym.server.framing import read_frame, write_frame
 from remote_gym.server.handler import CreateSpec
-from remote_gym.server.polling import yield_cpu
 from remote_gym.server.sequencer import Sequencer, error_bytes
 from remote_gym.server.vector_handler import create_handler
 
 logger = logging.getLogger(__name__)
-
-
-def _poll_readable(sock: socket.socket, budget_s: float) -> None:
-    """Wait for the socket to become readable without sleeping, for up to ``budget_s``.
-
-    The server allows this only while the session has the server to itself (no other session sent a
-    request lately), so that a client stepping quickly finds the worker awake (a process wake-up
-    costs ~40 µs on a small VM); the worker keeps a CPU busy meanwhile, yielding it to any other
-    runnable thread.
-    """
-    deadline = time.perf_counter() + budget_s
-    while not select.select((sock,), (), (), 0)[0]:
-        if time.perf_counter() > deadline:
-            return
-        yield_cpu()
 
 
 def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
@@ -62,21 +43,11 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any]) -> int:
             return 1
         write_frame(sock, described.SerializeToString())
         answer = Sequencer(handler.handle).answer
-        poll_s = spec.poll_us * 1e-6
-        gap_s = 0.0  # running average of the time from a reply to the next request
-        replied_at = 0.0
-        may_poll = False
         while True:
-            if may_poll and gap_s < poll_s:
-                _poll_readable(sock, poll_s)
-            request = read_request(reader)
-            if request is None:
+            data = read_frame(reader)
+            if data is None:
                 return 0
-            data, may_poll = request
-            if replied_at:
-                gap_s += POLL_AVERAGE_WEIGHT * (time.perf_counter() - replied_at - gap_s)
             write_frame(sock, answer(data))
-            replied_at = time.perf_counter()
     except (BrokenPipeError, ConnectionResetError):
         return 0
     finally:
