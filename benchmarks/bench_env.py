@@ -11,7 +11,10 @@ each started the way a user would start one. Placement is not pinned unless --pi
 
 The floor is a bare grpc.aio bidi-stream ping-pong of the same message sizes, measured from a fresh
 client process twice: with the gRPC transport remote_gym selects (the floor) and with gRPC's default
-transport (the default floor); see remote_gym.transport.grpc_init.
+transport (the default floor); see remote_gym.transport.grpc_init. Two more rows put it in context:
+the same ping-pong with both event loops polling before they sleep (as remote-gym's do, see
+remote_gym.transport.spin), and the plain ping-pong with the server stepping CartPole in its handler
+(a minimal env server with no remote-gym code).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # remote_gym first, as in a user's script: it picks gRPC's transport before grpc is imported.
-from remote_gym import RemoteEnvironment, TLSConfig  # isort: skip
+from remote_gym import ClientConfig, RemoteEnvironment, TLSConfig  # isort: skip
 import gymnasium as gym
 from rich.console import Console
 from rich.progress import Progress
@@ -70,11 +73,11 @@ async def main():
 
 REPLY = bytes(int(sys.argv[1]))
 ENV = None
-if sys.argv[2:] == ["cartpole"]:
+if "cartpole" in sys.argv[2:]:
     import gymnasium
     ENV = gymnasium.make("CartPole-v1")
     ENV.reset(seed=0)
-asyncio.run(main())
+new_loop(asyncio.new_event_loop).run_until_complete(main())
 """
 
 
@@ -98,8 +101,19 @@ async def run(port, request_bytes, n):
         await call.done_writing()
         return n / elapsed
 
-print(asyncio.run(run(*map(int, sys.argv[1:]))))
+print(new_loop(asyncio.new_event_loop).run_until_complete(run(*map(int, sys.argv[1:4]))))
 """
+
+_POLLING = """
+def new_loop(default):
+    # "poll" among the arguments: an event loop that polls before it sleeps, as remote-gym's do
+    if "poll" not in sys.argv:
+        return default()
+    from remote_gym.transport.spin import new_event_loop
+    return new_event_loop(300)[0]
+"""
+_ECHOSERVER_SCRIPT = _ECHOSERVER_SCRIPT.replace("async def echo", _POLLING + "\nasync def echo", 1)
+_FLOOR_CLIENT_SCRIPT = _FLOOR_CLIENT_SCRIPT.replace("async def run", _POLLING + "\nasync def run", 1)
 
 # gRPC's transport choice for the two floors: gRPC's own defaults (an empty GRPC_EXPERIMENTS keeps
 # them), and the one remote_gym makes for its own processes (see remote_gym.transport.grpc_init).
@@ -151,10 +165,12 @@ def _steps_per_s(env: gym.Env[Any, Any], steps: int) -> float:
 
 
 def _floor_round_trips_per_s(
-    port: int, request_bytes: int, n: int, experiments: str, cpu: int | None
+    port: int, request_bytes: int, n: int, experiments: str, cpu: int | None, *, poll: bool = False
 ) -> float:
     """Bare grpc.aio bidi-stream ping-pong from a fresh client process with the given gRPC transport."""
     command = [sys.executable, "-c", _FLOOR_CLIENT_SCRIPT, str(port), str(request_bytes), str(n)]
+    if poll:
+        command.append("poll")
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
     out = subprocess.run(
@@ -257,13 +273,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"GRPC_EXPERIMENTS={GRPC_AS_REMOTE_GYM or '(unset)'}",
             ),
             (
-                "floor_env",
-                "same + CartPole step in the echo handler",
+                "floor_poll",
+                "same, both event loops polling",
                 "round trips/s",
-                "no remote-gym code: the least a server can cost",
+                "as remote-gym's loops poll (spin_us)",
+            ),
+            (
+                "floor_env",
+                "same (not polling) + CartPole step in the echo handler",
+                "round trips/s",
+                "no remote-gym code: a minimal env server",
             ),
             ("process", "remote CartPole-v1, process hosting", "steps/s", "default; local credentials"),
-            ("nopoll", "remote CartPole-v1, process hosting, no polling", "steps/s", "worker_spin_us=0"),
+            (
+                "nopoll",
+                "remote CartPole-v1, process hosting, no polling",
+                "steps/s",
+                "worker_spin_us=0, spin_us=0",
+            ),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
             ("plain", "remote CartPole-v1, plaintext", "steps/s", "server on 0.0.0.0, process hosting"),
             ("tls", "remote CartPole-v1, TLS", "steps/s", "process hosting"),
@@ -289,6 +316,15 @@ def main(argv: list[str] | None = None) -> int:
                 _process(
                     _ECHOSERVER_SCRIPT,
                     str(reply_size),
+                    cpu=server_cpu,
+                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
+                )
+            ),
+            "floor_poll": stack.enter_context(
+                _process(
+                    _ECHOSERVER_SCRIPT,
+                    str(reply_size),
+                    "poll",
                     cpu=server_cpu,
                     env=_grpc_env(GRPC_AS_REMOTE_GYM),
                 )
@@ -349,13 +385,19 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ),
             (
+                "floor_poll",
+                lambda: _floor_round_trips_per_s(
+                    ports["floor_poll"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu, poll=True
+                ),
+            ),
+            (
                 "floor_env",
                 lambda: _floor_round_trips_per_s(
                     ports["floor_env"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
                 ),
             ),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
-            ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps)),
+            ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps, poll=False)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),
             ("plain", lambda: _remote(ports["plain"], None, args.steps)),
             ("tls", lambda: _remote(ports["tls"], tls, args.steps)),
@@ -456,8 +498,9 @@ def _concurrent_clients(port: int, steps: int, cpu: int | None) -> float:
     return sum(rates)
 
 
-def _remote(port: int, tls: TLSConfig | None, steps: int) -> float:
-    with RemoteEnvironment(url="127.0.0.1", port=port, tls=tls) as env:
+def _remote(port: int, tls: TLSConfig | None, steps: int, *, poll: bool = True) -> float:
+    config = ClientConfig() if poll else ClientConfig(spin_us=0)
+    with RemoteEnvironment(url="127.0.0.1", port=port, tls=tls, config=config) as env:
         return _steps_per_s(env, steps)
 
 
