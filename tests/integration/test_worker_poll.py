@@ -4,6 +4,7 @@ and the server's event loops polling for the next reply or request."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import gymnasium as gym
@@ -172,3 +173,27 @@ def test_clients_that_never_poll_get_the_same_answers() -> None:
         assert client_selector is None or client_selector.polled == 0
         assert server._selector is None or server._selector.polled == 0
     local.close()
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="nobody polls with one usable CPU")
+def test_the_server_loop_polls_only_while_a_session_has_it_to_itself() -> None:
+    """Two sessions stepping in turn switch the loop's polling off; one alone switches it back on."""
+    with (
+        running_server(worker_spin_us=300) as server,
+        RemoteEnvironment(address=server.address) as first,
+        RemoteEnvironment(address=server.address) as second,
+    ):
+        selector = server._selector
+        assert selector is not None
+        first.reset(seed=0)
+        second.reset(seed=1)
+        seen_off = False
+        for i in range(10):  # in turn: each request comes right after the other session's
+            first.step(i % 2)
+            second.step(i % 2)
+            seen_off = seen_off or not selector.enabled
+        assert seen_off
+        time.sleep(0.05)  # longer than the 10 ms after which a session counts as alone
+        first.step(0)
+        first.step(1)
+        assert selector.enabled
