@@ -3,8 +3,8 @@
 Driving a private event loop in the caller's own thread (``run_until_complete`` per call) costs no
 thread hand-over: on a 2-core VM each cross-thread wake-up costs 35-40 µs, two per step. That is the
 default; such a loop also polls briefly for a quick reply instead of sleeping
-(``ClientConfig.spin_us``). A thread whose own event loop is already running (Jupyter, async trainers) cannot do that;
-its clients use one shared loop on a daemon thread instead.
+(``ClientConfig.spin_us``). A thread whose own event loop is already running (Jupyter, async
+trainers) cannot do that; its clients use one shared loop on a daemon thread instead.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
-from remote_gym.transport.spin import new_event_loop
+from remote_gym.transport.spin import SpinningSelector, new_event_loop
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
 
@@ -61,6 +61,8 @@ class EnvServer:
         self.config = config
         self._state = ServerState.CREATED
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._selector: SpinningSelector | None = None
+        """The loop's selector, which polls for a lone session's next request (see RemoteGymServicer)."""
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
         self._servicer: RemoteGymServicer | None = None
