@@ -178,6 +178,8 @@ class RemoteEnvError(ServerError):
     Attributes:
         remote_type: Qualified name of the exception type raised in the env.
         remote_traceback: The remote traceback, as text.
+        sub_env_index: Vector sessions: the index, within the session, of the sub-env that raised
+            (``RemoteVectorEnv`` adds ``env_index``, its index in the whole vector env).
     """
 
     code = "INTERNAL"
@@ -185,6 +187,7 @@ class RemoteEnvError(ServerError):
 
     remote_type: str = ""
     remote_traceback: str = ""
+    sub_env_index: int | None = None
 
 
 class WorkerCrashedError(ServerError):

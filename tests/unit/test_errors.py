@@ -82,6 +82,23 @@ def test_worker_crash_keeps_exit_code() -> None:
     assert decoded.exitcode == -9
 
 
+@pytest.mark.parametrize("index", [0, 5])
+def test_a_sub_env_failure_carries_its_index_as_a_field(index: int) -> None:
+    """A vector sub-env's failure names its index in a field of its own, 0 included; others have none."""
+    sent = errors.RemoteEnvError(
+        "raised ValueError: boom", remote_type="builtins.ValueError", sub_env_index=index
+    )
+    msg = error_to_proto(sent)
+    assert msg.HasField("sub_env_index")
+    decoded = error_from_proto(msg)
+    assert isinstance(decoded, errors.RemoteEnvError)
+    assert decoded.sub_env_index == index
+    assert str(decoded).startswith("raised ValueError: boom")
+    plain = error_from_proto(error_to_proto(errors.RemoteEnvError("raised ValueError: boom")))
+    assert isinstance(plain, errors.RemoteEnvError)
+    assert plain.sub_env_index is None
+
+
 class _FakeRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
     """A grpc.RpcError carrying a status code, as grpc raises them (for the mapping table only)."""
 

@@ -14,7 +14,6 @@ from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.codec.spaces import decode_space
-from remote_gym.codec.vector import parse_sub_env_error
 from remote_gym.errors import (
     ConnectionLostError,
     DeadlineExceededError,
@@ -254,11 +253,11 @@ def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:
     attrs: dict[str, Any] = dict(getattr(exc, "_attrs", {}))
     attrs["host"] = host.target
     message = exc.message
-    if isinstance(exc, RemoteEnvError) and (parsed := parse_sub_env_error(message)) is not None:
-        local, rest = parsed
+    if isinstance(exc, RemoteEnvError) and exc.sub_env_index is not None:
+        local = exc.sub_env_index
         attrs["env_index"] = host.offset + local
         where = f"on {host.target}" if host.offset == 0 else f"on {host.target}, its sub-env {local}"
-        message = f"sub-env {host.offset + local} ({where}) {rest}"
+        message = f"sub-env {host.offset + local} ({where}) {message}"
     elif isinstance(exc, WorkerCrashedError):
         attrs["env_indices"] = tuple(range(host.offset, host.stop))
         message = f"{message} (it held sub-envs {host.offset}..{host.stop - 1} on {host.target})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -17,11 +16,6 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 # items and any list found at a value position decodes back into a 1-d object array. No new wire type
 # is needed, and no ambiguity arises.
 #
-# Failures of one sub-environment are reported with a message that starts with ``sub-env <i>``,
-# ``i`` being the index on that server; the client reads it back to name the global index.
-
-_SUB_ENV_TAG = re.compile(r"sub-env (\d+) ")
-
 RESTARTED_KEY = "env_restarted"
 """Info key set to True for a sub-env recreated after a failure (restart mode); its episode was truncated."""
 RESTART_REASON_KEY = "env_restart_reason"
@@ -94,19 +88,6 @@ def _from_wire(info: dict[Any, Any]) -> dict[Any, Any]:
         elif not isinstance(value, np.ndarray):
             raise DecodeError(f"vector info entry {key!r} is a {type(value).__name__}, not an array")
     return info
-
-
-def tag_sub_env_error(index: int, text: str) -> str:
-    """The message of a failure of sub-env ``index`` (its index on the server)."""
-    return f"sub-env {index} {text}"
-
-
-def parse_sub_env_error(message: str) -> tuple[int, str] | None:
-    """Reads back ``(index, rest)`` from a message made by :func:`tag_sub_env_error`, or None."""
-    match = _SUB_ENV_TAG.match(message)
-    if match is None:
-        return None
-    return int(match.group(1)), message[match.end() :]
 
 
 def reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:

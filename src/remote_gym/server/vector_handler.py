@@ -10,7 +10,7 @@ from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import encode_vector_info, tag_sub_env_error
+from remote_gym.codec.vector import encode_vector_info
 from remote_gym.errors import (
     InvalidActionError,
     InvalidCallError,
@@ -175,7 +175,8 @@ def _remote_env_error(exc: SubEnvError) -> RemoteEnvError:
     cause = exc.cause
     cause_type = type(cause)
     return RemoteEnvError(
-        tag_sub_env_error(exc.index, f"raised {cause_type.__name__}: {cause}"),
+        f"raised {cause_type.__name__}: {cause}",
         remote_type=f"{cause_type.__module__}.{cause_type.__qualname__}",
         remote_traceback="".join(traceback.format_exception(cause)),
+        sub_env_index=exc.index,
     )

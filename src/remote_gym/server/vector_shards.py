@@ -27,12 +27,7 @@ from remote_gym.codec.batch import (
     split_sizes,
 )
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import (
-    decode_vector_info,
-    parse_sub_env_error,
-    reset_request,
-    tag_sub_env_error,
-)
+from remote_gym.codec.vector import decode_vector_info, reset_request
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
@@ -140,9 +135,9 @@ def _run_helper(ours: socket.socket, theirs: socket.socket, spec: CreateSpec) ->
 
 
 def _shift_error(error: pb.Error, offset: int) -> pb.Error:
-    parsed = parse_sub_env_error(error.message)
-    if parsed is not None and offset:
-        error.message = tag_sub_env_error(parsed[0] + offset, parsed[1])
+    """A helper's error, its sub-env index made the session's (the helper holds sub-envs from ``offset``)."""
+    if error.HasField("sub_env_index"):
+        error.sub_env_index += offset
     return error
 
 

@@ -45,6 +45,8 @@ def error_to_proto(exc: BaseException) -> pb.Error:
         if isinstance(exc, errors.RemoteEnvError):
             msg.remote_type = exc.remote_type
             msg.remote_traceback = exc.remote_traceback
+            if exc.sub_env_index is not None:
+                msg.sub_env_index = exc.sub_env_index
         if isinstance(exc, errors.WorkerCrashedError) and exc.exitcode is not None:
             msg.exitcode = exc.exitcode
         return msg
@@ -67,6 +69,8 @@ def error_from_proto(msg: pb.Error, *, context: str = "") -> errors.ServerError:
         attrs.update(code=code.name if code is not None else str(msg.code), reason=msg.reason or "UNKNOWN")
     if cls is errors.RemoteEnvError:
         attrs.update(remote_type=msg.remote_type, remote_traceback=msg.remote_traceback)
+        if msg.HasField("sub_env_index"):
+            attrs["sub_env_index"] = msg.sub_env_index
         if msg.remote_traceback:
             text = f"{text}\n\nRemote traceback:\n{msg.remote_traceback}"
     if cls is errors.WorkerCrashedError:

@@ -11,12 +11,7 @@ from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector.utils import concatenate, create_empty_array
 
 from remote_gym.codec.batch import merge_batches, merge_infos, offsets_of, split_batch, split_sizes
-from remote_gym.codec.vector import (
-    decode_vector_info,
-    encode_vector_info,
-    parse_sub_env_error,
-    tag_sub_env_error,
-)
+from remote_gym.codec.vector import decode_vector_info, encode_vector_info
 from remote_gym.errors import UnsupportedValueError
 from remote_gym.testing.envs import DictSpacesEnv, GraphEnv, TupleSpacesEnv
 from tests.spaces import SPACE_IDS, SPACES
@@ -125,10 +120,3 @@ def test_vector_info_refuses_non_arrays() -> None:
         encode_vector_info({"x": [1, 2]})
     with pytest.raises(UnsupportedValueError, match="1-d"):
         encode_vector_info({"x": np.empty((2, 2), dtype=object)})
-
-
-def test_sub_env_tag_round_trip() -> None:
-    """A sub-env failure message gives back its index; other messages give None."""
-    message = tag_sub_env_error(12, "raised ValueError: boom")
-    assert parse_sub_env_error(message) == (12, "raised ValueError: boom")
-    assert parse_sub_env_error("ValueError: boom") is None
