@@ -308,36 +308,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         certs = generate_dev_certs(tmp)
         tls_paths = (str(certs.server_cert), str(certs.server_key))
+
+        def echo_server(*flags: str, experiments: str = GRPC_AS_REMOTE_GYM) -> int:
+            """Port of an echo server ("poll": polling loop; "cartpole": steps CartPole per message)."""
+            return stack.enter_context(
+                _process(
+                    _ECHOSERVER_SCRIPT, str(reply_size), *flags, cpu=server_cpu, env=_grpc_env(experiments)
+                )
+            )
+
+        def floor(key: str, experiments: str = GRPC_AS_REMOTE_GYM, poll: bool = False) -> Callable[[], float]:
+            return lambda: _floor_round_trips_per_s(
+                ports[key], request_size, args.steps, experiments, client_cpu, poll=poll
+            )
+
         ports = {
-            "floor_default": stack.enter_context(
-                _process(_ECHOSERVER_SCRIPT, str(reply_size), cpu=server_cpu, env=_grpc_env(GRPC_DEFAULTS))
-            ),
-            "floor": stack.enter_context(
-                _process(
-                    _ECHOSERVER_SCRIPT,
-                    str(reply_size),
-                    cpu=server_cpu,
-                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
-                )
-            ),
-            "floor_poll": stack.enter_context(
-                _process(
-                    _ECHOSERVER_SCRIPT,
-                    str(reply_size),
-                    "poll",
-                    cpu=server_cpu,
-                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
-                )
-            ),
-            "floor_env": stack.enter_context(
-                _process(
-                    _ECHOSERVER_SCRIPT,
-                    str(reply_size),
-                    "cartpole",
-                    cpu=server_cpu,
-                    env=_grpc_env(GRPC_AS_REMOTE_GYM),
-                )
-            ),
+            "floor_default": echo_server(experiments=GRPC_DEFAULTS),
+            "floor": echo_server(),
+            "floor_poll": echo_server("poll"),
+            "floor_env": echo_server("cartpole"),
             "process": stack.enter_context(
                 _process(SERVER_SCRIPT, _server_args("CartPole-v1", hosting="process"), cpu=server_cpu)
             ),
@@ -372,30 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         tls = TLSConfig(ca=certs.ca)
         measures: list[tuple[str, Callable[[], float]]] = [
             ("local", lambda: _steps_per_s(gym.make("CartPole-v1"), args.steps)),
-            (
-                "floor_default",
-                lambda: _floor_round_trips_per_s(
-                    ports["floor_default"], request_size, args.steps, GRPC_DEFAULTS, client_cpu
-                ),
-            ),
-            (
-                "floor",
-                lambda: _floor_round_trips_per_s(
-                    ports["floor"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
-                ),
-            ),
-            (
-                "floor_poll",
-                lambda: _floor_round_trips_per_s(
-                    ports["floor_poll"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu, poll=True
-                ),
-            ),
-            (
-                "floor_env",
-                lambda: _floor_round_trips_per_s(
-                    ports["floor_env"], request_size, args.steps, GRPC_AS_REMOTE_GYM, client_cpu
-                ),
-            ),
+            ("floor_default", floor("floor_default", GRPC_DEFAULTS)),
+            ("floor", floor("floor")),
+            ("floor_poll", floor("floor_poll", poll=True)),
+            ("floor_env", floor("floor_env")),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
             ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps, poll=False)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),

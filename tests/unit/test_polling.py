@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from remote_gym.server import polling
@@ -40,9 +38,3 @@ def test_no_polling_when_the_server_has_one_cpu(
     monkeypatch.setattr(polling, "usable_cpus", lambda: cpus)
     assert PollPolicy(300.0).poll_us == expected
     assert PollPolicy(0.0).poll_us == 0.0
-
-
-def test_usable_cpus_follows_the_affinity() -> None:
-    if not hasattr(os, "sched_getaffinity"):
-        pytest.skip("no CPU affinity on this platform")
-    assert polling.usable_cpus() == len(os.sched_getaffinity(0))

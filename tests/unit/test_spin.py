@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import threading
@@ -129,3 +130,9 @@ def test_a_polling_loop_runs_asyncio_as_usual(monkeypatch: pytest.MonkeyPatch) -
     finally:
         loop.close()
         theirs.close()
+
+
+def test_usable_cpus_follows_the_affinity() -> None:
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    assert spin.usable_cpus() == len(os.sched_getaffinity(0))

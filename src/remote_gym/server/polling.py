@@ -13,9 +13,7 @@ import logging
 import math
 import time
 
-from remote_gym.transport.spin import usable_cpus, yield_cpu
-
-__all__ = ["ALONE_AFTER_S", "PollPolicy", "usable_cpus", "yield_cpu"]
+from remote_gym.transport.spin import usable_cpus
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.framing import HEADER_BYTES, pack_header
-from remote_gym.server.polling import yield_cpu
+from remote_gym.transport.spin import yield_cpu
 
 logger = logging.getLogger(__name__)
 
