@@ -73,10 +73,10 @@ class _Helper:
     def receive(self) -> pb.Response:
         """The helper's next reply; a dead helper raises WorkerCrashedError."""
         try:
-            data = read_frame(self.reader)  # type: ignore[arg-type]
+            frame = read_frame(self.reader)  # type: ignore[arg-type]
         except OSError:
-            data = None
-        if data is None:
+            frame = None
+        if frame is None:
             code = self._reap(timeout=2.0)
             how = (
                 f"was killed by signal {-code}"
@@ -87,7 +87,7 @@ class _Helper:
                 f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{self.offset + self.size - 1} {how}",
                 exitcode=code,
             )
-        response: pb.Response = pb.Response.FromString(data)
+        response: pb.Response = pb.Response.FromString(frame[1])
         if response.WhichOneof("kind") == "error":
             raise ShardError(_shift_error(response.error, self.offset))
         return response
