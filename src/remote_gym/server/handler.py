@@ -55,6 +55,8 @@ class CreateSpec:
     """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
     vectorization_mode: str = "sync"
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
+    per_env_infos: bool = False
+    """Vector sessions in sync mode: answer with the sub-envs' own infos, not a vectorised info."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
