@@ -32,7 +32,8 @@ from remote_gym.codec.batch import (
     split_batch,
     split_seeds,
 )
-from remote_gym.codec.requests import call_request, set_attr_request
+from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
+from remote_gym.codec.requests import call_request, sample_request, set_attr_request
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_host_info, decode_infos, reset_request
 from remote_gym.errors import (
@@ -174,6 +175,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _describe(self, replies: list[pb.MakeResponse], render_mode: str | None) -> None:
         first = replies[0]
         self.single_observation_space, self.single_action_space = agreed_spaces(self._hosts, replies)
+        bind_remote_spaces(self.single_observation_space, "observation", self._sample_remote)
+        bind_remote_spaces(self.single_action_space, "action", self._sample_remote)
         self.num_envs = sum(self._sizes)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -216,6 +219,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _check_open(self) -> None:
         if self.closed:
             raise EnvClosedError(f"{self!r} is closed")
+
+    def _sample_remote(self, space: str, path: SpacePath) -> Any:
+        reply = self._exchange(self._hosts[:1], [sample_request(space, path)], "sample on")[0]
+        return decode_value(reply.sample.sample)
 
     def _exchange(
         self, hosts: Sequence[VectorHost], requests: Sequence[pb.Request], what: str

@@ -25,6 +25,7 @@ from remote_gym.server.handler import (
     _metadata,
     _spec_dict,
     create_env,
+    sample_response,
 )
 from remote_gym.server.vector_core import Infos, LocalVectorCore, SubEnvError
 from remote_gym.server.vector_native import NativeVectorCore, resolve_vectorization_mode
@@ -165,7 +166,14 @@ class VectorEnvHandler(RequestHandler):
         """Close every sub-environment (and stop helper processes)."""
         self.core.close()
 
+    def _sample(self, request: pb.Request) -> pb.Response:
+        core = self.core
+        return sample_response(
+            request, core.single_observation_space, core.single_action_space, self._compress
+        )
+
     METHODS: ClassVar[dict[str, Method]] = {
+        "sample": _sample,
         "reset": _reset,
         "step": _step,
         "render": _render,

@@ -15,12 +15,14 @@ import numpy.typing as npt
 from gymnasium import spaces
 
 from remote_gym.testing._toy import EPISODE_LENGTH, ToyEnv
+from remote_gym.testing.custom_envs import CustomSpaceEnv
 from remote_gym.testing.failing_envs import AbortingEnv, ExitingEnv, HangingEnv, RaisingEnv
 
 __all__ = [
     "ENV_IDS",
     "IMPORTABLE_ENV_IDS",
     "AbortingEnv",
+    "CustomSpaceEnv",
     "DictSpacesEnv",
     "ExitingEnv",
     "FrameEnv",
@@ -263,6 +265,7 @@ _REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
     "Graph": (GraphEnv, 100),
     "Frame": (FrameEnv, 100),
     "MixedInfo": (MixedInfoEnv, 100),
+    "CustomSpace": (CustomSpaceEnv, 100),
     "Raising": (RaisingEnv, 100),
     "Exiting": (ExitingEnv, 100),
     "Aborting": (AbortingEnv, 100),
