@@ -50,7 +50,7 @@ class CustomSpaceEnv(ToyEnv[dict[str, Any], str]):
         self._colour = "red"
 
     def _first_observation(self) -> dict[str, Any]:
-        self._colour = self.observation_space["colour"].colours[int(self.np_random.integers(3))]
+        self._colour = ("red", "green", "blue")[int(self.np_random.integers(3))]
         return self._observe()
 
     def _transition(self, action: str) -> tuple[dict[str, Any], float]:

@@ -60,7 +60,8 @@ def test_codec_name_is_on_the_wire() -> None:
     custom = encode_space(_Grid(4)).custom
     assert custom.codec == "test.Grid"
     assert custom.class_name.endswith("._Grid")
-    assert list(custom.shape) == [4, 4] and custom.has_shape
+    assert list(custom.shape) == [4, 4]
+    assert custom.has_shape
 
 
 def test_space_without_codec_becomes_remote_space() -> None:
@@ -70,20 +71,23 @@ def test_space_without_codec_becomes_remote_space() -> None:
     assert isinstance(remote, RemoteSpace)
     assert remote.class_name == "remote_gym.testing.custom_envs.ColourSpace"
     assert remote.description == "ColourSpace(['red', 'green', 'blue'])"
-    assert remote.shape is None and remote.dtype is None
+    assert remote.shape is None
+    assert remote.dtype is None
 
 
 def test_failing_codec_falls_back_to_remote_space() -> None:
     """A codec whose payload has no wire form leaves the space opaque instead of failing."""
     decoded = decode_space(encode_space(_Unwired(2)))
     assert isinstance(decoded, RemoteSpace)
-    assert decoded.shape == (2, 2) and decoded.dtype == np.uint8
+    assert decoded.shape == (2, 2)
+    assert decoded.dtype == np.uint8
 
 
 def test_remote_space_equality_and_contains() -> None:
     """RemoteSpaces compare by class name and description; contains checks the shape and dtype it knows."""
     a = RemoteSpace("m.S", "S(1)", shape=(2,), dtype=np.float32)
-    assert a == RemoteSpace("m.S", "S(1)") and a != RemoteSpace("m.S", "S(2)")
+    assert a == RemoteSpace("m.S", "S(1)")
+    assert a != RemoteSpace("m.S", "S(2)")
     assert a.contains(np.zeros(2, dtype=np.float32))
     assert not a.contains(np.zeros(3, dtype=np.float32))
     assert not a.contains(np.zeros(2, dtype=np.float64))
@@ -126,7 +130,8 @@ def test_minigrid_mission_space_round_trips() -> None:
         ordered_placeholders=[["red", "green"], ["ball", "key"]],
     )
     decoded = decode_space(encode_space(space))
-    assert type(decoded) is MissionSpace and decoded == space
+    assert type(decoded) is MissionSpace
+    assert decoded == space
     assert decoded.contains("pick up the green key")
     assert decode_space(encode_space(MissionSpace(mission_func=lambda: "go"))) == MissionSpace(lambda: "go")
 
