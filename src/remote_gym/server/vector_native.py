@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import gymnasium as gym
@@ -26,9 +27,12 @@ def resolve_vectorization_mode(spec: CreateSpec) -> str:
     if spec.restart_on_failure:
         return "sync"
     if spec.gym_id is not None:
+        module, _, env_id = spec.gym_id.rpartition(":")  # "module:id", as gymnasium.make accepts it
         try:
-            has_own = gym.spec(spec.gym_id).vector_entry_point is not None
-        except gym.error.Error as exc:
+            if module:
+                importlib.import_module(module)  # the operator's registry named it, as for gym.make
+            has_own = gym.spec(env_id).vector_entry_point is not None
+        except (gym.error.Error, ImportError) as exc:
             raise InvalidCallError(f"{spec.env_name}: {exc}") from exc
     else:
         assert spec.entrypoint is not None
