@@ -357,6 +357,7 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
+            per_env_infos=make.per_env_infos,
         )
         info = SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
