@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 "nopoll",
                 "remote CartPole-v1, process hosting, no polling",
                 "steps/s",
-                "worker_spin_us=0, spin_us=0",
+                "spin_us=0, spin_us=0",
             ),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
             ("plain", "remote CartPole-v1, plaintext", "steps/s", "server on 0.0.0.0, process hosting"),
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             "nopoll": stack.enter_context(
                 _process(
                     SERVER_SCRIPT,
-                    _server_args("CartPole-v1", hosting="process", worker_spin_us=0),
+                    _server_args("CartPole-v1", hosting="process", spin_us=0),
                     cpu=server_cpu,
                 )
             ),

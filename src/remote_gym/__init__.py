@@ -1,23 +1,50 @@
-"""Host Gymnasium environments on a gRPC server and use them from another machine as local envs."""
+"""Host Gymnasium environments on a gRPC server and use them from another machine as local envs.
 
-import logging
+The public names below are imported on first use (PEP 562), so that a process which needs only part
+of the package (an environment's worker process imports just ``remote_gym.server.handlers``) does
+not load gRPC, TLS and the client with it.
+"""
 
-# First, before anything imports grpc: gRPC reads its configuration once, on import.
-from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  # isort: skip
+import importlib as _importlib
+import logging as _logging
+import typing as _typing
+
 from remote_gym import errors
 from remote_gym._version import __version__
-from remote_gym.client.config import ClientConfig, Timeouts
-from remote_gym.client.env import RemoteEnv, RemoteEnvironment
-from remote_gym.client.factory import make, make_vec
-from remote_gym.client.info import ServerInfo, server_info
-from remote_gym.client.vector_env import RemoteVectorEnv
-from remote_gym.codec.custom_spaces import register_space
 from remote_gym.errors import RemoteGymError
-from remote_gym.server.config import ServerConfig
-from remote_gym.server.registry import make_entry
-from remote_gym.server.server import EnvServer, create_remote_environment_server
-from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
+
+if _typing.TYPE_CHECKING:
+    from remote_gym.client.config import ClientConfig, Timeouts
+    from remote_gym.client.env import RemoteEnv, RemoteEnvironment
+    from remote_gym.client.factory import make, make_vec
+    from remote_gym.client.info import ServerInfo, server_info
+    from remote_gym.client.vector_env import RemoteVectorEnv
+    from remote_gym.codec.custom_spaces import register_space
+    from remote_gym.server.config import ServerConfig
+    from remote_gym.server.registry import make_entry
+    from remote_gym.server.server import EnvServer, create_remote_environment_server
+    from remote_gym.transport.auth import TokenAuth
+    from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
+
+_LAZY = {
+    "ClientConfig": "remote_gym.client.config",
+    "Timeouts": "remote_gym.client.config",
+    "RemoteEnv": "remote_gym.client.env",
+    "RemoteEnvironment": "remote_gym.client.env",
+    "make": "remote_gym.client.factory",
+    "make_vec": "remote_gym.client.factory",
+    "ServerInfo": "remote_gym.client.info",
+    "server_info": "remote_gym.client.info",
+    "RemoteVectorEnv": "remote_gym.client.vector_env",
+    "register_space": "remote_gym.codec.custom_spaces",
+    "ServerConfig": "remote_gym.server.config",
+    "make_entry": "remote_gym.server.registry",
+    "EnvServer": "remote_gym.server.server",
+    "create_remote_environment_server": "remote_gym.server.server",
+    "TokenAuth": "remote_gym.transport.auth",
+    "ServerTLSConfig": "remote_gym.transport.tls",
+    "TLSConfig": "remote_gym.transport.tls",
+}
 
 __all__ = [
     "ClientConfig",
@@ -42,4 +69,18 @@ __all__ = [
     "server_info",
 ]
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'remote_gym' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

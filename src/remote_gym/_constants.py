@@ -79,9 +79,9 @@ DEFAULT_MAX_KWARGS_BYTES = 64 * 1024
 """Largest JSON text of kwargs a client may send to make an environment (ServerConfig.max_kwargs_bytes);
 checked before the text is parsed."""
 
-DEFAULT_WORKER_SPIN_US = 300.0
+DEFAULT_SERVER_SPIN_US = 300.0
 """Microseconds the server polls for a lone session's next request, and for its worker's quick reply,
-before sleeping (ServerConfig.worker_spin_us).
+before sleeping (ServerConfig.spin_us).
 
 On a 2-core VM a process wake-up costs 35-40 µs or more; a cheap env (CartPole) answers well within
 this, and a client stepping it in a loop sends its next request within it too."""

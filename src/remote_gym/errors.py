@@ -210,6 +210,21 @@ class ServerShutdownError(ServerError):
     reason = "SHUTDOWN"
 
 
+SERVER_ERRORS: tuple[type[ServerError], ...] = (
+    AuthenticationError,
+    PermissionDeniedError,
+    EnvNotFoundError,
+    SessionExpiredError,
+    ServerBusyError,
+    InvalidCallError,
+    InvalidActionError,
+    RemoteEnvError,
+    WorkerCrashedError,
+    ServerShutdownError,
+)
+"""The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
+
+
 class RemoteGymWarning(UserWarning):
     """Base class of remote-gym's warnings."""
 

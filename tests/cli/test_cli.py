@@ -500,8 +500,8 @@ def test_serve_flags_reach_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     config = build_config(args)
     assert config.tokens == (TokenAuth("from-env"),)
     assert (config.session_idle_timeout_s, config.max_call_s, config.resume_window_s) == (30.0, 5.0, 10.0)
-    assert config.worker_spin_us == 0
-    assert build_config(build_parser().parse_args(["serve", "CartPole-v1"])).worker_spin_us == 300
+    assert config.spin_us == 0
+    assert build_config(build_parser().parse_args(["serve", "CartPole-v1"])).spin_us == 300
     args = build_parser().parse_args(["serve", "CartPole-v1", "--token", "flag"])
     assert build_config(args).tokens == (TokenAuth("flag"),)
 

@@ -265,7 +265,7 @@ def _worker_pids() -> list[int]:
     ).stdout
     rows = [line.split(None, 2) for line in out.splitlines()[1:]]
     me = str(os.getpid())
-    zygotes = {pid for pid, ppid, args in rows if ppid == me and "remote_gym.server.zygote" in args}
+    zygotes = {pid for pid, ppid, args in rows if ppid == me and "remote_gym.server.hosting.zygote" in args}
     return [int(pid) for pid, ppid, _ in rows if ppid in zygotes]
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.framing import pack_header, split_frames
-from remote_gym.server.handler import CreateSpec
-from remote_gym.server.pool import Worker, Zygote
+from remote_gym.server.handlers.frames import pack_header, split_frames
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -36,7 +36,7 @@ def _step(seq: int, action: int) -> bytes:
     return request.SerializeToString()
 
 
-async def _two_workers() -> tuple[Zygote, Worker, Worker]:
+async def _two_workers() -> tuple[Zygote, WorkerProcess, WorkerProcess]:
     zygote = Zygote()
     await zygote.start()
     workers = []
@@ -47,7 +47,7 @@ async def _two_workers() -> tuple[Zygote, Worker, Worker]:
     return zygote, workers[0], workers[1]
 
 
-async def _cancel_after(worker: Worker, data: bytes, loop_turns: int, delay_s: float) -> None:
+async def _cancel_after(worker: WorkerProcess, data: bytes, loop_turns: int, delay_s: float) -> None:
     """Start ``worker.request(data)``, let the loop turn ``loop_turns`` times (then sleep ``delay_s``), cancel."""
     task = asyncio.ensure_future(worker.request(data))
     for _ in range(loop_turns):

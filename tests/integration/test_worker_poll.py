@@ -17,10 +17,10 @@ from remote_gym.client.env import RemoteEnvironment
 from remote_gym.codec.values import encode_value
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.handler import CreateSpec
-from remote_gym.server.pool import Worker, Zygote
-from remote_gym.server.sequencer import Sequencer
-from remote_gym.server.vector_handler import create_handler
+from remote_gym.server.handlers.factory import create_handler
+from remote_gym.server.handlers.sequencer import Sequencer
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 from remote_gym.testing.server import running_server
 from remote_gym.transport.spin import usable_cpus
@@ -83,7 +83,7 @@ def test_polled_replies_equal_the_local_answers(env: str, render: bool) -> None:
     )
     requests = _requests(20, render=render)  # CartPole's episode does not end within 20 steps
 
-    async def body(worker: Worker) -> tuple[list[bytes], int]:
+    async def body(worker: WorkerProcess) -> tuple[list[bytes], int]:
         replies = [await worker.request(data, POLL_S) for data in requests]
         return replies, worker.polled
 
@@ -99,7 +99,7 @@ def test_slow_replies_are_awaited_and_then_no_longer_polled() -> None:
     )
     requests = _requests(6)  # actions 0, 1, 0, 1, ...: every second step sleeps 50 ms
 
-    async def body(worker: Worker) -> tuple[list[bytes], tuple[int, int], tuple[int, int]]:
+    async def body(worker: WorkerProcess) -> tuple[list[bytes], tuple[int, int], tuple[int, int]]:
         replies = [await worker.request(data, POLL_S) for data in requests[:3]]
         after_first_slow = worker.polled, worker.poll_misses
         replies += [await worker.request(data, POLL_S) for data in requests[3:]]
@@ -116,7 +116,7 @@ def test_requests_after_a_pause_are_answered() -> None:
     spec = CreateSpec(env_name="e", gym_id="CartPole-v1")
     requests = _requests(12)
 
-    async def body(worker: Worker) -> list[bytes]:
+    async def body(worker: WorkerProcess) -> list[bytes]:
         replies = []
         for i, data in enumerate(requests):
             if i % 3 == 0:
@@ -132,7 +132,7 @@ def test_worker_dying_while_polled_is_a_crash() -> None:
     spec = CreateSpec(env_name="e", gym_id=IMPORTABLE_ENV_IDS["Exiting"], kwargs={"exit_action": 1})
     requests = _requests(2)  # reset, step 0, step 1 (exits)
 
-    async def body(worker: Worker) -> int | None:
+    async def body(worker: WorkerProcess) -> int | None:
         await worker.request(requests[0], POLL_S)
         await worker.request(requests[1], POLL_S)
         with pytest.raises(WorkerCrashedError):
@@ -149,7 +149,7 @@ def test_client_and_server_loops_poll_for_a_quick_exchange(hosting: str) -> None
     by polling; the trajectory is still exactly the local env's."""
     local = gym.make("CartPole-v1")
     with (
-        running_server(hosting=hosting, worker_spin_us=10_000) as server,
+        running_server(hosting=hosting, spin_us=10_000) as server,
         RemoteEnvironment(address=server.address, config=ClientConfig(spin_us=10_000)) as remote,
     ):
         check_environments_match(local, remote, num_steps=200, seed=4)
@@ -162,10 +162,10 @@ def test_client_and_server_loops_poll_for_a_quick_exchange(hosting: str) -> None
 
 
 def test_clients_that_never_poll_get_the_same_answers() -> None:
-    """spin_us=0 and worker_spin_us=0: every wait sleeps, and nothing else changes."""
+    """spin_us=0 and spin_us=0: every wait sleeps, and nothing else changes."""
     local = gym.make("CartPole-v1")
     with (
-        running_server(worker_spin_us=0) as server,
+        running_server(spin_us=0) as server,
         RemoteEnvironment(address=server.address, config=ClientConfig(spin_us=0)) as remote,
     ):
         check_environments_match(local, remote, num_steps=100, seed=5)
@@ -179,7 +179,7 @@ def test_clients_that_never_poll_get_the_same_answers() -> None:
 def test_the_server_loop_polls_only_while_a_session_has_it_to_itself() -> None:
     """Two sessions stepping in turn switch the loop's polling off; one alone switches it back on."""
     with (
-        running_server(worker_spin_us=300) as server,
+        running_server(spin_us=300) as server,
         RemoteEnvironment(address=server.address) as first,
         RemoteEnvironment(address=server.address) as second,
     ):

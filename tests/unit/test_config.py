@@ -34,7 +34,7 @@ def test_configs_are_frozen() -> None:
         {"hosting": "threads"},
         {"port": 70000},
         {"max_sessions": -1},
-        {"worker_spin_us": -1},
+        {"spin_us": -1},
         {"worker_spin_us": 20_000},
     ],
 )

@@ -8,12 +8,9 @@ import grpc
 import pytest
 
 from remote_gym import errors
-from remote_gym.transport.status import (
-    _SERVER_ERRORS,
-    error_from_proto,
-    error_to_proto,
-    rpc_error_to_exception,
-)
+from remote_gym.codec.errors import STATUS_CODES, error_from_proto, error_to_proto
+from remote_gym.errors import SERVER_ERRORS as _SERVER_ERRORS
+from remote_gym.transport.status import rpc_error_to_exception
 
 SERVER_ERRORS = [
     cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.ServerError)
@@ -143,3 +140,8 @@ class _FakeRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
 def test_rpc_status_mapping(code: grpc.StatusCode, expected: type[Exception]) -> None:
     """A failed gRPC call maps to the most specific remote-gym exception."""
     assert isinstance(rpc_error_to_exception(_FakeRpcError(code, "x")), expected)
+
+
+def test_status_code_numbers_are_grpc_s() -> None:
+    """The codec's table of status code numbers (used where grpc is never imported) equals gRPC's own."""
+    assert {code.name: code.value[0] for code in grpc.StatusCode} == STATUS_CODES

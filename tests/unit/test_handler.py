@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from remote_gym.server.handler import _contains, _membership_test
+from remote_gym.server.handlers.env import _contains, _membership_test
 
 _VALUES: list[Any] = [
     0,

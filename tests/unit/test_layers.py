@@ -83,3 +83,54 @@ def test_codec_never_imports_grpc() -> None:
         for module in _imports(path):
             assert not module.startswith("grpc"), f"{path.name} imports {module}"
             assert not module.endswith("_pb2_grpc"), f"{path.name} imports {module}"
+
+
+# The server package is laid out by process: ``handlers`` runs where the env runs (a worker, or the
+# server for in-process hosting), ``hosting`` is how the gRPC process reaches it, and the rest of
+# ``server`` is the gRPC process. Each may import only the parts listed for it.
+SERVER_PARTS_ALLOWED = {
+    "handlers": {"handlers"},
+    "hosting": {"handlers", "hosting"},
+    "server": {"handlers", "hosting", "server"},
+}
+
+
+def _server_part(rel: pathlib.PurePath) -> str:
+    return rel.parts[1] if len(rel.parts) > 2 and rel.parts[1] in ("handlers", "hosting") else "server"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SOURCES if p.relative_to(PACKAGE).parts[0] == "server"],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_server_parts_import_down(path: pathlib.Path) -> None:
+    """Env-side handlers never import hosting or the gRPC process's modules, hosting never the latter."""
+    rel = path.relative_to(PACKAGE)
+    own = _server_part(rel)
+    for module in _imports(path):
+        parts = module.split(".")
+        if parts[:2] != ["remote_gym", "server"] or len(parts) < 3:
+            continue
+        target = parts[2] if parts[2] in ("handlers", "hosting") else "server"
+        assert target in SERVER_PARTS_ALLOWED[own], f"{rel} ({own}) imports {module} ({target})"
+
+
+def test_handlers_never_import_grpc() -> None:
+    """What runs beside the env imports neither grpc nor the transport layer built on it."""
+    for path in (PACKAGE / "server" / "handlers").rglob("*.py"):
+        for module in _imports(path):
+            assert not module.startswith(("grpc", "remote_gym.transport")), f"{path.name} imports {module}"
+
+
+def test_a_worker_process_loads_no_grpc() -> None:
+    """Importing what a worker runs (and the package itself) loads neither grpc nor cryptography."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, remote_gym, remote_gym.server.hosting.worker_main; "
+        "print(sorted(m for m in ('grpc', 'cryptography', 'remote_gym.client') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.sequencer import Sequencer
+from remote_gym.server.handlers.sequencer import Sequencer
 
 
 def _counting() -> tuple[Sequencer, list[int]]:
@@ -72,7 +72,7 @@ def test_frames_round_trip_through_their_length_headers() -> None:
     """Frames of any size (empty, small, above one write's fast path) read back whole and in order."""
     import io
 
-    from remote_gym.server.framing import pack_header, read_frame
+    from remote_gym.server.handlers.frames import pack_header, read_frame
 
     frames = [(0, b""), (1, b"abc"), (7, bytes(70_000)), (2**32 - 1, b"xyz")]
     stream = io.BytesIO(b"".join(pack_header(len(data), n) + data for n, data in frames))

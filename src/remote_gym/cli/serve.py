@@ -17,7 +17,7 @@ from remote_gym._constants import (
     DEFAULT_MAX_KWARGS_BYTES,
     DEFAULT_PORT,
     DEFAULT_RESUME_WINDOW_S,
-    DEFAULT_WORKER_SPIN_US,
+    DEFAULT_SERVER_SPIN_US,
 )
 from remote_gym.cli.options import (
     add_server_tls_arguments,
@@ -123,12 +123,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help=f"largest JSON text of env kwargs a client may send (default: {DEFAULT_MAX_KWARGS_BYTES})",
     )
     limits.add_argument(
+        "--spin-us",
         "--worker-spin-us",
+        dest="spin_us",
         type=float,
         metavar="US",
-        default=DEFAULT_WORKER_SPIN_US,
+        default=DEFAULT_SERVER_SPIN_US,
         help="while one session has the server to itself, the server polls this many µs for its next "
-        f"request and for its worker's reply before sleeping; 0: never (default: {DEFAULT_WORKER_SPIN_US:g})",
+        f"request and for its worker's reply before sleeping; 0: never (default: {DEFAULT_SERVER_SPIN_US:g})",
     )
     parser.set_defaults(run=run)
 
@@ -166,7 +168,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         max_call_s=args.max_call_time,
         resume_window_s=args.resume_window,
         max_kwargs_bytes=args.max_kwargs_bytes,
-        worker_spin_us=args.worker_spin_us,
+        spin_us=args.spin_us,
     )
 
 

@@ -22,6 +22,7 @@ from remote_gym.client import runtime
 from remote_gym.client.channel import split_address, target_of
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.stream import SessionGone, SessionStream
+from remote_gym.codec.errors import error_from_proto
 from remote_gym.errors import (
     ConnectionLostError,
     DeadlineExceededError,
@@ -31,7 +32,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
+from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
 __all__ = ["ConnState", "Connection", "split_address"]

@@ -18,9 +18,10 @@ from remote_gym.client.channel import (
     target_of,
 )
 from remote_gym.client.config import ClientConfig
+from remote_gym.codec.errors import error_from_proto
 from remote_gym.errors import ConnectionLostError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
+from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
 
 # Call outcomes that say nothing about the session, only about one connection: try another.

@@ -1,12 +1,41 @@
-"""Requests that reach into the remote env by name: call a method, read or set an attribute, sample a space."""
+"""The session protocol's vocabulary: the Requests a client builds, and the tables of wire enums."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from gymnasium.vector import AutoresetMode
+
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+
+AUTORESET_MODES: dict[AutoresetMode, int] = {
+    AutoresetMode.NEXT_STEP: pb.AUTORESET_MODE_NEXT_STEP,
+    AutoresetMode.SAME_STEP: pb.AUTORESET_MODE_SAME_STEP,
+    AutoresetMode.DISABLED: pb.AUTORESET_MODE_DISABLED,
+}
+"""Gymnasium's autoreset modes and their wire values (unspecified on the wire means NEXT_STEP)."""
+
+_AUTORESET_BY_WIRE = {wire: mode for mode, wire in AUTORESET_MODES.items()}
+
+SERVER_RENDER_MODES = {"rgb_array": "rgb_array", "human": "rgb_array"}
+"""Client render mode -> the mode the server's env renders in: a "human" client shows the server's
+rgb_array frames in a local window. Other modes are passed on as they are."""
+
+# A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
+# (empty) close field, number 7, comes first; ``seq`` (15) follows it.
+_CLOSE_PREFIX = pb.Request(close=pb.CloseRequest()).SerializeToString()
+
+
+def autoreset_mode_from_wire(value: int) -> AutoresetMode:
+    """The autoreset mode a MakeRequest asks for."""
+    return _AUTORESET_BY_WIRE.get(value, AutoresetMode.NEXT_STEP)
+
+
+def is_close_request(data: bytes) -> bool:
+    """Whether serialized request bytes hold a CloseRequest, told without parsing them."""
+    return data.startswith(_CLOSE_PREFIX)
 
 
 def call_request(name: str, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> pb.Request:

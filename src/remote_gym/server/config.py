@@ -12,7 +12,7 @@ from remote_gym._constants import (
     DEFAULT_MAX_KWARGS_BYTES,
     DEFAULT_PORT,
     DEFAULT_RESUME_WINDOW_S,
-    DEFAULT_WORKER_SPIN_US,
+    DEFAULT_SERVER_SPIN_US,
     MAX_MESSAGE_BYTES,
 )
 from remote_gym.errors import ConfigError
@@ -80,11 +80,13 @@ class ServerConfig:
     """Kill a worker whose reset/step/render takes longer than this; None: no limit."""
     resume_window_s: float = DEFAULT_RESUME_WINDOW_S
     """Seconds a session outlives a broken stream, so its client can reconnect and resume (0: never)."""
-    worker_spin_us: float = DEFAULT_WORKER_SPIN_US
+    spin_us: float = DEFAULT_SERVER_SPIN_US
     """While a session has the server to itself (no other session's request in the last 10 ms), the
     server polls this long for its next request, and (process hosting) for its worker's reply,
     before sleeping. Each saves a wake-up (~20-40 µs a step on a small VM); what usually takes
-    longer is not polled for. 0: never poll."""
+    longer is not polled for. 0: never poll. (Mirrors ``ClientConfig.spin_us``.)"""
+    worker_spin_us: float | None = None
+    """Former name of :attr:`spin_us` (workers themselves never poll); still accepted."""
 
     def __post_init__(self) -> None:
         if not self.environments:
@@ -121,8 +123,11 @@ class ServerConfig:
             raise ConfigError(
                 f"max_kwargs_bytes must be in 2..max_message_bytes, got {self.max_kwargs_bytes!r}"
             )
-        if not 0 <= self.worker_spin_us <= 10_000:
-            raise ConfigError(f"worker_spin_us must be in 0..10000, got {self.worker_spin_us!r}")
+        if self.worker_spin_us is not None:
+            object.__setattr__(self, "spin_us", self.worker_spin_us)
+            object.__setattr__(self, "worker_spin_us", None)
+        if not 0 <= self.spin_us <= 10_000:
+            raise ConfigError(f"spin_us must be in 0..10000, got {self.spin_us!r}")
         if self.resume_window_s < 0:
             raise ConfigError(f"resume_window_s must be >= 0, got {self.resume_window_s!r}")
         for name in ("session_idle_timeout_s", "max_call_s"):

@@ -1,4 +1,4 @@
-"""When the server polls instead of sleeping (ServerConfig.worker_spin_us): for a worker's reply,
+"""When the server polls instead of sleeping (ServerConfig.spin_us): for a worker's reply,
 and (its event loop, see :mod:`remote_gym.transport.spin`) for the next request.
 
 Polling saves a wake-up per message (~20-40 µs on a small VM) but keeps a CPU busy and blocks the

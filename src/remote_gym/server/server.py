@@ -11,14 +11,18 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
 import grpc
+
+# isort: on
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.pool import Zygote
+from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
 from remote_gym.transport.auth import TokenAuthInterceptor

@@ -32,9 +32,10 @@ from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import decode_info_calls, reset_request
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.framing import read_frame, write_frame
-from remote_gym.server.handler import CreateSpec
-from remote_gym.server.vector_core import Infos, LocalVectorCore
+from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
+from remote_gym.server.handlers.frames import read_frame, serve_requests, write_frame
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.handlers.vector import VectorEnvHandler
 
 # The session's worker keeps the first share of the sub-envs and forks one helper process per other
 # share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
@@ -43,14 +44,6 @@ from remote_gym.server.vector_core import Infos, LocalVectorCore
 # message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
 
 logger = logging.getLogger(__name__)
-
-
-class ShardError(Exception):
-    """A helper answered with an error; carries it (sub-env indices already made session-wide)."""
-
-    def __init__(self, error: pb.Error) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class _Helper:
@@ -91,7 +84,7 @@ class _Helper:
             )
         response: pb.Response = pb.Response.FromString(frame[1])
         if response.WhichOneof("kind") == "error":
-            raise ShardError(_shift_error(response.error, self.offset))
+            raise ReportedError(_shift_error(response.error, self.offset))
         return response
 
     def _reap(self, timeout: float) -> int | None:
@@ -129,9 +122,12 @@ def _run_helper(ours: socket.socket, theirs: socket.socket, spec: CreateSpec) ->
         # must close when the worker dies, whatever the helpers do.
         os.closerange(3, keep)
         os.closerange(keep + 1, 65536)
-        from remote_gym.server.worker import run_worker  # the worker loop imports this module
-
-        code = run_worker(theirs, spec.to_json())
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        handler = VectorEnvHandler(spec, LocalVectorCore(spec), "sync")
+        try:
+            code = serve_requests(theirs, theirs.makefile("rb", buffering=1 << 16), handler)  # type: ignore[arg-type]
+        finally:
+            handler.close()
     finally:
         os._exit(code)
 

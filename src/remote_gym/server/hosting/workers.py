@@ -16,7 +16,7 @@ from typing import Any
 
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.framing import NUMBER_MODULUS, pack_header, split_frames
+from remote_gym.server.handlers.frames import NUMBER_MODULUS, pack_header, split_frames
 from remote_gym.transport.spin import yield_cpu
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Zygote:
             [
                 sys.executable,
                 "-c",
-                "import sys; from remote_gym.server.zygote import main; main(int(sys.argv[1]))",
+                "import sys; from remote_gym.server.hosting.zygote import main; main(int(sys.argv[1]))",
                 str(theirs.fileno()),
             ],
             pass_fds=(theirs.fileno(),),
@@ -86,7 +86,7 @@ class Zygote:
             fut = self._exits[pid] = asyncio.get_running_loop().create_future()
         return fut
 
-    async def spawn(self, spec_json: dict[str, Any]) -> Worker:
+    async def spawn(self, spec_json: dict[str, Any]) -> WorkerProcess:
         """Fork a worker for ``spec_json``; it starts creating its environment at once.
 
         The zygote gets only the worker's socket; the spec goes to the worker as that socket's first
@@ -104,7 +104,7 @@ class Zygote:
         transport, protocol = await loop.create_unix_connection(_FrameProtocol, sock=ours)
         spec = json.dumps(spec_json).encode()
         transport.write(pack_header(len(spec)) + spec)
-        return Worker(pid, transport, protocol, self._exit_future(pid))
+        return WorkerProcess(pid, transport, protocol, self._exit_future(pid))
 
     async def stop(self) -> None:
         """Close the control socket (the zygote exits) and reap the process."""
@@ -199,7 +199,7 @@ class _FrameProtocol(asyncio.Protocol):
         return True
 
 
-class Worker:
+class WorkerProcess:
     """One worker process and the framed socket to it."""
 
     def __init__(

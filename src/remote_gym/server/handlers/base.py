@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
+from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import DecodeError, InvalidCallError, PermissionDeniedError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
+
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
 
 _HEADER = struct.Struct("<II")
 HEADER_BYTES = _HEADER.size
-
-MAX_FRAME_BYTES = (1 << 32) - 1
-"""Largest payload a frame header can describe."""
 
 NUMBER_MODULUS = 1 << 32
 """Frame numbers wrap around at this value (a worker never has that many requests in flight)."""
@@ -67,3 +67,41 @@ def write_frame(sock: socket.socket, data: bytes, number: int = 0) -> None:
     else:  # no extra copy of a large frame
         sock.sendall(header)
         sock.sendall(data)
+
+
+class Handler(Protocol):
+    """What :func:`serve_requests` serves: an env or vector handler."""
+
+    def describe(self) -> pb.Response:
+        """The MakeResponse."""
+        ...
+
+    def handle(self, request: pb.Request) -> pb.Response:
+        """Answer one request; never raises."""
+        ...
+
+
+def serve_requests(sock: socket.socket, reader: BinaryIO, handler: Handler) -> int:
+    """Write the handler's description (frame 0), then answer framed requests until the peer hangs up.
+
+    Each request is applied once (:class:`Sequencer`); its reply carries the request's number.
+
+    Returns:
+        The process exit code: 0 after a clean end, 1 if the environment could not be described.
+    """
+    try:
+        try:
+            described = handler.describe()
+        except BaseException as exc:
+            write_frame(sock, error_bytes(exc))
+            return 1
+        write_frame(sock, described.SerializeToString())
+        answer = Sequencer(handler.handle).answer
+        while True:
+            frame = read_frame(reader)
+            if frame is None:
+                return 0
+            number, data = frame
+            write_frame(sock, answer(data), number)  # the reply carries its request's number
+    except (BrokenPipeError, ConnectionResetError):
+        return 0

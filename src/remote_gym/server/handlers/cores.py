@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -15,7 +15,8 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
 from remote_gym.errors import InvalidCallError
-from remote_gym.server.handler import CreateSpec, create_env
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.spec import CreateSpec, create_env
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,54 @@ class SubEnvError(Exception):
         super().__init__(f"{type(cause).__name__}: {cause}")
         self.index = index
         self.cause = cause
+
+
+class ReportedError(Exception):
+    """A failure another process already described as an ``Error`` (a helper's), passed on as it is."""
+
+    def __init__(self, error: pb.Error) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class VectorCore(Protocol):
+    """What runs a vector session's sub-envs: in this process, over helper processes, or the env's own
+    vectorised implementation. :class:`~remote_gym.server.handlers.vector.VectorEnvHandler` gets one."""
+
+    num_envs: int
+    autoreset_mode: AutoresetMode
+    single_observation_space: gym.Space[Any]
+    single_action_space: gym.Space[Any]
+    action_space: gym.Space[Any]
+
+    @property
+    def first_env(self) -> Any:
+        """The first sub-env (or the vector env), for metadata and spec."""
+        ...
+
+    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, Infos]:
+        """Reset (all, or the masked) sub-envs."""
+        ...
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, Infos]:
+        """Step every sub-env."""
+        ...
+
+    def render(self) -> tuple[Any, ...]:
+        """One frame per sub-env."""
+        ...
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any], get_attr: bool) -> tuple[Any, ...]:
+        """Call (or read) ``name`` on every sub-env."""
+        ...
+
+    def set_attr(self, name: str, values: list[Any]) -> None:
+        """Set ``name`` on every sub-env, one value each."""
+        ...
+
+    def close(self) -> None:
+        """Close every sub-env."""
+        ...
 
 
 class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):

@@ -9,7 +9,7 @@ import gymnasium as gym
 from gymnasium.vector import AutoresetMode
 
 from remote_gym.errors import InvalidCallError
-from remote_gym.server.handler import CreateSpec, load_entrypoint
+from remote_gym.server.handlers.spec import CreateSpec, load_entrypoint
 
 VECTOR_ENTRYPOINT = "create_vector_environment"
 """Name of the optional function of an entrypoint file that returns a vectorised env."""

@@ -38,7 +38,7 @@ def _run_child(control: socket.socket, wakeup_r: int, wakeup_w: int, fd: int) ->
         os.close(wakeup_w)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        from remote_gym.server.worker import run_forked_worker
+        from remote_gym.server.hosting.worker_main import run_forked_worker
 
         code = run_forked_worker(socket.socket(fileno=fd))
     except BaseException:
@@ -69,7 +69,7 @@ def main(control_fd: int) -> None:
     # Preload what every worker needs, so a fork starts ready.
     import gymnasium  # noqa: F401
 
-    import remote_gym.server.worker  # noqa: F401
+    import remote_gym.server.hosting.worker_main  # noqa: F401
 
     control = socket.socket(fileno=control_fd)
     wakeup_r, wakeup_w = os.pipe()

@@ -6,40 +6,18 @@ import logging
 import traceback
 from typing import Any, ClassVar
 
-from remote_gym._constants import PROTOCOL_VERSION
-from remote_gym._version import __version__
+from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import encode_info_calls, encode_vector_info
-from remote_gym.errors import (
-    InvalidActionError,
-    InvalidCallError,
-    RemoteEnvError,
-)
+from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteEnvError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.dispatch import Method, RequestHandler, check_public_name
-from remote_gym.server.handler import (
-    CreateSpec,
-    EnvHandler,
-    _encode_optional,
-    _metadata,
-    _spec_dict,
-    create_env,
-    sample_response,
-)
-from remote_gym.server.vector_core import Infos, LocalVectorCore, SubEnvError
-from remote_gym.server.vector_native import NativeVectorCore, resolve_vectorization_mode
-from remote_gym.server.vector_shards import ShardedVectorCore, ShardError
-from remote_gym.transport.status import error_to_proto
+from remote_gym.server.handlers.base import Method, RequestHandler, check_public_name
+from remote_gym.server.handlers.cores import Infos, ReportedError, SubEnvError, VectorCore
+from remote_gym.server.handlers.describe import describe_common, sample_response
+from remote_gym.server.handlers.spec import CreateSpec
 
 logger = logging.getLogger(__name__)
-
-
-def create_handler(spec: CreateSpec) -> EnvHandler | VectorEnvHandler:
-    """The handler for ``spec``: a vector handler when it asks for sub-environments, else a single env's."""
-    if spec.num_envs > 0:
-        return VectorEnvHandler(spec)
-    return EnvHandler(create_env(spec), spec)
 
 
 class VectorEnvHandler(RequestHandler):
@@ -50,52 +28,34 @@ class VectorEnvHandler(RequestHandler):
     with ``vectorization_mode="vector_entry_point"``, by the env's own vectorised implementation.
     """
 
-    def __init__(self, spec: CreateSpec) -> None:
+    def __init__(self, spec: CreateSpec, core: VectorCore, vectorization_mode: str) -> None:
         super().__init__()
         self.spec = spec
         self.session_id = spec.session_id
         self._compress = spec.compress
-        workers = min(spec.workers, spec.num_envs)
-        self.core: LocalVectorCore | ShardedVectorCore | NativeVectorCore
-        self.vectorization_mode = resolve_vectorization_mode(spec)
-        if self.vectorization_mode == "vector_entry_point":
-            self.core = NativeVectorCore(spec)
-        elif self.vectorization_mode != "sync":
-            raise InvalidCallError(
-                "vectorization_mode must be 'sync', 'vector_entry_point' or 'auto', "
-                f"got {spec.vectorization_mode!r}"
-            )
-        else:
-            self.core = ShardedVectorCore(spec, workers) if workers > 1 else LocalVectorCore(spec)
+        self.core = core
+        self.vectorization_mode = vectorization_mode
 
     def describe(self) -> pb.Response:
         """The ``MakeResponse``: single-env spaces, ``num_envs``, metadata with ``autoreset_mode``."""
         core = self.core
-        first = core.first_env
         resp = pb.Response()
         make = resp.make
-        make.protocol_version = PROTOCOL_VERSION
-        make.server_version = __version__
-        make.session_id = self.spec.session_id
-        make.env_name = self.spec.env_name
-        make.env_class = type(first.unwrapped).__name__
+        metadata = describe_common(make, core.first_env, self.spec)
         make.num_envs = core.num_envs
         make.vectorization_mode = self.vectorization_mode
         make.observation_space.CopyFrom(encode_space(core.single_observation_space))
         make.action_space.CopyFrom(encode_space(core.single_action_space))
-        metadata = _metadata(first)
         metadata["autoreset_mode"] = core.autoreset_mode.name
         encode_value(metadata, make.metadata, path="metadata")
-        _encode_optional(_spec_dict(first), make.spec, "spec")
         make.reward_range.none = True
-        make.render_mode = self.spec.render_mode or ""
         return resp
 
     def translate(self, exc: BaseException) -> pb.Error | None:
-        """Sub-env failures carry the sub-env's index; a helper's failure arrives as its Error."""
+        """Sub-env failures carry the sub-env's index; a helper process's failure arrives as its Error."""
         if isinstance(exc, SubEnvError):
             return error_to_proto(_remote_env_error(exc))
-        if isinstance(exc, ShardError):
+        if isinstance(exc, ReportedError):
             return exc.error
         return None
 

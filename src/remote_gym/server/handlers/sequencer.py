@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import InvalidCallError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import error_to_proto
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,78 @@
+"""Whether a MakeRequest may open a session, and what it creates: limits, the allow-list, the spec."""
+
+from __future__ import annotations
+
+import itertools
+
+from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.codec.requests import autoreset_mode_from_wire
+from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.registry import Registry
+
+
+class Admission:
+    """Checks new sessions against the server's limits and turns an allowed request into a spec."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        self.registry = Registry(config.environments)
+        self._env_indices = itertools.count()
+
+    def spec_for(
+        self, make: pb.MakeRequest, *, session_id: str, open_sessions: int, shutting_down: bool
+    ) -> CreateSpec:
+        """The spec of the env(s) ``make`` asks for, if the server allows them.
+
+        Raises:
+            ServerShutdownError: The server is shutting down.
+            InvalidCallError: Another protocol version, or a bad ``num_envs``.
+            ServerBusyError: A limit is reached (sessions, sub-envs, kwargs size).
+            EnvNotFoundError, PermissionDeniedError: The env is not hosted, or a kwarg not allowed.
+        """
+        config = self._config
+        if shutting_down:
+            raise ServerShutdownError("the server is shutting down")
+        if make.protocol_version != PROTOCOL_VERSION:
+            raise InvalidCallError(
+                f"the client speaks protocol version {make.protocol_version}; this server speaks {PROTOCOL_VERSION}"
+            )
+        if config.max_sessions and open_sessions >= config.max_sessions:
+            raise ServerBusyError(
+                f"the server already has {config.max_sessions} sessions open (its max_sessions)"
+            )
+        if make.num_envs < 0:
+            raise InvalidCallError(f"num_envs must be >= 0, got {make.num_envs}")
+        if make.num_envs > config.max_envs_per_session:
+            raise ServerBusyError(
+                f"{make.num_envs} sub-environments asked for; this server allows at most "
+                f"{config.max_envs_per_session} per session"
+            )
+        kwargs_bytes = len(make.kwargs_json.encode())
+        if kwargs_bytes > config.max_kwargs_bytes:  # checked before parsing: JSON costs time and memory
+            raise ServerBusyError(
+                f"the environment kwargs take {kwargs_bytes} bytes of JSON, over this server's limit "
+                f"of {config.max_kwargs_bytes} bytes (its max_kwargs_bytes)"
+            )
+        entry, kwargs = self.registry.resolve(make.env_name, make.kwargs_json)
+        first_index = next(self._env_indices)
+        for _ in range(max(make.num_envs, 1) - 1):  # one index per sub-env, consecutive
+            next(self._env_indices)
+        return CreateSpec(
+            env_name=entry.name,
+            gym_id=entry.gym_id,
+            entrypoint=entry.entrypoint,
+            kwargs=kwargs,
+            render_mode=make.render_mode or None,
+            env_index=first_index,
+            compress=config.compress and pb.COMPRESSION_ZSTD in make.accept_compression,
+            session_id=session_id,
+            num_envs=make.num_envs,
+            autoreset_mode=autoreset_mode_from_wire(make.autoreset_mode).name,
+            restart_on_failure=make.restart_on_failure,
+            workers=config.workers_per_session,
+            vectorization_mode=make.vectorization_mode or "sync",
+            per_env_infos=make.per_env_infos,
+        )

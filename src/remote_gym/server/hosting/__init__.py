@@ -1,0 +1,1 @@
+"""How the gRPC process reaches the environments: the zygote, worker processes, or in-process hosting."""

@@ -1,0 +1,59 @@
+"""Where a session's env(s) run, seen from the gRPC process: one interface, and the place that picks it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.factory import create_handler
+from remote_gym.server.handlers.sequencer import error_bytes
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.hosting.inline import InlineHost
+from remote_gym.server.hosting.workers import Zygote
+
+
+class EnvHost(Protocol):
+    """A session's env(s): a worker process (:class:`~.workers.WorkerProcess`) or :class:`InlineHost`."""
+
+    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
+        """Answer one serialized request with its serialized reply (never another request's)."""
+        ...
+
+    def kill(self) -> None:
+        """Stop a stuck env at once (worker processes; nothing in-process)."""
+        ...
+
+    async def stop(self) -> None:
+        """Close the env(s) and free what hosts them."""
+        ...
+
+
+async def start_host(spec: CreateSpec, zygote: Zygote | None) -> tuple[EnvHost | None, bytes]:
+    """Create the env(s) ``spec`` describes: in a worker forked by ``zygote``, else in this process.
+
+    Returns:
+        The host (None when creation failed) and the serialized first reply: the ``MakeResponse``,
+        or the ``Error`` response that says why the env could not be created.
+    """
+    if zygote is not None:
+        worker = await zygote.spawn(spec.to_json())
+        try:
+            reply = await worker.first_reply()
+        except BaseException:
+            await worker.stop()
+            raise
+        if pb.Response.FromString(reply).WhichOneof("kind") != "make":
+            await worker.stop()
+            return None, reply
+        return worker, reply
+    loop = asyncio.get_running_loop()
+    try:
+        handler = await loop.run_in_executor(None, create_handler, spec)
+    except Exception as exc:
+        return None, error_bytes(exc)
+    try:
+        return InlineHost(handler), handler.describe().SerializeToString()
+    except Exception as exc:
+        handler.close()
+        return None, error_bytes(exc)

@@ -1,0 +1,28 @@
+"""In-process hosting: a session's env(s) answered on the server's own event loop (trusted, cheap envs)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from remote_gym.server.handlers.env import EnvHandler
+from remote_gym.server.handlers.sequencer import Sequencer
+from remote_gym.server.handlers.vector import VectorEnvHandler
+
+
+class InlineHost:
+    """A session's handler in the server process; requests are applied in order, each exactly once."""
+
+    def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
+        self._handler = handler
+        self._answer = Sequencer(handler.handle).answer
+
+    async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
+        """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""
+        return self._answer(data)
+
+    def kill(self) -> None:
+        """Nothing to kill in-process (max_call_s applies to worker processes only)."""
+
+    async def stop(self) -> None:
+        """Close the env(s), off the event loop."""
+        await asyncio.get_running_loop().run_in_executor(None, self._handler.close)

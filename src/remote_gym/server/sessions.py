@@ -1,0 +1,216 @@
+"""The server's sessions: each one's record and the state machine of its life (open, resume, detach, expire, close).
+
+::
+
+                      stream breaks                    window passes / shutdown
+    open ──▶ ATTACHED ─────────────▶ DETACHED ─────────────────────────────────▶ CLOSED
+                ▲   │  resume (token)   │                                          ▲
+                │   └───────────────────┘◀─ resume                                  │
+                │   server ends it (idle expiry, shutdown): ENDING ──▶ next request ┘
+                └── client's CloseRequest, or its env could not be created: CLOSED
+
+Only the gRPC process keeps this table; the env(s) of a session live in its host (a worker process
+or in-process), which :meth:`SessionTable.close` stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hmac
+import logging
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from remote_gym.errors import ServerShutdownError, SessionExpiredError
+from remote_gym.server.hosting.host import EnvHost
+
+logger = logging.getLogger(__name__)
+
+
+class SessionState(enum.Enum):
+    """Where a session is in its life."""
+
+    # A stream serves it.
+    ATTACHED = 1
+    # Its stream broke; kept for the resume window, waiting for its client to resume it.
+    DETACHED = 2
+    # The server ends it (idle expiry, shutdown); its client learns why at its next request.
+    ENDING = 3
+    # Its env(s) are freed and it is out of the table.
+    CLOSED = 4
+
+
+class EndReason(enum.Enum):
+    """Why a session ended (also a label of the server's logs)."""
+
+    CLOSED_BY_CLIENT = "closed"
+    CREATE_FAILED = "create_failed"
+    STREAM_LOST = "stream_lost"
+    RESUME_WINDOW_PASSED = "resume_window_passed"
+    IDLE = "idle"
+    SHUTDOWN = "shutdown"
+    WORKER_CRASHED = "worker_crashed"
+
+
+@dataclass
+class SessionRecord:
+    """What the server keeps of one session."""
+
+    session_id: str
+    env_name: str
+    peer: str
+    host: EnvHost | None = None
+    """Where the env(s) run: a worker process, or in this process."""
+    state: SessionState = SessionState.ATTACHED
+    token: str = ""
+    """Secret a client must show to resume the session on a new stream."""
+    owner: object | None = None
+    """The stream serving the session now; None while detached."""
+    ending: EndReason | None = None
+    """Why the server ends it (state ENDING)."""
+    closing: bool = False
+    """True once the client sent CloseRequest: the end of its stream then ends the session."""
+    busy: bool = False
+    """True while a request is being answered."""
+    slow: bool = False
+    """True when the worker was killed for exceeding max_call_s."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Serializes requests, also across an old and a new stream after a resume."""
+    detach_timer: asyncio.TimerHandle | None = None
+    """While detached: ends the session when the resume window passes."""
+
+
+class SessionTable:
+    """Every open session, and the only code that moves one from state to state."""
+
+    def __init__(self, resume_window_s: float) -> None:
+        self._sessions: dict[str, SessionRecord] = {}
+        self._window = resume_window_s
+        self._background: set[asyncio.Future[Any]] = set()
+        self.shutting_down = False
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def __iter__(self) -> Iterator[SessionRecord]:
+        return iter(list(self._sessions.values()))
+
+    def reserve(self, record: SessionRecord) -> None:
+        """Hold a place for a session being created (counts against max_sessions before any await)."""
+        self._sessions[record.session_id] = record
+
+    def release(self, record: SessionRecord) -> None:
+        """Give back a reserved place whose session could not be created."""
+        if self._sessions.get(record.session_id) is record:
+            del self._sessions[record.session_id]
+
+    def opened(self, record: SessionRecord, host: EnvHost) -> str:
+        """The session's env(s) exist: keep its host, issue its resume token and return it."""
+        record.host = host
+        record.token = secrets.token_hex(16)
+        return record.token
+
+    def attach(self, record: SessionRecord, owner: object) -> None:
+        """A stream now serves the session."""
+        record.owner = owner
+        if record.state is SessionState.DETACHED:
+            record.state = SessionState.ATTACHED
+
+    def resume(self, session_id: str, token: str, peer: str) -> SessionRecord:
+        """The session a resuming client names, if its token matches; it stops waiting for a resume.
+
+        Raises:
+            ServerShutdownError: The server is shutting down.
+            SessionExpiredError: No such session (ended, window passed, server restarted) or a wrong token.
+        """
+        if self.shutting_down:
+            raise ServerShutdownError("the server is shutting down")
+        record = self._sessions.get(session_id)
+        if (
+            record is None
+            or record.host is None
+            or record.state in (SessionState.ENDING, SessionState.CLOSED)
+            or not hmac.compare_digest(record.token, token)
+        ):
+            raise SessionExpiredError(
+                f"session {session_id} cannot be resumed: it ended, or its resume window "
+                f"({self._window} s) passed, or the server restarted"
+            )
+        if record.detach_timer is not None:
+            record.detach_timer.cancel()
+            record.detach_timer = None
+        record.state = SessionState.ATTACHED
+        logger.info("session %s resumed (%s, was %s)", session_id, peer, record.peer)
+        record.peer = peer
+        return record
+
+    async def stream_ended(self, record: SessionRecord, owner: object, reason: EndReason | None) -> None:
+        """The stream ``owner`` stopped serving the session: close it for ``reason``, or keep it for a resume.
+
+        ``reason`` None means the stream broke: the session is detached for the resume window,
+        unless its client had sent CloseRequest or the server is ending it.
+        """
+        if record.owner is not owner:  # a resumed stream took the session over meanwhile
+            return
+        record.owner = None
+        if record.closing:
+            reason = EndReason.CLOSED_BY_CLIENT
+        reason = reason or record.ending
+        if reason is not None or not self._window:
+            await asyncio.shield(self.close(record, reason or EndReason.STREAM_LOST))
+            return
+        logger.info("session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window)
+        record.state = SessionState.DETACHED
+        record.detach_timer = asyncio.get_running_loop().call_later(self._window, self._window_passed, record)
+
+    def _window_passed(self, record: SessionRecord) -> None:
+        record.detach_timer = None
+        if record.owner is None and record.state is SessionState.DETACHED:
+            self._background_task(self.close(record, EndReason.RESUME_WINDOW_PASSED))
+
+    def end(self, record: SessionRecord, reason: EndReason) -> None:
+        """The server ends the session: its next request learns why (its stream stays open until then)."""
+        if record.state is SessionState.CLOSED:
+            return
+        record.ending = record.ending or reason
+        record.state = SessionState.ENDING
+        if record.owner is None or reason is EndReason.IDLE:  # nobody to tell, or idle: free the env now
+            if record.detach_timer is not None:
+                record.detach_timer.cancel()
+                record.detach_timer = None
+            self._background_task(self.close(record, reason, keep_ending=True))
+
+    def begin_shutdown(self) -> None:
+        """Refuse resumes; end every session (each learns why at its next request)."""
+        self.shutting_down = True
+        for record in self:
+            self.end(record, EndReason.SHUTDOWN)
+
+    async def close(self, record: SessionRecord, reason: EndReason, *, keep_ending: bool = False) -> None:
+        """Free the session's env(s) and drop it from the table (idempotent).
+
+        With ``keep_ending`` the record stays ENDING for a stream still attached to it, which tells
+        its client why at the next request.
+        """
+        if self._sessions.get(record.session_id) is record:
+            del self._sessions[record.session_id]
+        if not keep_ending:
+            record.state = SessionState.CLOSED
+        host, record.host = record.host, None
+        if host is not None:
+            logger.info(
+                "session %s closed (%s, %s, %s)",
+                record.session_id,
+                record.env_name,
+                record.peer,
+                reason.value,
+            )
+            await host.stop()
+
+    def _background_task(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
