@@ -359,7 +359,12 @@ def test_unresponsive_host_raises_naming_it_within_the_timeout(env_server: EnvSe
     with (
         server_process() as (proc, address),
         RemoteVectorEnv(
-            "CartPole-v1", 4, address=[env_server.address, address], timeouts=Timeouts(connect=5.0, call=1.0)
+            "CartPole-v1",
+            4,
+            address=[env_server.address, address],
+            # Only the server process stops (its workers are in another process group): on the
+            # same-host lane the workers would go on answering.
+            config=ClientConfig(timeouts=Timeouts(connect=5.0, call=1.0), same_host_lane=False),
         ) as envs,
     ):
         envs.reset(seed=0)

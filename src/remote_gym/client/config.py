@@ -48,6 +48,11 @@ class ClientConfig:
     waiting thread. Replies that usually take longer (a slow env) are slept for; a process with one
     usable CPU never polls. 0: never poll."""
 
+    same_host_lane: bool = True
+    """Use the direct lane to the session's worker when the server offers one (same machine, and this
+    process can open the lane's socket): requests skip the server's gRPC process. Any lane failure
+    falls back to the gRPC stream silently, with the same request numbers. False: always gRPC."""
+
     def __post_init__(self) -> None:
         if self.resume_s < 0:
             raise ConfigError(f"resume_s must be >= 0, got {self.resume_s!r}")

@@ -21,6 +21,7 @@ from remote_gym._constants import (
 from remote_gym.client import runtime
 from remote_gym.client.channel import split_address, target_of
 from remote_gym.client.config import ClientConfig
+from remote_gym.client.lane import LaneSlot
 from remote_gym.client.stream import SessionGone, SessionStream
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.errors import (
@@ -88,6 +89,8 @@ class Connection:
             host, port, tls=tls, config=config, metadata=auth.metadata() if auth is not None else None
         )
         self._broken_by: RemoteGymError | None = None
+        self._lane = LaneSlot(self.target)
+        """Same host: requests go straight to the session's worker (the stream stays as control)."""
         if tls is None and not is_loopback(host):
             warnings.warn(
                 f"plaintext channel to {self.target}: traffic is neither encrypted nor authenticated; "
@@ -108,7 +111,12 @@ class Connection:
             raise
 
     def __repr__(self) -> str:
-        return f"Connection({self.target}, {self._state.name.lower()})"
+        return f"Connection({self.target}, {self._state.name.lower()}, {self.path})"
+
+    @property
+    def path(self) -> str:
+        """Which path requests take: ``"lane"`` (same host, straight to the worker) or ``"grpc"``."""
+        return self._lane.path
 
     @property
     def driver(self) -> runtime.Driver:
@@ -156,6 +164,14 @@ class Connection:
         self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
         payload = self.prepare(request)
+        if self._lane.lane is not None:
+            try:
+                lane_reply = self._lane.request(payload, call_timeout)
+            except DeadlineExceededError as exc:
+                self.mark_broken(exc)
+                raise
+            if lane_reply is not None:
+                return self.parse_reply(lane_reply)
         try:
             try:
                 # The hot path: the driver's own deadline bounds the round trip (no timer task per call).
@@ -189,6 +205,10 @@ class Connection:
             ConnectionLostError: The connection dropped and the session could not be resumed.
             RemoteGymError: As :meth:`request`.
         """
+        if self._lane.lane is not None:
+            lane_reply = await self._lane.arequest(payload, call_timeout)
+            if lane_reply is not None:
+                return lane_reply
         try:
             return await self.exchange_once(payload, call_timeout)
         except ConnectionLostError as lost:
@@ -312,6 +332,8 @@ class Connection:
             made = response.make
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
+            if made.lane_path and self.config.same_host_lane:
+                self._lane.open(made.lane_path, made.lane_secret, self.config.timeouts.connect)
         return response
 
     def close(self) -> None:
@@ -320,6 +342,7 @@ class Connection:
             return
         was_open = self._state is ConnState.OPEN and bool(self.session_id)
         self._state = ConnState.CLOSED
+        self._lane.close()  # the CloseRequest goes through the stream: the server ends the session
         if was_open:
             with contextlib.suppress(Exception):
                 payload = self.prepare(pb.Request(close=pb.CloseRequest()))
@@ -327,6 +350,7 @@ class Connection:
         self._release()
 
     def _release(self) -> None:
+        self._lane.close()
         with contextlib.suppress(Exception):
             self._driver.run(self._stream.aclose(), 5.0)
         if self._state is ConnState.CLOSED and not self._driver_released:

@@ -160,7 +160,11 @@ class RemoteEnvironment(gym.Env[Any, Any]):
 
     def __repr__(self) -> str:
         target = self._connection.target if self._connection else "?"
-        return f"RemoteEnvironment({self.env_name} @ {target}, session={getattr(self, 'session_id', '?')})"
+        path = self._connection.path if self._connection else "?"
+        return (
+            f"RemoteEnvironment({self.env_name} @ {target}, session={getattr(self, 'session_id', '?')}, "
+            f"path={path})"
+        )
 
     def __str__(self) -> str:
         return (

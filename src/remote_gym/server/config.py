@@ -85,6 +85,11 @@ class ServerConfig:
     server polls this long for its next request, and (process hosting) for its worker's reply,
     before sleeping. Each saves a wake-up (~20-40 µs a step on a small VM); what usually takes
     longer is not polled for. 0: never poll. (Mirrors ``ClientConfig.spin_us``.)"""
+    same_host_lane: bool = True
+    """Offer a client on this machine (connected over loopback or a Unix socket) a direct lane to its
+    session's worker: a Unix socket in a directory only the server's user can enter, opened with a
+    one-time secret sent over the session's stream. Steps then skip the gRPC process; the stream
+    stays the session's control channel. ``hosting="process"`` only. False: never offer it."""
     worker_spin_us: float | None = None
     """Former name of :attr:`spin_us` (workers themselves never poll); still accepted."""
 

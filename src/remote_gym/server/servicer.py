@@ -21,6 +21,7 @@ from remote_gym.server.admission import Admission
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import start_host
+from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.server.polling import PollPolicy
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
@@ -50,6 +51,10 @@ class RemoteGymServicer:
         if selector is not None:
             selector.configure(self._polling.poll_us)
             selector.enabled = False
+
+    @property
+    def _offers_lane(self) -> bool:
+        return self._config.same_host_lane and self._zygote is not None and self._zygote.lanes is not None
 
     @property
     def active_sessions(self) -> int:
@@ -84,6 +89,7 @@ class RemoteGymServicer:
             active_sessions=self.active_sessions,
             max_sessions=self._config.max_sessions,
             hosting=self._config.hosting,
+            same_host_lane=self._offers_lane,
         )
         for i, entry in enumerate(self._admission.registry.entries):
             info.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
@@ -132,7 +138,7 @@ class RemoteGymServicer:
         poll_s = self._polling.poll_us * 1e-6
         selector = self._selector
         while True:
-            expiry = loop.call_later(idle_s, self.sessions.end, record, EndReason.IDLE) if idle_s else None
+            expiry = loop.call_later(idle_s, self._idle, record, idle_s) if idle_s else None
             try:
                 data = await read()
             finally:
@@ -231,8 +237,16 @@ class RemoteGymServicer:
         )
         record = SessionRecord(session_id, spec.env_name, peer)
         self.sessions.reserve(record)  # counts against max_sessions before any await
+        lane = None
+        if self._offers_lane and is_local_peer(peer):
+            assert self._zygote is not None and self._zygote.lanes is not None
+            lane = self._zygote.lanes.offer(
+                session_id,
+                max_message_bytes=self._config.max_message_bytes,
+                max_call_s=self._config.max_call_s,
+            )
         try:
-            host, reply = await start_host(spec, self._zygote)
+            host, reply = await start_host(spec, self._zygote, lane)
         except BaseException:
             self.sessions.release(record)
             raise
@@ -242,8 +256,39 @@ class RemoteGymServicer:
         response = pb.Response.FromString(reply)
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
-        logger.info("session %s opened (%s, %s, %s)", session_id, spec.env_name, self._config.hosting, peer)
+        if lane is not None:
+            response.make.lane_path = lane.path
+            response.make.lane_secret = bytes.fromhex(lane.secret)
+        path = "lane offered" if lane is not None else "grpc"
+        logger.info(
+            "session %s opened (%s, %s, %s, %s)", session_id, spec.env_name, self._config.hosting, peer, path
+        )
         return record, response.SerializeToString()
+
+    def _idle(self, record: SessionRecord, idle_s: float) -> None:
+        """No request on the stream for ``idle_s``: end the session, unless it is busy on its lane."""
+        host = record.host
+        if isinstance(host, WorkerProcess) and host.lane:
+            self._check_lane_idle(record, host, idle_s)
+        else:
+            self.sessions.end(record, EndReason.IDLE)
+
+    def _check_lane_idle(self, record: SessionRecord, host: WorkerProcess, idle_s: float) -> None:
+        if host.lane and record.host is host and record.ending is None:
+            self.sessions.background(self._lane_idle(record, host, idle_s))
+
+    async def _lane_idle(self, record: SessionRecord, host: WorkerProcess, idle_s: float) -> None:
+        """Ask the worker how long it has been without requests (on any path); end or look again later."""
+        try:
+            quiet = await host.quiet_s()
+        except WorkerCrashedError:
+            return  # the session ends through its next request
+        if not host.lane or record.host is not host or record.ending is not None:
+            return
+        if quiet >= idle_s:
+            self.sessions.end(record, EndReason.IDLE)
+        else:
+            asyncio.get_running_loop().call_later(idle_s - quiet, self._check_lane_idle, record, host, idle_s)
 
     @staticmethod
     def _kill_slow(record: SessionRecord) -> None:

@@ -163,6 +163,8 @@ class SessionTable:
             await asyncio.shield(self.close(record, reason or EndReason.STREAM_LOST))
             return
         logger.info("session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window)
+        if record.host is not None:  # a client still on its lane must notice: its next request resumes
+            record.host.close_lane()
         record.state = SessionState.DETACHED
         record.detach_timer = asyncio.get_running_loop().call_later(self._window, self._window_passed, record)
 
@@ -177,6 +179,8 @@ class SessionTable:
             return
         record.ending = record.ending or reason
         record.state = SessionState.ENDING
+        if record.host is not None:  # the client's next request comes through the stream, which says why
+            record.host.close_lane()
         if record.owner is None or reason is EndReason.IDLE:  # nobody to tell, or idle: free the env now
             if record.detach_timer is not None:
                 record.detach_timer.cancel()
@@ -209,6 +213,10 @@ class SessionTable:
                 reason.value,
             )
             await host.stop()
+
+    def background(self, coro: Any) -> None:
+        """Run ``coro`` as a task the table keeps a reference to until it is done."""
+        self._background_task(coro)
 
     def _background_task(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

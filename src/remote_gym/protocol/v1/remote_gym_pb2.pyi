@@ -315,7 +315,7 @@ class MakeRequest(_message.Message):
     def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
-    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode")
+    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -332,6 +332,8 @@ class MakeResponse(_message.Message):
     RESUMED_FIELD_NUMBER: _ClassVar[int]
     RESUME_WINDOW_S_FIELD_NUMBER: _ClassVar[int]
     VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
+    LANE_PATH_FIELD_NUMBER: _ClassVar[int]
+    LANE_SECRET_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     server_version: str
     session_id: str
@@ -348,7 +350,9 @@ class MakeResponse(_message.Message):
     resumed: bool
     resume_window_s: float
     vectorization_mode: str
-    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ...) -> None: ...
+    lane_path: str
+    lane_secret: bytes
+    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ..., lane_path: _Optional[str] = ..., lane_secret: _Optional[bytes] = ...) -> None: ...
 
 class ResetRequest(_message.Message):
     __slots__ = ("seed", "options")
@@ -511,17 +515,19 @@ class HostedEnv(_message.Message):
     def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
-    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting")
+    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     HOSTING_FIELD_NUMBER: _ClassVar[int]
+    SAME_HOST_LANE_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     protocol_version: int
     environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
     active_sessions: int
     max_sessions: int
     hosting: str
-    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ...) -> None: ...
+    same_host_lane: bool
+    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ...) -> None: ...

@@ -81,6 +81,17 @@ class Handler(Protocol):
         ...
 
 
+def write_description(sock: socket.socket, handler: Handler) -> bool:
+    """Write the handler's description as frame 0 (an ``Error`` response if it fails); whether it worked."""
+    try:
+        described = handler.describe()
+    except BaseException as exc:
+        write_frame(sock, error_bytes(exc))
+        return False
+    write_frame(sock, described.SerializeToString())
+    return True
+
+
 def serve_requests(sock: socket.socket, reader: BinaryIO, handler: Handler) -> int:
     """Write the handler's description (frame 0), then answer framed requests until the peer hangs up.
 
@@ -90,12 +101,8 @@ def serve_requests(sock: socket.socket, reader: BinaryIO, handler: Handler) -> i
         The process exit code: 0 after a clean end, 1 if the environment could not be described.
     """
     try:
-        try:
-            described = handler.describe()
-        except BaseException as exc:
-            write_frame(sock, error_bytes(exc))
+        if not write_description(sock, handler):
             return 1
-        write_frame(sock, described.SerializeToString())
         answer = Sequencer(handler.handle).answer
         while True:
             frame = read_frame(reader)

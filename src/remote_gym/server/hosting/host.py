@@ -7,6 +7,7 @@ from typing import Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
+from remote_gym.server.handlers.lane import LaneSpec
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.inline import InlineHost
@@ -20,6 +21,10 @@ class EnvHost(Protocol):
         """Answer one serialized request with its serialized reply (never another request's)."""
         ...
 
+    def close_lane(self) -> None:
+        """Close the session's same-host lane, if it has one: its client's next request comes through here."""
+        ...
+
     def kill(self) -> None:
         """Stop a stuck env at once (worker processes; nothing in-process)."""
         ...
@@ -29,15 +34,22 @@ class EnvHost(Protocol):
         ...
 
 
-async def start_host(spec: CreateSpec, zygote: Zygote | None) -> tuple[EnvHost | None, bytes]:
+async def start_host(
+    spec: CreateSpec, zygote: Zygote | None, lane: LaneSpec | None = None
+) -> tuple[EnvHost | None, bytes]:
     """Create the env(s) ``spec`` describes: in a worker forked by ``zygote``, else in this process.
+
+    With ``lane`` (worker processes only), the worker also listens for its client on that lane.
 
     Returns:
         The host (None when creation failed) and the serialized first reply: the ``MakeResponse``,
         or the ``Error`` response that says why the env could not be created.
     """
     if zygote is not None:
-        worker = await zygote.spawn(spec.to_json())
+        spec_json = spec.to_json()
+        if lane is not None:
+            spec_json["lane"] = lane.to_json()
+        worker = await zygote.spawn(spec_json, lane=lane is not None)
         try:
             reply = await worker.first_reply()
         except BaseException:

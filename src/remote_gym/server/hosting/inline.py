@@ -20,6 +20,9 @@ class InlineHost:
         """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""
         return self._answer(data)
 
+    def close_lane(self) -> None:
+        """In-process sessions have no lane."""
+
     def kill(self) -> None:
         """Nothing to kill in-process (max_call_s applies to worker processes only)."""
 

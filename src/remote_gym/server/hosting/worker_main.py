@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.frames import read_frame, serve_requests, write_frame
+from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 
@@ -35,12 +36,16 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: BinaryIO)
     """
     # Ctrl-C in the server's terminal is the server's business; it closes our socket when it is done.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spec_json = dict(spec_json)
+    lane_json = spec_json.pop("lane", None)
     try:
         handler = create_handler(CreateSpec.from_json(spec_json))
     except BaseException as exc:
         write_frame(sock, error_bytes(exc))
         return 1
     try:
+        if lane_json is not None:  # the client is on this host: also answer it directly
+            return serve_with_lane(sock, reader, handler, LaneSpec.from_json(lane_json))
         return serve_requests(sock, reader, handler)
     finally:
         with contextlib.suppress(Exception):

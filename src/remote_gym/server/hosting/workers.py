@@ -17,10 +17,14 @@ from typing import Any
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.handlers.frames import NUMBER_MODULUS, pack_header, split_frames
+from remote_gym.server.handlers.lane import CONTROL_NUMBER
+from remote_gym.server.hosting.lane import LaneDirectory
 from remote_gym.transport.spin import yield_cpu
 
 logger = logging.getLogger(__name__)
 
+_CLOSE_LANE = b'{"op": "close"}'
+_QUIET = b'{"op": "quiet"}'
 _MAX_DATAGRAM = 1 << 20
 _POLL_READ_BYTES = 1 << 18
 
@@ -34,6 +38,8 @@ class Zygote:
         self._pending_pids: asyncio.Queue[int] | None = None
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._lock: asyncio.Lock | None = None
+        self.lanes: LaneDirectory | None = None
+        """The private directory of its workers' same-host lane sockets (created by :meth:`start`)."""
 
     async def start(self) -> None:
         """Launch the zygote with a fresh interpreter and wait until it has preloaded gymnasium."""
@@ -58,6 +64,7 @@ class Zygote:
         if not ready:
             raise RuntimeError("the worker zygote exited while starting")
         loop.add_reader(ours.fileno(), self._on_readable)
+        self.lanes = LaneDirectory()
 
     def _on_readable(self) -> None:
         assert self._control is not None and self._pending_pids is not None
@@ -86,11 +93,12 @@ class Zygote:
             fut = self._exits[pid] = asyncio.get_running_loop().create_future()
         return fut
 
-    async def spawn(self, spec_json: dict[str, Any]) -> WorkerProcess:
+    async def spawn(self, spec_json: dict[str, Any], *, lane: bool = False) -> WorkerProcess:
         """Fork a worker for ``spec_json``; it starts creating its environment at once.
 
         The zygote gets only the worker's socket; the spec goes to the worker as that socket's first
-        frame, so its size is not bounded by a datagram's.
+        frame, so its size is not bounded by a datagram's. ``lane``: the spec carries a lane
+        (``spec_json["lane"]``), on which the worker also answers the client directly.
         """
         assert self._control is not None and self._pending_pids is not None and self._lock is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -104,10 +112,13 @@ class Zygote:
         transport, protocol = await loop.create_unix_connection(_FrameProtocol, sock=ours)
         spec = json.dumps(spec_json).encode()
         transport.write(pack_header(len(spec)) + spec)
-        return WorkerProcess(pid, transport, protocol, self._exit_future(pid))
+        return WorkerProcess(pid, transport, protocol, self._exit_future(pid), lane=lane)
 
     async def stop(self) -> None:
-        """Close the control socket (the zygote exits) and reap the process."""
+        """Close the control socket (the zygote exits), reap the process, delete the lane directory."""
+        if self.lanes is not None:
+            self.lanes.remove()
+            self.lanes = None
         if self._control is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self._control.fileno())
@@ -208,8 +219,12 @@ class WorkerProcess:
         transport: asyncio.BaseTransport,
         protocol: _FrameProtocol,
         exited: asyncio.Future[int],
+        *,
+        lane: bool = False,
     ) -> None:
         self.pid = pid
+        self.lane = lane
+        """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
         self._transport: Any = transport
         self._protocol = protocol
         self._exited = exited
@@ -281,6 +296,23 @@ class WorkerProcess:
         self._busy = False
         return reply
 
+    def close_lane(self) -> None:
+        """Ask the worker to close its lane: the client's next request comes through the server."""
+        if self.lane:
+            self.lane = False
+            with contextlib.suppress(Exception):
+                self._transport.write(pack_header(len(_CLOSE_LANE), CONTROL_NUMBER) + _CLOSE_LANE)
+
+    async def quiet_s(self) -> float:
+        """Seconds since the worker's last request on any path (its lane included).
+
+        Raises:
+            WorkerCrashedError: The worker died before answering.
+        """
+        waiter = self._protocol.expect(CONTROL_NUMBER)
+        self._transport.write(pack_header(len(_QUIET), CONTROL_NUMBER) + _QUIET)
+        return float(json.loads(await self._await(waiter, CONTROL_NUMBER))["quiet_s"])
+
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._exited), 2.0)
@@ -291,6 +323,8 @@ class WorkerProcess:
             how = f"exited with code {code}"
         else:
             how = "stopped answering"
+        if code == -signal.SIGALRM:  # the worker's own alarm: a lane request exceeded max_call_s
+            how = "was stopped: a call took longer than the server's max_call_s"
         return WorkerCrashedError(
             f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code
         )

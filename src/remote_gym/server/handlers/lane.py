@@ -1,0 +1,269 @@
+"""The worker's side of the same-host lane: answer the server's socket and a local client's socket alike.
+
+When the client runs on the server's machine, the session's worker also listens on a Unix socket in
+a directory only the server's user can enter. The client connects, presents the session's one-time
+secret, and then sends its numbered requests there, in the frame format the server uses
+(:mod:`.frames`), skipping the gRPC process. Both sockets feed one :class:`Sequencer`: the client's
+request numbers (``Request.seq``) are the session's numbering across both paths, so a request
+re-sent through the server after the lane broke is applied once. Each socket has its own frame
+numbers, so the lane never disturbs the server's pairing of replies with requests.
+
+Frames from the server numbered 0 (its requests are numbered from 1) are lane control messages
+(JSON): ``{"op": "close"}`` closes the lane (the server ends the session: the client's next request
+then goes through the server and learns why), ``{"op": "quiet"}`` asks for the seconds since the
+last reply on any path, answered in a frame numbered 0 (the server's idle expiry).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import os
+import selectors
+import signal
+import socket
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from remote_gym.errors import ServerBusyError
+from remote_gym.server.handlers.frames import (
+    HEADER_BYTES,
+    Handler,
+    pack_header,
+    split_frames,
+    write_description,
+    write_frame,
+)
+from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
+
+logger = logging.getLogger(__name__)
+
+CONTROL_NUMBER = 0
+"""Frame number of the server's lane control messages (its requests are numbered from 1)."""
+LANE_ACCEPTED = b"ok"
+"""The worker's answer (frame 0) to a lane connection that presented the right secret."""
+_HANDSHAKE_TIMEOUT_S = 2.0
+_READ_BYTES = 1 << 18
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+@dataclass(frozen=True)
+class LaneSpec:
+    """Where a worker listens for its session's client, and what it checks."""
+
+    path: str
+    """Socket path, inside the server's 0700 lane directory."""
+    secret: str
+    """The session's one-time secret (hex)."""
+    max_message_bytes: int
+    """Largest request accepted and reply sent on the lane (as on the gRPC path)."""
+    max_call_s: float | None
+    """A lane request taking longer ends the worker (SIGALRM), as the server kills it on the gRPC path."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-data form, carried in the worker's start message."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LaneSpec:
+        """Inverse of :meth:`to_json`."""
+        return cls(**data)
+
+
+def peer_uid(conn: socket.socket) -> int | None:
+    """The user id of a Unix socket's peer (Linux ``SO_PEERCRED``); None where the platform cannot tell."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    _pid, uid, _gid = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))
+    return int(uid)
+
+
+class LaneWorker:
+    """One worker's serving loop over its server socket and, once a client presents the secret, its lane."""
+
+    def __init__(self, sock: socket.socket, reader: BinaryIO, sequencer: Sequencer, spec: LaneSpec) -> None:
+        self._sock = sock
+        self._reader = reader
+        self._sequencer = sequencer
+        self._spec = spec
+        self._secret: bytes | None = bytes.fromhex(spec.secret)
+        """None once used: the first connection that presents it wins."""
+        self._selector = selectors.DefaultSelector()
+        self._listener: socket.socket | None = None
+        self._lane: socket.socket | None = None
+        self._lane_buffer = bytearray()
+        self._server_buffer = bytearray()
+        self._last_request = time.monotonic()
+
+    def listen(self) -> None:
+        """Bind the lane socket (before the session's description goes out, so the client finds it)."""
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._spec.path)
+        listener.bind(self._spec.path)
+        os.chmod(self._spec.path, 0o600)
+        listener.listen(4)
+        self._listener = listener
+        self._selector.register(listener, selectors.EVENT_READ, self._accept)
+
+    def serve(self) -> int:
+        """Answer both sockets until the server hangs up; returns the exit code (0)."""
+        self._selector.register(self._sock, selectors.EVENT_READ, self._from_server)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # max_call_s on the lane: the alarm ends the worker
+        try:
+            while True:
+                for key, _ in self._selector.select():
+                    if not key.data():
+                        return 0
+        finally:
+            self._close_lane()
+            self._selector.close()
+
+    def _from_server(self) -> bool:
+        chunk = self._reader.read1(_READ_BYTES)  # type: ignore[attr-defined]
+        if not chunk:
+            return False
+        buffer = self._server_buffer
+        buffer += chunk
+        for number, data in split_frames(buffer):
+            if number == CONTROL_NUMBER:
+                self._control(data)
+                continue
+            reply = self._sequencer.answer(data)
+            self._last_request = time.monotonic()
+            write_frame(self._sock, reply, number)
+        return True
+
+    def _control(self, data: bytes) -> None:
+        op = json.loads(data).get("op")
+        if op == "close":
+            self._close_lane()
+        elif op == "quiet":
+            quiet = json.dumps({"quiet_s": time.monotonic() - self._last_request}).encode()
+            write_frame(self._sock, quiet, CONTROL_NUMBER)
+
+    def _accept(self) -> bool:
+        assert self._listener is not None
+        try:
+            conn, _ = self._listener.accept()
+        except OSError:
+            return True
+        try:
+            if self._admit(conn):
+                conn.settimeout(None)
+                self._lane = conn
+                self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
+                return True
+        except OSError as exc:
+            logger.warning("lane connection failed during its handshake: %s", exc)
+        conn.close()
+        return True
+
+    def _admit(self, conn: socket.socket) -> bool:
+        """Check the peer's user and its secret; answer the handshake if both are right."""
+        uid = peer_uid(conn)
+        if uid is not None and uid != os.getuid():
+            logger.warning("lane connection refused: peer user id %d is not the server's", uid)
+            return False
+        conn.settimeout(_HANDSHAKE_TIMEOUT_S)
+        header = conn.recv(HEADER_BYTES, socket.MSG_WAITALL)
+        if len(header) < HEADER_BYTES:
+            return False
+        size, _ = struct.unpack("<II", header)
+        presented = conn.recv(min(size, 256), socket.MSG_WAITALL) if size else b""
+        secret = self._secret
+        if secret is None or not hmac.compare_digest(presented, secret):
+            why = "its secret was used already" if secret is None else "wrong secret"
+            logger.warning("lane connection refused (%s)", why)
+            return False
+        self._secret = None
+        conn.sendall(pack_header(len(LANE_ACCEPTED)) + LANE_ACCEPTED)
+        if self._listener is not None:
+            # Nobody else may use this session's lane: stop listening (a late connection is refused).
+            self._selector.unregister(self._listener)
+            self._listener.close()
+            self._listener = None
+            with contextlib.suppress(OSError):
+                os.unlink(self._spec.path)
+        return True
+
+    def _from_lane(self) -> bool:
+        lane = self._lane
+        assert lane is not None
+        try:
+            chunk = lane.recv(_READ_BYTES)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._close_lane()
+            return True
+        buffer = self._lane_buffer
+        buffer += chunk
+        limit = self._spec.max_message_bytes
+        if len(buffer) >= HEADER_BYTES and struct.unpack_from("<I", buffer)[0] > limit:
+            logger.warning("lane request over %d bytes: closing the lane", limit)
+            self._close_lane()
+            return True
+        max_call_s = self._spec.max_call_s
+        for number, data in split_frames(buffer):
+            if max_call_s:
+                signal.setitimer(signal.ITIMER_REAL, max_call_s)
+            reply = self._sequencer.answer(data)
+            if max_call_s:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            self._last_request = time.monotonic()
+            if len(reply) > limit:
+                reply = error_bytes(
+                    ServerBusyError(
+                        f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes"
+                    )
+                )
+            try:
+                write_frame(lane, reply, number)
+            except OSError:  # the client went away or gave up: it re-sends through the server
+                self._close_lane()
+                return True
+        return True
+
+    def _close_lane(self) -> None:
+        self._secret = None
+        for conn in (self._lane, self._listener):
+            if conn is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(conn)
+                conn.close()
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._spec.path)
+        self._lane = self._listener = None
+        self._lane_buffer.clear()
+
+
+def serve_with_lane(sock: socket.socket, reader: BinaryIO, handler: Handler, spec: LaneSpec) -> int:
+    """:func:`~.frames.serve_requests` with a lane: listen, describe the env (frame 0), serve both sockets.
+
+    If the lane socket cannot be bound, the worker serves the server's socket alone (the client,
+    unable to open the path, stays on the server's path).
+
+    Returns:
+        The process exit code: 0 after a clean end, 1 if the environment could not be described.
+    """
+    worker = LaneWorker(sock, reader, Sequencer(handler.handle), spec)
+    try:
+        try:
+            worker.listen()
+        except OSError as exc:
+            logger.warning("cannot listen on the lane socket %s: %s", spec.path, exc)
+        if not write_description(sock, handler):
+            return 1
+        return worker.serve()
+    except (BrokenPipeError, ConnectionResetError):
+        return 0
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(spec.path)

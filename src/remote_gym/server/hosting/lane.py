@@ -1,0 +1,44 @@
+"""The gRPC process's side of the same-host lane: whom to offer it, and the private directory of its sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+
+from remote_gym.server.handlers.lane import LaneSpec
+
+_LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
+
+
+def is_local_peer(peer: str) -> bool:
+    """Whether a gRPC peer (``context.peer()``) connected over loopback or a Unix socket.
+
+    Only such a client can be on this machine; it still uses the lane only if it can open the
+    socket path, which only the server's user can.
+    """
+    return peer.startswith(_LOOPBACK_PEERS)
+
+
+class LaneDirectory:
+    """A directory only the server's user can enter (0700), holding the lane socket of each session."""
+
+    def __init__(self) -> None:
+        self.path = tempfile.mkdtemp(prefix="remote-gym-lanes-")
+        os.chmod(self.path, 0o700)  # mkdtemp already does; said explicitly because security rests on it
+
+    def offer(self, session_id: str, *, max_message_bytes: int, max_call_s: float | None) -> LaneSpec:
+        """A socket path and a new one-time secret for session ``session_id``."""
+        return LaneSpec(
+            path=os.path.join(self.path, f"{session_id}.sock"),
+            secret=secrets.token_hex(32),
+            max_message_bytes=max_message_bytes,
+            max_call_s=max_call_s,
+        )
+
+    def remove(self) -> None:
+        """Delete the directory and any socket left in it."""
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.path)
