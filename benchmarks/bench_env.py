@@ -42,6 +42,7 @@ from servers import SERVER_SCRIPT, server_port
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
+from remote_gym.testing.server import running_server
 from remote_gym.transport.certs import generate_dev_certs
 from remote_gym.transport.grpc_init import IOMGR_CHOSEN, IOMGR_EXPERIMENTS
 
@@ -284,23 +285,42 @@ def main(argv: list[str] | None = None) -> int:
                 "round trips/s",
                 "no remote-gym code: a minimal env server",
             ),
-            ("process", "remote CartPole-v1, process hosting", "steps/s", "default; local credentials"),
+            ("process", "remote CartPole-v1, process hosting", "steps/s", "default: same-host lane"),
+            (
+                "process_grpc",
+                "remote CartPole-v1, process hosting, gRPC path",
+                "steps/s",
+                "same_host_lane=False; local credentials",
+            ),
+            (
+                "inproc",
+                "remote CartPole-v1, server in the client's process",
+                "steps/s",
+                "running_server(), process hosting, lane",
+            ),
+            (
+                "inproc_grpc",
+                "same, gRPC path",
+                "steps/s",
+                "running_server(), process hosting, same_host_lane=False",
+            ),
             (
                 "nopoll",
                 "remote CartPole-v1, process hosting, no polling",
                 "steps/s",
-                "spin_us=0, spin_us=0",
+                "spin_us=0, spin_us=0; gRPC path",
             ),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
             ("plain", "remote CartPole-v1, plaintext", "steps/s", "server on 0.0.0.0, process hosting"),
             ("tls", "remote CartPole-v1, TLS", "steps/s", "process hosting"),
             ("frame_local", "local 210x160x3 uint8 obs env", "steps/s", "no network"),
-            ("frame_remote", "remote 210x160x3 uint8 obs env", "steps/s", "process hosting"),
+            ("frame_remote", "remote 210x160x3 uint8 obs env", "steps/s", "process hosting, lane"),
+            ("frame_grpc", "remote 210x160x3 uint8 obs env, gRPC path", "steps/s", "process hosting"),
             (
                 "clients4",
                 f"remote CartPole-v1, {CONCURRENT_CLIENTS} clients at once",
                 "steps/s",
-                "sum over client processes; process hosting",
+                "sum over client processes; process hosting, lane",
             ),
             ("connect", "connect + first reset", "ms", "process hosting, CartPole-v1"),
         )
@@ -357,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
             "frame": stack.enter_context(
                 _process(SERVER_SCRIPT, _server_args(FRAME_ENV, hosting="process"), cpu=server_cpu)
             ),
+            # A server in this very process (as in tests, notebooks, `remote-gym demo`).
+            "inproc": stack.enter_context(
+                running_server({"CartPole-v1": "CartPole-v1"}, hosting="process")
+            ).port,
         }
         tls = TLSConfig(ca=certs.ca)
         measures: list[tuple[str, Callable[[], float]]] = [
@@ -366,12 +390,16 @@ def main(argv: list[str] | None = None) -> int:
             ("floor_poll", floor("floor_poll", poll=True)),
             ("floor_env", floor("floor_env")),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
-            ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps, poll=False)),
+            ("process_grpc", lambda: _remote(ports["process"], None, args.steps, lane=False)),
+            ("inproc", lambda: _remote(ports["inproc"], None, args.steps)),
+            ("inproc_grpc", lambda: _remote(ports["inproc"], None, args.steps, lane=False)),
+            ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps, poll=False, lane=False)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),
             ("plain", lambda: _remote(ports["plain"], None, args.steps)),
             ("tls", lambda: _remote(ports["tls"], tls, args.steps)),
             ("frame_local", lambda: _steps_per_s(gym.make(FRAME_ENV), frame_steps)),
             ("frame_remote", lambda: _remote(ports["frame"], None, frame_steps)),
+            ("frame_grpc", lambda: _remote(ports["frame"], None, frame_steps, lane=False)),
             ("clients4", lambda: _concurrent_clients(ports["process"], args.steps, client_cpu)),
         ]
         with Progress(console=console, transient=True) as progress:
@@ -467,8 +495,8 @@ def _concurrent_clients(port: int, steps: int, cpu: int | None) -> float:
     return sum(rates)
 
 
-def _remote(port: int, tls: TLSConfig | None, steps: int, *, poll: bool = True) -> float:
-    config = ClientConfig() if poll else ClientConfig(spin_us=0)
+def _remote(port: int, tls: TLSConfig | None, steps: int, *, poll: bool = True, lane: bool = True) -> float:
+    config = ClientConfig(same_host_lane=lane) if poll else ClientConfig(spin_us=0, same_host_lane=lane)
     with RemoteEnvironment(url="127.0.0.1", port=port, tls=tls, config=config) as env:
         return _steps_per_s(env, steps)
 
@@ -501,6 +529,10 @@ def _report(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> d
             entry["x_default_floor"] = (1e6 / row.median) / default_floor_us
         out["rows"][key] = entry
     out["process_vs_local"] = rows["local"].median / rows["process"].median
+    out["frame_vs_local"] = rows["frame_remote"].median / rows["frame_local"].median
+    out["frame_grpc_vs_local"] = rows["frame_grpc"].median / rows["frame_local"].median
+    out["inproc_vs_process"] = rows["process"].median / rows["inproc"].median
+    out["inproc_grpc_vs_process_grpc"] = rows["process_grpc"].median / rows["inproc_grpc"].median
     return out
 
 
@@ -541,6 +573,16 @@ def _print(console: Console, rows: dict[str, Row], report: dict[str, Any], place
         f"{process['us_per_step']:,.0f} µs per step = {process['x_floor']:.2f} × floor, "
         f"{process['x_default_floor']:.2f} × default floor; local CartPole is "
         f"{report['process_vs_local']:,.0f} × faster."
+    )
+    grpc_path = report["rows"]["process_grpc"]
+    console.print(
+        f"Same-host lane: {process['us_per_step']:,.1f} µs per step = {process['x_floor']:.2f} × floor "
+        f"(gRPC path: {grpc_path['us_per_step']:,.0f} µs = {grpc_path['x_floor']:.2f} × floor); "
+        f"{report['process_vs_local']:,.1f} × the local step. 210x160x3 frames over the lane: "
+        f"{100 * report['frame_vs_local']:.0f}% of the local env's steps/s (gRPC path "
+        f"{100 * report['frame_grpc_vs_local']:.0f}%). Server in the client's process: "
+        f"{report['inproc_vs_process']:.2f} × the time per step of one in its own process (lane), "
+        f"{report['inproc_grpc_vs_process_grpc']:.2f} × (gRPC path)."
     )
 
 

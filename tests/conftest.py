@@ -57,11 +57,22 @@ def hosted_environments() -> dict[str, dict[str, Any]]:
     return hosted
 
 
-@pytest.fixture(scope="session")
-def env_server() -> Iterator[EnvServer]:
-    """One loopback server (worker process per session) hosting every test environment."""
-    with running_server(hosted_environments(), hosting="process", grace=0.5) as server:
+LANE_PATHS = ("lane", "grpc")
+"""The two paths a same-host client's requests can take: straight to the worker, or through gRPC."""
+
+
+@pytest.fixture(scope="session", params=LANE_PATHS)
+def env_server(request: pytest.FixtureRequest) -> Iterator[EnvServer]:
+    """One loopback server (worker process per session) hosting every test environment, once per path."""
+    lane = request.param == "lane"
+    with running_server(hosted_environments(), hosting="process", grace=0.5, same_host_lane=lane) as server:
         yield server
+
+
+@pytest.fixture(params=LANE_PATHS)
+def same_host_lane(request: pytest.FixtureRequest) -> bool:
+    """``ServerConfig.same_host_lane`` for tests that start their own server: they run on both paths."""
+    return bool(request.param == "lane")
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +80,11 @@ def inline_server() -> Iterator[EnvServer]:
     """One loopback server hosting every test environment in-process."""
     with running_server(hosted_environments(), hosting="inline", grace=0.5) as server:
         yield server
+
+
+def hosting_for(same_host_lane: bool) -> str:
+    """The hosting of a test that ran in-process before lanes existed: worker processes on the lane path."""
+    return "process" if same_host_lane else "inline"
 
 
 def local_make(name: str, **kwargs: Any) -> gym.Env[Any, Any]:

@@ -230,13 +230,15 @@ _CLIENT_SCRIPT = textwrap.dedent(
 )
 
 
-def test_killed_client_frees_its_worker() -> None:
+def test_killed_client_frees_its_worker(same_host_lane: bool) -> None:
     """After a client process is SIGKILLed, its session and worker are gone once the resume window passed.
 
     The server cannot tell a dead client from a dropped connection; it keeps the session for the
     window (here 1 s) in case the client resumes it.
     """
-    with running_server({"CartPole-v1": "CartPole-v1"}, hosting="process", resume_window_s=1.0) as server:
+    with running_server(
+        {"CartPole-v1": "CartPole-v1"}, hosting="process", resume_window_s=1.0, same_host_lane=same_host_lane
+    ) as server:
         workers_before = set(_worker_pids())
         with subprocess.Popen(
             [sys.executable, "-c", _CLIENT_SCRIPT, server.address], stdout=subprocess.PIPE, text=True

@@ -20,13 +20,14 @@ from remote_gym.errors import (
 )
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 from remote_gym.testing.server import running_server
+from tests.conftest import hosting_for
 
 pytestmark = pytest.mark.integration
 
 
-def test_shutdown_ends_sessions_with_a_clear_error() -> None:
+def test_shutdown_ends_sessions_with_a_clear_error(same_host_lane: bool) -> None:
     """During stop(grace) the next call of an open session raises ServerShutdownError."""
-    with running_server(hosting="inline", grace=3.0) as server:
+    with running_server(hosting=hosting_for(same_host_lane), grace=3.0) as server:
         env = RemoteEnvironment(address=server.address)
         env.reset(seed=0)
         stopper = threading.Thread(target=server.stop, kwargs={"grace": 3.0})
@@ -54,10 +55,10 @@ def test_session_after_shutdown_is_connection_lost() -> None:
         env.close()
 
 
-def test_in_flight_step_finishes_during_shutdown() -> None:
+def test_in_flight_step_finishes_during_shutdown(same_host_lane: bool) -> None:
     """A step already running when stop() is called completes; only the next call fails."""
     hosted = {"Hanging": {"gym_id": IMPORTABLE_ENV_IDS["Hanging"], "allowed_kwargs": "*"}}
-    with running_server(hosted, hosting="process", grace=5.0) as server:
+    with running_server(hosted, hosting="process", grace=5.0, same_host_lane=same_host_lane) as server:
         env = RemoteEnvironment(address=server.address, kwargs={"hang_s": 1.0})
         env.reset(seed=0)
         stopper = threading.Timer(0.3, server.stop, kwargs={"grace": 5.0})
@@ -72,9 +73,9 @@ def test_in_flight_step_finishes_during_shutdown() -> None:
             env.close()
 
 
-def test_idle_session_expires() -> None:
+def test_idle_session_expires(same_host_lane: bool) -> None:
     """A session idle past session_idle_timeout_s is ended with SessionExpiredError; its slot is freed."""
-    with running_server(hosting="inline", session_idle_timeout_s=0.3) as server:
+    with running_server(hosting=hosting_for(same_host_lane), session_idle_timeout_s=0.3) as server:
         with RemoteEnvironment(address=server.address) as env:
             env.reset(seed=0)
             time.sleep(1.0)
@@ -83,10 +84,10 @@ def test_idle_session_expires() -> None:
         assert server.active_sessions == 0
 
 
-def test_busy_session_does_not_expire() -> None:
+def test_busy_session_does_not_expire(same_host_lane: bool) -> None:
     """A session that keeps stepping is never expired by the idle timeout."""
     with (
-        running_server(hosting="inline", session_idle_timeout_s=0.3) as server,
+        running_server(hosting=hosting_for(same_host_lane), session_idle_timeout_s=0.3) as server,
         RemoteEnvironment(address=server.address) as env,
     ):
         env.reset(seed=0)
@@ -98,11 +99,11 @@ def test_busy_session_does_not_expire() -> None:
             time.sleep(0.05)
 
 
-def test_slow_call_kills_the_worker() -> None:
+def test_slow_call_kills_the_worker(same_host_lane: bool) -> None:
     """A call longer than max_call_s stops the worker and the client gets WorkerCrashedError saying why."""
     hosted = {"Hanging": {"gym_id": IMPORTABLE_ENV_IDS["Hanging"], "allowed_kwargs": "*"}}
     with (
-        running_server(hosted, hosting="process", max_call_s=0.3) as server,
+        running_server(hosted, hosting="process", max_call_s=0.3, same_host_lane=same_host_lane) as server,
         RemoteEnvironment(address=server.address, kwargs={"hang_s": 30.0}, timeouts=Timeouts(call=10)) as env,
     ):
         env.reset(seed=0)
@@ -144,6 +145,7 @@ _OPEN_CLOSE_SCRIPT = """
 import asyncio
 from remote_gym import RemoteEnvironment
 from remote_gym.testing.server import running_server
+from tests.conftest import hosting_for
 
 async def elsewhere():
     return 1

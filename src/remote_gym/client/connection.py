@@ -90,6 +90,8 @@ class Connection:
         )
         self._broken_by: RemoteGymError | None = None
         self._lane = LaneSlot(self.target)
+        self._lane_offer: tuple[str, bytes] = ("", b"")
+        """The lane path and secret the server offered in its MakeResponse (empty: none)."""
         """Same host: requests go straight to the session's worker (the stream stays as control)."""
         if tls is None and not is_loopback(host):
             warnings.warn(
@@ -332,8 +334,11 @@ class Connection:
             made = response.make
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
+            self._lane_offer = (made.lane_path, made.lane_secret)
             if made.lane_path and self.config.same_host_lane:
-                self._lane.open(made.lane_path, made.lane_secret, self.config.timeouts.connect)
+                self._lane.open(
+                    made.lane_path, made.lane_secret, self.config.timeouts.connect, self.config.spin_us
+                )
         return response
 
     def close(self) -> None:

@@ -29,6 +29,8 @@ class ServerInfo:
     active_sessions: int
     max_sessions: int
     hosting: str
+    same_host_lane: bool = False
+    """Whether the server offers same-host lanes (clients on its machine then skip its gRPC process)."""
 
 
 def server_info(
@@ -62,4 +64,5 @@ def server_info(
         active_sessions=raw.active_sessions,
         max_sessions=raw.max_sessions,
         hosting=raw.hosting,
+        same_host_lane=raw.same_host_lane,
     )

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
 import socket
 import struct
+import time
 
 from remote_gym.errors import DeadlineExceededError
+from remote_gym.transport.spin import usable_cpus, yield_cpu
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +24,12 @@ _HEADER = struct.Struct("<II")
 _ACCEPTED = b"ok"
 _READ_BYTES = 1 << 16
 _NUMBER_MODULUS = 1 << 32
-_UNSET = -1.0
+_AVERAGE_WEIGHT = 0.125
+
+
+def spin_budget_s(spin_us: float) -> float:
+    """A polling budget in seconds: 0 when ``spin_us`` is 0 or this process has one usable CPU."""
+    return spin_us * 1e-6 if spin_us > 0 and usable_cpus() >= 2 else 0.0
 
 
 class LaneBroken(Exception):
@@ -29,16 +37,25 @@ class LaneBroken(Exception):
 
 
 class Lane:
-    """One session's open lane; each call writes one request frame and reads its reply frame."""
+    """One session's open lane; each call writes one request frame and reads its reply frame.
 
-    def __init__(self, sock: socket.socket, path: str) -> None:
+    The socket stays blocking: a blocking ``recv`` is one system call. While replies usually come
+    within ``spin_s``, the reply is first polled for (non-blocking reads) instead of slept for,
+    which saves the thread's wake-up (``ClientConfig.spin_us``).
+    """
+
+    def __init__(self, sock: socket.socket, path: str, spin_s: float = 0.0) -> None:
         self._sock = sock
         self.path = path
         self._number = 0
-        self._timeout: float | None = _UNSET
+        self._spin_s = spin_s
+        self._reply_s = 0.0
+        """Running average of the time from sending a request to its reply."""
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
 
     @classmethod
-    def open(cls, path: str, secret: bytes, timeout: float) -> Lane | None:
+    def open(cls, path: str, secret: bytes, timeout: float, spin_s: float = 0.0) -> Lane | None:
         """Connect to ``path`` and present ``secret``; None if that fails for any reason (stay on gRPC)."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -49,7 +66,8 @@ class Lane:
             if len(header) == _HEADER.size:
                 size, _ = _HEADER.unpack(header)
                 if size == len(_ACCEPTED) and sock.recv(size, socket.MSG_WAITALL) == _ACCEPTED:
-                    return cls(sock, path)
+                    sock.settimeout(None)
+                    return cls(sock, path, spin_s)
             logger.info("the lane at %s refused this client: staying on gRPC", path)
         except OSError as exc:
             logger.debug("cannot open the lane at %s (%s): staying on gRPC", path, exc)
@@ -68,13 +86,11 @@ class Lane:
             LaneBroken: The lane failed; nothing is known of whether the worker applied the request.
         """
         sock = self._sock
-        if timeout != self._timeout:
-            sock.settimeout(timeout)
-            self._timeout = timeout
         number, frame = self._frame(payload)
+        start = time.perf_counter()
         try:
             sock.sendall(frame)
-            data = sock.recv(_READ_BYTES)
+            data = self._first_bytes(start, timeout)
             while len(data) < _HEADER.size:
                 more = sock.recv(_READ_BYTES)
                 if not more:
@@ -84,14 +100,38 @@ class Lane:
             end = _HEADER.size + size
             if len(data) < end:
                 data = self._read_rest(data, end)
-        except TimeoutError as exc:
-            self.close()
-            raise DeadlineExceededError(f"request on the lane took longer than {timeout} s") from exc
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
+        self._reply_s += _AVERAGE_WEIGHT * (time.perf_counter() - start - self._reply_s)
         if got != number or len(data) != end:
             raise LaneBroken(f"reply {got} ({len(data)} bytes) does not answer request {number}")
         return data[_HEADER.size :]
+
+    def _first_bytes(self, start: float, timeout: float | None) -> bytes:
+        """The reply's first bytes: polled for while replies come quickly, else waited for up to ``timeout``."""
+        sock = self._sock
+        if self._reply_s < self._spin_s:
+            deadline = start + self._spin_s
+            while True:
+                try:
+                    data = sock.recv(_READ_BYTES, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    if time.perf_counter() > deadline:
+                        break
+                    yield_cpu()
+                    continue
+                if not data:
+                    raise LaneBroken("the worker closed the lane")
+                return data
+        if timeout is not None:
+            remaining_ms = max(0, int((start + timeout - time.perf_counter()) * 1e3))
+            if not self._poller.poll(remaining_ms):
+                self.close()
+                raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
+        data = sock.recv(_READ_BYTES)
+        if not data:
+            raise LaneBroken("the worker closed the lane")
+        return data
 
     def _read_rest(self, data: bytes, end: int) -> bytes:
         """Read a large frame's remaining bytes into one buffer (no repeated concatenation)."""
@@ -118,7 +158,6 @@ class Lane:
         sock = self._sock
         number, frame = self._frame(payload)
         sock.setblocking(False)
-        self._timeout = _UNSET
         try:
             await loop.sock_sendall(sock, frame)
             data = b""
@@ -137,6 +176,8 @@ class Lane:
                 have += len(more)
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
+        finally:
+            sock.setblocking(True)
         data = b"".join(parts)
         if got != number or len(data) != _HEADER.size + size:
             raise LaneBroken(f"reply {got} ({len(data)} bytes) does not answer request {number}")
@@ -160,10 +201,10 @@ class LaneSlot:
         """Which path requests take now: ``"lane"`` or ``"grpc"``."""
         return "lane" if self.lane is not None else "grpc"
 
-    def open(self, path: str, secret: bytes, timeout: float) -> None:
+    def open(self, path: str, secret: bytes, timeout: float, spin_us: float = 0.0) -> None:
         """Open the lane a MakeResponse offered (if this process can open its path)."""
         self.close()
-        self.lane = Lane.open(path, secret, timeout)
+        self.lane = Lane.open(path, secret, timeout, spin_budget_s(spin_us))
         if self.lane is not None:
             logger.debug("requests to %s go straight to the worker over %s", self._target, path)
 

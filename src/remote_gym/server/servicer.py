@@ -244,6 +244,7 @@ class RemoteGymServicer:
                 session_id,
                 max_message_bytes=self._config.max_message_bytes,
                 max_call_s=self._config.max_call_s,
+                spin_us=self._config.spin_us,
             )
         try:
             host, reply = await start_host(spec, self._zygote, lane)

@@ -21,6 +21,7 @@ import hmac
 import json
 import logging
 import os
+import select
 import selectors
 import signal
 import socket
@@ -49,6 +50,17 @@ LANE_ACCEPTED = b"ok"
 _HANDSHAKE_TIMEOUT_S = 2.0
 _READ_BYTES = 1 << 18
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+_AVERAGE_WEIGHT = 0.125
+_yield_cpu = getattr(os, "sched_yield", lambda: None)
+
+
+def spin_us_to_s(spin_us: float) -> float:
+    """A polling budget in seconds: 0 when ``spin_us`` is 0 or this process has one usable CPU."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return spin_us * 1e-6 if spin_us > 0 and cpus >= 2 else 0.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,9 @@ class LaneSpec:
     """Largest request accepted and reply sent on the lane (as on the gRPC path)."""
     max_call_s: float | None
     """A lane request taking longer ends the worker (SIGALRM), as the server kills it on the gRPC path."""
+    spin_us: float = 0.0
+    """While the client's next request usually comes within this, poll the lane for it instead of
+    sleeping (``ServerConfig.spin_us``; never with one usable CPU)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, carried in the worker's start message."""
@@ -99,6 +114,10 @@ class LaneWorker:
         self._lane_buffer = bytearray()
         self._server_buffer = bytearray()
         self._last_request = time.monotonic()
+        self._spin_s = spin_us_to_s(spec.spin_us)
+        self._gap_s = 0.0
+        """Running average of the time from a lane reply to the client's next request."""
+        self._replied = 0.0
 
     def listen(self) -> None:
         """Bind the lane socket (before the session's description goes out, so the client finds it)."""
@@ -117,7 +136,13 @@ class LaneWorker:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # max_call_s on the lane: the alarm ends the worker
         try:
             while True:
-                for key, _ in self._selector.select():
+                if self._lane is not None and self._gap_s < self._spin_s:
+                    self._spin()
+                # The server's frames first: a lane closed by the server (the session ended) must
+                # not answer a request that was waiting beside the close.
+                for key, _ in sorted(
+                    self._selector.select(), key=lambda event: event[0].data != self._from_server
+                ):
                     if not key.data():
                         return 0
         finally:
@@ -183,32 +208,47 @@ class LaneWorker:
             return False
         self._secret = None
         conn.sendall(pack_header(len(LANE_ACCEPTED)) + LANE_ACCEPTED)
-        if self._listener is not None:
-            # Nobody else may use this session's lane: stop listening (a late connection is refused).
-            self._selector.unregister(self._listener)
-            self._listener.close()
-            self._listener = None
-            with contextlib.suppress(OSError):
-                os.unlink(self._spec.path)
-        return True
+        return True  # still listening: a replay of the secret is refused, and logged
+
+    def _spin(self) -> None:
+        """Poll both sockets (without sleeping) until one is readable or the spin budget is spent."""
+        lane = self._lane
+        assert lane is not None
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        poller.register(lane, select.POLLIN)
+        deadline = time.perf_counter() + self._spin_s
+        while not poller.poll(0) and time.perf_counter() < deadline:
+            _yield_cpu()
 
     def _from_lane(self) -> bool:
         lane = self._lane
-        assert lane is not None
+        if lane is None:  # closed by the server's frame just before, in the same turn
+            return True
         try:
             chunk = lane.recv(_READ_BYTES)
         except OSError:
             chunk = b""
+        self._lane_chunk(chunk)
+        return True
+
+    def _lane_chunk(self, chunk: bytes) -> None:
+        """Take bytes read from the lane; answer each whole request in them."""
+        lane = self._lane
+        assert lane is not None
         if not chunk:
             self._close_lane()
-            return True
+            return
+        if self._replied:
+            self._gap_s += _AVERAGE_WEIGHT * (time.perf_counter() - self._replied - self._gap_s)
+            self._replied = 0.0
         buffer = self._lane_buffer
         buffer += chunk
         limit = self._spec.max_message_bytes
         if len(buffer) >= HEADER_BYTES and struct.unpack_from("<I", buffer)[0] > limit:
             logger.warning("lane request over %d bytes: closing the lane", limit)
             self._close_lane()
-            return True
+            return
         max_call_s = self._spec.max_call_s
         for number, data in split_frames(buffer):
             if max_call_s:
@@ -227,8 +267,8 @@ class LaneWorker:
                 write_frame(lane, reply, number)
             except OSError:  # the client went away or gave up: it re-sends through the server
                 self._close_lane()
-                return True
-        return True
+                return
+        self._replied = time.perf_counter()
 
     def _close_lane(self) -> None:
         self._secret = None

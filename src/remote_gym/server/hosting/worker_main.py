@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import signal
 import socket
+import sys
 from typing import Any, BinaryIO
 
 from remote_gym.server.handlers.factory import create_handler
@@ -17,11 +19,23 @@ from remote_gym.server.handlers.spec import CreateSpec
 
 def run_forked_worker(sock: socket.socket) -> int:
     """Read the create spec (the socket's first frame, JSON), then :func:`run_worker`; 0 if the server hung up."""
+    _log_warnings_to_stderr()
     reader: BinaryIO = sock.makefile("rb", buffering=1 << 16)  # type: ignore[assignment]
     frame = read_frame(reader)
     if frame is None:
         return 0
     return run_worker(sock, json.loads(frame[1]), reader)
+
+
+def _log_warnings_to_stderr() -> None:
+    """Warnings of this worker (a refused lane connection, say) go to the server's stderr, which it inherits.
+
+    The worker is a fresh interpreter: the server's logging configuration does not reach it.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("remote-gym worker %(process)d: %(levelname)s %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("remote_gym").addHandler(handler)
 
 
 def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: BinaryIO) -> int:
