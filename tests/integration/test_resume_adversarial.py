@@ -62,6 +62,8 @@ def test_cut_twice_while_the_server_awaits_an_abandoned_reply(env_server: EnvSer
 
     The failure this guards against answered steps 1-5 with observations of steps 1, 2, 3, 3, 4.
     """
+    if env_server.config.same_host_lane:
+        pytest.skip("on the lane the step is not cut: the server never awaits a worker reply for it")
     host, port = env_server.address.rsplit(":", 1)
     for trial in range(3):
         with cutting_proxy(host, int(port)) as proxy:

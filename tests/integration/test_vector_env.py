@@ -391,6 +391,7 @@ def test_killed_host_raises_naming_it(env_server: EnvServer) -> None:
     ):
         envs.reset(seed=0)
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)  # gone: its workers see their server's socket closed before any later request
         start = time.monotonic()
         with pytest.raises(TransportError) as info:
             envs.step(np.zeros(4, dtype=np.int64))

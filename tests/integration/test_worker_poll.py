@@ -149,7 +149,7 @@ def test_client_and_server_loops_poll_for_a_quick_exchange(hosting: str) -> None
     by polling; the trajectory is still exactly the local env's."""
     local = gym.make("CartPole-v1")
     with (
-        running_server(hosting=hosting, spin_us=10_000) as server,
+        running_server(hosting=hosting, spin_us=10_000, same_host_lane=False) as server,  # gRPC's loops
         RemoteEnvironment(address=server.address, config=ClientConfig(spin_us=10_000)) as remote,
     ):
         check_environments_match(local, remote, num_steps=200, seed=4)
@@ -179,7 +179,7 @@ def test_clients_that_never_poll_get_the_same_answers() -> None:
 def test_the_server_loop_polls_only_while_a_session_has_it_to_itself() -> None:
     """Two sessions stepping in turn switch the loop's polling off; one alone switches it back on."""
     with (
-        running_server(spin_us=300) as server,
+        running_server(spin_us=300, same_host_lane=False) as server,  # the gRPC path's loop
         RemoteEnvironment(address=server.address) as first,
         RemoteEnvironment(address=server.address) as second,
     ):
