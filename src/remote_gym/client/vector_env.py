@@ -22,7 +22,14 @@ from remote_gym.client.vector_args import (
     per_host_tokens,
 )
 from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, connect_all, exchange, exchange_each
-from remote_gym.client.vector_recovery import StepPart, reopen_host, reset_as_step, restart_host
+from remote_gym.client.vector_recovery import (
+    Resolver,
+    StepPart,
+    recovery_address,
+    reopen_host,
+    reset_as_step,
+    restart_host,
+)
 from remote_gym.codec.batch import (
     check_reset_mask,
     merge_batches,
@@ -39,7 +46,6 @@ from remote_gym.errors import (
     EnvClosedError,
     InvalidCallError,
     RemoteGymError,
-    WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
@@ -80,6 +86,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             many times faster for envs that have one (in Gymnasium: CartPole); results then equal
             that ``make_vec`` call run locally with the same number of envs per host. Needs a
             registered Gymnasium id, and the env's own autoreset mode; no restart, call or set_attr.
+        resolver: In restart mode, called as ``resolver(i, old_address)`` when host ``i``'s server is
+            lost (its stream broke and could not be resumed, or it cannot be reached); returns the
+            ``"host:port"`` of the server that replaces it (it may wait for one), where the host's
+            sub-envs are re-created as after a worker crash. None: a lost server raises.
 
     Raises:
         ConfigError: Invalid arguments.
@@ -106,8 +116,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         config: ClientConfig | None = None,
         token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
         vectorization_mode: str = "sync",
+        resolver: Resolver | None = None,
     ) -> None:
         self._hosts: list[VectorHost] = []
+        self._resolver = resolver
         self.closed = False
         addresses = [address] if isinstance(address, str) else list(address)
         sizes = host_sizes(num_envs, len(addresses))
@@ -255,11 +267,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | None] = [None] * len(self._hosts)
         for i, host, result in zip(indices, hosts, results, strict=True):
-            if isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart":
-                self._reopen(host, result)  # a re-created session resets all its envs
+            if isinstance(result, RemoteGymError):
+                address = self._recovery_address(i, host, result)
+                reopen_host(host, result, timeouts=self._timeouts, address=address)  # resets all its envs
                 result = self._exchange([host], [reset_request(seeds[i], options)], "reset on")[0]
-            elif isinstance(result, RemoteGymError):
-                raise result
             host.pending_reset = False
             self._last_obs[i] = decode_value(result.reset.observation)
             infos[i] = decode_vector_info(result.reset.info)
@@ -328,9 +339,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _step_part(self, index: int, host: VectorHost, result: pb.Response | RemoteGymError) -> StepPart:
         """One host's share of a step result, decoded (or made up after its worker died, in restart mode)."""
         if isinstance(result, RemoteGymError):
-            if not (isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart"):
-                raise result
-            part = self._restart_host(index, host, result)
+            part = self._restart_host(index, host, result, self._recovery_address(index, host, result))
         elif host.pending_reset:  # the request was the deferred autoreset of a re-created session
             host.pending_reset = False
             reply = result.reset
@@ -347,11 +356,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         self._last_obs[index] = part[0]
         return part
 
-    def _reopen(self, host: VectorHost, cause: WorkerCrashedError) -> None:
-        reopen_host(host, cause, timeouts=self._timeouts)
+    def _recovery_address(self, index: int, host: VectorHost, error: RemoteGymError) -> str | None:
+        restart = self.on_env_failure == "restart"
+        return recovery_address(index, host, error, restart=restart, resolver=self._resolver)
 
-    def _restart_host(self, index: int, host: VectorHost, cause: WorkerCrashedError) -> StepPart:
-        """Re-create the session of a host whose worker died; its sub-envs' episodes end truncated."""
+    def _restart_host(
+        self, index: int, host: VectorHost, cause: RemoteGymError, address: str | None
+    ) -> StepPart:
+        """Re-create the session of a host whose worker or server died; its sub-envs' episodes end truncated."""
         return restart_host(
             host,
             cause,
@@ -359,6 +371,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             space=self.single_observation_space,
             last_obs=self._last_obs[index],
             timeouts=self._timeouts,
+            address=address,
         )
 
     def render(self) -> tuple[Any, ...] | None:
