@@ -21,7 +21,7 @@ from remote_gym.errors import ConfigError, ServerLostError, ServerStartError
 from remote_gym.ray.actor import ServerActor
 from remote_gym.ray.health import serving
 from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, actor_resources, bundle_of, new_group
-from remote_gym.ray.spec import ServerSpec, build_spec
+from remote_gym.ray.spec import ServerSpec, build_spec, server_runtime_env
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
 NAMESPACE = "remote-gym"
@@ -326,6 +326,7 @@ class EnvCluster:
                 namespace=NAMESPACE,
                 max_restarts=self._max_restarts,
                 scheduling_strategy=PlacementGroupSchedulingStrategy(group, bundle_index),
+                runtime_env=server_runtime_env(),
                 **actor_resources(self._bundle),
             ).remote(self._spec, self.name)
             new.append(_Server(actor, group, {"pid": None, "node_id": None, "address": None}))

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 import pathlib
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.grpc_init import (
+    GRPC_EXPERIMENTS_VAR,
+    IOMGR_EXPERIMENTS,
+    applies_to,
+)
 from remote_gym.transport.tls import ServerTLSConfig
 
 MAX_SHIPPED_BYTES = 16 * 1024 * 1024
@@ -154,3 +161,17 @@ def build_spec(
         tokens=tokens,
         options=dict(options or {}),
     )
+
+
+def server_runtime_env() -> dict[str, Any] | None:
+    """Ray's runtime environment for a server actor: gRPC's faster transport, as ``import remote_gym`` picks.
+
+    A Ray worker imports grpc before remote_gym can choose its transport (see
+    ``remote_gym.transport.grpc_init``), so the choice travels as an environment variable, decided on
+    this machine for nodes assumed to run the same grpcio (a ``GRPC_EXPERIMENTS`` set here wins).
+    """
+    if GRPC_EXPERIMENTS_VAR in os.environ:
+        return {"env_vars": {GRPC_EXPERIMENTS_VAR: os.environ[GRPC_EXPERIMENTS_VAR]}}
+    if sys.platform.startswith("linux") and applies_to(metadata.version("grpcio")):
+        return {"env_vars": {GRPC_EXPERIMENTS_VAR: IOMGR_EXPERIMENTS}}
+    return None
