@@ -16,6 +16,7 @@ from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
 from remote_gym.client.vector_args import (
     autoreset_mode_of,
+    expand_addresses,
     host_sizes,
     make_requests,
     per_host,
@@ -67,6 +68,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         num_envs: Total number of sub-envs, split evenly over ``address`` (the first hosts take the
             remainder), or one count per address.
         address: ``"host:port"`` of a server, or a list of them. Sub-envs are numbered host after host.
+            ``"dns:NAME:PORT"`` stands for every A/AAAA record of NAME (a headless Service).
         autoreset_mode: A ``gymnasium.vector.AutoresetMode`` (or its value/name as a string).
         on_env_failure: ``"raise"``: a sub-env failure raises ``RemoteEnvError`` naming the sub-env's
             global index and host. ``"restart"``: the sub-env is recreated and its episode ends
@@ -121,7 +123,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         self._hosts: list[VectorHost] = []
         self._resolver = resolver
         self.closed = False
-        addresses = [address] if isinstance(address, str) else list(address)
+        addresses = expand_addresses(address)
         sizes = host_sizes(num_envs, len(addresses))
         tls_list = per_host(tls, len(addresses))
         auth_list = per_host_tokens(token, len(addresses))
