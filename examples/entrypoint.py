@@ -27,3 +27,23 @@ def create_environment(
     """
     render_mode = "rgb_array" if enable_rendering else None
     return gym.make(env, render_mode=render_mode, max_episode_steps=max_episode_steps)
+
+
+def create_vector_environment(
+    num_envs: int, enable_rendering: bool, env: str = "Acrobot-v1", max_episode_steps: int = 500
+) -> gym.vector.VectorEnv[Any, Any, Any]:
+    """Optional: a vectorised env for vector sessions (``vectorization_mode="vector_entry_point"`` or ``"auto"``).
+
+    Without this function, vector sessions step ``create_environment()`` envs in a ``SyncVectorEnv``.
+
+    Args:
+        num_envs: Number of sub-environments.
+        enable_rendering: As for :func:`create_environment`.
+        env: Gymnasium id to create.
+        max_episode_steps: Time limit of an episode.
+
+    Returns:
+        The vector env; here Gymnasium's own choice, as ``gymnasium.make_vec`` makes it.
+    """
+    render_mode = "rgb_array" if enable_rendering else None
+    return gym.make_vec(env, num_envs, render_mode=render_mode, max_episode_steps=max_episode_steps)

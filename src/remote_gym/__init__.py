@@ -11,6 +11,7 @@ from remote_gym.client.env import RemoteEnv, RemoteEnvironment
 from remote_gym.client.factory import make, make_vec
 from remote_gym.client.info import ServerInfo, server_info
 from remote_gym.client.vector_env import RemoteVectorEnv
+from remote_gym.codec.custom_spaces import register_space
 from remote_gym.errors import RemoteGymError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import make_entry
@@ -37,6 +38,7 @@ __all__ = [
     "make",
     "make_entry",
     "make_vec",
+    "register_space",
     "server_info",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import grpc
@@ -93,3 +94,20 @@ def test_token_with_tls(tls_material: CertPaths) -> None:
             assert env.reset(seed=0)[0].shape == (4,)
         with pytest.raises(AuthenticationError):
             RemoteEnvironment(url="127.0.0.1", port=server.port, client_credentials_paths=creds)
+
+
+def test_token_refusal_is_logged_with_the_peer(
+    token_server: EnvServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused token is logged at INFO with the client's address, never with the token."""
+    with (
+        caplog.at_level(logging.INFO, logger="remote_gym.transport.auth"),
+        pytest.raises(AuthenticationError),
+    ):
+        RemoteEnvironment(address=token_server.address, token="not-the-token")
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals, caplog.text
+    assert "127.0.0.1" in refusals[0]
+    assert "invalid bearer token" in refusals[0]
+    assert "not-the-token" not in caplog.text
+    assert SECRET not in caplog.text

@@ -59,7 +59,7 @@ async def _with_worker(spec: CreateSpec, body: Any) -> Any:
     try:
         worker = await zygote.spawn(spec.to_json())
         try:
-            made = pb.Response.FromString(await worker.receive())
+            made = pb.Response.FromString(await worker.first_reply())
             assert made.WhichOneof("kind") == "make"
             return await body(worker)
         finally:

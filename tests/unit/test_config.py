@@ -92,3 +92,14 @@ def test_entry_needs_json_kwargs_and_one_source(tmp_path: object) -> None:
         make_entry("x", entrypoint="/nonexistent/entry.py")
     with pytest.raises(ConfigError):
         make_entry("x", gym_id="CartPole-v1", kwargs={"f": object()})
+
+
+def test_resume_defaults_fit_together() -> None:
+    """The server's resume window outlasts keepalive detection plus the client's whole resume budget."""
+    from remote_gym._constants import KEEPALIVE_DETECTION_S, RESUME_ATTEMPT_TIMEOUT_S
+
+    window = ServerConfig(
+        environments=(make_entry("CartPole-v1", gym_id="CartPole-v1"),), port=0
+    ).resume_window_s
+    budget = ClientConfig().resume_s
+    assert window > KEEPALIVE_DETECTION_S + budget + RESUME_ATTEMPT_TIMEOUT_S

@@ -29,6 +29,7 @@ LAYERS = {
     "cli": 5,
     "__main__": 5,
     "__init__": 6,
+    "spaces": 6,  # a public namespace re-exporting codec names, like __init__
 }
 # Same-layer pairs that must never import each other.
 FORBIDDEN_SIBLINGS = {

@@ -74,8 +74,8 @@ def test_frames_round_trip_through_their_length_headers() -> None:
 
     from remote_gym.server.framing import pack_header, read_frame
 
-    frames = [b"", b"abc", bytes(70_000), b"xyz"]
-    stream = io.BytesIO(b"".join(pack_header(len(data)) + data for data in frames))
+    frames = [(0, b""), (1, b"abc"), (7, bytes(70_000)), (2**32 - 1, b"xyz")]
+    stream = io.BytesIO(b"".join(pack_header(len(data), n) + data for n, data in frames))
     assert [read_frame(stream) for _ in frames] == frames
     assert read_frame(stream) is None
     assert read_frame(io.BytesIO(pack_header(5) + b"abc")) is None  # a cut frame is the end

@@ -13,7 +13,12 @@ from typing import Any
 import gymnasium as gym
 from rich.console import Console
 
-from remote_gym._constants import DEFAULT_PORT, DEFAULT_WORKER_SPIN_US
+from remote_gym._constants import (
+    DEFAULT_MAX_KWARGS_BYTES,
+    DEFAULT_PORT,
+    DEFAULT_RESUME_WINDOW_S,
+    DEFAULT_WORKER_SPIN_US,
+)
 from remote_gym.cli.options import (
     add_server_tls_arguments,
     add_token_argument,
@@ -106,8 +111,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--resume-window",
         type=float,
         metavar="S",
-        default=3.0,
-        help="seconds a session waits for its client after a dropped connection (default: 3)",
+        default=DEFAULT_RESUME_WINDOW_S,
+        help="seconds a session waits for its client after a dropped connection "
+        f"(default: {DEFAULT_RESUME_WINDOW_S:g})",
+    )
+    limits.add_argument(
+        "--max-kwargs-bytes",
+        type=int,
+        metavar="N",
+        default=DEFAULT_MAX_KWARGS_BYTES,
+        help=f"largest JSON text of env kwargs a client may send (default: {DEFAULT_MAX_KWARGS_BYTES})",
     )
     limits.add_argument(
         "--worker-spin-us",
@@ -152,6 +165,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         session_idle_timeout_s=args.idle_timeout,
         max_call_s=args.max_call_time,
         resume_window_s=args.resume_window,
+        max_kwargs_bytes=args.max_kwargs_bytes,
         worker_spin_us=args.worker_spin_us,
     )
 

@@ -8,48 +8,40 @@ import enum
 import logging
 import time
 import warnings
+from collections.abc import Coroutine
 from typing import Any
 
 import grpc
 
-from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym._constants import (
+    RESUME_ATTEMPT_TIMEOUT_S,
+    RESUME_BACKOFF_S,
+    RESUME_PROBE_S,
+)
 from remote_gym.client import runtime
+from remote_gym.client.channel import split_address, target_of
 from remote_gym.client.config import ClientConfig
+from remote_gym.client.stream import SessionGone, SessionStream
 from remote_gym.errors import (
-    AuthenticationError,
-    ConnectError,
     ConnectionLostError,
     DeadlineExceededError,
     EnvClosedError,
     InsecureChannelWarning,
-    ProtocolError,
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
-from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
+__all__ = ["ConnState", "Connection", "split_address"]
+
 logger = logging.getLogger(__name__)
 
-_SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
-_SESSION_METHOD = f"/{_SERVICE}/Session"
-_INFO_METHOD = f"/{_SERVICE}/GetServerInfo"
 # Error reasons after which the server has ended the session.
 _SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
-# Connect failures that waiting will not fix: report them at once instead of at the timeout.
-_PERMANENT_MARKERS = (
-    "ssl",
-    "handshake",
-    "certificate",
-    "tsi_",
-    "alpn",
-    "socket closed",
-    "unauthenticated",
-    "dns resolution failed",
-)
+_MAX_LOSSES_PER_REQUEST = 100
+"""Connections one request may lose right after resuming before the client gives up on the session."""
 
 
 class ConnState(enum.Enum):
@@ -61,18 +53,6 @@ class ConnState(enum.Enum):
     BROKEN = 2
     # close() was called.
     CLOSED = 3
-
-
-def split_address(address: str) -> tuple[str, int]:
-    """Split ``host:port`` (``[v6]:port`` for IPv6)."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ConnectError(f"address {address!r} is not host:port")
-    return host.strip("[]"), int(port)
-
-
-def _target(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Connection:
@@ -93,10 +73,9 @@ class Connection:
     ) -> None:
         self.host = host
         self.port = port
-        self.target = _target(host, port)
+        self.target = target_of(host, port)
         self.tls = tls
         self.config = config
-        self._metadata = auth.metadata() if auth is not None else None
         self.session_id = ""
         self._seq = 0
         self._resume_token = ""
@@ -104,8 +83,9 @@ class Connection:
         self.server_info = pb.ServerInfo()
         """What the server said about itself when we connected (versions, environments, capacity)."""
         self._state = ConnState.OPEN
-        self._channel: grpc.aio.Channel | None = None
-        self._call: Any = None
+        self._stream = SessionStream(
+            host, port, tls=tls, config=config, metadata=auth.metadata() if auth is not None else None
+        )
         self._broken_by: RemoteGymError | None = None
         if tls is None and not is_loopback(host):
             warnings.warn(
@@ -142,94 +122,10 @@ class Connection:
     # -- event-loop side ---------------------------------------------------------------------
 
     async def _connect(self) -> None:
-        options = channel_options(
-            max_message_bytes=self.config.max_message_bytes,
-            target_name=self.tls.server_name if self.tls else None,
-        )
-        if self.tls is not None:
-            self._channel = grpc.aio.secure_channel(
-                self.target, self.tls.channel_credentials(), options=options
-            )
-        elif is_loopback(self.host):
-            creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
-            self._channel = grpc.aio.secure_channel(self.target, creds, options=options)
-        else:
-            self._channel = grpc.aio.insecure_channel(self.target, options=options)
-        info = self._channel.unary_unary(
-            _INFO_METHOD,
-            request_serializer=pb.ServerInfoRequest.SerializeToString,
-            response_deserializer=pb.ServerInfo.FromString,
-        )
-        deadline = time.monotonic() + self.config.timeouts.connect
-        delay = 0.05
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                server_info = await info(
-                    pb.ServerInfoRequest(), timeout=max(remaining, 0.01), metadata=self._metadata
-                )
-                self.server_info = server_info
-                break
-            except grpc.aio.AioRpcError as exc:
-                details = (exc.details() or "").lower()
-                transient = exc.code() == grpc.StatusCode.UNAVAILABLE and not any(
-                    m in details for m in _PERMANENT_MARKERS
-                )
-                if not transient or time.monotonic() + delay >= deadline:
-                    raise self._connect_error(exc) from exc
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        if server_info.protocol_version != PROTOCOL_VERSION:
-            raise ProtocolError(
-                f"{self.target} speaks remote-gym protocol {server_info.protocol_version}; "
-                f"this client speaks {PROTOCOL_VERSION}"
-            )
-        self._call = self._channel.stream_stream(_SESSION_METHOD)(metadata=self._metadata)
+        self.server_info = await self._stream.open()
 
-    def _connect_error(self, exc: grpc.aio.AioRpcError) -> RemoteGymError:
-        mapped = rpc_error_to_exception(exc, context=f"cannot connect to {self.target}")
-        if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
-            # gRPC's details rarely say which side is wrong; probing the server does. The probes are
-            # short and block the client loop on this failure path only.
-            diagnosis = diagnose_connect_failure(
-                exc.details() or "", tls=self.tls, host=self.host, port=self.port
-            )
-            mode = "mutual TLS" if self.tls and self.tls.cert else "TLS" if self.tls else "no TLS"
-            cls = AuthenticationError if diagnosis.failure in CLIENT_CERT_FAILURES else ConnectError
-            return cls(f"cannot connect to {self.target} ({mode}): {diagnosis.message}")
-        return mapped
-
-    async def _roundtrip(self, data: bytes) -> bytes:
-        try:
-            await self._call.write(data)
-        except (asyncio.InvalidStateError, grpc.aio.AioRpcError) as exc:
-            # The server already ended the call; its final status says why (shutdown, idle expiry, ...).
-            raise await self._ended_error() from exc
-        reply = await self._call.read()
-        if reply is grpc.aio.EOF:
-            raise await self._ended_error()
-        return bytes(reply)
-
-    async def _ended_error(self) -> RemoteGymError:
-        call = self._call
-        code = await call.code()
-        if code in (grpc.StatusCode.OK, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED):
-            # OK: the server closed the stream; INTERNAL: our write met a call the server had ended.
-            return ConnectionLostError(
-                f"the server at {self.target} ended the session (stopped or restarted?)"
-            )
-        status = grpc.aio.AioRpcError(
-            code, await call.initial_metadata(), await call.trailing_metadata(), await call.details()
-        )
-        return rpc_error_to_exception(status, context=f"the server at {self.target} ended the session")
-
-    async def _aclose(self) -> None:
-        if self._call is not None:
-            with contextlib.suppress(Exception):
-                await self._call.done_writing()
-            self._call.cancel()
-        if self._channel is not None:
-            await self._channel.close(grace=None)
+    def _roundtrip(self, data: bytes) -> Coroutine[Any, Any, bytes]:
+        return self._stream.roundtrip(data)
 
     # -- caller side ---------------------------------------------------------------------------
 
@@ -250,7 +146,8 @@ class Connection:
 
         Raises:
             EnvClosedError: :meth:`close` was called.
-            ConnectionLostError: The stream broke (now, or during an earlier call).
+            ConnectionLostError: The stream broke and the session could not be resumed (now, or
+                during an earlier call).
             DeadlineExceededError: No reply within ``timeout`` (the session is then broken).
             ServerError: The server answered with an error (the session stays usable, except
                 after WorkerCrashedError and ServerShutdownError).
@@ -260,9 +157,14 @@ class Connection:
         payload = self.prepare(request)
         try:
             try:
+                # The hot path: the driver's own deadline bounds the round trip (no timer task per call).
                 reply = self._wait(self._roundtrip(payload), call_timeout, what)
             except ConnectionLostError as lost:
-                reply = self.resume(payload, lost, call_timeout)
+                reply = self._wait(
+                    self.recover(payload, lost, call_timeout),
+                    self.recovery_bound(call_timeout),
+                    "resuming the session on",
+                )
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
             self.mark_broken(exc)
             raise
@@ -275,70 +177,109 @@ class Connection:
             request.seq = self._seq
         return request.SerializeToString()
 
-    def resume(self, payload: bytes, lost: ConnectionLostError, call_timeout: float | None) -> bytes:
-        """After a dropped connection: reconnect, resume the session and send ``payload`` again.
+    async def exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
+        """Send a prepared request and return its reply, resuming the session if the connection drops.
 
-        The server answers a request it already applied from its record, so nothing runs twice.
+        The coroutine form of :meth:`request` (without parsing the reply), for callers that drive
+        several connections at once on one event loop.
+
+        Raises:
+            DeadlineExceededError: No reply within ``call_timeout``.
+            ConnectionLostError: The connection dropped and the session could not be resumed.
+            RemoteGymError: As :meth:`request`.
+        """
+        try:
+            return await self.exchange_once(payload, call_timeout)
+        except ConnectionLostError as lost:
+            return await self.recover(payload, lost, call_timeout)
+
+    def recovery_bound(self, call_timeout: float | None) -> float | None:
+        """Outer bound on :meth:`recover` (its own deadlines fire first): only a guard against a stuck loop."""
+        if call_timeout is None:
+            return None
+        return (self.config.resume_s + RESUME_ATTEMPT_TIMEOUT_S + call_timeout) * 4 + 5.0
+
+    async def recover(self, payload: bytes, lost: ConnectionLostError, call_timeout: float | None) -> bytes:
+        """After a dropped connection: resume the session on a new connection and send ``payload`` again.
+
+        The only place that retries. The server answers a request it already applied from its
+        record, so nothing runs twice, whatever the moment the connection dropped. Attempts take at
+        most ``RESUME_ATTEMPT_TIMEOUT_S`` each, on a new connection each time, with a doubling pause
+        between them, for up to ``ClientConfig.resume_s``; a connection that drops again after a
+        successful resume starts a new budget.
 
         Raises:
             ConnectionLostError: Resuming is off, the server no longer has the session (it ended,
-                its resume window passed, or the server restarted), or no connection within
+                its resume window passed, or the server restarted), or no resume succeeded within
                 ``ClientConfig.resume_s``.
+            DeadlineExceededError: The re-sent request got no reply within ``call_timeout``.
         """
-        resume_s = self.config.resume_s
-        if not resume_s or not self._resume_token or not self._server_resume_window_s:
+        budget = self.config.resume_s
+        if not budget or not self._resume_token or not self._server_resume_window_s:
             raise lost
-        deadline = time.monotonic() + resume_s
         logger.info("connection to %s lost (%s); resuming session %s", self.target, lost, self.session_id)
-        try:
-            reply: bytes = self._wait(
-                self._resume(payload, deadline, call_timeout),
-                resume_s + (call_timeout or 0) + 1.0 if call_timeout else None,
-                "resuming the session on",
-            )
-            return reply
-        except ConnectionLostError:
-            raise
-        except RemoteGymError as exc:
-            raise ConnectionLostError(f"the session with {self.target} could not be resumed: {exc}") from exc
-
-    async def _resume(self, payload: bytes, deadline: float, call_timeout: float | None) -> bytes:
-        assert self._channel is not None
-        make = pb.Request()
-        make.make.protocol_version = PROTOCOL_VERSION
-        make.make.resume_session_id = self.session_id
-        make.make.resume_token = self._resume_token
-        first = make.SerializeToString()
-        delay, last = 0.02, "no attempt"
-        with contextlib.suppress(Exception):
-            self._call.cancel()
-        while time.monotonic() < deadline:
-            call = self._channel.stream_stream(_SESSION_METHOD)(metadata=self._metadata, wait_for_ready=True)
+        deadline = time.monotonic() + budget
+        delay, last, losses = RESUME_BACKOFF_S[0], str(lost), 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ConnectionLostError(
+                    f"the connection to {self.target} dropped and the session could not be resumed "
+                    f"within {budget} s (last error: {last})"
+                ) from lost
             try:
-                await asyncio.wait_for(call.write(first), max(deadline - time.monotonic(), 0.01))
-                reply = await asyncio.wait_for(call.read(), max(deadline - time.monotonic(), 0.01))
-                if reply is grpc.aio.EOF:
-                    raise ConnectionLostError("the server closed the resumed stream")
-                response = pb.Response.FromString(reply)
-                if response.WhichOneof("kind") == "error":
-                    error = error_from_proto(response.error)
-                    raise ConnectionLostError(
-                        f"the session with {self.target} cannot go on: {error}"
-                    ) from error
-                self._call = call
-                logger.info("session %s resumed on %s", self.session_id, self.target)
-                return await asyncio.wait_for(self._roundtrip(payload), call_timeout)
-            except (grpc.aio.AioRpcError, asyncio.TimeoutError, asyncio.InvalidStateError) as exc:
-                last = (
-                    str(exc.details() if isinstance(exc, grpc.aio.AioRpcError) else exc) or type(exc).__name__
+                await asyncio.wait_for(
+                    self._stream.reattach(self.session_id, self._resume_token),
+                    min(RESUME_ATTEMPT_TIMEOUT_S, remaining),
                 )
-                call.cancel()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        raise ConnectionLostError(
-            f"the connection to {self.target} dropped and the session could not be resumed within "
-            f"{self.config.resume_s} s (last error: {last})"
-        )
+            except SessionGone as gone:
+                raise ConnectionLostError(
+                    f"the session with {self.target} cannot go on: {gone.error}"
+                ) from gone.error
+            except (asyncio.TimeoutError, ConnectionLostError, OSError, grpc.RpcError) as exc:
+                last = _describe(exc)
+                logger.debug("resuming session %s on %s failed: %s", self.session_id, self.target, last)
+                await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
+                delay = min(delay * 2, RESUME_BACKOFF_S[1])
+                continue
+            logger.info("session %s resumed on %s", self.session_id, self.target)
+            try:
+                return await self._probed_roundtrip(payload, call_timeout)
+            except ConnectionLostError as again:  # dropped again right after the resume: still resumable
+                logger.debug("session %s lost its connection again: %s", self.session_id, again)
+                losses += 1
+                if losses >= _MAX_LOSSES_PER_REQUEST:
+                    raise
+                last = str(again)
+                deadline = time.monotonic() + budget
+                delay = RESUME_BACKOFF_S[0]
+
+    async def exchange_once(self, payload: bytes, call_timeout: float | None) -> bytes:
+        """One round trip on the current stream, bounded by ``call_timeout``; no resumption."""
+        try:
+            if call_timeout is None:
+                return await self._roundtrip(payload)
+            return await asyncio.wait_for(self._roundtrip(payload), call_timeout)
+        except asyncio.TimeoutError as exc:
+            raise DeadlineExceededError(
+                f"request to {self.target} took longer than {call_timeout} s"
+            ) from exc
+
+    async def _probed_roundtrip(self, payload: bytes, call_timeout: float | None) -> bytes:
+        """:meth:`exchange_once`, probing the connection every ``RESUME_PROBE_S`` while the reply takes long.
+
+        A connection cut right after a resume is then noticed within that, instead of at the next
+        keepalive ping (see :meth:`SessionStream.probe`).
+        """
+        task = asyncio.ensure_future(self.exchange_once(payload, call_timeout))
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=RESUME_PROBE_S)
+                if done:
+                    return task.result()
+                await self._stream.probe(RESUME_PROBE_S)
+        finally:
+            task.cancel()
 
     def check_open(self) -> None:
         """Raise unless the connection can carry a request."""
@@ -386,7 +327,13 @@ class Connection:
 
     def _release(self) -> None:
         with contextlib.suppress(Exception):
-            self._driver.run(self._aclose(), 5.0)
+            self._driver.run(self._stream.aclose(), 5.0)
         if self._state is ConnState.CLOSED and not self._driver_released:
             self._driver_released = True
             self._driver.release()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    return str(exc) or type(exc).__name__

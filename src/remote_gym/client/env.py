@@ -15,7 +15,8 @@ from remote_gym._constants import DEFAULT_PORT, PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.client.viewer import FrameViewer
-from remote_gym.codec.requests import call_request, get_attr_request, set_attr_request
+from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
+from remote_gym.codec.requests import call_request, get_attr_request, sample_request, set_attr_request
 from remote_gym.codec.spaces import decode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import ConfigError, EnvClosedError, RemoteEnvError
@@ -124,6 +125,8 @@ class RemoteEnvironment(gym.Env[Any, Any]):
     def _describe(self, reply: pb.MakeResponse, render_mode: str | None) -> None:
         self.observation_space = decode_space(reply.observation_space)
         self.action_space = decode_space(reply.action_space)
+        bind_remote_spaces(self.observation_space, "observation", self._sample_remote)
+        bind_remote_spaces(self.action_space, "action", self._sample_remote)
         self.metadata = decode_value(reply.metadata)
         reward_range = decode_value(reply.reward_range)
         if reward_range is not None:
@@ -237,6 +240,11 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             if self._viewer is None:
                 self._viewer = FrameViewer(title=repr(self), fps=self.metadata.get("render_fps") or 30)
             self._viewer.show(frame)
+
+    def _sample_remote(self, space: str, path: SpacePath) -> Any:
+        """A sample of a space this client has no codec for, drawn on the server (RemoteSpace.sample)."""
+        reply = self._conn().request(sample_request(space, path), what="sample on").sample
+        return decode_value(reply.sample)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call a public method of the remote env (through its wrappers) and return the result."""

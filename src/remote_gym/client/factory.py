@@ -60,16 +60,17 @@ def make_vec(
     timeouts: Timeouts | None = None,
     config: ClientConfig | None = None,
     token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
-    vectorization_mode: str = "sync",
+    vectorization_mode: str | None = None,
     **kwargs: Any,
 ) -> RemoteVectorEnv:
     """Open ``num_envs`` sub-envs of ``env`` on the server(s) at ``address`` as one vector env.
 
     Mirrors ``gymnasium.make_vec``: extra keyword arguments go to every sub-env (the servers accept
-    only those their operators allowed), and ``vector_kwargs`` may carry ``autoreset_mode``. There is
-    ``vectorization_mode`` is ``"sync"`` (default) or ``"vector_entry_point"`` (see
-    :class:`RemoteVectorEnv`); there is no ``wrappers`` (wrap the
-    returned vector env with Gymnasium's vector wrappers instead). See :class:`RemoteVectorEnv`.
+    only those their operators allowed), and ``vector_kwargs`` may carry ``autoreset_mode``.
+    ``vectorization_mode`` is picked as ``gymnasium.make_vec`` picks it: when None (the default), the
+    servers use the env's own vectorised implementation where it has one, else ``"sync"``; or give
+    ``"sync"`` or ``"vector_entry_point"`` (see :class:`RemoteVectorEnv`). There is no ``wrappers``
+    (wrap the returned vector env with Gymnasium's vector wrappers instead).
 
     Raises:
         ConfigError: ``vector_kwargs`` has a key other than ``autoreset_mode``.
@@ -96,5 +97,5 @@ def make_vec(
         timeouts=timeouts,
         config=config,
         token=token,
-        vectorization_mode=vectorization_mode,
+        vectorization_mode="auto" if vectorization_mode is None else vectorization_mode,
     )

@@ -139,6 +139,9 @@ def make_requests(
             autoreset_mode=_WIRE_AUTORESET[autoreset_mode],
             restart_on_failure=restart,
             vectorization_mode=vectorization_mode,
+            # Several hosts: each sends its sub-envs' own infos, so that merging them equals one
+            # SyncVectorEnv whatever the split (a vectorised info is typed by its first sub-env).
+            per_env_infos=len(sizes) > 1,
         )
         if compression:
             make.accept_compression.append(pb.COMPRESSION_ZSTD)

@@ -32,16 +32,18 @@ from remote_gym.client.vector_recovery import (
     restart_host,
 )
 from remote_gym.codec.batch import (
+    InfoCalls,
     check_reset_mask,
+    combine_infos,
     merge_batches,
-    merge_infos,
     offsets_of,
     split_batch,
     split_seeds,
 )
-from remote_gym.codec.requests import call_request, set_attr_request
+from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
+from remote_gym.codec.requests import call_request, sample_request, set_attr_request
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_vector_info, reset_request
+from remote_gym.codec.vector import decode_host_info, decode_infos, reset_request
 from remote_gym.errors import (
     ConfigError,
     EnvClosedError,
@@ -53,7 +55,7 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 ON_ENV_FAILURE = ("raise", "restart")
-VECTORIZATION_MODES = ("sync", "vector_entry_point")
+VECTORIZATION_MODES = ("sync", "vector_entry_point", "auto")
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
@@ -87,7 +89,11 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             implementation (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``),
             many times faster for envs that have one (in Gymnasium: CartPole); results then equal
             that ``make_vec`` call run locally with the same number of envs per host. Needs a
-            registered Gymnasium id, and the env's own autoreset mode; no restart, call or set_attr.
+            Gymnasium id registered with a vector entry point (or an entrypoint file with
+            ``create_vector_environment``), and the env's own autoreset mode; no restart, call or
+            set_attr. ``"auto"``: ``"vector_entry_point"`` where the env has one, else ``"sync"``
+            (what ``gymnasium.make_vec`` picks given no mode; :func:`remote_gym.make_vec`'s default).
+            After connecting, :attr:`vectorization_mode` holds the mode the servers chose.
         resolver: In restart mode, called as ``resolver(i, old_address)`` when host ``i``'s server is
             lost (its stream broke and could not be resumed, or it cannot be reached); returns the
             ``"host:port"`` of the server that replaces it (it may wait for one), where the host's
@@ -183,6 +189,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _describe(self, replies: list[pb.MakeResponse], render_mode: str | None) -> None:
         first = replies[0]
         self.single_observation_space, self.single_action_space = agreed_spaces(self._hosts, replies)
+        bind_remote_spaces(self.single_observation_space, "observation", self._sample_remote)
+        bind_remote_spaces(self.single_action_space, "action", self._sample_remote)
         self.num_envs = sum(self._sizes)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -191,6 +199,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         self.metadata = metadata
         self.render_mode = render_mode
         self.env_name = first.env_name
+        self.vectorization_mode = first.vectorization_mode or self.vectorization_mode
         self.session_ids = tuple(reply.session_id for reply in replies)
         self.server_versions = tuple(reply.server_version for reply in replies)
         self._remote_spec = decode_value(first.spec)
@@ -224,6 +233,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _check_open(self) -> None:
         if self.closed:
             raise EnvClosedError(f"{self!r} is closed")
+
+    def _sample_remote(self, space: str, path: SpacePath) -> Any:
+        reply = self._exchange(self._hosts[:1], [sample_request(space, path)], "sample on")[0]
+        return decode_value(reply.sample.sample)
 
     def _exchange(
         self, hosts: Sequence[VectorHost], requests: Sequence[pb.Request], what: str
@@ -267,7 +280,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             requests.append(reset_request(seeds[i], host_options))
         hosts = [self._hosts[i] for i in indices]
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
-        infos: list[dict[str, Any] | None] = [None] * len(self._hosts)
+        infos: list[dict[str, Any] | InfoCalls | None] = [None] * len(self._hosts)
         for i, host, result in zip(indices, hosts, results, strict=True):
             if isinstance(result, RemoteGymError):
                 address = self._recovery_address(i, host, result)
@@ -275,18 +288,18 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 result = self._exchange([host], [reset_request(seeds[i], options)], "reset on")[0]
             host.pending_reset = False
             self._last_obs[i] = decode_value(result.reset.observation)
-            infos[i] = decode_vector_info(result.reset.info)
+            infos[i] = decode_infos(result.reset)
         if mask is None:
             self._pending[:] = False
         else:
             self._pending[mask] = False
-        if len(self._hosts) == 1:
+        if len(self._hosts) == 1 and not isinstance(infos[0], list):
             return self._last_obs[0], infos[0] or {}
         parts = [
             obs if obs is not None else create_empty_array(self.single_observation_space, host.size)
             for obs, host in zip(self._last_obs, self._hosts, strict=True)
         ]
-        return merge_batches(self.single_observation_space, parts), merge_infos(infos, self._sizes)
+        return merge_batches(self.single_observation_space, parts), combine_infos(infos, self._sizes)
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action, as ``SyncVectorEnv.step`` does (autoreset on the servers).
@@ -325,8 +338,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             self._step_part(i, host, result)
             for i, (host, result) in enumerate(zip(hosts, results, strict=True))
         ]
-        if len(parts) == 1:
-            return parts[0]
+        if len(parts) == 1 and not isinstance(parts[0][4], list):
+            return parts[0]  # type: ignore[return-value]
         terminations = np.concatenate([part[2] for part in parts])
         truncations = np.concatenate([part[3] for part in parts])
         self._pending = terminations | truncations
@@ -335,7 +348,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             np.concatenate([part[1] for part in parts]),
             terminations,
             truncations,
-            merge_infos([part[4] for part in parts], self._sizes),
+            combine_infos([part[4] for part in parts], self._sizes),
         )
 
     def _step_part(self, index: int, host: VectorHost, result: pb.Response | RemoteGymError) -> StepPart:
@@ -345,7 +358,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         elif host.pending_reset:  # the request was the deferred autoreset of a re-created session
             host.pending_reset = False
             reply = result.reset
-            part = reset_as_step(decode_value(reply.observation), decode_vector_info(reply.info), host.size)
+            part = reset_as_step(
+                decode_value(reply.observation), decode_host_info(reply, host.size), host.size
+            )
         else:
             step = result.step
             part = (
@@ -353,7 +368,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                 decode_value(step.reward),
                 decode_value(step.terminated),
                 decode_value(step.truncated),
-                decode_vector_info(step.info),
+                decode_infos(step),
             )
         self._last_obs[index] = part[0]
         return part

@@ -29,10 +29,6 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
 
-# Extra seconds the caller waits beyond the per-host deadline, so that each host's own deadline fires
-# first and the error names that host.
-_GRACE_S = 2.0
-
 
 @dataclass
 class VectorHost:
@@ -152,32 +148,30 @@ def exchange_each(
     payloads = [hosts[i].connection.prepare(requests[i]) for i in live]
     call_timeout = timeout if timeout is not None else hosts[0].connection.config.timeouts.call
 
-    async def one(host: VectorHost, payload: bytes) -> bytes:
-        roundtrip = host.connection._roundtrip(payload)
-        if call_timeout is None:
-            return await roundtrip
-        return await asyncio.wait_for(roundtrip, call_timeout)
-
     async def gather() -> list[Any]:
         return await asyncio.gather(
-            *(one(hosts[i], p) for i, p in zip(live, payloads, strict=True)), return_exceptions=True
+            *(hosts[i].connection.exchange(p, call_timeout) for i, p in zip(live, payloads, strict=True)),
+            return_exceptions=True,
         )
 
     if live:
         first = hosts[live[0]].connection
-        # Each host's own deadline fires first; this outer one only guards against a stuck event loop.
-        outer = None if call_timeout is None else call_timeout + _GRACE_S
+        # Each host's own deadlines (call, resume) fire first; this outer one only guards against a
+        # stuck event loop.
+        outer = first.recovery_bound(call_timeout)
         try:
             replies = first._wait(gather(), outer, f"{what} {len(live)} hosts, first")
         except DeadlineExceededError as exc:
             for i in live:
                 hosts[i].connection.mark_broken(exc)
             raise
-        for i, payload, reply in zip(live, payloads, replies, strict=True):
+        for i, reply in zip(live, replies, strict=True):
             host = hosts[i]
             try:
                 if isinstance(reply, BaseException):
-                    reply = _recover_reply(host, payload, reply, what, call_timeout)
+                    error = _transport_error(host, reply, what, call_timeout)
+                    host.connection.mark_broken(error)  # its stream is out of step, or gone
+                    raise error
                 results[i] = host.connection.parse_reply(reply)
             except RemoteGymError as exc:
                 results[i] = attribute_error(host, exc)
@@ -212,24 +206,6 @@ def reopen(host: VectorHost, *, timeout: float | None, address: str | None = Non
         raise ProtocolError(f"{old.target} re-created {reply.num_envs} sub-envs, not {host.size}")
     host.connection = connection
     return reply
-
-
-def _recover_reply(
-    host: VectorHost, payload: bytes, exc: BaseException, what: str, timeout: float | None
-) -> bytes:
-    """The reply after all, if a dropped connection can be resumed; else raise the failure.
-
-    A host that missed its deadline, or whose session cannot be resumed, has its session marked
-    broken (its stream is out of step).
-    """
-    error = _transport_error(host, exc, what, timeout)
-    if isinstance(error, ConnectionLostError):
-        try:  # the other hosts already answered; resume this one and re-send its request
-            return host.connection.resume(payload, error, timeout)
-        except RemoteGymError as resume_error:
-            error = resume_error
-    host.connection.mark_broken(error)
-    raise error
 
 
 def _transport_error(

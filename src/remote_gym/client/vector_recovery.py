@@ -12,8 +12,9 @@ from gymnasium.vector.utils import batch_space, create_empty_array, iterate
 
 from remote_gym.client.config import Timeouts
 from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
+from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_vector_info, reset_request
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, reset_request
 from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
 
 # They follow what the server does when one sub-env fails in restart mode, for all of the host's
@@ -22,7 +23,7 @@ from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, Wor
 # reset as the autoreset mode prescribes (NEXT_STEP: on the next step; SAME_STEP: at once, the final
 # observation and info going to ``final_obs``/``final_info``; DISABLED: by the user).
 
-StepPart = tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]
+StepPart = tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any] | InfoCalls]
 Resolver = Callable[[int, str], str]
 """``resolver(host_index, lost_address)`` -> the ``"host:port"`` of the server that replaces a lost one."""
 
@@ -153,7 +154,7 @@ def restart_host(
             host.size,
             last_obs,
             decode_value(reply.observation),
-            decode_vector_info(reply.info),
+            decode_host_info(reply, host.size),
             reason,
         )
     # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.

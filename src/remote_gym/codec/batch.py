@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import VectorEnv
+
+from remote_gym.errors import DecodeError
 
 # The results equal what one Gymnasium ``SyncVectorEnv`` over all sub-environments would give:
 # batches follow ``gymnasium.vector.utils`` (``batch_space`` / ``concatenate``) for every space, and
@@ -93,6 +96,62 @@ def _merge_into(merged: dict[Any, Any], part: dict[Any, Any], offset: int, size:
             window[mask] = value[mask]  # only the envs that had the key, as _add_info assigns them
         else:
             window[...] = value
+
+
+InfoCalls = list[tuple[int, dict[Any, Any]]]
+"""Sub-env infos in the order ``SyncVectorEnv`` adds them: ``(sub-env index, that env's info dict)``."""
+
+
+class _InfoBuilder:
+    """Just enough of a VectorEnv to run Gymnasium's own ``VectorEnv._add_info`` (it reads ``num_envs``)."""
+
+    _add_info = VectorEnv._add_info  # its recursion into nested dicts calls self._add_info
+
+    def __init__(self, num_envs: int) -> None:
+        self.num_envs = num_envs
+
+
+def replay_infos(calls: InfoCalls, num_envs: int) -> dict[Any, Any]:
+    """The vectorised info one ``SyncVectorEnv`` of ``num_envs`` sub-envs builds from ``calls``.
+
+    Replaying every sub-env's own info through Gymnasium's ``_add_info``, in index order, gives the
+    same arrays whatever the split of sub-envs over servers: an info value whose type differs between
+    sub-envs (an int here, a float there) is cast as one ``SyncVectorEnv`` casts it, by the type of
+    the first sub-env that has the key.
+    """
+    builder = _InfoBuilder(num_envs)
+    infos: dict[Any, Any] = {}
+    for index, info in calls:
+        if not 0 <= index < num_envs:
+            raise DecodeError(f"an info of sub-env {index} in a vector env of {num_envs}")
+        infos = VectorEnv._add_info(builder, infos, info, index)  # type: ignore[arg-type]
+    return infos
+
+
+def shift_calls(calls: InfoCalls, offset: int) -> InfoCalls:
+    """``calls`` of sub-envs that start at ``offset`` within a larger vector env."""
+    return [(index + offset, info) for index, info in calls]
+
+
+def combine_infos(parts: Sequence[dict[Any, Any] | InfoCalls | None], sizes: Sequence[int]) -> dict[Any, Any]:
+    """One vectorised info for all envs from each host's infos (None: that host sent none).
+
+    When every host sent its sub-envs' own infos, they are replayed in index order, which gives
+    exactly what one ``SyncVectorEnv`` over all sub-envs gives; otherwise (a host stepped by a
+    vectorised implementation, or re-created after a crash) the per-host dicts are merged.
+    """
+    total = sum(sizes)
+    if all(part is None or isinstance(part, list) for part in parts):
+        calls: InfoCalls = []
+        for part, offset in zip(parts, offsets_of(sizes), strict=True):
+            if isinstance(part, list):
+                calls += shift_calls(part, offset)
+        return replay_infos(calls, total)
+    dicts = [
+        replay_infos(part, size) if isinstance(part, list) else part
+        for part, size in zip(parts, sizes, strict=True)
+    ]
+    return merge_infos(dicts, sizes)
 
 
 def _is_mask_key(key: Any, part: dict[Any, Any]) -> bool:

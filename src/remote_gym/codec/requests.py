@@ -1,4 +1,4 @@
-"""Requests that reach into the remote env by name: call a method, read or set an attribute."""
+"""Requests that reach into the remote env by name: call a method, read or set an attribute, sample a space."""
 
 from __future__ import annotations
 
@@ -32,4 +32,12 @@ def set_attr_request(name: str, value: Any) -> pb.Request:
     request = pb.Request()
     request.set_attr.name = name
     encode_value(value, request.set_attr.values, path="values")
+    return request
+
+
+def sample_request(space: str, path: Sequence[str]) -> pb.Request:
+    """A ``SampleRequest``: sample the sub-space at ``path`` of the ``"observation"`` or ``"action"`` space."""
+    request = pb.Request()
+    request.sample.space = space
+    request.sample.path.extend(path)
     return request

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import re
 from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
@@ -24,19 +26,26 @@ from gymnasium.spaces import (
 
 from remote_gym._constants import MAX_NESTING_DEPTH
 from remote_gym.codec.arrays import decode_array, encode_array
+from remote_gym.codec.custom_spaces import codec_for_class, codec_named
 from remote_gym.codec.dtypes import decode_dtype, encode_dtype
+from remote_gym.codec.remote_space import RemoteSpace
+from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import DecodeError, UnsupportedSpaceError, UnsupportedValueError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 # Gymnasium grew these keyword arguments during 1.x; pass them only where the installed one has them.
 _DISCRETE_HAS_DTYPE = "dtype" in inspect.signature(Discrete.__init__).parameters
 _DICT_HAS_SORT_KEYS = "sort_keys" in inspect.signature(Dict.__init__).parameters
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def encode_space(space: Space[Any]) -> pb.Space:
     """Encodes a Gymnasium space; its seed and RNG state are not transported.
 
-    Subclasses of the built-in spaces are encoded as their built-in base class.
+    Subclasses of the built-in spaces are encoded as their built-in base class. Any other space
+    travels through its registered codec (:func:`~remote_gym.codec.custom_spaces.register_space`),
+    or else as a description the client turns into a
+    :class:`~remote_gym.codec.remote_space.RemoteSpace`.
 
     Args:
         space: Any built-in Gymnasium 1.x space, nested up to ``MAX_NESTING_DEPTH`` deep.
@@ -45,8 +54,8 @@ def encode_space(space: Space[Any]) -> pb.Space:
         The message.
 
     Raises:
-        UnsupportedSpaceError: If the space (or a sub-space) is not a built-in space type, has a
-            dtype without a wire form, a non-str Dict key, or is nested too deep.
+        UnsupportedSpaceError: If the space (or a sub-space) is not a space, a built-in space has a
+            dtype without a wire form, a non-str Dict key, or spaces are nested too deep.
     """
     msg = pb.Space()
     _encode(space, msg, 0)
@@ -60,7 +69,8 @@ def decode_space(msg: pb.Space) -> Space[Any]:
         msg: The message.
 
     Returns:
-        The space, of the same type, dtype and shape as the encoded one.
+        The space, of the same type, dtype and shape as the encoded one; a custom space with no
+        codec registered on this side is a :class:`~remote_gym.codec.remote_space.RemoteSpace`.
 
     Raises:
         DecodeError: If a node has no kind set, fields are inconsistent (e.g. bounds of the wrong
@@ -74,7 +84,31 @@ def decode_space(msg: pb.Space) -> Space[Any]:
 
 @singledispatch
 def _encode(space: Any, msg: pb.Space, depth: int) -> None:
-    raise UnsupportedSpaceError(f"{type(space).__module__}.{type(space).__qualname__} has no wire form")
+    if not isinstance(space, Space):
+        raise UnsupportedSpaceError(f"{type(space).__module__}.{type(space).__qualname__} is not a space")
+    _encode_custom(space, msg.custom)
+
+
+def _encode_custom(space: Space[Any], custom: pb.CustomSpace) -> None:
+    """A third-party space: its registered codec's payload if it has one, and what the client can check."""
+    cls = type(space)
+    custom.class_name = f"{cls.__module__}.{cls.__qualname__}"
+    custom.description = _ADDRESS.sub("", repr(space))  # equal on every server, for ==
+    if space.shape is not None:
+        custom.has_shape = True
+        custom.shape.extend(space.shape)
+    if space.dtype is not None:
+        with contextlib.suppress(UnsupportedValueError):  # e.g. a str dtype: left unspecified
+            custom.dtype = encode_dtype(space.dtype)
+    codec = codec_for_class(cls)
+    if codec is None:
+        return
+    try:
+        encode_value(codec.encode(space), custom.payload, path=f"{codec.name} payload")
+    except Exception:  # a third-party codec failed: the space still travels, as an opaque one
+        custom.ClearField("payload")
+        return
+    custom.codec = codec.name
 
 
 def _wire_dtype(space: Space[Any]) -> pb.DType:
@@ -284,6 +318,16 @@ def _decode_one_of(msg: pb.OneOfSpace, depth: int) -> Space[Any]:
     return _build(OneOf, _decode_children(msg.spaces, depth, "OneOf"))
 
 
+def _decode_custom(msg: pb.CustomSpace, depth: int) -> Space[Any]:
+    codec = codec_named(msg.codec) if msg.codec else None
+    if codec is not None:
+        with contextlib.suppress(Exception):  # a third-party codec failed: fall back to RemoteSpace
+            return codec.decode(decode_value(msg.payload))
+    shape = tuple(msg.shape) if msg.has_shape else None
+    dtype = decode_dtype(msg.dtype) if msg.dtype != pb.DTYPE_UNSPECIFIED else None
+    return RemoteSpace(msg.class_name, msg.description, shape, dtype)
+
+
 _DECODERS: dict[str, Callable[[Any, int], Space[Any]]] = {
     "box": _decode_box,
     "discrete": _decode_discrete,
@@ -295,4 +339,5 @@ _DECODERS: dict[str, Callable[[Any, int], Space[Any]]] = {
     "sequence": _decode_sequence,
     "graph": _decode_graph,
     "one_of": _decode_one_of,
+    "custom": _decode_custom,
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from remote_gym.codec.batch import InfoCalls, replay_infos
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import DecodeError, UnsupportedValueError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -88,6 +89,47 @@ def _from_wire(info: dict[Any, Any]) -> dict[Any, Any]:
         elif not isinstance(value, np.ndarray):
             raise DecodeError(f"vector info entry {key!r} is a {type(value).__name__}, not an array")
     return info
+
+
+def encode_info_calls(calls: InfoCalls, msg: pb.Value, *, compress: bool = False) -> pb.Value:
+    """Encodes sub-env infos (``(index, info)`` pairs, see :func:`~remote_gym.codec.batch.replay_infos`).
+
+    Raises:
+        UnsupportedValueError: If an info holds a value with no wire form.
+    """
+    return encode_value(calls, msg, compress=compress, path="infos")
+
+
+def decode_info_calls(msg: pb.Value) -> InfoCalls:
+    """Decodes what :func:`encode_info_calls` wrote.
+
+    Raises:
+        DecodeError: If the message is not a list of ``(int, dict)`` pairs.
+    """
+    calls = decode_value(msg)
+    if not isinstance(calls, list) or not all(
+        isinstance(call, tuple)
+        and len(call) == 2
+        and type(call[0]) is int
+        and call[0] >= 0
+        and isinstance(call[1], dict)
+        for call in calls
+    ):
+        raise DecodeError("per-env infos must be a list of (sub-env index, info dict) pairs")
+    return calls
+
+
+def decode_infos(reply: pb.ResetResponse | pb.StepResponse) -> dict[Any, Any] | InfoCalls:
+    """A vector reply's infos: its sub-envs' own infos when it carries them, else its vectorised info."""
+    if reply.HasField("info_calls"):
+        return decode_info_calls(reply.info_calls)
+    return decode_vector_info(reply.info)
+
+
+def decode_host_info(reply: pb.ResetResponse | pb.StepResponse, size: int) -> dict[Any, Any]:
+    """A vector reply's vectorised info over its ``size`` sub-envs, whichever form it carries."""
+    infos = decode_infos(reply)
+    return replay_infos(infos, size) if isinstance(infos, list) else infos
 
 
 def reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 
 from remote_gym._constants import (
+    DEFAULT_MAX_KWARGS_BYTES,
     DEFAULT_PORT,
     DEFAULT_RESUME_WINDOW_S,
     DEFAULT_WORKER_SPIN_US,
@@ -63,6 +64,8 @@ class ServerConfig:
     """Processes that step one vector session's sub-envs in parallel (``hosting="process"`` only)."""
     max_message_bytes: int = MAX_MESSAGE_BYTES
     """Largest message sent or accepted."""
+    max_kwargs_bytes: int = DEFAULT_MAX_KWARGS_BYTES
+    """Largest JSON text of environment kwargs a client may send (checked before it is parsed)."""
     compress: bool = True
     """zstd-compress large arrays (frames) for clients that accept it."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -114,6 +117,10 @@ class ServerConfig:
             raise ConfigError(f"max_envs_per_session must be >= 1, got {self.max_envs_per_session}")
         if not 1024 <= self.max_message_bytes < 1 << 31:
             raise ConfigError(f"max_message_bytes must be in 1024..2**31-1, got {self.max_message_bytes}")
+        if not 2 <= self.max_kwargs_bytes <= self.max_message_bytes:
+            raise ConfigError(
+                f"max_kwargs_bytes must be in 2..max_message_bytes, got {self.max_kwargs_bytes!r}"
+            )
         if not 0 <= self.worker_spin_us <= 10_000:
             raise ConfigError(f"worker_spin_us must be in 0..10000, got {self.worker_spin_us!r}")
         if self.resume_window_s < 0:

@@ -13,9 +13,11 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.spaces import Space
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
+from remote_gym.codec.remote_space import subspace_at
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import (
@@ -55,6 +57,8 @@ class CreateSpec:
     """Vector sessions: processes that share the sub-envs (the worker and ``workers - 1`` helpers)."""
     vectorization_mode: str = "sync"
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
+    per_env_infos: bool = False
+    """Vector sessions in sync mode: answer with the sub-envs' own infos, not a vectorised info."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
@@ -83,6 +87,20 @@ def create_env(spec: CreateSpec) -> gym.Env[Any, Any]:
             f"create_environment in {spec.entrypoint} returned {type(env).__name__}, not a gymnasium.Env"
         )
     return env
+
+
+def sample_response(
+    request: pb.Request, observation_space: Space[Any], action_space: Space[Any], compress: bool
+) -> pb.Response:
+    """Answer a SampleRequest: a sample of the sub-space it names (a custom space the client cannot sample)."""
+    sample = request.sample
+    spaces = {"observation": observation_space, "action": action_space}
+    if sample.space not in spaces:
+        raise InvalidCallError(f"SampleRequest.space must be 'observation' or 'action', got {sample.space!r}")
+    space = subspace_at(spaces[sample.space], list(sample.path))
+    resp = pb.Response()
+    encode_value(space.sample(), resp.sample.sample, compress=compress, path=f"{sample.space} sample")
+    return resp
 
 
 def load_entrypoint(path: str) -> Any:
@@ -258,7 +276,11 @@ class EnvHandler(RequestHandler):
         """Close the environment."""
         self.env.close()
 
+    def _sample(self, request: pb.Request) -> pb.Response:
+        return sample_response(request, self.env.observation_space, self.env.action_space, self._compress)
+
     METHODS: ClassVar[dict[str, Method]] = {
+        "sample": _sample,
         "reset": _reset,
         "step": _step,
         "render": _render,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import logging
@@ -17,7 +16,7 @@ from typing import Any
 
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.framing import HEADER_BYTES, pack_header
+from remote_gym.server.framing import NUMBER_MODULUS, pack_header, split_frames
 from remote_gym.transport.spin import yield_cpu
 
 logger = logging.getLogger(__name__)
@@ -88,18 +87,23 @@ class Zygote:
         return fut
 
     async def spawn(self, spec_json: dict[str, Any]) -> Worker:
-        """Fork a worker for ``spec_json``; it starts creating its environment at once."""
+        """Fork a worker for ``spec_json``; it starts creating its environment at once.
+
+        The zygote gets only the worker's socket; the spec goes to the worker as that socket's first
+        frame, so its size is not bounded by a datagram's.
+        """
         assert self._control is not None and self._pending_pids is not None and self._lock is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             async with self._lock:  # pids come back in request order
-                payload = json.dumps({"spec": spec_json}).encode()
-                socket.send_fds(self._control, [payload], [theirs.fileno()])
+                socket.send_fds(self._control, [b"{}"], [theirs.fileno()])
                 pid = await asyncio.wait_for(self._pending_pids.get(), WORKER_START_TIMEOUT_S)
         finally:
             theirs.close()
         loop = asyncio.get_running_loop()
         transport, protocol = await loop.create_unix_connection(_FrameProtocol, sock=ours)
+        spec = json.dumps(spec_json).encode()
+        transport.write(pack_header(len(spec)) + spec)
         return Worker(pid, transport, protocol, self._exit_future(pid))
 
     async def stop(self) -> None:
@@ -120,80 +124,79 @@ class Zygote:
 
 
 class _FrameProtocol(asyncio.Protocol):
-    """Splits the worker's byte stream into frames and hands each to the waiting request.
+    """Splits the worker's byte stream into numbered frames and hands each to the request of that number.
 
-    A Protocol callback instead of StreamReader.readexactly: no extra futures per frame on the hot path.
+    A reply whose request is no longer awaited (its wait was cancelled when the client's stream
+    broke) finds no waiter and is dropped: no interleaving of cancellations can pair a reply with
+    another request. A Protocol callback instead of StreamReader.readexactly: no extra futures per
+    frame on the hot path.
     """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._frames: collections.deque[bytes] = collections.deque()
-        self._waiter: asyncio.Future[bytes] | None = None
+        # The worker's first frame (number 0) describes its env; it may come before anyone asks.
+        self._waiters: dict[int, asyncio.Future[bytes]] = {0: asyncio.get_running_loop().create_future()}
         self._lost = False
+        self.dropped = 0
+        """Replies dropped because their request was abandoned."""
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        while len(buffer) >= HEADER_BYTES:
-            size = int.from_bytes(buffer[:HEADER_BYTES], "little")
-            end = HEADER_BYTES + size
-            if len(buffer) < end:
-                break
-            frame = bytes(buffer[HEADER_BYTES:end])
-            del buffer[:end]
-            waiter = self._waiter
+        for number, frame in split_frames(buffer):
+            waiter = self._waiters.pop(number, None)
             if waiter is not None and not waiter.done():
-                self._waiter = None
                 waiter.set_result(frame)
             else:
-                self._frames.append(frame)
+                self.dropped += 1
+                logger.debug("dropping the reply to abandoned request %d", number)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(ConnectionResetError("the worker closed its socket"))
+        waiters, self._waiters = self._waiters, {}
+        for waiter in waiters.values():
+            if not waiter.done():
+                waiter.set_exception(ConnectionResetError("the worker closed its socket"))
 
-    def poll(self, fd: int, budget_s: float) -> bytes | None:
-        """Read the worker's socket directly, without sleeping, for up to ``budget_s``; the next frame or None.
+    def expect(self, number: int) -> asyncio.Future[bytes]:
+        """A future for the reply numbered ``number`` (register it before sending the request)."""
+        waiter = self._waiters.get(number)
+        if waiter is None:
+            waiter = self._waiters[number] = asyncio.get_running_loop().create_future()
+        if self._lost and not waiter.done():
+            waiter.set_exception(ConnectionResetError("the worker closed its socket"))
+        return waiter
+
+    def forget(self, number: int) -> None:
+        """Nobody waits for reply ``number`` any more: drop it when it comes."""
+        waiter = self._waiters.pop(number, None)
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+
+    def poll(self, fd: int, budget_s: float, waiter: asyncio.Future[bytes]) -> bool:
+        """Read the worker's socket directly, without sleeping, for up to ``budget_s``, until ``waiter`` is done.
 
         Blocks the event loop meanwhile, so it is only worth it for replies expected within microseconds.
         Bytes read but not yet a whole frame stay buffered for the transport's reads that follow.
+
+        Returns:
+            Whether ``waiter`` is done.
         """
-        frames = self._frames
-        if frames:
-            return frames.popleft()
         deadline = time.perf_counter() + budget_s
-        while True:
+        while not waiter.done():
             try:
                 chunk = os.read(fd, _POLL_READ_BYTES)
             except BlockingIOError:
                 if time.perf_counter() > deadline:
-                    return None
+                    return False
                 yield_cpu()
                 continue
             except OSError:
-                return None  # the transport's own read reports the failure
+                return False  # the transport's own read reports the failure
             if not chunk:
-                return None  # end of stream: likewise left to the transport, which sees it again
+                return False  # end of stream: likewise left to the transport, which sees it again
             self.data_received(chunk)
-            if frames:
-                return frames.popleft()
-
-    def push_back(self, frame: bytes) -> None:
-        """Return a frame whose reader was cancelled after receiving it: it is the next one again."""
-        self._frames.appendleft(frame)
-
-    def next_frame(self) -> asyncio.Future[bytes]:
-        """A future for the next frame (already done if one is buffered)."""
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        if self._frames:
-            future.set_result(self._frames.popleft())
-        elif self._lost:
-            future.set_exception(ConnectionResetError("the worker closed its socket"))
-        else:
-            self._waiter = future
-        return future
+        return True
 
 
 class Worker:
@@ -211,7 +214,8 @@ class Worker:
         self._protocol = protocol
         self._exited = exited
         self._busy = False
-        self._stale = 0  # replies still due for requests whose waiter was cancelled (stream broke)
+        self._number = 0
+        """Number of the last request written to the worker."""
         self._fd = transport.get_extra_info("socket").fileno()
         self.reply_s = 0.0
         """Running average of the time from sending a request to its reply."""
@@ -225,52 +229,54 @@ class Worker:
         """Exit code once the zygote reported the worker's end, else None."""
         return self._exited.result() if self._exited.done() else None
 
-    async def receive(self) -> bytes:
-        """Read one frame from the worker.
+    @property
+    def dropped_replies(self) -> int:
+        """Replies that came for requests nobody waited for any more (a client's stream broke meanwhile)."""
+        return self._protocol.dropped
+
+    async def first_reply(self) -> bytes:
+        """The worker's description of its env (or the error that kept it from creating it).
 
         Raises:
             WorkerCrashedError: The worker died before answering.
         """
-        future = self._protocol.next_frame()
+        return await self._await(self._protocol.expect(0), 0)
+
+    async def _await(self, waiter: asyncio.Future[bytes], number: int) -> bytes:
         try:
-            return await future
+            return await waiter
         except ConnectionError as exc:
             raise await self._crashed() from exc
-        except asyncio.CancelledError:
-            # Cancelled after the frame arrived but before we ran: keep it, or every later reply
-            # would be answered with the one before it.
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self._protocol.push_back(future.result())
-            raise
+        finally:
+            self._protocol.forget(number)  # a cancelled wait leaves no waiter: the late reply is dropped
 
     async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
-        """Send one serialized request and return the serialized response.
+        """Send one serialized request and return the serialized response to exactly that request.
 
         With ``poll_s`` > 0, and when this worker's replies come within that on average, the reply
         is first polled for (blocking the event loop up to ``poll_s``) instead of awaited: the
         server's thread then never sleeps, which saves its wake-up on a quick reply.
+
+        Cancelling the call at any point is safe: the request's number pairs it with its reply, and
+        a reply nobody awaits any more is dropped when it arrives.
+
+        Raises:
+            WorkerCrashedError: The worker died before answering.
         """
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
+        self._number = number = self._number % (NUMBER_MODULUS - 1) + 1  # 0 is the first reply's
+        protocol = self._protocol
+        waiter = protocol.expect(number)
         transport = self._transport
         start = time.perf_counter()
-        transport.write(pack_header(len(data)) + data)
-        while self._stale:  # the worker answers in order: skip replies nobody waits for any more
-            await self.receive()
-            self._stale -= 1
-        reply = None
+        transport.write(pack_header(len(data), number) + data)
         if poll_s and self.reply_s < poll_s and not transport.get_write_buffer_size():
-            reply = self._protocol.poll(self._fd, poll_s)
-            if reply is None:
+            if protocol.poll(self._fd, poll_s, waiter):
+                self.polled += 1
+            else:
                 self.poll_misses += 1
-        if reply is None:
-            try:
-                reply = await self.receive()
-            except asyncio.CancelledError:
-                self._stale += 1
-                raise
-        else:
-            self.polled += 1
+        reply = await self._await(waiter, number)
         self.reply_s += POLL_AVERAGE_WEIGHT * (time.perf_counter() - start - self.reply_s)
         self._busy = False
         return reply

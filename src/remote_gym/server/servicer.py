@@ -335,6 +335,12 @@ class RemoteGymServicer:
                 f"{make.num_envs} sub-environments asked for; this server allows at most "
                 f"{self._config.max_envs_per_session} per session"
             )
+        kwargs_bytes = len(make.kwargs_json.encode())
+        if kwargs_bytes > self._config.max_kwargs_bytes:  # checked before parsing: JSON costs time and memory
+            raise ServerBusyError(
+                f"the environment kwargs take {kwargs_bytes} bytes of JSON, over this server's limit "
+                f"of {self._config.max_kwargs_bytes} bytes (its max_kwargs_bytes)"
+            )
         entry, kwargs = self._registry.resolve(make.env_name, make.kwargs_json)
         session_id = uuid.uuid4().hex[:12]
         spec = CreateSpec(
@@ -351,6 +357,7 @@ class RemoteGymServicer:
             restart_on_failure=make.restart_on_failure,
             workers=self._config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
+            per_env_infos=make.per_env_infos,
         )
         info = SessionInfo(session_id, entry.name, peer)
         self._sessions[session_id] = info  # reserve the slot before any await
@@ -366,7 +373,7 @@ class RemoteGymServicer:
         if self._zygote is not None:
             worker = await self._zygote.spawn(spec.to_json())
             try:
-                reply = await worker.receive()
+                reply = await worker.first_reply()
             except BaseException:
                 await worker.stop()
                 raise

@@ -12,11 +12,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
+from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
 from remote_gym.errors import InvalidCallError
 from remote_gym.server.handler import CreateSpec, create_env
 
 logger = logging.getLogger(__name__)
+
+Infos = dict[str, Any] | InfoCalls
+"""A vectorised info dict, or (``CreateSpec.per_env_infos``) the sub-envs' own infos in order."""
 
 
 class SubEnvError(Exception):
@@ -101,6 +105,24 @@ def _restart_info(cause: BaseException) -> dict[str, Any]:
     return {RESTARTED_KEY: True, RESTART_REASON_KEY: f"{type(cause).__name__}: {cause}"}
 
 
+class _RecordingSyncVectorEnv(SyncVectorEnv):
+    """A ``SyncVectorEnv`` that, when ``calls`` is a list, records each sub-env's info instead of merging it.
+
+    Whoever holds the other sub-envs' infos (the session's worker, or a client of several servers)
+    then replays all of them in index order (:func:`~remote_gym.codec.batch.replay_infos`).
+    """
+
+    calls: InfoCalls | None = None
+
+    def _add_info(
+        self, vector_infos: dict[str, Any], env_info: dict[str, Any], env_num: int
+    ) -> dict[str, Any]:
+        if self.calls is None:
+            return super()._add_info(vector_infos, env_info, env_num)
+        self.calls.append((env_num, env_info))
+        return vector_infos
+
+
 def autoreset_mode_of(name: str) -> AutoresetMode:
     """The AutoresetMode whose enum name is ``name`` (``"NEXT_STEP"``, ``"SAME_STEP"``, ``"DISABLED"``)."""
     return AutoresetMode[name]
@@ -118,7 +140,7 @@ class LocalVectorCore:
         self.autoreset_mode = autoreset_mode_of(spec.autoreset_mode)
         env_fns = [self._env_fn(i) for i in range(spec.num_envs)]
         # copy=False: results are encoded at once, so Gymnasium's defensive deepcopy is not needed.
-        self.envs = SyncVectorEnv(env_fns, copy=False, autoreset_mode=self.autoreset_mode)
+        self.envs = _RecordingSyncVectorEnv(env_fns, copy=False, autoreset_mode=self.autoreset_mode)
         self.subs: list[_IndexedEnv] = self.envs.envs  # type: ignore[assignment]
         self.num_envs = self.envs.num_envs
         self.single_observation_space = self.envs.single_observation_space
@@ -138,12 +160,21 @@ class LocalVectorCore:
         """Sub-env 0, whose metadata and spec describe the session."""
         return self.subs[0]
 
-    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
-        """``SyncVectorEnv.reset``."""
-        return self.envs.reset(seed=seed, options=options)
+    def _record(self) -> None:
+        self.envs.calls = [] if self.spec.per_env_infos else None
 
-    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-        """``SyncVectorEnv.step``; in DISABLED mode, refuses to step sub-envs that still need a reset."""
+    def _infos(self, infos: dict[str, Any]) -> Infos:
+        return infos if self.envs.calls is None else self.envs.calls
+
+    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, Infos]:
+        """``SyncVectorEnv.reset``; the sub-envs' own infos instead when ``spec.per_env_infos``."""
+        self._record()
+        obs, infos = self.envs.reset(seed=seed, options=options)
+        return obs, self._infos(infos)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, Infos]:
+        """``SyncVectorEnv.step`` (infos as :meth:`reset`'s); in DISABLED mode, refuses to step sub-envs
+        that still need a reset."""
         if self.autoreset_mode is AutoresetMode.DISABLED:
             # SyncVectorEnv only asserts this, mid-loop; report it before any sub-env has stepped.
             pending = np.flatnonzero(self.envs._autoreset_envs)
@@ -152,7 +183,9 @@ class LocalVectorCore:
                     f"autoreset_mode DISABLED: sub-envs {pending.tolist()} ended their episode and must "
                     "be reset (reset(options={'reset_mask': ...})) before the next step"
                 )
-        return self.envs.step(actions)
+        self._record()
+        obs, rewards, terminations, truncations, infos = self.envs.step(actions)
+        return obs, rewards, terminations, truncations, self._infos(infos)
 
     def render(self) -> tuple[Any, ...]:
         """One frame per sub-env."""

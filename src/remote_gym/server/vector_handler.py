@@ -10,7 +10,7 @@ from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import encode_vector_info
+from remote_gym.codec.vector import encode_info_calls, encode_vector_info
 from remote_gym.errors import (
     InvalidActionError,
     InvalidCallError,
@@ -25,9 +25,10 @@ from remote_gym.server.handler import (
     _metadata,
     _spec_dict,
     create_env,
+    sample_response,
 )
-from remote_gym.server.vector_core import LocalVectorCore, SubEnvError
-from remote_gym.server.vector_native import NativeVectorCore
+from remote_gym.server.vector_core import Infos, LocalVectorCore, SubEnvError
+from remote_gym.server.vector_native import NativeVectorCore, resolve_vectorization_mode
 from remote_gym.server.vector_shards import ShardedVectorCore, ShardError
 from remote_gym.transport.status import error_to_proto
 
@@ -56,11 +57,13 @@ class VectorEnvHandler(RequestHandler):
         self._compress = spec.compress
         workers = min(spec.workers, spec.num_envs)
         self.core: LocalVectorCore | ShardedVectorCore | NativeVectorCore
-        if spec.vectorization_mode == "vector_entry_point":
+        self.vectorization_mode = resolve_vectorization_mode(spec)
+        if self.vectorization_mode == "vector_entry_point":
             self.core = NativeVectorCore(spec)
-        elif spec.vectorization_mode != "sync":
+        elif self.vectorization_mode != "sync":
             raise InvalidCallError(
-                f"vectorization_mode must be 'sync' or 'vector_entry_point', got {spec.vectorization_mode!r}"
+                "vectorization_mode must be 'sync', 'vector_entry_point' or 'auto', "
+                f"got {spec.vectorization_mode!r}"
             )
         else:
             self.core = ShardedVectorCore(spec, workers) if workers > 1 else LocalVectorCore(spec)
@@ -77,6 +80,7 @@ class VectorEnvHandler(RequestHandler):
         make.env_name = self.spec.env_name
         make.env_class = type(first.unwrapped).__name__
         make.num_envs = core.num_envs
+        make.vectorization_mode = self.vectorization_mode
         make.observation_space.CopyFrom(encode_space(core.single_observation_space))
         make.action_space.CopyFrom(encode_space(core.single_action_space))
         metadata = _metadata(first)
@@ -108,8 +112,14 @@ class VectorEnvHandler(RequestHandler):
         resp = pb.Response()
         out = resp.reset
         encode_value(obs, out.observation, compress=self._compress, path="observation")
-        encode_vector_info(infos, out.info, compress=self._compress)
+        self._encode_infos(infos, out)
         return resp
+
+    def _encode_infos(self, infos: Infos, out: pb.ResetResponse | pb.StepResponse) -> None:
+        if isinstance(infos, list):
+            encode_info_calls(infos, out.info_calls, compress=self._compress)
+        else:
+            encode_vector_info(infos, out.info, compress=self._compress)
 
     def _step(self, request: pb.Request) -> pb.Response:
         actions = decode_value(request.step.action)
@@ -123,7 +133,7 @@ class VectorEnvHandler(RequestHandler):
         encode_value(rewards, out.reward, path="rewards")
         encode_value(terminations, out.terminated, path="terminations")
         encode_value(truncations, out.truncated, path="truncations")
-        encode_vector_info(infos, out.info, compress=self._compress)
+        self._encode_infos(infos, out)
         return resp
 
     def _render(self, request: pb.Request) -> pb.Response:
@@ -156,7 +166,14 @@ class VectorEnvHandler(RequestHandler):
         """Close every sub-environment (and stop helper processes)."""
         self.core.close()
 
+    def _sample(self, request: pb.Request) -> pb.Response:
+        core = self.core
+        return sample_response(
+            request, core.single_observation_space, core.single_action_space, self._compress
+        )
+
     METHODS: ClassVar[dict[str, Method]] = {
+        "sample": _sample,
         "reset": _reset,
         "step": _step,
         "render": _render,

@@ -18,21 +18,23 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 
 from remote_gym._constants import WORKER_STOP_TIMEOUT_S
 from remote_gym.codec.batch import (
+    InfoCalls,
     check_reset_mask,
     merge_batches,
-    merge_infos,
     offsets_of,
+    replay_infos,
+    shift_calls,
     split_batch,
     split_seeds,
     split_sizes,
 )
 from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_vector_info, reset_request
+from remote_gym.codec.vector import decode_info_calls, reset_request
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.framing import read_frame, write_frame
 from remote_gym.server.handler import CreateSpec
-from remote_gym.server.vector_core import LocalVectorCore
+from remote_gym.server.vector_core import Infos, LocalVectorCore
 
 # The session's worker keeps the first share of the sub-envs and forks one helper process per other
 # share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
@@ -73,10 +75,10 @@ class _Helper:
     def receive(self) -> pb.Response:
         """The helper's next reply; a dead helper raises WorkerCrashedError."""
         try:
-            data = read_frame(self.reader)  # type: ignore[arg-type]
+            frame = read_frame(self.reader)  # type: ignore[arg-type]
         except OSError:
-            data = None
-        if data is None:
+            frame = None
+        if frame is None:
             code = self._reap(timeout=2.0)
             how = (
                 f"was killed by signal {-code}"
@@ -87,7 +89,7 @@ class _Helper:
                 f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{self.offset + self.size - 1} {how}",
                 exitcode=code,
             )
-        response: pb.Response = pb.Response.FromString(data)
+        response: pb.Response = pb.Response.FromString(frame[1])
         if response.WhichOneof("kind") == "error":
             raise ShardError(_shift_error(response.error, self.offset))
         return response
@@ -152,10 +154,12 @@ class ShardedVectorCore:
         try:
             for offset, size in zip(self.offsets[1:], self.sizes[1:], strict=True):
                 helper_spec = dataclasses.replace(
-                    spec, num_envs=size, env_index=spec.env_index + offset, workers=1
+                    spec, num_envs=size, env_index=spec.env_index + offset, workers=1, per_env_infos=True
                 )
                 self._helpers.append(_Helper(helper_spec, offset, size))
-            self.local = LocalVectorCore(dataclasses.replace(spec, num_envs=self.sizes[0], workers=1))
+            self.local = LocalVectorCore(
+                dataclasses.replace(spec, num_envs=self.sizes[0], workers=1, per_env_infos=True)
+            )
             for helper in self._helpers:
                 helper.receive()  # its MakeResponse
         except BaseException:
@@ -198,7 +202,7 @@ class ShardedVectorCore:
             raise error
         return result, replies
 
-    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, Infos]:
         """``SyncVectorEnv.reset`` over all shares; a share the reset mask leaves out is not asked."""
         seeds = split_seeds(seed, self.sizes)
         options = dict(options) if options is not None else None
@@ -220,12 +224,13 @@ class ShardedVectorCore:
             [helper for _, helper in busy],
             lambda: self.local.reset(seeds[0], share_options[0]) if active[0] else None,
         )
-        infos: list[dict[str, Any] | None] = [None] * len(self.sizes)
+        calls: InfoCalls = []
         if local is not None:
-            self._last_obs[0], infos[0] = local
+            self._last_obs[0], local_calls = local
+            calls += local_calls
         for (k, _), reply in zip(busy, replies, strict=True):
             self._last_obs[k] = decode_value(reply.reset.observation)
-            infos[k] = decode_vector_info(reply.reset.info)
+            calls += shift_calls(decode_info_calls(reply.reset.info_calls), self.offsets[k])
         if mask is None:
             self._pending[:] = False
         else:
@@ -234,9 +239,13 @@ class ShardedVectorCore:
             obs if obs is not None else create_empty_array(self.single_observation_space, size)
             for obs, size in zip(self._last_obs, self.sizes, strict=True)
         ]
-        return merge_batches(self.single_observation_space, parts), merge_infos(infos, self.sizes)
+        return merge_batches(self.single_observation_space, parts), self._infos(calls)
 
-    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+    def _infos(self, calls: InfoCalls) -> Infos:
+        """What the session answers with: the calls themselves, or the vectorised info they make."""
+        return calls if self.spec.per_env_infos else replay_infos(calls, self.num_envs)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, Infos]:
         """``SyncVectorEnv.step`` over all shares, the helpers' shares stepping in parallel with ours."""
         if self.autoreset_mode is AutoresetMode.DISABLED and self._pending.any():
             raise InvalidCallError(
@@ -253,7 +262,7 @@ class ShardedVectorCore:
             self._helpers, lambda: self.local.step(split_batch(space, actions, 0, self.sizes[0]))
         )
         parts = [local]
-        for reply in replies:
+        for reply, helper in zip(replies, self._helpers, strict=True):
             step = reply.step
             parts.append(
                 (
@@ -261,7 +270,7 @@ class ShardedVectorCore:
                     decode_value(step.reward),
                     decode_value(step.terminated),
                     decode_value(step.truncated),
-                    decode_vector_info(step.info),
+                    shift_calls(decode_info_calls(step.info_calls), helper.offset),
                 )
             )
         self._last_obs = [part[0] for part in parts]
@@ -273,7 +282,7 @@ class ShardedVectorCore:
             np.concatenate([part[1] for part in parts]),
             terminations,
             truncations,
-            merge_infos([part[4] for part in parts], self.sizes),
+            self._infos([call for part in parts for call in part[4]]),
         )
 
     def render(self) -> tuple[Any, ...]:

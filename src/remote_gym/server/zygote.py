@@ -4,8 +4,9 @@ The server never forks itself (it runs gRPC threads; forking those hangs, as 0.7
 this process once with a fresh interpreter; the zygote imports gymnasium and the codec, then forks a
 worker in a few milliseconds whenever the server sends it a create message:
 
-* server -> zygote (SOCK_SEQPACKET): a JSON ``{"spec": ...}`` datagram carrying one socket fd
-  (the worker's end of a socketpair).
+* server -> zygote (SOCK_SEQPACKET): an empty JSON object ``{}`` carrying one socket fd (the
+  worker's end of a socketpair). The worker reads what to create (the spec) as the first frame on
+  that socket, so a spec of any size fits (a datagram holds ~200 kB at most).
 * zygote -> server: ``{"pid": N}`` after each fork, and ``{"exit": N, "code": C}`` when a worker
   ends (C negative: killed by signal -C).
 
@@ -29,9 +30,7 @@ def _exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def _run_child(
-    control: socket.socket, wakeup_r: int, wakeup_w: int, fd: int, spec: dict[str, object]
-) -> None:
+def _run_child(control: socket.socket, wakeup_r: int, wakeup_w: int, fd: int) -> None:
     code = 70
     try:
         control.close()
@@ -39,10 +38,9 @@ def _run_child(
         os.close(wakeup_w)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        from remote_gym.server.worker import run_worker
+        from remote_gym.server.worker import run_forked_worker
 
-        sock = socket.socket(fileno=fd)
-        code = run_worker(sock, spec)
+        code = run_forked_worker(socket.socket(fileno=fd))
     except BaseException:
         traceback.print_exc()
     finally:
@@ -100,10 +98,11 @@ def main(control_fd: int) -> None:
                 data, fds = b"", []
             if not data:
                 return
-            spec = json.loads(data)["spec"]
+            if not fds:
+                continue
             pid = os.fork()
             if pid == 0:
-                _run_child(control, wakeup_r, wakeup_w, fds[0], spec)
+                _run_child(control, wakeup_r, wakeup_w, fds[0])
             for fd in fds:
                 os.close(fd)
             try:

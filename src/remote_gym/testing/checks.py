@@ -11,10 +11,10 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.utils.env_match import check_environments_match
 
 
-def _warnings_of(env: gym.Env[Any, Any]) -> set[str]:
+def _warnings_of(env: gym.Env[Any, Any], skip_render_check: bool) -> set[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        check_env(env)
+        check_env(env, skip_render_check=skip_render_check)
     return {str(w.message) for w in caught}
 
 
@@ -24,6 +24,7 @@ def check_remote_env(
     *,
     num_steps: int = 200,
     seed: int = 0,
+    skip_render_check: bool = False,
 ) -> None:
     """Assert that ``remote`` behaves as the env ``make_local()`` builds.
 
@@ -37,16 +38,19 @@ def check_remote_env(
         make_local: Builds the local twin (called twice: for the checker and for the lock-step run).
         num_steps: Steps of the lock-step comparison.
         seed: Seed of the lock-step comparison.
+        skip_render_check: Let ``check_env`` skip its render checks, which make the env in every
+            declared render mode, "human" included (needs a display for e.g. MuJoCo). Frames of
+            the lock-step comparison are still compared.
 
     Raises:
         AssertionError: The remote env differs from the local one.
     """
     local = make_local()
     try:
-        local_warnings = _warnings_of(local.unwrapped)
+        local_warnings = _warnings_of(local.unwrapped, skip_render_check)
     finally:
         local.close()
-    extra = _warnings_of(remote) - local_warnings
+    extra = _warnings_of(remote, skip_render_check) - local_warnings
     assert not extra, f"the remote env gives warnings the local env does not: {sorted(extra)}"
     local = make_local()
     try:

@@ -15,17 +15,20 @@ import numpy.typing as npt
 from gymnasium import spaces
 
 from remote_gym.testing._toy import EPISODE_LENGTH, ToyEnv
+from remote_gym.testing.custom_envs import CustomSpaceEnv
 from remote_gym.testing.failing_envs import AbortingEnv, ExitingEnv, HangingEnv, RaisingEnv
 
 __all__ = [
     "ENV_IDS",
     "IMPORTABLE_ENV_IDS",
     "AbortingEnv",
+    "CustomSpaceEnv",
     "DictSpacesEnv",
     "ExitingEnv",
     "FrameEnv",
     "GraphEnv",
     "HangingEnv",
+    "MixedInfoEnv",
     "RaisingEnv",
     "TupleSpacesEnv",
 ]
@@ -228,12 +231,41 @@ class FrameEnv(ToyEnv[npt.NDArray[np.uint8], np.int64]):
         return picture
 
 
+class MixedInfoEnv(ToyEnv[np.int64, np.int64]):
+    """Info values whose Python type depends on the action: an int after action 0, a float after 1.
+
+    Vectorised infos type each key by the first sub-env that has it, so merging such infos is where
+    a split of sub-envs over hosts could show. Episodes end at random (10% per step).
+    """
+
+    def __init__(self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.observation_space = spaces.Discrete(EPISODE_LENGTH + 1)
+        self.action_space = spaces.Discrete(2)
+        self._value: int | float = 0
+
+    def _first_observation(self) -> np.int64:
+        self._value = 1
+        return np.int64(0)
+
+    def _transition(self, action: np.int64) -> tuple[np.int64, float]:
+        self._value = self._t if int(action) == 0 else self._t / 3
+        if self.np_random.random() < 0.1:
+            self._t = self.episode_length  # the episode ends now
+        return np.int64(min(self._t, EPISODE_LENGTH)), 1.0
+
+    def _info(self) -> dict[str, Any]:
+        return {"value": self._value, "nested": {"value": self._value}}
+
+
 # name -> (class, registered max_episode_steps). TupleSpaces truncates (10) before it terminates (20).
 _REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
     "DictSpaces": (DictSpacesEnv, 100),
     "TupleSpaces": (TupleSpacesEnv, 10),
     "Graph": (GraphEnv, 100),
     "Frame": (FrameEnv, 100),
+    "MixedInfo": (MixedInfoEnv, 100),
+    "CustomSpace": (CustomSpaceEnv, 100),
     "Raising": (RaisingEnv, 100),
     "Exiting": (ExitingEnv, 100),
     "Aborting": (AbortingEnv, 100),

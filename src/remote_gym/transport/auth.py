@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
 
 from remote_gym.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 AUTH_METADATA_KEY = "authorization"
 # Methods reachable without a token: health checks, so load balancers and probes need no secret.
@@ -95,6 +98,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         reason_key = self._reason_key
 
         async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
+            logger.info("refused a call from %s: %s", context.peer(), detail)
             context.set_trailing_metadata(((reason_key, "UNAUTHENTICATED"),))
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED, f"{detail}: pass token= with the server's token"

@@ -158,28 +158,13 @@ def test_box_subclass_encodes_as_box() -> None:
     assert type(decoded) is Box
 
 
-class _CustomSpace(Space[int]):
-    """A user-defined space with no wire form."""
-
-    def sample(self, mask: Any = None, probability: Any = None) -> int:
-        """Always 0."""
-        return 0
-
-    def contains(self, x: Any) -> bool:
-        """Only 0."""
-        return bool(x == 0)
-
-
 @pytest.mark.parametrize(
     "space",
     [
-        _CustomSpace(),
-        Tuple((Discrete(2), _CustomSpace())),
-        Dict({"a": Sequence(_CustomSpace())}),
         Dict({1: Discrete(2)}),  # type: ignore[dict-item]
         Box(low=0.0, high=1.0, shape=(2,), dtype=np.longdouble),
     ],
-    ids=["custom", "custom-in-tuple", "custom-in-sequence-in-dict", "int-dict-key", "longdouble-box"],
+    ids=["int-dict-key", "longdouble-box"],
 )
 def test_unsupported_space_raises(space: Space[Any]) -> None:
     """Spaces without a wire form raise UnsupportedSpaceError, also when nested."""

@@ -224,8 +224,26 @@ class OneOfSpace(_message.Message):
     spaces: _containers.RepeatedCompositeFieldContainer[Space]
     def __init__(self, spaces: _Optional[_Iterable[_Union[Space, _Mapping]]] = ...) -> None: ...
 
+class CustomSpace(_message.Message):
+    __slots__ = ("codec", "payload", "class_name", "description", "shape", "has_shape", "dtype")
+    CODEC_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    CLASS_NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    HAS_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    codec: str
+    payload: Value
+    class_name: str
+    description: str
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    has_shape: bool
+    dtype: DType
+    def __init__(self, codec: _Optional[str] = ..., payload: _Optional[_Union[Value, _Mapping]] = ..., class_name: _Optional[str] = ..., description: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., has_shape: _Optional[bool] = ..., dtype: _Optional[_Union[DType, str]] = ...) -> None: ...
+
 class Space(_message.Message):
-    __slots__ = ("box", "discrete", "multi_discrete", "multi_binary", "text", "tuple", "dict", "sequence", "graph", "one_of")
+    __slots__ = ("box", "discrete", "multi_discrete", "multi_binary", "text", "tuple", "dict", "sequence", "graph", "one_of", "custom")
     BOX_FIELD_NUMBER: _ClassVar[int]
     DISCRETE_FIELD_NUMBER: _ClassVar[int]
     MULTI_DISCRETE_FIELD_NUMBER: _ClassVar[int]
@@ -236,6 +254,7 @@ class Space(_message.Message):
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     ONE_OF_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
     box: BoxSpace
     discrete: DiscreteSpace
     multi_discrete: MultiDiscreteSpace
@@ -246,7 +265,8 @@ class Space(_message.Message):
     sequence: SequenceSpace
     graph: GraphSpace
     one_of: OneOfSpace
-    def __init__(self, box: _Optional[_Union[BoxSpace, _Mapping]] = ..., discrete: _Optional[_Union[DiscreteSpace, _Mapping]] = ..., multi_discrete: _Optional[_Union[MultiDiscreteSpace, _Mapping]] = ..., multi_binary: _Optional[_Union[MultiBinarySpace, _Mapping]] = ..., text: _Optional[_Union[TextSpace, _Mapping]] = ..., tuple: _Optional[_Union[TupleSpace, _Mapping]] = ..., dict: _Optional[_Union[DictSpace, _Mapping]] = ..., sequence: _Optional[_Union[SequenceSpace, _Mapping]] = ..., graph: _Optional[_Union[GraphSpace, _Mapping]] = ..., one_of: _Optional[_Union[OneOfSpace, _Mapping]] = ...) -> None: ...
+    custom: CustomSpace
+    def __init__(self, box: _Optional[_Union[BoxSpace, _Mapping]] = ..., discrete: _Optional[_Union[DiscreteSpace, _Mapping]] = ..., multi_discrete: _Optional[_Union[MultiDiscreteSpace, _Mapping]] = ..., multi_binary: _Optional[_Union[MultiBinarySpace, _Mapping]] = ..., text: _Optional[_Union[TextSpace, _Mapping]] = ..., tuple: _Optional[_Union[TupleSpace, _Mapping]] = ..., dict: _Optional[_Union[DictSpace, _Mapping]] = ..., sequence: _Optional[_Union[SequenceSpace, _Mapping]] = ..., graph: _Optional[_Union[GraphSpace, _Mapping]] = ..., one_of: _Optional[_Union[OneOfSpace, _Mapping]] = ..., custom: _Optional[_Union[CustomSpace, _Mapping]] = ...) -> None: ...
 
 class Error(_message.Message):
     __slots__ = ("code", "reason", "message", "remote_type", "remote_traceback", "exitcode", "sub_env_index")
@@ -267,7 +287,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., remote_type: _Optional[str] = ..., remote_traceback: _Optional[str] = ..., exitcode: _Optional[int] = ..., sub_env_index: _Optional[int] = ...) -> None: ...
 
 class MakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode")
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENV_NAME_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +299,7 @@ class MakeRequest(_message.Message):
     RESUME_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
+    PER_ENV_INFOS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     env_name: str
     kwargs_json: str
@@ -290,10 +311,11 @@ class MakeRequest(_message.Message):
     resume_session_id: str
     resume_token: str
     vectorization_mode: str
-    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ...) -> None: ...
+    per_env_infos: bool
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
-    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s")
+    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -309,6 +331,7 @@ class MakeResponse(_message.Message):
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     RESUMED_FIELD_NUMBER: _ClassVar[int]
     RESUME_WINDOW_S_FIELD_NUMBER: _ClassVar[int]
+    VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     server_version: str
     session_id: str
@@ -324,7 +347,8 @@ class MakeResponse(_message.Message):
     resume_token: str
     resumed: bool
     resume_window_s: float
-    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ...) -> None: ...
+    vectorization_mode: str
+    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ...) -> None: ...
 
 class ResetRequest(_message.Message):
     __slots__ = ("seed", "options")
@@ -335,12 +359,14 @@ class ResetRequest(_message.Message):
     def __init__(self, seed: _Optional[_Union[Value, _Mapping]] = ..., options: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class ResetResponse(_message.Message):
-    __slots__ = ("observation", "info")
+    __slots__ = ("observation", "info", "info_calls")
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
+    INFO_CALLS_FIELD_NUMBER: _ClassVar[int]
     observation: Value
     info: Value
-    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+    info_calls: Value
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class StepRequest(_message.Message):
     __slots__ = ("action",)
@@ -349,18 +375,20 @@ class StepRequest(_message.Message):
     def __init__(self, action: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class StepResponse(_message.Message):
-    __slots__ = ("observation", "reward", "terminated", "truncated", "info")
+    __slots__ = ("observation", "reward", "terminated", "truncated", "info", "info_calls")
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     REWARD_FIELD_NUMBER: _ClassVar[int]
     TERMINATED_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
+    INFO_CALLS_FIELD_NUMBER: _ClassVar[int]
     observation: Value
     reward: Value
     terminated: Value
     truncated: Value
     info: Value
-    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., reward: _Optional[_Union[Value, _Mapping]] = ..., terminated: _Optional[_Union[Value, _Mapping]] = ..., truncated: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+    info_calls: Value
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., reward: _Optional[_Union[Value, _Mapping]] = ..., terminated: _Optional[_Union[Value, _Mapping]] = ..., truncated: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class RenderRequest(_message.Message):
     __slots__ = ()
@@ -402,6 +430,20 @@ class SetAttrResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class SampleRequest(_message.Message):
+    __slots__ = ("space", "path")
+    SPACE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    space: str
+    path: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, space: _Optional[str] = ..., path: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SampleResponse(_message.Message):
+    __slots__ = ("sample",)
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    sample: Value
+    def __init__(self, sample: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
 class CloseRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -411,7 +453,7 @@ class CloseResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Request(_message.Message):
-    __slots__ = ("seq", "make", "reset", "step", "render", "call", "set_attr", "close")
+    __slots__ = ("seq", "make", "reset", "step", "render", "call", "set_attr", "close", "sample")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MAKE_FIELD_NUMBER: _ClassVar[int]
     RESET_FIELD_NUMBER: _ClassVar[int]
@@ -420,6 +462,7 @@ class Request(_message.Message):
     CALL_FIELD_NUMBER: _ClassVar[int]
     SET_ATTR_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
     seq: int
     make: MakeRequest
     reset: ResetRequest
@@ -428,10 +471,11 @@ class Request(_message.Message):
     call: CallRequest
     set_attr: SetAttrRequest
     close: CloseRequest
-    def __init__(self, seq: _Optional[int] = ..., make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ...) -> None: ...
+    sample: SampleRequest
+    def __init__(self, seq: _Optional[int] = ..., make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ..., sample: _Optional[_Union[SampleRequest, _Mapping]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "error")
+    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "sample", "error")
     MAKE_FIELD_NUMBER: _ClassVar[int]
     RESET_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
@@ -439,6 +483,7 @@ class Response(_message.Message):
     CALL_FIELD_NUMBER: _ClassVar[int]
     SET_ATTR_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     make: MakeResponse
     reset: ResetResponse
@@ -447,8 +492,9 @@ class Response(_message.Message):
     call: CallResponse
     set_attr: SetAttrResponse
     close: CloseResponse
+    sample: SampleResponse
     error: Error
-    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., sample: _Optional[_Union[SampleResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
 
 class ServerInfoRequest(_message.Message):
     __slots__ = ()

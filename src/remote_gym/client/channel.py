@@ -1,0 +1,134 @@
+"""Open a gRPC channel to a server and wait until the server answers, with clear connect errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import grpc
+
+from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.client.config import ClientConfig
+from remote_gym.errors import (
+    AuthenticationError,
+    ConnectError,
+    ConnectionLostError,
+    DeadlineExceededError,
+    ProtocolVersionError,
+    RemoteGymError,
+)
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
+from remote_gym.transport.options import channel_options
+from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.tls import TLSConfig, is_loopback
+
+SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
+SESSION_METHOD = f"/{SERVICE}/Session"
+INFO_METHOD = f"/{SERVICE}/GetServerInfo"
+
+Metadata = tuple[tuple[str, str], ...] | None
+
+# Connect failures that waiting will not fix: report them at once instead of at the timeout.
+_PERMANENT_MARKERS = (
+    "ssl",
+    "handshake",
+    "certificate",
+    "tsi_",
+    "alpn",
+    "socket closed",
+    "unauthenticated",
+    "dns resolution failed",
+)
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[v6]:port`` for IPv6)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConnectError(f"address {address!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+def target_of(host: str, port: int) -> str:
+    """``host:port``, with IPv6 hosts in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def open_channel(host: str, port: int, tls: TLSConfig | None, config: ClientConfig) -> grpc.aio.Channel:
+    """A new channel (a new connection) to ``host:port``: TLS, local credentials on loopback, else plaintext.
+
+    Must be called on the event loop the channel will be used from.
+    """
+    target = target_of(host, port)
+    options = channel_options(
+        max_message_bytes=config.max_message_bytes, target_name=tls.server_name if tls else None
+    )
+    if tls is not None:
+        return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options)
+    if is_loopback(host):
+        creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        return grpc.aio.secure_channel(target, creds, options=options)
+    return grpc.aio.insecure_channel(target, options=options)
+
+
+async def fetch_server_info(
+    channel: grpc.aio.Channel,
+    *,
+    host: str,
+    port: int,
+    tls: TLSConfig | None,
+    metadata: Metadata,
+    timeout: float,
+) -> pb.ServerInfo:
+    """Ask the server to describe itself, retrying while it is not up yet, for up to ``timeout`` seconds.
+
+    Raises:
+        ConnectError: The server could not be reached (the message says which usual mistake it is).
+        AuthenticationError: The server refused this client's certificate or token.
+        ProtocolVersionError: The server speaks another protocol version.
+    """
+    info = channel.unary_unary(
+        INFO_METHOD,
+        request_serializer=pb.ServerInfoRequest.SerializeToString,
+        response_deserializer=pb.ServerInfo.FromString,
+    )
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            server_info: pb.ServerInfo = await info(
+                pb.ServerInfoRequest(), timeout=max(remaining, 0.01), metadata=metadata
+            )
+            break
+        except grpc.aio.AioRpcError as exc:
+            details = (exc.details() or "").lower()
+            transient = exc.code() == grpc.StatusCode.UNAVAILABLE and not any(
+                m in details for m in _PERMANENT_MARKERS
+            )
+            if not transient or time.monotonic() + delay >= deadline:
+                raise _connect_error(exc, host=host, port=port, tls=tls) from exc
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+    if server_info.protocol_version != PROTOCOL_VERSION:
+        raise ProtocolVersionError(
+            f"{target_of(host, port)} speaks remote-gym protocol {server_info.protocol_version}; "
+            f"this client speaks {PROTOCOL_VERSION}"
+        )
+    return server_info
+
+
+def _connect_error(
+    exc: grpc.aio.AioRpcError, *, host: str, port: int, tls: TLSConfig | None
+) -> RemoteGymError:
+    target = target_of(host, port)
+    mapped = rpc_error_to_exception(exc, context=f"cannot connect to {target}")
+    if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
+        # gRPC's details rarely say which side is wrong; probing the server does. The probes are
+        # short and block the client loop on this failure path only.
+        diagnosis = diagnose_connect_failure(exc.details() or "", tls=tls, host=host, port=port)
+        mode = "mutual TLS" if tls and tls.cert else "TLS" if tls else "no TLS"
+        cls = AuthenticationError if diagnosis.failure in CLIENT_CERT_FAILURES else ConnectError
+        return cls(f"cannot connect to {target} ({mode}): {diagnosis.message}")
+    return mapped

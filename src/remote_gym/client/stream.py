@@ -1,0 +1,189 @@
+"""SessionStream: the channel and bidi call that carry one session, opened again for each resume attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import grpc
+
+from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.client.channel import (
+    INFO_METHOD,
+    SESSION_METHOD,
+    Metadata,
+    fetch_server_info,
+    open_channel,
+    target_of,
+)
+from remote_gym.client.config import ClientConfig
+from remote_gym.errors import ConnectionLostError, RemoteGymError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.status import error_from_proto, rpc_error_to_exception
+from remote_gym.transport.tls import TLSConfig
+
+# Call outcomes that say nothing about the session, only about one connection: try another.
+_TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+    }
+)
+
+
+class SessionGone(Exception):
+    """The server answered a resume with an error: the session cannot go on (ended, expired, shut down)."""
+
+    def __init__(self, error: RemoteGymError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SessionStream:
+    """One session's channel and stream; every coroutine runs on the owning connection's event loop."""
+
+    def __init__(
+        self, host: str, port: int, *, tls: TLSConfig | None, config: ClientConfig, metadata: Metadata
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.target = target_of(host, port)
+        self.tls = tls
+        self.config = config
+        self.metadata = metadata
+        self._channel: grpc.aio.Channel | None = None
+        self._call: Any = None
+
+    async def open(self) -> pb.ServerInfo:
+        """Connect, wait until the server answers, and open the session stream; the server's description.
+
+        Raises:
+            ConnectError, AuthenticationError, ProtocolVersionError: See :func:`fetch_server_info`.
+        """
+        self._channel = open_channel(self.host, self.port, self.tls, self.config)
+        info = await fetch_server_info(
+            self._channel,
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            metadata=self.metadata,
+            timeout=self.config.timeouts.connect,
+        )
+        self._call = self._channel.stream_stream(SESSION_METHOD)(metadata=self.metadata)
+        return info
+
+    async def roundtrip(self, data: bytes) -> bytes:
+        """Write one request and read its reply.
+
+        Raises:
+            ConnectionLostError: The connection broke or the server ended the stream.
+            ServerError: The server ended the stream with a deliberate status (shutdown, idle expiry).
+        """
+        call = self._call
+        if call is None:
+            raise ConnectionLostError(f"no stream to {self.target} (an earlier resume failed)")
+        try:
+            await call.write(data)
+        except (asyncio.InvalidStateError, grpc.aio.AioRpcError) as exc:
+            # The server already ended the call; its final status says why (shutdown, idle expiry, ...).
+            raise await self._ended_error(call) from exc
+        try:
+            reply = await call.read()
+        except grpc.aio.AioRpcError as exc:  # the connection broke, or the server ended the call
+            raise rpc_error_to_exception(exc, context=f"request to {self.target}") from exc
+        if reply is grpc.aio.EOF:
+            raise await self._ended_error(call)
+        return bytes(reply)
+
+    async def _ended_error(self, call: Any) -> RemoteGymError:
+        code = await call.code()
+        if code in (grpc.StatusCode.OK, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED):
+            # OK: the server closed the stream; INTERNAL: our write met a call the server had ended.
+            return ConnectionLostError(
+                f"the server at {self.target} ended the session (stopped or restarted?)"
+            )
+        return rpc_error_to_exception(
+            await _status(call, code), context=f"the server at {self.target} ended the session"
+        )
+
+    async def reattach(self, session_id: str, token: str) -> None:
+        """Open a new connection and stream, and ask the server to attach session ``session_id`` to it.
+
+        A new channel for every attempt: an old channel whose connection was reset early can wait
+        for its keepalive (seconds) before it tries again.
+
+        Raises:
+            SessionGone: The server answered with an error (the session is gone).
+            ConnectionLostError, grpc.aio.AioRpcError, OSError: This attempt failed; another may not.
+        """
+        make = pb.Request()
+        make.make.protocol_version = PROTOCOL_VERSION
+        make.make.resume_session_id = session_id
+        make.make.resume_token = token
+        await self.drop()
+        self._channel = open_channel(self.host, self.port, self.tls, self.config)
+        call = self._channel.stream_stream(SESSION_METHOD)(metadata=self.metadata, wait_for_ready=True)
+        try:
+            await call.write(make.SerializeToString())
+            reply = await call.read()
+        except asyncio.InvalidStateError as exc:
+            call.cancel()
+            raise ConnectionLostError("the resumed stream ended at once") from exc
+        except BaseException:
+            call.cancel()
+            raise
+        if reply is grpc.aio.EOF:
+            code = await call.code()
+            if code not in _TRANSIENT_CODES and code is not grpc.StatusCode.OK:
+                error = rpc_error_to_exception(
+                    await _status(call, code), context=f"resuming on {self.target}"
+                )
+                raise SessionGone(error)
+            raise ConnectionLostError(f"the server closed the resumed stream ({code.name})")
+        response = pb.Response.FromString(reply)
+        if response.WhichOneof("kind") == "error":
+            call.cancel()
+            raise SessionGone(error_from_proto(response.error))
+        self._call = call
+
+    async def probe(self, timeout: float) -> None:
+        """Send a small call on the same connection and wait up to ``timeout`` for it; never raises.
+
+        gRPC's iomgr client endpoints sometimes miss a TCP reset until they next write: the probe
+        makes them write, so a dead connection fails its calls at once.
+        """
+        if self._channel is None:
+            return
+        info = self._channel.unary_unary(INFO_METHOD, request_serializer=_serialize_info)
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.TimeoutError):
+            await info(pb.ServerInfoRequest(), timeout=timeout, metadata=self.metadata)
+
+    async def drop(self) -> None:
+        """Abandon the stream and channel without telling the server anything (it keeps the session)."""
+        call, channel = self._call, self._channel
+        self._call = self._channel = None
+        if call is not None:
+            call.cancel()
+        if channel is not None:
+            await channel.close(grace=None)
+
+    async def aclose(self) -> None:
+        """Half-close the stream (the server sees its end), then close the channel."""
+        if self._call is not None:
+            with contextlib.suppress(Exception):
+                await self._call.done_writing()
+        await self.drop()
+
+
+async def _status(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(
+        code, await call.initial_metadata(), await call.trailing_metadata(), await call.details()
+    )
+
+
+def _serialize_info(request: pb.ServerInfoRequest) -> bytes:
+    return request.SerializeToString()
