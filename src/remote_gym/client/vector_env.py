@@ -94,10 +94,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             set_attr. ``"auto"``: ``"vector_entry_point"`` where the env has one, else ``"sync"``
             (what ``gymnasium.make_vec`` picks given no mode; :func:`remote_gym.make_vec`'s default).
             After connecting, :attr:`vectorization_mode` holds the mode the servers chose.
-        resolver: In restart mode, called as ``resolver(i, old_address)`` when host ``i``'s server is
-            lost (its stream broke and could not be resumed, or it cannot be reached); returns the
-            ``"host:port"`` of the server that replaces it (it may wait for one), where the host's
-            sub-envs are re-created as after a worker crash. None: a lost server raises.
+        resolver: Restart mode: ``resolver(i, lost_address)`` gives the server that replaces host ``i``'s
+            lost one; its sub-envs are re-created there as after a worker crash (see vector_recovery).
 
     Raises:
         ConfigError: Invalid arguments.
