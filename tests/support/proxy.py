@@ -117,8 +117,12 @@ class CuttingProxy:
         self.cuts += 1
 
     def cut(self) -> None:
-        """Reset every connection through the proxy (both sides see a TCP RST, as on a network failure)."""
-        self._loop.call_soon_threadsafe(lambda: self._reset(list(self._links.values())))
+        """Reset every connection through the proxy now (both sides see a TCP RST, as on a network failure)."""
+
+        async def reset_all() -> None:
+            self._reset(list(self._links.values()))
+
+        asyncio.run_coroutine_threadsafe(reset_all(), self._loop).result(5)
 
     def cut_link_after(self, number: int, chunks: int) -> None:
         """Reset connection ``number`` (counting from 1 in accept order) once it forwarded ``chunks`` chunks."""
