@@ -14,8 +14,9 @@
     │   ├── ConnectError                            channel never became ready
     │   ├── DeadlineExceededError (+TimeoutError)   a call exceeded its timeout
     │   ├── ConnectionLostError                     stream broke mid-use
-    │   └── ProtocolError                           peer sent something off-spec
-    │       └── ProtocolVersionError                peer speaks another protocol version
+    │   ├── ProtocolError                           peer sent something off-spec
+    │   │   └── ProtocolVersionError                peer speaks another protocol version
+    │   └── ServerLostError                         a cluster's server did not come back in time
     └── ServerError                                 the server refused or failed a request on purpose
         ├── AuthenticationError                     bad/missing token or certificate
         ├── PermissionDeniedError                   request not allowed by the operator
@@ -27,6 +28,8 @@
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
         └── ServerShutdownError                     the server is shutting down
+    ClusterError (RemoteGymError)                   launching or scaling servers on a cluster failed
+    └── ServerStartError                            a server could not start (names node and cause)
 
     RemoteGymWarning (UserWarning)
     └── InsecureChannelWarning                      plaintext channel to a non-loopback address
@@ -109,6 +112,13 @@ class ProtocolError(TransportError):
 
 class ProtocolVersionError(ProtocolError):
     """The peer speaks a protocol version this package does not."""
+
+
+class ServerLostError(TransportError):
+    """A server of a cluster was lost and no replacement answered in time.
+
+    Attributes ``server`` (its index) and ``address`` (its last ``"host:port"``) name it.
+    """
 
 
 class ServerError(RemoteGymError):
@@ -223,6 +233,17 @@ SERVER_ERRORS: tuple[type[ServerError], ...] = (
     ServerShutdownError,
 )
 """The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
+
+
+class ClusterError(RemoteGymError):
+    """Launching, scaling or reaching the servers of a cluster (Ray) failed."""
+
+
+class ServerStartError(ClusterError):
+    """A server could not start on a cluster node, or did not answer health checks in time.
+
+    Attributes ``node_id`` (the cluster node, or None before placement) and ``cause`` (why) say which.
+    """
 
 
 class RemoteGymWarning(UserWarning):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,10 +10,36 @@ from gymnasium.vector import AutoresetMode
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.batch import split_sizes
-from remote_gym.errors import ConfigError
+from remote_gym.errors import ConfigError, ConnectError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
+
+DNS_PREFIX = "dns:"
+
+
+def expand_addresses(address: str | Sequence[str]) -> list[str]:
+    """The ``"host:port"`` list of ``address``, each ``"dns:NAME:PORT"`` replaced by one address per
+    A/AAAA record of NAME, in the resolver's order (what a Kubernetes headless Service returns).
+
+    Raises:
+        ConnectError: A ``dns:`` name that does not resolve, or has no port.
+    """
+    expanded: list[str] = []
+    for item in [address] if isinstance(address, str) else list(address):
+        if not item.startswith(DNS_PREFIX):
+            expanded.append(item)
+            continue
+        name, sep, port = item.removeprefix(DNS_PREFIX).rpartition(":")
+        if not sep or not name or not port.isdigit():
+            raise ConnectError(f"address {item!r} is not dns:NAME:PORT")
+        try:
+            infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise ConnectError(f"cannot resolve the host name {name!r} of {item!r}: {exc}") from exc
+        hosts = dict.fromkeys(str(info[4][0]) for info in infos)
+        expanded.extend(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)
+    return expanded
 
 
 def host_sizes(num_envs: int | Sequence[int], hosts: int) -> list[int]:

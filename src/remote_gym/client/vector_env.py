@@ -16,13 +16,21 @@ from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
 from remote_gym.client.vector_args import (
     autoreset_mode_of,
+    expand_addresses,
     host_sizes,
     make_requests,
     per_host,
     per_host_tokens,
 )
 from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, connect_all, exchange, exchange_each
-from remote_gym.client.vector_recovery import StepPart, reopen_host, reset_as_step, restart_host
+from remote_gym.client.vector_recovery import (
+    Resolver,
+    StepPart,
+    recovery_address,
+    reopen_host,
+    reset_as_step,
+    restart_host,
+)
 from remote_gym.codec.batch import (
     InfoCalls,
     check_reset_mask,
@@ -41,7 +49,6 @@ from remote_gym.errors import (
     EnvClosedError,
     InvalidCallError,
     RemoteGymError,
-    WorkerCrashedError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
@@ -63,6 +70,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         num_envs: Total number of sub-envs, split evenly over ``address`` (the first hosts take the
             remainder), or one count per address.
         address: ``"host:port"`` of a server, or a list of them. Sub-envs are numbered host after host.
+            ``"dns:NAME:PORT"`` stands for every A/AAAA record of NAME (a headless Service).
         autoreset_mode: A ``gymnasium.vector.AutoresetMode`` (or its value/name as a string).
         on_env_failure: ``"raise"``: a sub-env failure raises ``RemoteEnvError`` naming the sub-env's
             global index and host. ``"restart"``: the sub-env is recreated and its episode ends
@@ -86,6 +94,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             set_attr. ``"auto"``: ``"vector_entry_point"`` where the env has one, else ``"sync"``
             (what ``gymnasium.make_vec`` picks given no mode; :func:`remote_gym.make_vec`'s default).
             After connecting, :attr:`vectorization_mode` holds the mode the servers chose.
+        resolver: Restart mode: ``resolver(i, lost_address)`` gives the server that replaces host ``i``'s
+            lost one; its sub-envs are re-created there as after a worker crash (see vector_recovery).
 
     Raises:
         ConfigError: Invalid arguments.
@@ -112,10 +122,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         config: ClientConfig | None = None,
         token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
         vectorization_mode: str = "sync",
+        resolver: Resolver | None = None,
     ) -> None:
         self._hosts: list[VectorHost] = []
+        self._resolver = resolver
         self.closed = False
-        addresses = [address] if isinstance(address, str) else list(address)
+        addresses = expand_addresses(address)
         sizes = host_sizes(num_envs, len(addresses))
         tls_list = per_host(tls, len(addresses))
         auth_list = per_host_tokens(token, len(addresses))
@@ -268,11 +280,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | InfoCalls | None] = [None] * len(self._hosts)
         for i, host, result in zip(indices, hosts, results, strict=True):
-            if isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart":
-                self._reopen(host, result)  # a re-created session resets all its envs
+            if isinstance(result, RemoteGymError):
+                address = self._recovery_address(i, host, result)
+                reopen_host(host, result, timeouts=self._timeouts, address=address)  # resets all its envs
                 result = self._exchange([host], [reset_request(seeds[i], options)], "reset on")[0]
-            elif isinstance(result, RemoteGymError):
-                raise result
             host.pending_reset = False
             self._last_obs[i] = decode_value(result.reset.observation)
             infos[i] = decode_infos(result.reset)
@@ -341,9 +352,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def _step_part(self, index: int, host: VectorHost, result: pb.Response | RemoteGymError) -> StepPart:
         """One host's share of a step result, decoded (or made up after its worker died, in restart mode)."""
         if isinstance(result, RemoteGymError):
-            if not (isinstance(result, WorkerCrashedError) and self.on_env_failure == "restart"):
-                raise result
-            part = self._restart_host(index, host, result)
+            part = self._restart_host(index, host, result, self._recovery_address(index, host, result))
         elif host.pending_reset:  # the request was the deferred autoreset of a re-created session
             host.pending_reset = False
             reply = result.reset
@@ -362,11 +371,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         self._last_obs[index] = part[0]
         return part
 
-    def _reopen(self, host: VectorHost, cause: WorkerCrashedError) -> None:
-        reopen_host(host, cause, timeouts=self._timeouts)
+    def _recovery_address(self, index: int, host: VectorHost, error: RemoteGymError) -> str | None:
+        restart = self.on_env_failure == "restart"
+        return recovery_address(index, host, error, restart=restart, resolver=self._resolver)
 
-    def _restart_host(self, index: int, host: VectorHost, cause: WorkerCrashedError) -> StepPart:
-        """Re-create the session of a host whose worker died; its sub-envs' episodes end truncated."""
+    def _restart_host(
+        self, index: int, host: VectorHost, cause: RemoteGymError, address: str | None
+    ) -> StepPart:
+        """Re-create the session of a host whose worker or server died; its sub-envs' episodes end truncated."""
         return restart_host(
             host,
             cause,
@@ -374,6 +386,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             space=self.single_observation_space,
             last_obs=self._last_obs[index],
             timeouts=self._timeouts,
+            address=address,
         )
 
     def render(self) -> tuple[Any, ...] | None:

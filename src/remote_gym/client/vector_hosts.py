@@ -178,18 +178,21 @@ def exchange_each(
     return results  # type: ignore[return-value]
 
 
-def reopen(host: VectorHost, *, timeout: float | None) -> pb.MakeResponse:
+def reopen(host: VectorHost, *, timeout: float | None, address: str | None = None) -> pb.MakeResponse:
     """Replace the host's (broken) session by a new one, made with the same request.
+
+    ``address`` (``"host:port"``) moves the host to another server (its old one was lost).
 
     Raises:
         ConnectError, ServerError: The server could not be reached or could not create the envs.
     """
     old = host.connection
+    new_host, new_port = split_address(address) if address else (old.host, old.port)
     # The new connection joins the old one's event loop before the old one lets go of it (the last
     # connection on a loop closes it), so the vector env still waits on all its hosts together.
     try:
         connection = Connection(
-            old.host, old.port, tls=old.tls, config=old.config, auth=host.auth, driver=old.driver
+            new_host, new_port, tls=old.tls, config=old.config, auth=host.auth, driver=old.driver
         )
     finally:
         old.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.values import decode_value
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, reset_request
-from remote_gym.errors import RemoteGymError, WorkerCrashedError
+from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
 
 # They follow what the server does when one sub-env fails in restart mode, for all of the host's
 # sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
@@ -23,6 +24,30 @@ from remote_gym.errors import RemoteGymError, WorkerCrashedError
 # observation and info going to ``final_obs``/``final_info``; DISABLED: by the user).
 
 StepPart = tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any] | InfoCalls]
+Resolver = Callable[[int, str], str]
+"""``resolver(host_index, lost_address)`` -> the ``"host:port"`` of the server that replaces a lost one."""
+
+
+def recovery_address(
+    index: int, host: VectorHost, error: RemoteGymError, *, restart: bool, resolver: Resolver | None
+) -> str | None:
+    """Where to re-create a failed host's sub-envs in restart mode: None for its own server (a worker
+    died), the resolver's answer when the server itself was lost (its stream broke for good or it
+    cannot be reached).
+
+    Raises:
+        RemoteGymError: ``error`` itself when it cannot be recovered from (not restart mode, an env's
+            own error, or a lost server without a resolver); the resolver's error, chained to it.
+    """
+    if restart and isinstance(error, WorkerCrashedError):
+        return None
+    lost = isinstance(error, TransportError) and not isinstance(error, ProtocolError)
+    if restart and resolver is not None and lost:
+        try:
+            return resolver(index, host.target)
+        except RemoteGymError as exc:
+            raise exc from error
+    raise error
 
 
 def restart_infos(size: int, reason: str) -> dict[str, Any]:
@@ -81,38 +106,45 @@ def reset_as_step(reset_obs: Any, reset_infos: dict[str, Any], size: int) -> Ste
     )
 
 
-def reopen_host(host: VectorHost, cause: WorkerCrashedError, *, timeouts: Timeouts) -> None:
-    """Give ``host`` a new session (same request) after its worker died; failures chain to ``cause``."""
+def reopen_host(
+    host: VectorHost, cause: RemoteGymError, *, timeouts: Timeouts, address: str | None = None
+) -> None:
+    """Give ``host`` a new session (same request) after its worker or server died; failures chain to ``cause``.
+
+    ``address`` is the server to move to when the old one was lost (None: the same server).
+    """
     try:
-        reopen(host, timeout=max(timeouts.call or 0.0, timeouts.connect) or None)
+        reopen(host, timeout=max(timeouts.call or 0.0, timeouts.connect) or None, address=address)
     except RemoteGymError as exc:
         raise exc from cause
 
 
 def restart_host(
     host: VectorHost,
-    cause: WorkerCrashedError,
+    cause: RemoteGymError,
     *,
     mode: AutoresetMode,
     space: spaces.Space[Any],
     last_obs: Any,
     timeouts: Timeouts,
+    address: str | None = None,
 ) -> StepPart:
     """Re-create the session of a host whose worker died; this step ends its sub-envs' episodes.
 
     Args:
         host: The host; its connection is replaced, and (NEXT_STEP) ``pending_reset`` set.
-        cause: The worker's death.
+        cause: The worker's death (or the loss of the server).
         mode: The vector env's autoreset mode.
         space: The single observation space.
         last_obs: The host's last observations (its part of the batch), or None before any.
         timeouts: The vector env's timeouts.
+        address: The server to re-create the session on, when the old one was lost.
 
     Returns:
         The host's part of this step's result.
     """
-    reopen_host(host, cause, timeouts=timeouts)
-    reason = f"WorkerCrashedError: {cause.message}"
+    reopen_host(host, cause, timeouts=timeouts, address=address)
+    reason = f"{type(cause).__name__}: {cause.message}"
     if last_obs is None:
         last_obs = create_empty_array(space, host.size)
     if mode is AutoresetMode.SAME_STEP:
