@@ -14,8 +14,9 @@
     │   ├── ConnectError                            channel never became ready
     │   ├── DeadlineExceededError (+TimeoutError)   a call exceeded its timeout
     │   ├── ConnectionLostError                     stream broke mid-use
-    │   └── ProtocolError                           peer sent something off-spec
-    │       └── ProtocolVersionError                peer speaks another protocol version
+    │   ├── ProtocolError                           peer sent something off-spec
+    │   │   └── ProtocolVersionError                peer speaks another protocol version
+    │   └── ServerLostError                         a cluster's server did not come back in time
     └── ServerError                                 the server refused or failed a request on purpose
         ├── AuthenticationError                     bad/missing token or certificate
         ├── PermissionDeniedError                   request not allowed by the operator
@@ -27,6 +28,8 @@
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
         └── ServerShutdownError                     the server is shutting down
+    ClusterError (RemoteGymError)                   launching or scaling servers on a cluster failed
+    └── ServerStartError                            a server could not start (names node and cause)
 
     RemoteGymWarning (UserWarning)
     └── InsecureChannelWarning                      plaintext channel to a non-loopback address
@@ -38,12 +41,27 @@ from typing import Any
 
 
 class RemoteGymError(Exception):
-    """Base class of every exception remote-gym raises on purpose."""
+    """Base class of every exception remote-gym raises on purpose.
+
+    Keyword arguments set attributes the class (or a base) declares; any other name is refused.
+
+    Attributes:
+        host: ``"host:port"`` of the server the error came from, when a vector env over several
+            servers names it.
+        env_index: Vector envs: the index, in the whole vector env, of the sub-env that failed.
+        env_indices: Vector envs: every sub-env a failure took down (a dead worker's).
+    """
+
+    host: str | None = None
+    env_index: int | None = None
+    env_indices: tuple[int, ...] | None = None
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         super().__init__(message)
         self.message = message
         for key, value in attrs.items():
+            if key.startswith("_") or not hasattr(type(self), key):
+                raise TypeError(f"{type(self).__name__} has no attribute {key!r}")
             setattr(self, key, value)
         self._attrs = attrs
 
@@ -109,6 +127,18 @@ class ProtocolError(TransportError):
 
 class ProtocolVersionError(ProtocolError):
     """The peer speaks a protocol version this package does not."""
+
+
+class ServerLostError(TransportError):
+    """A server of a cluster was lost and no replacement answered in time.
+
+    Attributes:
+        server: The server's index in the cluster.
+        address: Its last ``"host:port"``.
+    """
+
+    server: int | None = None
+    address: str | None = None
 
 
 class ServerError(RemoteGymError):
@@ -223,6 +253,22 @@ SERVER_ERRORS: tuple[type[ServerError], ...] = (
     ServerShutdownError,
 )
 """The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
+
+
+class ClusterError(RemoteGymError):
+    """Launching, scaling or reaching the servers of a cluster (Ray) failed."""
+
+
+class ServerStartError(ClusterError):
+    """A server could not start on a cluster node, or did not answer health checks in time.
+
+    Attributes:
+        node_id: The cluster node, or None before placement.
+        cause: Why it could not start.
+    """
+
+    node_id: str | None = None
+    cause: str | None = None
 
 
 class RemoteGymWarning(UserWarning):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -22,6 +24,7 @@ LAYERS = {
     "client": 3,
     "testing": 4,
     "bench": 4,
+    "ray": 4,
     "compat": 4,
     "cli": 5,
     "__main__": 5,
@@ -34,6 +37,10 @@ FORBIDDEN_SIBLINGS = {
     ("transport", "codec"),
     ("server", "client"),
     ("client", "server"),
+    ("testing", "ray"),
+    ("ray", "testing"),
+    ("bench", "ray"),
+    ("ray", "bench"),
 }
 
 
@@ -134,3 +141,13 @@ def test_a_worker_process_loads_no_grpc() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_import_remote_gym_never_imports_ray() -> None:
+    """``import remote_gym`` (and its client and server) loads neither Ray nor remote_gym.ray."""
+    code = (
+        "import sys, remote_gym, remote_gym.client.factory, remote_gym.server.server, remote_gym.cli.main; "
+        "loaded = sorted(m for m in sys.modules if m == 'ray' or m.startswith(('ray.', 'remote_gym.ray'))); "
+        "assert not loaded, loaded"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -20,13 +20,14 @@ examples:
   remote-gym interact 192.168.1.20:56765            # play it from another machine
   remote-gym bench                                  # how fast is it here?
   remote-gym certs --host 192.168.1.20              # certificates for TLS / mutual TLS
+  remote-gym ray launch CartPole-v1 --servers 4     # servers on a Ray cluster
 
 `remote-gym COMMAND --help` shows each command's options and examples."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand."""
-    from remote_gym.cli import bench, certs, demo, interact, serve
+    from remote_gym.cli import bench, certs, cluster, demo, interact, serve
 
     parser = argparse.ArgumentParser(
         prog="remote-gym",
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"remote-gym {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, interact, bench, certs):
+    for module in (demo, serve, interact, bench, certs, cluster):
         module.add_parser(subparsers)
     # --debug also after the command (`remote-gym serve --debug ...`); SUPPRESS keeps a root --debug.
     for subparser in {id(p): p for p in subparsers.choices.values()}.values():

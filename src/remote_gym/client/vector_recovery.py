@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,11 @@ from gymnasium.vector.utils import batch_space, create_empty_array, iterate
 from remote_gym.client.config import Timeouts
 from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.batch import InfoCalls
+from remote_gym.codec.requests import reset_request
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, reset_request
-from remote_gym.errors import RemoteGymError, WorkerCrashedError
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, decode_infos
+from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 # They follow what the server does when one sub-env fails in restart mode, for all of the host's
 # sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
@@ -23,6 +26,30 @@ from remote_gym.errors import RemoteGymError, WorkerCrashedError
 # observation and info going to ``final_obs``/``final_info``; DISABLED: by the user).
 
 StepPart = tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any] | InfoCalls]
+Resolver = Callable[[int, str], str]
+"""``resolver(host_index, lost_address)`` -> the ``"host:port"`` of the server that replaces a lost one."""
+
+
+def recovery_address(
+    index: int, host: VectorHost, error: RemoteGymError, *, restart: bool, resolver: Resolver | None
+) -> str | None:
+    """Where to re-create a failed host's sub-envs in restart mode: None for its own server (a worker
+    died), the resolver's answer when the server itself was lost (its stream broke for good or it
+    cannot be reached).
+
+    Raises:
+        RemoteGymError: ``error`` itself when it cannot be recovered from (not restart mode, an env's
+            own error, or a lost server without a resolver); the resolver's error, chained to it.
+    """
+    if restart and isinstance(error, WorkerCrashedError):
+        return None
+    lost = isinstance(error, TransportError) and not isinstance(error, ProtocolError)
+    if restart and resolver is not None and lost:
+        try:
+            return resolver(index, host.target)
+        except RemoteGymError as exc:
+            raise exc from error
+    raise error
 
 
 def restart_infos(size: int, reason: str) -> dict[str, Any]:
@@ -81,38 +108,45 @@ def reset_as_step(reset_obs: Any, reset_infos: dict[str, Any], size: int) -> Ste
     )
 
 
-def reopen_host(host: VectorHost, cause: WorkerCrashedError, *, timeouts: Timeouts) -> None:
-    """Give ``host`` a new session (same request) after its worker died; failures chain to ``cause``."""
+def reopen_host(
+    host: VectorHost, cause: RemoteGymError, *, timeouts: Timeouts, address: str | None = None
+) -> None:
+    """Give ``host`` a new session (same request) after its worker or server died; failures chain to ``cause``.
+
+    ``address`` is the server to move to when the old one was lost (None: the same server).
+    """
     try:
-        reopen(host, timeout=max(timeouts.call or 0.0, timeouts.connect) or None)
+        reopen(host, timeout=max(timeouts.call or 0.0, timeouts.connect) or None, address=address)
     except RemoteGymError as exc:
         raise exc from cause
 
 
 def restart_host(
     host: VectorHost,
-    cause: WorkerCrashedError,
+    cause: RemoteGymError,
     *,
     mode: AutoresetMode,
     space: spaces.Space[Any],
     last_obs: Any,
     timeouts: Timeouts,
+    address: str | None = None,
 ) -> StepPart:
     """Re-create the session of a host whose worker died; this step ends its sub-envs' episodes.
 
     Args:
         host: The host; its connection is replaced, and (NEXT_STEP) ``pending_reset`` set.
-        cause: The worker's death.
+        cause: The worker's death (or the loss of the server).
         mode: The vector env's autoreset mode.
         space: The single observation space.
         last_obs: The host's last observations (its part of the batch), or None before any.
         timeouts: The vector env's timeouts.
+        address: The server to re-create the session on, when the old one was lost.
 
     Returns:
         The host's part of this step's result.
     """
-    reopen_host(host, cause, timeouts=timeouts)
-    reason = f"WorkerCrashedError: {cause.message}"
+    reopen_host(host, cause, timeouts=timeouts, address=address)
+    reason = f"{type(cause).__name__}: {cause.message}"
     if last_obs is None:
         last_obs = create_empty_array(space, host.size)
     if mode is AutoresetMode.SAME_STEP:
@@ -128,3 +162,19 @@ def restart_host(
     # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.
     host.pending_reset = mode is AutoresetMode.NEXT_STEP
     return truncated_part(last_obs, host.size, restart_infos(host.size, reason))
+
+
+def decode_step_part(host: VectorHost, result: pb.Response) -> StepPart:
+    """A host's share of a step, decoded: its step reply, or (a re-created session) its deferred reset."""
+    if host.pending_reset:  # the request was the deferred autoreset of a re-created session
+        host.pending_reset = False
+        reply = result.reset
+        return reset_as_step(decode_value(reply.observation), decode_host_info(reply, host.size), host.size)
+    step = result.step
+    return (
+        decode_value(step.observation),
+        decode_value(step.reward),
+        decode_value(step.terminated),
+        decode_value(step.truncated),
+        decode_infos(step),
+    )
