@@ -178,7 +178,7 @@ class Connection:
                 self.mark_broken(exc)
                 raise
             if lane_reply is not None:
-                return self.parse_reply(lane_reply)
+                return self.parse_reply(lane_reply, request.WhichOneof("kind"))
         try:
             try:
                 # The hot path: the driver's own deadline bounds the round trip (no timer task per call).
