@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -37,7 +40,6 @@ from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
 from remote_gym.transport.auth import TokenAuth
 from tests.conftest import hosted_environments, local_make
-from tests.support.servers import server_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -317,6 +319,39 @@ def test_dead_worker_names_host_and_sub_envs(env_server: EnvServer, second_serve
         assert info.value.env_indices == (2, 3)
         assert info.value.exitcode == 3
         assert second_server.address in str(info.value)
+
+
+_SERVER_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from remote_gym.testing.server import running_server
+    with running_server({"CartPole-v1": "CartPole-v1"}, grace=0.1) as server:
+        print(server.port, flush=True)
+        sys.stdin.read()
+    """
+)
+
+
+@contextlib.contextmanager
+def server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A server in its own process (so that it can be stopped or killed), and its address."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVER_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc, f"127.0.0.1:{int(proc.stdout.readline())}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def test_unresponsive_host_raises_naming_it_within_the_timeout(env_server: EnvServer) -> None:

@@ -18,12 +18,6 @@ from remote_gym.transport.spin import SpinningSelector, new_event_loop
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="selector loops only")
 
 
-@pytest.fixture(autouse=True)
-def _no_loops_of_other_tests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Servers that other tests run in this process do not count here (see ``spin.shares_process``)."""
-    monkeypatch.setattr(spin, "_live_loops", {"client": 0, "server": 0})
-
-
 @pytest.fixture
 def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     a, b = socket.socketpair()
@@ -142,23 +136,3 @@ def test_usable_cpus_follows_the_affinity() -> None:
     if not hasattr(os, "sched_getaffinity"):
         pytest.skip("no CPU affinity on this platform")
     assert spin.usable_cpus() == len(os.sched_getaffinity(0))
-
-
-def test_no_polling_while_the_other_role_runs_in_this_process(
-    pair: tuple[socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A client loop does not poll while a server loop runs in its process (nor a server's while a client's does)."""
-    monkeypatch.setattr(spin, "usable_cpus", lambda: 2)
-    selector = _selector(pair, 2_000_000)
-    pair[1].send(b"x")
-    spin.loop_started("server")
-    try:
-        assert spin.shares_process("client")
-        assert selector.select(1.0)
-        assert selector.polled == 0
-    finally:
-        spin.loop_stopped("server")
-    assert not spin.shares_process("client")
-    assert selector.select(1.0)
-    assert selector.polled == 1
-    selector.close()

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
-from remote_gym.transport.spin import SpinningSelector, loop_started, loop_stopped, new_event_loop
+from remote_gym.transport.spin import SpinningSelector, new_event_loop
 
 T = TypeVar("T")
 
@@ -57,7 +57,6 @@ class InlineDriver:
         self._deadline = math.inf
         self._expired = False
         self._watchdog: asyncio.TimerHandle | None = None
-        loop_started("client")
 
     def acquire(self) -> None:
         """Count one more connection using this driver."""
@@ -72,7 +71,6 @@ class InlineDriver:
                 self._released = True
                 if self._watchdog is not None:
                     self._watchdog.cancel()
-                loop_stopped("client")
                 _give_back(self.loop, self.selector)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None) -> T:

@@ -27,7 +27,7 @@ from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
-from remote_gym.transport.spin import SpinningSelector, loop_started, loop_stopped, new_event_loop
+from remote_gym.transport.spin import SpinningSelector, new_event_loop
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
 
@@ -103,7 +103,7 @@ class EnvServer:
             raise ConfigError(
                 f"the server is {self._state.name.lower()}; create a new EnvServer to start again"
             )
-        self._loop, self._selector = new_event_loop(0.0, role="server")
+        self._loop, self._selector = new_event_loop(0.0)
         self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-server", daemon=True)
         self._thread.start()
         try:
@@ -116,7 +116,6 @@ class EnvServer:
             self._stopped.set()
             raise
         self._state = ServerState.RUNNING
-        loop_started("server")
         return self
 
     async def _start(self) -> None:
@@ -173,7 +172,6 @@ class EnvServer:
             self._stopped.set()
             return
         self._state = ServerState.STOPPED
-        loop_stopped("server")
         assert self._loop is not None and self._thread is not None
         try:
             asyncio.run_coroutine_threadsafe(self._stop(grace), self._loop).result()

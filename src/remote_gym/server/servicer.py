@@ -25,7 +25,7 @@ from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.server.polling import PollPolicy
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
-from remote_gym.transport.spin import SpinningSelector, shares_process
+from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
 
 logger = logging.getLogger(__name__)
@@ -163,8 +163,7 @@ class RemoteGymServicer:
                     alone = self._polling.alone(record) and self._busy_sessions == 1
                     if selector is not None:
                         selector.enabled = alone  # the loop polls for this session's next request
-                    # Not while a client runs in this process: its thread needs the GIL we would hold.
-                    reply = await request(data, poll_s if alone and not shares_process("server") else 0.0)
+                    reply = await request(data, poll_s if alone else 0.0)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if record.slow:
                     exc = WorkerCrashedError(

@@ -25,30 +25,6 @@ yield_cpu = getattr(os, "sched_yield", lambda: None)
 """Called on every turn of a polling loop: a thread woken onto the poller's CPU runs at once."""
 
 
-_live_loops = {"client": 0, "server": 0}
-"""Event loops of each role running in this process (see :func:`shares_process`)."""
-
-
-def loop_started(role: str) -> None:
-    """Count a ``"client"`` or ``"server"`` event loop of this process."""
-    _live_loops[role] += 1
-
-
-def loop_stopped(role: str) -> None:
-    """Uncount a loop counted by :func:`loop_started`."""
-    _live_loops[role] = max(0, _live_loops[role] - 1)
-
-
-def shares_process(role: str) -> bool:
-    """Whether loops of the other role run in this process (a server started by a test or notebook).
-
-    Polling then only hurts: a thread that polls holds the GIL between its short system calls, and
-    the other role's thread, which has the work the poller waits for, gets it back only when the
-    poller gives up (measured: see README, Performance).
-    """
-    return _live_loops["server" if role == "client" else "client"] > 0
-
-
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity where the platform tells it)."""
     try:
@@ -64,10 +40,8 @@ class SpinningSelector(selectors.DefaultSelector):
     a server) and while waits have lately ended within the budget.
     """
 
-    def __init__(self, spin_us: float = 0.0, role: str = "client") -> None:
+    def __init__(self, spin_us: float = 0.0) -> None:
         super().__init__()
-        self.role = role
-        """``"client"`` or ``"server"``: it does not poll while the other role runs in this process."""
         self.budget_s = 0.0
         self.enabled = True
         self.wait_s = 0.0
@@ -85,12 +59,7 @@ class SpinningSelector(selectors.DefaultSelector):
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """``selectors`` API: wait for events, polling first when that is likely to pay."""
         budget = self.budget_s
-        if (
-            not budget
-            or not self.enabled
-            or (timeout is not None and timeout <= 0)
-            or shares_process(self.role)
-        ):
+        if not budget or not self.enabled or (timeout is not None and timeout <= 0):
             return super().select(timeout)
         start = time.perf_counter()
         if self.wait_s < budget:
@@ -113,15 +82,13 @@ class SpinningSelector(selectors.DefaultSelector):
         return ready
 
 
-def new_event_loop(
-    spin_us: float, role: str = "client"
-) -> tuple[asyncio.AbstractEventLoop, SpinningSelector | None]:
+def new_event_loop(spin_us: float) -> tuple[asyncio.AbstractEventLoop, SpinningSelector | None]:
     """A new event loop whose waits poll up to ``spin_us`` first, and its selector.
 
     On Windows (whose default loop is not selector-based) this is a plain new event loop, and None.
     """
     if sys.platform == "win32":
         return asyncio.new_event_loop(), None
-    selector = SpinningSelector(spin_us, role)
+    selector = SpinningSelector(spin_us)
     loop: Any = asyncio.SelectorEventLoop(selector)
     return loop, selector

@@ -118,8 +118,6 @@ class LaneWorker:
         self._gap_s = 0.0
         """Running average of the time from a lane reply to the client's next request."""
         self._replied = 0.0
-        self._poller: select.poll | None = None
-        """Both sockets, for polling without sleeping (see :meth:`_spin`)."""
 
     def listen(self) -> None:
         """Bind the lane socket (before the session's description goes out, so the client finds it)."""
@@ -138,7 +136,7 @@ class LaneWorker:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # max_call_s on the lane: the alarm ends the worker
         try:
             while True:
-                if self._poller is not None and self._gap_s < self._spin_s:
+                if self._lane is not None and self._gap_s < self._spin_s:
                     self._spin()
                 # The server's frames first: a lane closed by the server (the session ended) must
                 # not answer a request that was waiting beside the close.
@@ -184,9 +182,6 @@ class LaneWorker:
             if self._admit(conn):
                 conn.settimeout(None)
                 self._lane = conn
-                self._poller = select.poll()
-                self._poller.register(self._sock, select.POLLIN)
-                self._poller.register(conn, select.POLLIN)
                 self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
                 return True
         except OSError as exc:
@@ -217,8 +212,11 @@ class LaneWorker:
 
     def _spin(self) -> None:
         """Poll both sockets (without sleeping) until one is readable or the spin budget is spent."""
-        poller = self._poller
-        assert poller is not None
+        lane = self._lane
+        assert lane is not None
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        poller.register(lane, select.POLLIN)
         deadline = time.perf_counter() + self._spin_s
         while not poller.poll(0) and time.perf_counter() < deadline:
             _yield_cpu()
@@ -283,7 +281,6 @@ class LaneWorker:
             with contextlib.suppress(OSError):
                 os.unlink(self._spec.path)
         self._lane = self._listener = None
-        self._poller = None
         self._lane_buffer.clear()
 
 
