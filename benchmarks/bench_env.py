@@ -311,8 +311,13 @@ def main(argv: list[str] | None = None) -> int:
                 "spin_us=0, spin_us=0; gRPC path",
             ),
             ("inline", "remote CartPole-v1, inline hosting", "steps/s", "local credentials"),
-            ("plain", "remote CartPole-v1, plaintext", "steps/s", "server on 0.0.0.0, process hosting"),
-            ("tls", "remote CartPole-v1, TLS", "steps/s", "process hosting"),
+            (
+                "plain",
+                "remote CartPole-v1, plaintext, gRPC path",
+                "steps/s",
+                "server on 0.0.0.0, process hosting",
+            ),
+            ("tls", "remote CartPole-v1, TLS, gRPC path", "steps/s", "process hosting"),
             ("frame_local", "local 210x160x3 uint8 obs env", "steps/s", "no network"),
             ("frame_remote", "remote 210x160x3 uint8 obs env", "steps/s", "process hosting, lane"),
             ("frame_grpc", "remote 210x160x3 uint8 obs env, gRPC path", "steps/s", "process hosting"),
@@ -377,10 +382,6 @@ def main(argv: list[str] | None = None) -> int:
             "frame": stack.enter_context(
                 _process(SERVER_SCRIPT, _server_args(FRAME_ENV, hosting="process"), cpu=server_cpu)
             ),
-            # A server in this very process (as in tests, notebooks, `remote-gym demo`).
-            "inproc": stack.enter_context(
-                running_server({"CartPole-v1": "CartPole-v1"}, hosting="process")
-            ).port,
         }
         tls = TLSConfig(ca=certs.ca)
         measures: list[tuple[str, Callable[[], float]]] = [
@@ -391,12 +392,12 @@ def main(argv: list[str] | None = None) -> int:
             ("floor_env", floor("floor_env")),
             ("process", lambda: _remote(ports["process"], None, args.steps)),
             ("process_grpc", lambda: _remote(ports["process"], None, args.steps, lane=False)),
-            ("inproc", lambda: _remote(ports["inproc"], None, args.steps)),
-            ("inproc_grpc", lambda: _remote(ports["inproc"], None, args.steps, lane=False)),
+            ("inproc", lambda: _in_process(args.steps)),
+            ("inproc_grpc", lambda: _in_process(args.steps, lane=False)),
             ("nopoll", lambda: _remote(ports["nopoll"], None, args.steps, poll=False, lane=False)),
             ("inline", lambda: _remote(ports["inline"], None, args.steps)),
-            ("plain", lambda: _remote(ports["plain"], None, args.steps)),
-            ("tls", lambda: _remote(ports["tls"], tls, args.steps)),
+            ("plain", lambda: _remote(ports["plain"], None, args.steps, lane=False)),
+            ("tls", lambda: _remote(ports["tls"], tls, args.steps, lane=False)),
             ("frame_local", lambda: _steps_per_s(gym.make(FRAME_ENV), frame_steps)),
             ("frame_remote", lambda: _remote(ports["frame"], None, frame_steps)),
             ("frame_grpc", lambda: _remote(ports["frame"], None, frame_steps, lane=False)),
@@ -493,6 +494,15 @@ def _concurrent_clients(port: int, steps: int, cpu: int | None) -> float:
         for client in clients:
             client.wait(60)
     return sum(rates)
+
+
+def _in_process(steps: int, *, lane: bool = True) -> float:
+    """Steps/s through a server running in this very process (as in tests, notebooks, `remote-gym demo`).
+
+    Started for this measurement only, so that no other row runs beside a server in its process.
+    """
+    with running_server({"CartPole-v1": "CartPole-v1"}, hosting="process", grace=0.1) as server:
+        return _remote(server.port, None, steps, lane=lane)
 
 
 def _remote(port: int, tls: TLSConfig | None, steps: int, *, poll: bool = True, lane: bool = True) -> float:

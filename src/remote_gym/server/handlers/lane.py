@@ -118,6 +118,8 @@ class LaneWorker:
         self._gap_s = 0.0
         """Running average of the time from a lane reply to the client's next request."""
         self._replied = 0.0
+        self._poller: select.poll | None = None
+        """Both sockets while the lane is open, for polling without sleeping (see :meth:`_spin`)."""
 
     def listen(self) -> None:
         """Bind the lane socket (before the session's description goes out, so the client finds it)."""
@@ -136,8 +138,8 @@ class LaneWorker:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # max_call_s on the lane: the alarm ends the worker
         try:
             while True:
-                if self._lane is not None and self._gap_s < self._spin_s:
-                    self._spin()
+                if self._poller is not None and self._gap_s < self._spin_s and self._spin():
+                    continue
                 # The server's frames first: a lane closed by the server (the session ended) must
                 # not answer a request that was waiting beside the close.
                 for key, _ in sorted(
@@ -182,6 +184,9 @@ class LaneWorker:
             if self._admit(conn):
                 conn.settimeout(None)
                 self._lane = conn
+                self._poller = select.poll()
+                self._poller.register(self._sock, select.POLLIN)
+                self._poller.register(conn, select.POLLIN)
                 self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
                 return True
         except OSError as exc:
@@ -210,15 +215,25 @@ class LaneWorker:
         conn.sendall(pack_header(len(LANE_ACCEPTED)) + LANE_ACCEPTED)
         return True  # still listening: a replay of the secret is refused, and logged
 
-    def _spin(self) -> None:
-        """Poll both sockets (without sleeping) until one is readable or the spin budget is spent."""
-        lane = self._lane
-        assert lane is not None
-        poller = select.poll()
-        poller.register(self._sock, select.POLLIN)
-        poller.register(lane, select.POLLIN)
+    def _spin(self) -> bool:
+        """Poll both sockets (without sleeping) until one is readable or the spin budget is spent.
+
+        Returns:
+            True when a lane request came alone and was answered (the selector is then not needed).
+        """
+        poller = self._poller
+        assert poller is not None and self._lane is not None
+        lane_fd = self._lane.fileno()
         deadline = time.perf_counter() + self._spin_s
-        while not poller.poll(0) and time.perf_counter() < deadline:
+        while True:
+            ready = poller.poll(0)
+            if ready:
+                if len(ready) == 1 and ready[0][0] == lane_fd:
+                    self._from_lane()
+                    return True
+                return False
+            if time.perf_counter() >= deadline:
+                return False
             _yield_cpu()
 
     def _from_lane(self) -> bool:
@@ -281,6 +296,7 @@ class LaneWorker:
             with contextlib.suppress(OSError):
                 os.unlink(self._spec.path)
         self._lane = self._listener = None
+        self._poller = None
         self._lane_buffer.clear()
 
 
