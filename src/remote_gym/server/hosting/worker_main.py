@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.frames import read_frame, serve_requests, write_frame
 from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
+from remote_gym.server.handlers.lane import logger as lane_logger
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 
@@ -28,14 +29,14 @@ def run_forked_worker(sock: socket.socket) -> int:
 
 
 def _log_warnings_to_stderr() -> None:
-    """Warnings of this worker (a refused lane connection, say) go to the server's stderr, which it inherits.
+    """The lane's warnings (a refused connection) go to the server's stderr, which the worker inherits.
 
     The worker is a fresh interpreter: the server's logging configuration does not reach it.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("remote-gym worker %(process)d: %(levelname)s %(message)s"))
     handler.setLevel(logging.WARNING)
-    logging.getLogger("remote_gym").addHandler(handler)
+    logging.getLogger(lane_logger.name).addHandler(handler)
 
 
 def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: BinaryIO) -> int:
