@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import socket
 import struct
 import subprocess
@@ -181,3 +182,17 @@ def test_offer_is_a_private_path_and_a_long_secret(lane_server: EnvServer) -> No
         path, secret = _offer(env)
         assert len(secret) == 32
         assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
+
+
+def test_a_unix_socket_address_works_and_gets_the_lane(tmp_path: pathlib.Path) -> None:
+    """A server bound to ``unix:PATH`` serves clients that connect there, and offers them the lane."""
+    address = f"unix:{tmp_path / 'gym.sock'}"
+    with running_server(hosting="process", host=address, grace=0.2) as server:
+        assert server.address == address
+        assert server_info(address).same_host_lane
+        with RemoteEnvironment(address=address) as env:
+            assert "path=lane" in repr(env)
+            local = local_make("CartPole-v1")
+            assert data_equivalence(env.reset(seed=1), local.reset(seed=1), exact=True)
+            assert data_equivalence(env.step(0), local.step(0), exact=True)
+            local.close()

@@ -45,7 +45,9 @@ _TRANSIENT_MARKER = "tcp handshaker shutdown"
 
 
 def split_address(address: str) -> tuple[str, int]:
-    """Split ``host:port`` (``[v6]:port`` for IPv6)."""
+    """Split ``host:port`` (``[v6]:port`` for IPv6); a Unix socket ``unix:PATH`` is ``(address, 0)``."""
+    if address.startswith("unix:"):
+        return address, 0
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise ConnectError(f"address {address!r} is not host:port")
@@ -53,7 +55,9 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 def target_of(host: str, port: int) -> str:
-    """``host:port``, with IPv6 hosts in brackets."""
+    """``host:port``, with IPv6 hosts in brackets; a ``unix:PATH`` host as it is."""
+    if host.startswith("unix:"):
+        return host
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -69,7 +73,10 @@ def open_channel(host: str, port: int, tls: TLSConfig | None, config: ClientConf
     if tls is not None:
         return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options)
     if is_loopback(host):
-        creds = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+        kind = (
+            grpc.LocalConnectionType.UDS if host.startswith("unix:") else grpc.LocalConnectionType.LOCAL_TCP
+        )
+        creds = grpc.local_channel_credentials(kind)
         return grpc.aio.secure_channel(target, creds, options=options)
     return grpc.aio.insecure_channel(target, options=options)
 

@@ -47,7 +47,8 @@ class ServerConfig:
     environments: tuple[EnvEntry, ...]
     """Environments clients may create; the first is the default."""
     host: str = "127.0.0.1"
-    """Address to bind; ``0.0.0.0`` or ``::`` for every interface."""
+    """Address to bind; ``0.0.0.0`` or ``::`` for every interface; ``unix:PATH`` for a Unix socket
+    (same machine only; ``port`` is then ignored)."""
     port: int = DEFAULT_PORT
     """Port to bind; 0 picks a free one (see ``EnvServer.port``)."""
     tls: ServerTLSConfig | None = None

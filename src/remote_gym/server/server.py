@@ -46,6 +46,8 @@ class ServerState(enum.Enum):
 
 
 def _bind_address(host: str, port: int) -> str:
+    if host.startswith("unix:"):  # a Unix socket: the path is the address
+        return host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"{host}:{port}"
@@ -140,7 +142,9 @@ class EnvServer:
             if config.tls is not None:
                 port = server.add_secure_port(bind, config.tls.server_credentials())
             elif is_loopback(config.host):
-                local = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+                unix = config.host.startswith("unix:")
+                kind = grpc.LocalConnectionType.UDS if unix else grpc.LocalConnectionType.LOCAL_TCP
+                local = grpc.local_server_credentials(kind)
                 port = server.add_secure_port(bind, local)
             else:
                 port = server.add_insecure_port(bind)
