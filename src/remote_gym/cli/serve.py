@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import pathlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
+from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 
 from remote_gym._constants import (
@@ -132,6 +135,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="while one session has the server to itself, the server polls this many µs for its next "
         f"request and for its worker's reply before sleeping; 0: never (default: {DEFAULT_SERVER_SPIN_US:g})",
     )
+    monitoring = parser.add_argument_group("monitoring")
+    monitoring.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (HTTPS with --cert; --token applies)",
+    )
+    monitoring.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="serve a live page of the sessions at http://127.0.0.1:PORT/ (on HOST only with TLS and a token)",
+    )
+    monitoring.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per log event, for log shippers (default: text)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -169,6 +191,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         resume_window_s=args.resume_window,
         max_kwargs_bytes=args.max_kwargs_bytes,
         spin_us=args.spin_us,
+        metrics_port=args.metrics_port,
+        web_port=args.web_port,
     )
 
 
@@ -176,7 +200,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Serve until Ctrl-C, SIGTERM or SIGHUP; returns the exit code."""
     config = build_config(args)
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    logs = json_logs() if args.log_format == "json" else contextlib.nullcontext()
+    with logs, _stop_on_signals(stop):
         server = EnvServer(config).start()
         try:
             _print_banner(console, config, server)
@@ -189,6 +214,31 @@ def run(args: argparse.Namespace, console: Console) -> int:
             server.stop(args.grace)
     console.print("server stopped")
     return 0
+
+
+@contextlib.contextmanager
+def json_logs() -> Iterator[None]:
+    """Meanwhile, log one JSON object per event to stderr: time, level, logger, message, the event's fields.
+
+    The fields of the server's events (``event``, ``session_id``, ``env``, ``reason``, ``peer``) are
+    named like the metrics' labels.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+        )
+    )
+    root = logging.getLogger()
+    previous = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = previous
 
 
 def _allowed(text: str | None) -> Any:
@@ -251,6 +301,12 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
             "sessions; see `remote-gym certs`",
             soft_wrap=True,
         )
+    for what, endpoint, path in (
+        ("metrics", server.metrics_endpoint, "metrics"),
+        ("monitoring page", server.web_endpoint, ""),
+    ):
+        if endpoint is not None:
+            console.print(f"  {what}: {endpoint.url}{path}", soft_wrap=True, highlight=False)
     flags = ""
     if tls is not None:
         flags = " --ca ca.pem" + (" --cert client.pem --key client-key.pem" if tls.mutual else "")

@@ -85,6 +85,18 @@ class ServerConfig:
     server polls this long for its next request, and (process hosting) for its worker's reply,
     before sleeping. Each saves a wake-up (~20-40 µs a step on a small VM); what usually takes
     longer is not polled for. 0: never poll. (Mirrors ``ClientConfig.spin_us``.)"""
+    monitoring: bool = True
+    """Count each session's requests, bytes and latencies (a few integer additions and one histogram
+    observation per request) for ``GetStats``, ``remote-gym top`` and the metrics endpoint. False
+    turns all of that off (``GetStats`` then says so)."""
+    metrics_port: int | None = None
+    """Serve the figures in Prometheus' text format at ``http://host:metrics_port/metrics`` (0 picks a
+    free port, see ``EnvServer.metrics_port``); over HTTPS with the server's certificate when TLS is
+    configured, and asking for the server's token when it has tokens. None: no endpoint."""
+    web_port: int | None = None
+    """Serve a live page of the sessions (and their latest frames) at ``http://127.0.0.1:web_port/``.
+    Bound to loopback unless the server has both TLS and tokens; then on ``host``, over HTTPS, for
+    token holders only. It only shows: nothing there acts on sessions. None: no page."""
     worker_spin_us: float | None = None
     """Former name of :attr:`spin_us` (workers themselves never poll); still accepted."""
 
@@ -128,6 +140,12 @@ class ServerConfig:
             object.__setattr__(self, "worker_spin_us", None)
         if not 0 <= self.spin_us <= 10_000:
             raise ConfigError(f"spin_us must be in 0..10000, got {self.spin_us!r}")
+        for name in ("metrics_port", "web_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ConfigError(f"{name} must be in 0..65535 or None, got {value!r}")
+            if value is not None and not self.monitoring:
+                raise ConfigError(f"{name} needs monitoring=True")
         if self.resume_window_s < 0:
             raise ConfigError(f"resume_window_s must be >= 0, got {self.resume_window_s!r}")
         for name in ("session_idle_timeout_s", "max_call_s"):

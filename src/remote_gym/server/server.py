@@ -25,6 +25,8 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
+from remote_gym.server.thumbnails import Thumbnails
+from remote_gym.server.web import HttpEndpoint, start_endpoints
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
 from remote_gym.transport.spin import SpinningSelector, new_event_loop
@@ -75,6 +77,10 @@ class EnvServer:
         self._stopped = threading.Event()
         self.port: int = config.port
         """The bound port (the real one when the config asked for port 0)."""
+        self.metrics_endpoint: HttpEndpoint | None = None
+        """The Prometheus endpoint (``metrics_endpoint.port``, ``.url``) when ``config.metrics_port`` is set."""
+        self.web_endpoint: HttpEndpoint | None = None
+        """The monitoring page when ``config.web_port`` is set."""
 
     def __repr__(self) -> str:
         names = ", ".join(e.name for e in self.config.environments)
@@ -124,8 +130,17 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
+        ledger = self._servicer.sessions.ledger
         interceptors = (
-            [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
+            [
+                TokenAuthInterceptor(
+                    config.tokens,
+                    reason_key=REASON_METADATA_KEY,
+                    on_refused=lambda peer, why: ledger.refused("UNAUTHENTICATED", peer, why),
+                )
+            ]
+            if config.tokens
+            else []
         )
         server = grpc.aio.server(
             options=server_options(max_message_bytes=config.max_message_bytes), interceptors=interceptors
@@ -151,6 +166,16 @@ class EnvServer:
         self.port = port
         await server.start()
         self._server = server
+        metrics = self._servicer.metrics
+        if metrics is not None:
+            thumbnails = Thumbnails(self._servicer.sessions, asyncio.get_running_loop())
+            try:
+                self.metrics_endpoint, self.web_endpoint = start_endpoints(config, metrics, thumbnails)
+            except OSError as exc:
+                await server.stop(None)
+                if self._zygote is not None:
+                    await self._zygote.stop()
+                raise ConfigError(f"cannot serve the monitoring endpoints: {exc}") from exc
         if config.tls is not None:
             mode = "mutual TLS" if config.tls.mutual else "TLS"
         else:
@@ -182,6 +207,9 @@ class EnvServer:
             self._stopped.set()
 
     async def _stop(self, grace: float | None) -> None:
+        for endpoint in (self.metrics_endpoint, self.web_endpoint):
+            if endpoint is not None:  # off the loop: a scrape in progress waits for the loop
+                await asyncio.get_running_loop().run_in_executor(None, endpoint.stop)
         if self._health is not None:
             await self._health.enter_graceful_shutdown()  # probes see NOT_SERVING from now on
         if self._servicer is not None:
