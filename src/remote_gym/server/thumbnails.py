@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from remote_gym.codec.requests import SERVER_RENDER_MODES
+from remote_gym.codec.requests import server_render_mode
 from remote_gym.codec.values import decode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.sessions import SessionRecord, SessionTable
@@ -94,4 +94,4 @@ class Thumbnails:
 
 def _renders_frames(record: SessionRecord) -> bool:
     mode = record.render_mode
-    return mode is not None and SERVER_RENDER_MODES.get(mode) == "rgb_array" and record.host is not None
+    return server_render_mode(mode) == "rgb_array" and record.host is not None
