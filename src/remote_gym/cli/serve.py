@@ -105,6 +105,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})"
     )
     parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the gRPC health service alone, in plaintext, on PORT (for Kubernetes grpc "
+        "probes, which cannot speak TLS)",
+    )
+    parser.add_argument(
         "--max-sessions", type=int, default=256, metavar="N", help="sessions open at once (0: unlimited)"
     )
     parser.add_argument(
@@ -197,6 +204,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         environments=tuple(entries),
         host=args.host,
         port=args.port,
+        health_port=args.health_port,
         tls=server_tls(args),
         hosting=args.hosting,
         max_sessions=args.max_sessions,

@@ -73,9 +73,13 @@ class EnvServer:
         self._servicer: RemoteGymServicer | None = None
         self._zygote: Zygote | None = None
         self._health: health_aio.HealthServicer | None = None
+        self._health_server: grpc.aio.Server | None = None
+        """The plaintext listener of ``config.health_port`` (health service only)."""
         self._stopped = threading.Event()
         self.port: int = config.port
         """The bound port (the real one when the config asked for port 0)."""
+        self.health_port: int | None = config.health_port
+        """The bound health-only port, if any (the real one when the config asked for 0)."""
 
     def __repr__(self) -> str:
         names = ", ".join(e.name for e in self.config.environments)
@@ -152,6 +156,14 @@ class EnvServer:
         self.port = port
         await server.start()
         self._server = server
+        if config.health_port is not None:
+            try:
+                await self._start_health_listener(config.health_port)
+            except ConfigError:
+                await server.stop(None)
+                if self._zygote is not None:
+                    await self._zygote.stop()
+                raise
         if config.tls is not None:
             mode = "mutual TLS" if config.tls.mutual else "TLS"
         else:
@@ -162,6 +174,19 @@ class EnvServer:
             mode,
             config.hosting,
         )
+
+    async def _start_health_listener(self, port: int) -> None:
+        # Kubernetes' grpc probes speak plaintext only: this listener serves nothing but health.
+        assert self._health is not None
+        listener = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, listener)
+        bind = _bind_address(self.config.host, port)
+        try:
+            self.health_port = listener.add_insecure_port(bind)
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen for health checks on {bind}: {exc}") from exc
+        await listener.start()
+        self._health_server = listener
 
     def stop(self, grace: float | None = None) -> None:
         """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
@@ -189,6 +214,8 @@ class EnvServer:
             self._servicer.begin_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
+        if self._health_server is not None:  # probes saw NOT_SERVING during the grace period
+            await self._health_server.stop(None)
         # gRPC cancelled the calls still open after the grace period; let their cleanup (stopping
         # workers) finish, and only then cancel whatever is left, so the loop closes with no task pending.
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
