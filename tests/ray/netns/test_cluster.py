@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import time
 
@@ -54,12 +55,13 @@ def test_vector_env_equals_sync_vector_env(ray_cluster: Cluster) -> None:
 
 
 def test_close_leaves_nothing(ray_cluster: Cluster) -> None:
-    """close() stops every server process, zygote and worker, kills the actors and removes the group."""
+    """Server processes run at niceness 0 (not Ray's 15); close() stops them all, the actors and the group."""
     cluster = EnvCluster.launch("CartPole-v1", num_servers=2, server_resources=SERVER)
     try:
         envs = cluster.make_vec(4)
         envs.reset(seed=0)
         assert processes_of(cluster.name)
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in processes_of(cluster.name)} == {0}
         envs.close()
     finally:
         cluster.close()
