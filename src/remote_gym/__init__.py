@@ -17,11 +17,11 @@ if _typing.TYPE_CHECKING:
     from remote_gym.client.config import ClientConfig, Timeouts
     from remote_gym.client.env import RemoteEnv, RemoteEnvironment
     from remote_gym.client.factory import make, make_vec
-    from remote_gym.client.info import ServerInfo, server_info
+    from remote_gym.client.info import HostedEnvInfo, ServerInfo, server_info
     from remote_gym.client.vector_env import RemoteVectorEnv
     from remote_gym.codec.custom_spaces import register_space
     from remote_gym.server.config import ServerConfig
-    from remote_gym.server.registry import make_entry
+    from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
     from remote_gym.server.server import EnvServer, create_remote_environment_server
     from remote_gym.transport.auth import TokenAuth
     from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
@@ -33,11 +33,14 @@ _LAZY = {
     "RemoteEnvironment": "remote_gym.client.env",
     "make": "remote_gym.client.factory",
     "make_vec": "remote_gym.client.factory",
+    "HostedEnvInfo": "remote_gym.client.info",
     "ServerInfo": "remote_gym.client.info",
     "server_info": "remote_gym.client.info",
     "RemoteVectorEnv": "remote_gym.client.vector_env",
     "register_space": "remote_gym.codec.custom_spaces",
     "ServerConfig": "remote_gym.server.config",
+    "ANY_KWARGS": "remote_gym.server.registry",
+    "EnvEntry": "remote_gym.server.registry",
     "make_entry": "remote_gym.server.registry",
     "EnvServer": "remote_gym.server.server",
     "create_remote_environment_server": "remote_gym.server.server",
@@ -47,8 +50,11 @@ _LAZY = {
 }
 
 __all__ = [
+    "ANY_KWARGS",
     "ClientConfig",
+    "EnvEntry",
     "EnvServer",
+    "HostedEnvInfo",
     "RemoteEnv",
     "RemoteEnvironment",
     "RemoteGymError",

@@ -41,12 +41,27 @@ from typing import Any
 
 
 class RemoteGymError(Exception):
-    """Base class of every exception remote-gym raises on purpose."""
+    """Base class of every exception remote-gym raises on purpose.
+
+    Keyword arguments set attributes the class (or a base) declares; any other name is refused.
+
+    Attributes:
+        host: ``"host:port"`` of the server the error came from, when a vector env over several
+            servers names it.
+        env_index: Vector envs: the index, in the whole vector env, of the sub-env that failed.
+        env_indices: Vector envs: every sub-env a failure took down (a dead worker's).
+    """
+
+    host: str | None = None
+    env_index: int | None = None
+    env_indices: tuple[int, ...] | None = None
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         super().__init__(message)
         self.message = message
         for key, value in attrs.items():
+            if key.startswith("_") or not hasattr(type(self), key):
+                raise TypeError(f"{type(self).__name__} has no attribute {key!r}")
             setattr(self, key, value)
         self._attrs = attrs
 
@@ -117,8 +132,13 @@ class ProtocolVersionError(ProtocolError):
 class ServerLostError(TransportError):
     """A server of a cluster was lost and no replacement answered in time.
 
-    Attributes ``server`` (its index) and ``address`` (its last ``"host:port"``) name it.
+    Attributes:
+        server: The server's index in the cluster.
+        address: Its last ``"host:port"``.
     """
+
+    server: int | None = None
+    address: str | None = None
 
 
 class ServerError(RemoteGymError):
@@ -242,8 +262,13 @@ class ClusterError(RemoteGymError):
 class ServerStartError(ClusterError):
     """A server could not start on a cluster node, or did not answer health checks in time.
 
-    Attributes ``node_id`` (the cluster node, or None before placement) and ``cause`` (why) say which.
+    Attributes:
+        node_id: The cluster node, or None before placement.
+        cause: Why it could not start.
     """
+
+    node_id: str | None = None
+    cause: str | None = None
 
 
 class RemoteGymWarning(UserWarning):

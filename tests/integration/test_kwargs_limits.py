@@ -37,24 +37,39 @@ for _ in range(3):
 """
 
 
+def _worst_step_while(
+    neighbour: RemoteEnvironment, running: subprocess.Popen[str] | None, steps: int
+) -> float:
+    """The neighbour's slowest step, over ``steps`` steps or for as long as ``running`` runs."""
+    worst = 0.0
+    done = 0
+    while (running.poll() is None) if running is not None else done < steps:
+        start = time.perf_counter()
+        neighbour.step(neighbour.action_space.sample())
+        worst = max(worst, time.perf_counter() - start)
+        done += 1
+    return worst
+
+
 def test_huge_kwargs_do_not_stall_other_sessions() -> None:
-    """Three 20 MB make requests from another process are refused without stalling a neighbour's steps."""
+    """Three 20 MB make requests from another process are refused without stalling a neighbour's steps.
+
+    Their worst step is compared with their worst over as many steps without the flood (this machine
+    may be loaded); refusing after parsing 20 MB of JSON on the server's loop cost a neighbour ~1.2 s.
+    """
     with (
         running_server(_HOSTED, hosting="process") as server,
         RemoteEnvironment(address=server.address) as neighbour,
     ):
         neighbour.reset(seed=0)
-        worst = 0.0
         with subprocess.Popen(
             [sys.executable, "-c", _FLOOD_SCRIPT, server.address], stdout=subprocess.PIPE, text=True
         ) as flood:
-            while flood.poll() is None:
-                start = time.perf_counter()
-                neighbour.step(neighbour.action_space.sample())
-                worst = max(worst, time.perf_counter() - start)
+            worst = _worst_step_while(neighbour, flood, 0)
             out = flood.stdout.read() if flood.stdout else ""
+        baseline = _worst_step_while(neighbour, None, 2000)
     assert out.split() == ["ServerBusyError"] * 3
-    assert worst < 0.5, f"a neighbour's step took {worst:.3f} s"
+    assert worst < max(0.25, 3 * baseline), f"a neighbour's step took {worst:.3f} s (alone: {baseline:.3f} s)"
 
 
 def test_large_allowed_kwargs_reach_the_worker() -> None:

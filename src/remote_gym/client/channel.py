@@ -40,6 +40,8 @@ _PERMANENT_MARKERS = (
     "unauthenticated",
     "dns resolution failed",
 )
+# ... except this one: gRPC gave up on a slow TCP connect (a busy machine), not on a TLS handshake.
+_TRANSIENT_MARKER = "tcp handshaker shutdown"
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -104,8 +106,8 @@ async def fetch_server_info(
             break
         except grpc.aio.AioRpcError as exc:
             details = (exc.details() or "").lower()
-            transient = exc.code() == grpc.StatusCode.UNAVAILABLE and not any(
-                m in details for m in _PERMANENT_MARKERS
+            transient = exc.code() == grpc.StatusCode.UNAVAILABLE and (
+                not any(m in details for m in _PERMANENT_MARKERS) or _TRANSIENT_MARKER in details
             )
             if not transient or time.monotonic() + delay >= deadline:
                 raise _connect_error(exc, host=host, port=port, tls=tls) from exc

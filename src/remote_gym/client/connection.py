@@ -23,11 +23,13 @@ from remote_gym.client.channel import split_address, target_of
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.stream import SessionGone, SessionStream
 from remote_gym.codec.errors import error_from_proto
+from remote_gym.codec.requests import close_request
 from remote_gym.errors import (
     ConnectionLostError,
     DeadlineExceededError,
     EnvClosedError,
     InsecureChannelWarning,
+    ProtocolError,
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -57,9 +59,11 @@ class ConnState(enum.Enum):
 
 
 class Connection:
-    """A channel plus one session stream; every method blocks the caller with a timeout.
+    """One session with a server; every method blocks the caller, with a timeout.
 
-    Requests are serialized on the caller's thread and written by the shared client event loop.
+    The channel and stream (:class:`SessionStream`) live on this connection's event loop, which the
+    calling thread drives itself (see :mod:`remote_gym.client.runtime`; a vector env's connections
+    share one loop, and a caller whose thread already runs a loop uses a shared loop thread).
     """
 
     def __init__(
@@ -101,7 +105,7 @@ class Connection:
         self._driver.acquire()
         self._driver_released = False
         try:
-            self._wait(self._connect(), config.timeouts.connect + 1.0, "connecting")
+            self.run(self._connect(), config.timeouts.connect + 1.0, "connecting")
         except BaseException:
             self._state = ConnState.CLOSED
             self._release()
@@ -115,11 +119,6 @@ class Connection:
         """The driver (event loop) this connection's gRPC objects live on."""
         return self._driver
 
-    @property
-    def state(self) -> ConnState:
-        """Current lifecycle state."""
-        return self._state
-
     # -- event-loop side ---------------------------------------------------------------------
 
     async def _connect(self) -> None:
@@ -130,7 +129,13 @@ class Connection:
 
     # -- caller side ---------------------------------------------------------------------------
 
-    def _wait(self, coro: Any, timeout: float | None, what: str) -> Any:
+    def run(self, coro: Any, timeout: float | None, what: str) -> Any:
+        """Run a coroutine on this connection's event loop for the blocked caller (``what`` names it in errors).
+
+        Raises:
+            DeadlineExceededError: It took longer than ``timeout`` (it is cancelled).
+            RemoteGymError: A gRPC failure it let through, translated.
+        """
         try:
             return self._driver.run(coro, timeout)
         except TimeoutError as exc:
@@ -159,9 +164,9 @@ class Connection:
         try:
             try:
                 # The hot path: the driver's own deadline bounds the round trip (no timer task per call).
-                reply = self._wait(self._roundtrip(payload), call_timeout, what)
+                reply = self.run(self._roundtrip(payload), call_timeout, what)
             except ConnectionLostError as lost:
-                reply = self._wait(
+                reply = self.run(
                     self.recover(payload, lost, call_timeout),
                     self.recovery_bound(call_timeout),
                     "resuming the session on",
@@ -169,7 +174,7 @@ class Connection:
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
             self.mark_broken(exc)
             raise
-        return self.parse_reply(reply)
+        return self.parse_reply(reply, request.WhichOneof("kind"))
 
     def prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
@@ -296,10 +301,14 @@ class Connection:
             self._broken_by = cause
             self._release()
 
-    def parse_reply(self, reply: bytes) -> pb.Response:
-        """Decode a reply; raise the server's error if it is one.
+    def parse_reply(self, reply: bytes, expected: str | None) -> pb.Response:
+        """Decode the reply to a request of kind ``expected``; raise the server's error if it is one.
 
         A MakeResponse's session id and resume secret are noted, so that the session can be resumed.
+
+        Raises:
+            ServerError: The server answered with an error.
+            ProtocolError: The reply is of another kind than the request (the stream is out of step).
         """
         response = pb.Response.FromString(reply)
         kind = response.WhichOneof("kind")
@@ -308,6 +317,10 @@ class Connection:
             if response.error.reason in _SESSION_ENDING_REASONS:
                 self.mark_broken(error)
             raise error
+        if kind != expected:
+            mismatch = ProtocolError(f"{self.target} answered a {expected} request with a {kind} reply")
+            self.mark_broken(mismatch)
+            raise mismatch
         if kind == "make":
             made = response.make
             self.session_id, self._resume_token = made.session_id, made.resume_token
@@ -322,8 +335,8 @@ class Connection:
         self._state = ConnState.CLOSED
         if was_open:
             with contextlib.suppress(Exception):
-                payload = self.prepare(pb.Request(close=pb.CloseRequest()))
-                self._wait(self._roundtrip(payload), 2.0, "closing the session on")
+                payload = self.prepare(close_request())
+                self.run(self._roundtrip(payload), 2.0, "closing the session on")
         self._release()
 
     def _release(self) -> None:

@@ -11,20 +11,27 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
-from remote_gym._constants import DEFAULT_PORT, PROTOCOL_VERSION
+from remote_gym._constants import DEFAULT_PORT
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.client.viewer import FrameViewer
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
-from remote_gym.codec.requests import call_request, get_attr_request, sample_request, set_attr_request
+from remote_gym.codec.requests import (
+    call_request,
+    get_attr_request,
+    make_request,
+    render_request,
+    reset_request,
+    sample_request,
+    set_attr_request,
+    step_request,
+)
 from remote_gym.codec.spaces import decode_space
-from remote_gym.codec.values import decode_value, encode_value
+from remote_gym.codec.values import decode_value
 from remote_gym.errors import ConfigError, EnvClosedError, RemoteEnvError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import PathLike, TLSConfig
-
-RENDER_MODES_WITH_FRAMES = ("rgb_array", "human")
 
 
 class RemoteEnvironment(gym.Env[Any, Any]):
@@ -92,17 +99,12 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         self._remote_kwargs = env_kwargs
         auth = TokenAuth(token) if isinstance(token, str) else token
         self._connection = Connection(url, port, tls=tls, config=config, auth=auth)
-        make = pb.MakeRequest(
-            protocol_version=PROTOCOL_VERSION,
-            env_name=env or "",
-            kwargs_json=json.dumps(env_kwargs),
-            render_mode=render_mode or "",
+        make = make_request(
+            env, kwargs_json=json.dumps(env_kwargs), render_mode=render_mode, compression=config.compression
         )
-        if config.compression:
-            make.accept_compression.append(pb.COMPRESSION_ZSTD)
         try:
             reply = self._connection.request(
-                pb.Request(make=make),
+                make,
                 timeout=max(config.timeouts.call or 0.0, config.timeouts.connect) or None,
                 what="creating the environment on",
             ).make
@@ -184,14 +186,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         """
         connection = self._conn()
         super().reset(seed=seed)  # mirror the seeding, so np_random behaves as the local env's would
-        request = pb.Request()
-        out = request.reset
-        out.SetInParent()  # an empty reset must still select the oneof
-        if seed is not None:
-            encode_value(seed, out.seed, path="seed")
-        if options is not None:
-            encode_value(options, out.options, path="options")
-        reply = connection.request(request, what="reset on").reset
+        reply = connection.request(reset_request(seed, options), what="reset on").reset
         return decode_value(reply.observation), decode_value(reply.info)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -206,9 +201,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
             DeadlineExceededError: No reply within ``timeouts.call``.
         """
         connection = self._conn()
-        request = pb.Request()
-        encode_value(action, request.step.action, path="action")
-        reply = connection.request(request, what="step on").step
+        reply = connection.request(step_request(action), what="step on").step
         result = (
             decode_value(reply.observation),
             decode_value(reply.reward),
@@ -231,7 +224,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         return self._fetch_frame()
 
     def _fetch_frame(self) -> Any:
-        reply = self._conn().request(pb.Request(render=pb.RenderRequest()), what="render on").render
+        reply = self._conn().request(render_request(), what="render on").render
         return decode_value(reply.frame)
 
     def _show_frame(self) -> None:

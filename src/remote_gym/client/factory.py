@@ -9,6 +9,7 @@ from gymnasium.vector import AutoresetMode
 
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import RemoteEnvironment
+from remote_gym.client.vector_args import env_id
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import ConfigError
 from remote_gym.transport.auth import TokenAuth
@@ -16,7 +17,7 @@ from remote_gym.transport.tls import TLSConfig
 
 
 def make(
-    env: str | None = None,
+    id: str | None = None,
     *,
     address: str,
     render_mode: str | None = None,
@@ -24,12 +25,17 @@ def make(
     timeouts: Timeouts | None = None,
     config: ClientConfig | None = None,
     token: str | TokenAuth | None = None,
+    env: str | None = None,
     **kwargs: Any,
 ) -> RemoteEnvironment:
-    """Open a session for ``env`` on the server at ``address`` (``"host:port"``).
+    """Open a session for environment ``id`` on the server at ``address`` (``"host:port"``).
 
-    Extra keyword arguments go to the environment, as with ``gymnasium.make``; the server accepts
-    only those its operator allowed.
+    ``id`` names one of the environments the server hosts (None: its default), as ``gymnasium.make``'s
+    ``id`` does; ``env=`` is its former name, still accepted. Extra keyword arguments go to the
+    environment, as with ``gymnasium.make``; the server accepts only those its operator allowed.
+
+    Raises:
+        ConfigError: ``id`` and ``env`` name different environments.
 
     Example:
         >>> with make("CartPole-v1", address="127.0.0.1:56765") as env:  # doctest: +SKIP
@@ -37,7 +43,7 @@ def make(
     """
     return RemoteEnvironment(
         address=address,
-        env=env,
+        env=env_id(id, env),
         kwargs=kwargs,
         render_mode=render_mode,
         tls=tls,
@@ -48,7 +54,7 @@ def make(
 
 
 def make_vec(
-    env: str | None = None,
+    id: str | None = None,
     num_envs: int | Sequence[int] = 1,
     *,
     address: str | Sequence[str],
@@ -61,9 +67,10 @@ def make_vec(
     config: ClientConfig | None = None,
     token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
     vectorization_mode: str | None = None,
+    env: str | None = None,
     **kwargs: Any,
 ) -> RemoteVectorEnv:
-    """Open ``num_envs`` sub-envs of ``env`` on the server(s) at ``address`` as one vector env.
+    """Open ``num_envs`` sub-envs of environment ``id`` on the server(s) at ``address`` as one vector env.
 
     Mirrors ``gymnasium.make_vec``: extra keyword arguments go to every sub-env (the servers accept
     only those their operators allowed), and ``vector_kwargs`` may carry ``autoreset_mode``.
@@ -73,7 +80,8 @@ def make_vec(
     (wrap the returned vector env with Gymnasium's vector wrappers instead).
 
     Raises:
-        ConfigError: ``vector_kwargs`` has a key other than ``autoreset_mode``.
+        ConfigError: ``vector_kwargs`` has a key other than ``autoreset_mode``, or ``id`` and
+            ``env`` (its former name) name different environments.
 
     Example:
         >>> envs = make_vec("CartPole-v1", 64, address=["a:56765", "b:56765"])  # doctest: +SKIP
@@ -86,7 +94,7 @@ def make_vec(
             f"make_vec supports only autoreset_mode in vector_kwargs, got {sorted(vector_kwargs)}"
         )
     return RemoteVectorEnv(
-        env,
+        env_id(id, env),
         num_envs,
         address=address,
         autoreset_mode=autoreset_mode,

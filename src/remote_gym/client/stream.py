@@ -8,7 +8,6 @@ from typing import Any
 
 import grpc
 
-from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client.channel import (
     INFO_METHOD,
     SESSION_METHOD,
@@ -19,6 +18,7 @@ from remote_gym.client.channel import (
 )
 from remote_gym.client.config import ClientConfig
 from remote_gym.codec.errors import error_from_proto
+from remote_gym.codec.requests import resume_request
 from remote_gym.errors import ConnectionLostError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.status import rpc_error_to_exception
@@ -121,10 +121,7 @@ class SessionStream:
             SessionGone: The server answered with an error (the session is gone).
             ConnectionLostError, grpc.aio.AioRpcError, OSError: This attempt failed; another may not.
         """
-        make = pb.Request()
-        make.make.protocol_version = PROTOCOL_VERSION
-        make.make.resume_session_id = session_id
-        make.make.resume_token = token
+        make = resume_request(session_id, token)
         await self.drop()
         self._channel = open_channel(self.host, self.port, self.tls, self.config)
         call = self._channel.stream_stream(SESSION_METHOD)(metadata=self.metadata, wait_for_ready=True)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.batch import split_sizes
+from remote_gym.codec.requests import make_request
 from remote_gym.errors import ConfigError, ConnectError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
@@ -109,13 +109,6 @@ def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
     raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
 
 
-_WIRE_AUTORESET = {
-    AutoresetMode.NEXT_STEP: pb.AUTORESET_MODE_NEXT_STEP,
-    AutoresetMode.SAME_STEP: pb.AUTORESET_MODE_SAME_STEP,
-    AutoresetMode.DISABLED: pb.AUTORESET_MODE_DISABLED,
-}
-
-
 def make_requests(
     env: str | None,
     sizes: Sequence[int],
@@ -130,20 +123,50 @@ def make_requests(
     """The first request of each host's session: ``sizes[i]`` sub-envs on host ``i``."""
     requests = []
     for size in sizes:
-        make = pb.MakeRequest(
-            protocol_version=PROTOCOL_VERSION,
-            env_name=env or "",
-            kwargs_json=kwargs_json,
-            render_mode=render_mode or "",
-            num_envs=size,
-            autoreset_mode=_WIRE_AUTORESET[autoreset_mode],
-            restart_on_failure=restart,
-            vectorization_mode=vectorization_mode,
-            # Several hosts: each sends its sub-envs' own infos, so that merging them equals one
-            # SyncVectorEnv whatever the split (a vectorised info is typed by its first sub-env).
-            per_env_infos=len(sizes) > 1,
+        requests.append(
+            make_request(
+                env,
+                kwargs_json=kwargs_json,
+                render_mode=render_mode,
+                compression=compression,
+                num_envs=size,
+                autoreset_mode=autoreset_mode,
+                restart_on_failure=restart,
+                vectorization_mode=vectorization_mode,
+                # Several hosts: each sends its sub-envs' own infos, so that merging them equals one
+                # SyncVectorEnv whatever the split (a vectorised info is typed by its first sub-env).
+                per_env_infos=len(sizes) > 1,
+            )
         )
-        if compression:
-            make.accept_compression.append(pb.COMPRESSION_ZSTD)
-        requests.append(pb.Request(make=make))
     return requests
+
+
+def env_id(id: str | None, env: str | None) -> str | None:
+    """The environment named by ``id`` or by ``env``, its former name (both: they must agree).
+
+    Raises:
+        ConfigError: They name different environments.
+    """
+    if env is not None and id is not None and env != id:
+        raise ConfigError(f"id={id!r} and env={env!r} name different environments; pass only id")
+    return id if id is not None else env
+
+
+ON_ENV_FAILURE = ("raise", "restart")
+VECTORIZATION_MODES = ("sync", "vector_entry_point", "auto")
+
+
+def check_vector_options(vectorization_mode: str, on_env_failure: str, render_mode: str | None) -> None:
+    """Refuse options a RemoteVectorEnv does not know.
+
+    Raises:
+        ConfigError: An unknown vectorization mode or failure policy, or the "human" render mode.
+    """
+    if vectorization_mode not in VECTORIZATION_MODES:
+        raise ConfigError(
+            f"vectorization_mode must be one of {VECTORIZATION_MODES}, got {vectorization_mode!r}"
+        )
+    if on_env_failure not in ON_ENV_FAILURE:
+        raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
+    if render_mode == "human":
+        raise ConfigError("RemoteVectorEnv has no 'human' render mode; use 'rgb_array' and show the frames")

@@ -10,52 +10,49 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space, create_empty_array
+from gymnasium.vector.utils import batch_space
 
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
 from remote_gym.client.vector_args import (
     autoreset_mode_of,
+    check_vector_options,
+    env_id,
     expand_addresses,
     host_sizes,
     make_requests,
     per_host,
     per_host_tokens,
 )
-from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, connect_all, exchange, exchange_each
+from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, exchange, exchange_each, open_hosts
 from remote_gym.client.vector_recovery import (
     Resolver,
     StepPart,
+    decode_step_part,
     recovery_address,
     reopen_host,
-    reset_as_step,
     restart_host,
 )
-from remote_gym.codec.batch import (
-    InfoCalls,
-    check_reset_mask,
-    combine_infos,
-    merge_batches,
-    offsets_of,
-    split_batch,
-    split_seeds,
-)
+from remote_gym.codec.batch import InfoCalls, combine_infos, split_batch
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
-from remote_gym.codec.requests import call_request, sample_request, set_attr_request
-from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_host_info, decode_infos, reset_request
+from remote_gym.codec.requests import (
+    call_request,
+    render_request,
+    reset_request,
+    sample_request,
+    set_attr_request,
+    step_request,
+)
+from remote_gym.codec.scatter import VectorParts
+from remote_gym.codec.values import decode_value
+from remote_gym.codec.vector import decode_infos
 from remote_gym.errors import (
-    ConfigError,
     EnvClosedError,
-    InvalidCallError,
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
-
-ON_ENV_FAILURE = ("raise", "restart")
-VECTORIZATION_MODES = ("sync", "vector_entry_point", "auto")
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
@@ -66,7 +63,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     applied there) and every host gets one message per call, all hosts working concurrently.
 
     Args:
-        env: Name of the environment, among those every server hosts; None for their default.
+        id: Name of the environment, among those every server hosts; None for their default
+            (``gymnasium.make_vec``'s ``id``; ``env=`` is its former name, still accepted).
         num_envs: Total number of sub-envs, split evenly over ``address`` (the first hosts take the
             remainder), or one count per address.
         address: ``"host:port"`` of a server, or a list of them. Sub-envs are numbered host after host.
@@ -86,14 +84,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         config: Other client options.
         vectorization_mode: ``"sync"`` (default): results equal a local ``SyncVectorEnv``.
             ``"vector_entry_point"``: each server steps its share with the env's own vectorised
-            implementation (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``),
-            many times faster for envs that have one (in Gymnasium: CartPole); results then equal
-            that ``make_vec`` call run locally with the same number of envs per host. Needs a
-            Gymnasium id registered with a vector entry point (or an entrypoint file with
-            ``create_vector_environment``), and the env's own autoreset mode; no restart, call or
-            set_attr. ``"auto"``: ``"vector_entry_point"`` where the env has one, else ``"sync"``
-            (what ``gymnasium.make_vec`` picks given no mode; :func:`remote_gym.make_vec`'s default).
-            After connecting, :attr:`vectorization_mode` holds the mode the servers chose.
+            implementation (many times faster for envs that have one; results then equal
+            ``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")`` per host; no restart,
+            call or set_attr). ``"auto"``: that where the env has one, else ``"sync"`` (what
+            ``gymnasium.make_vec`` picks). :attr:`vectorization_mode` then holds the servers' choice.
         resolver: Restart mode: ``resolver(i, lost_address)`` gives the server that replaces host ``i``'s
             lost one; its sub-envs are re-created there as after a worker crash (see vector_recovery).
 
@@ -109,7 +103,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
 
     def __init__(
         self,
-        env: str | None = None,
+        id: str | None = None,
         num_envs: int | Sequence[int] = 1,
         *,
         address: str | Sequence[str],
@@ -123,56 +117,36 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         token: str | TokenAuth | Sequence[str | TokenAuth | None] | None = None,
         vectorization_mode: str = "sync",
         resolver: Resolver | None = None,
+        env: str | None = None,
     ) -> None:
+        env = env_id(id, env)
         self._hosts: list[VectorHost] = []
         self._resolver = resolver
         self.closed = False
-        addresses = expand_addresses(address)
-        sizes = host_sizes(num_envs, len(addresses))
-        tls_list = per_host(tls, len(addresses))
-        auth_list = per_host_tokens(token, len(addresses))
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
-        if vectorization_mode not in VECTORIZATION_MODES:
-            raise ConfigError(
-                f"vectorization_mode must be one of {VECTORIZATION_MODES}, got {vectorization_mode!r}"
-            )
+        check_vector_options(vectorization_mode, on_env_failure, render_mode)
         self.vectorization_mode = vectorization_mode
-        if on_env_failure not in ON_ENV_FAILURE:
-            raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
-        if render_mode == "human":
-            raise ConfigError(
-                "RemoteVectorEnv has no 'human' render mode; use 'rgb_array' and show the frames"
-            )
         config = config or ClientConfig()
         if timeouts is not None:
             config = dataclasses.replace(config, timeouts=timeouts)
         self._timeouts = config.timeouts
         self.on_env_failure = on_env_failure
-        env_kwargs = _merge_kwargs(None, kwargs)
-        self._sizes = sizes
-        # Each host's last observations: for a reset_mask that leaves a host out, and as the final
-        # observations when a host's worker dies in restart mode.
-        self._last_obs: list[Any] = [None] * len(sizes)
-        # DISABLED mode, several hosts: sub-envs that ended an episode and await a reset. Checked here
-        # so that a refused step leaves every host as it was (one server checks its own envs).
-        self._pending = np.zeros(sum(sizes), dtype=np.bool_)
+        addresses = expand_addresses(address)
+        self._sizes = host_sizes(num_envs, len(addresses))
         requests = make_requests(
             env,
-            sizes,
-            kwargs_json=json.dumps(env_kwargs),
+            self._sizes,
+            kwargs_json=json.dumps(_merge_kwargs(None, kwargs)),
             render_mode=render_mode,
             autoreset_mode=self.autoreset_mode,
             restart=on_env_failure == "restart",
             compression=config.compression,
             vectorization_mode=vectorization_mode,
         )
-        connections = connect_all(addresses, tls_list, auth_list, config)
-        self._hosts = [
-            VectorHost(connection, offset, size, request, auth)
-            for connection, offset, size, request, auth in zip(
-                connections, offsets_of(sizes), sizes, requests, auth_list, strict=True
-            )
-        ]
+        tokens = per_host_tokens(token, len(addresses))
+        self._hosts = open_hosts(
+            addresses, self._sizes, requests, per_host(tls, len(addresses)), tokens, config
+        )
         try:
             timeout = max(config.timeouts.call or 0.0, config.timeouts.connect) or None
             replies = [
@@ -190,6 +164,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         bind_remote_spaces(self.single_observation_space, "observation", self._sample_remote)
         bind_remote_spaces(self.single_action_space, "action", self._sample_remote)
         self.num_envs = sum(self._sizes)
+        # The hosts' last observations (for a reset_mask that leaves a host out, and as the final
+        # observations when a host's worker dies in restart mode) and, in DISABLED mode, the sub-envs
+        # awaiting a reset: the same bookkeeping as a server's over its helper processes.
+        self._parts = VectorParts(self.single_observation_space, self._sizes, self.autoreset_mode)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         metadata = decode_value(first.metadata)
@@ -260,44 +238,32 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             TransportError: A host did not answer (the error names it).
         """
         self._check_open()
-        seeds = split_seeds(seed, self._sizes)
-        options = dict(options) if options is not None else None
-        mask = None
-        if options is not None and "reset_mask" in options:
-            mask = check_reset_mask(options.pop("reset_mask"), self.num_envs)
+        plan = self._parts.plan_reset(seed, options)
         indices, requests = [], []
         for i, host in enumerate(self._hosts):
-            host_options = options
-            if mask is not None:
-                part = mask[host.offset : host.stop]
-                if not part.any():
-                    continue  # SyncVectorEnv refuses an all-False mask; this host's envs stay as they are
-                if not host.pending_reset:  # a re-created session resets all its envs
-                    host_options = {**(options or {}), "reset_mask": part}
+            if not plan.active[i]:
+                continue  # SyncVectorEnv refuses an all-False mask; this host's envs stay as they are
+            # A re-created session resets all its envs.
+            host_options = plan.shared_options if host.pending_reset else plan.options[i]
             indices.append(i)
-            requests.append(reset_request(seeds[i], host_options))
+            requests.append(reset_request(plan.seeds[i], host_options))
         hosts = [self._hosts[i] for i in indices]
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
         infos: list[dict[str, Any] | InfoCalls | None] = [None] * len(self._hosts)
+        observations: dict[int, Any] = {}
         for i, host, result in zip(indices, hosts, results, strict=True):
             if isinstance(result, RemoteGymError):
                 address = self._recovery_address(i, host, result)
                 reopen_host(host, result, timeouts=self._timeouts, address=address)  # resets all its envs
-                result = self._exchange([host], [reset_request(seeds[i], options)], "reset on")[0]
+                request = reset_request(plan.seeds[i], plan.shared_options)
+                result = self._exchange([host], [request], "reset on")[0]
             host.pending_reset = False
-            self._last_obs[i] = decode_value(result.reset.observation)
+            observations[i] = decode_value(result.reset.observation)
             infos[i] = decode_infos(result.reset)
-        if mask is None:
-            self._pending[:] = False
-        else:
-            self._pending[mask] = False
+        obs = self._parts.finish_reset(plan, observations)
         if len(self._hosts) == 1 and not isinstance(infos[0], list):
-            return self._last_obs[0], infos[0] or {}
-        parts = [
-            obs if obs is not None else create_empty_array(self.single_observation_space, host.size)
-            for obs, host in zip(self._last_obs, self._hosts, strict=True)
-        ]
-        return merge_batches(self.single_observation_space, parts), combine_infos(infos, self._sizes)
+            return obs, infos[0] or {}
+        return obs, combine_infos(infos, self._sizes)
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env with its action, as ``SyncVectorEnv.step`` does (autoreset on the servers).
@@ -313,24 +279,19 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         """
         self._check_open()
         hosts = self._hosts
-        if len(hosts) > 1 and self.autoreset_mode is AutoresetMode.DISABLED and self._pending.any():
-            raise InvalidCallError(
-                f"autoreset_mode DISABLED: sub-envs {np.flatnonzero(self._pending).tolist()} ended their "
-                "episode and must be reset (reset(options={'reset_mask': ...})) before the next step"
-            )
+        if len(hosts) > 1:  # so that a refused step leaves every host as it was (one server checks its own)
+            self._parts.check_step()
         requests = []
         for host in hosts:
             if host.pending_reset:
                 requests.append(reset_request(None, None))
                 continue
-            request = pb.Request()
             part = (
                 actions
                 if len(hosts) == 1
                 else split_batch(self.single_action_space, actions, host.offset, host.stop)
             )
-            encode_value(part, request.step.action, path="actions")
-            requests.append(request)
+            requests.append(step_request(part, path="actions"))
         results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="step on")
         parts = [
             self._step_part(i, host, result)
@@ -338,12 +299,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         ]
         if len(parts) == 1 and not isinstance(parts[0][4], list):
             return parts[0]  # type: ignore[return-value]
-        terminations = np.concatenate([part[2] for part in parts])
-        truncations = np.concatenate([part[3] for part in parts])
-        self._pending = terminations | truncations
+        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
         return (
-            merge_batches(self.single_observation_space, [part[0] for part in parts]),
-            np.concatenate([part[1] for part in parts]),
+            obs,
+            rewards,
             terminations,
             truncations,
             combine_infos([part[4] for part in parts], self._sizes),
@@ -353,22 +312,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         """One host's share of a step result, decoded (or made up after its worker died, in restart mode)."""
         if isinstance(result, RemoteGymError):
             part = self._restart_host(index, host, result, self._recovery_address(index, host, result))
-        elif host.pending_reset:  # the request was the deferred autoreset of a re-created session
-            host.pending_reset = False
-            reply = result.reset
-            part = reset_as_step(
-                decode_value(reply.observation), decode_host_info(reply, host.size), host.size
-            )
         else:
-            step = result.step
-            part = (
-                decode_value(step.observation),
-                decode_value(step.reward),
-                decode_value(step.terminated),
-                decode_value(step.truncated),
-                decode_infos(step),
-            )
-        self._last_obs[index] = part[0]
+            part = decode_step_part(host, result)
+        self._parts.last_obs[index] = part[0]
         return part
 
     def _recovery_address(self, index: int, host: VectorHost, error: RemoteGymError) -> str | None:
@@ -384,7 +330,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             cause,
             mode=self.autoreset_mode,
             space=self.single_observation_space,
-            last_obs=self._last_obs[index],
+            last_obs=self._parts.last_obs[index],
             timeouts=self._timeouts,
             address=address,
         )
@@ -392,11 +338,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""
         self._check_open()
-        requests = [pb.Request(render=pb.RenderRequest()) for _ in self._hosts]
-        frames: list[Any] = []
-        for reply in self._exchange(self._hosts, requests, "render on"):
-            frames.extend(decode_value(reply.render.frame))
-        return tuple(frames)
+        replies = self._exchange(self._hosts, [render_request() for _ in self._hosts], "render on")
+        return tuple(frame for reply in replies for frame in decode_value(reply.render.frame))
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Call ``name(*args, **kwargs)`` on every sub-env (or read it, if not callable); one result each.
@@ -407,10 +350,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         """
         self._check_open()
         requests = [call_request(name, args, kwargs) for _ in self._hosts]
-        results: list[Any] = []
-        for reply in self._exchange(self._hosts, requests, f"call {name} on"):
-            results.extend(decode_value(reply.call.result))
-        return tuple(results)
+        replies = self._exchange(self._hosts, requests, f"call {name} on")
+        return tuple(result for reply in replies for result in decode_value(reply.call.result))
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """Every sub-env's attribute ``name`` (as in ``SyncVectorEnv``, a callable is called)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ import grpc
 from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, split_address
+from remote_gym.codec.batch import offsets_of
 from remote_gym.codec.spaces import decode_space
 from remote_gym.errors import (
     ConnectionLostError,
@@ -28,6 +29,8 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,6 +109,24 @@ def connect_all(
     return connections
 
 
+def open_hosts(
+    addresses: Sequence[str],
+    sizes: Sequence[int],
+    makes: Sequence[pb.Request],
+    tls: Sequence[TLSConfig | None],
+    auth: Sequence[TokenAuth | None],
+    config: ClientConfig,
+) -> list[VectorHost]:
+    """Connect to every address (see :func:`connect_all`); host ``i`` holds ``sizes[i]`` sub-envs, made by ``makes[i]``."""
+    connections = connect_all(addresses, tls, auth, config)
+    return [
+        VectorHost(connection, offset, size, make, host_auth)
+        for connection, offset, size, make, host_auth in zip(
+            connections, offsets_of(sizes), sizes, makes, auth, strict=True
+        )
+    ]
+
+
 def exchange(
     hosts: Sequence[VectorHost], requests: Sequence[pb.Request], *, timeout: float | None, what: str
 ) -> list[pb.Response]:
@@ -117,9 +138,11 @@ def exchange(
         The error is that of the first failing host (in host order), as :func:`attribute_error` names it.
     """
     results = exchange_each(hosts, requests, timeout=timeout, what=what)
-    for result in results:
-        if isinstance(result, RemoteGymError):
-            raise result
+    errors = [result for result in results if isinstance(result, RemoteGymError)]
+    if errors:
+        for other in errors[1:]:  # one is raised; the others must not vanish
+            logger.warning("%s also failed: %s", what.removesuffix(" on"), other)
+        raise errors[0]
     return results  # type: ignore[return-value]
 
 
@@ -160,7 +183,7 @@ def exchange_each(
         # stuck event loop.
         outer = first.recovery_bound(call_timeout)
         try:
-            replies = first._wait(gather(), outer, f"{what} {len(live)} hosts, first")
+            replies = first.run(gather(), outer, f"{what} {len(live)} hosts, first")
         except DeadlineExceededError as exc:
             for i in live:
                 hosts[i].connection.mark_broken(exc)
@@ -172,7 +195,7 @@ def exchange_each(
                     error = _transport_error(host, reply, what, call_timeout)
                     host.connection.mark_broken(error)  # its stream is out of step, or gone
                     raise error
-                results[i] = host.connection.parse_reply(reply)
+                results[i] = host.connection.parse_reply(reply, requests[i].WhichOneof("kind"))
             except RemoteGymError as exc:
                 results[i] = attribute_error(host, exc)
     return results  # type: ignore[return-value]
@@ -242,6 +265,10 @@ def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:
         message = f"{message} (it held sub-envs {host.offset}..{host.stop - 1} on {host.target})"
     elif isinstance(exc, ServerError) or (isinstance(exc, TransportError) and host.target not in message):
         message = f"{host.target}: {message}"
-    with contextlib.suppress(Exception):
-        return type(exc)(message, **attrs)
-    return exc
+    try:
+        attributed = type(exc)(message, **attrs)
+    except TypeError:  # a class of its own whose constructor differs: keep it as it is
+        return exc
+    attributed.__cause__, attributed.__context__ = exc.__cause__, exc.__context__
+    attributed.__suppress_context__ = exc.__suppress_context__
+    return attributed

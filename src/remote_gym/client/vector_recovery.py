@@ -13,9 +13,11 @@ from gymnasium.vector.utils import batch_space, create_empty_array, iterate
 from remote_gym.client.config import Timeouts
 from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.batch import InfoCalls
+from remote_gym.codec.requests import reset_request
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, reset_request
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, decode_infos
 from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 # They follow what the server does when one sub-env fails in restart mode, for all of the host's
 # sub-envs at once: the episode ends truncated with reward 0 and the last observation as its final one,
@@ -160,3 +162,19 @@ def restart_host(
     # NEXT_STEP: the fresh envs are reset on the next step; DISABLED: the user resets them.
     host.pending_reset = mode is AutoresetMode.NEXT_STEP
     return truncated_part(last_obs, host.size, restart_infos(host.size, reason))
+
+
+def decode_step_part(host: VectorHost, result: pb.Response) -> StepPart:
+    """A host's share of a step, decoded: its step reply, or (a re-created session) its deferred reset."""
+    if host.pending_reset:  # the request was the deferred autoreset of a re-created session
+        host.pending_reset = False
+        reply = result.reset
+        return reset_as_step(decode_value(reply.observation), decode_host_info(reply, host.size), host.size)
+    step = result.step
+    return (
+        decode_value(step.observation),
+        decode_value(step.reward),
+        decode_value(step.terminated),
+        decode_value(step.truncated),
+        decode_infos(step),
+    )

@@ -7,10 +7,11 @@ from typing import Any
 
 from gymnasium.vector import AutoresetMode
 
+from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
-AUTORESET_MODES: dict[AutoresetMode, int] = {
+AUTORESET_MODES: dict[AutoresetMode, Any] = {
     AutoresetMode.NEXT_STEP: pb.AUTORESET_MODE_NEXT_STEP,
     AutoresetMode.SAME_STEP: pb.AUTORESET_MODE_SAME_STEP,
     AutoresetMode.DISABLED: pb.AUTORESET_MODE_DISABLED,
@@ -19,9 +20,18 @@ AUTORESET_MODES: dict[AutoresetMode, int] = {
 
 _AUTORESET_BY_WIRE = {wire: mode for mode, wire in AUTORESET_MODES.items()}
 
-SERVER_RENDER_MODES = {"rgb_array": "rgb_array", "human": "rgb_array"}
-"""Client render mode -> the mode the server's env renders in: a "human" client shows the server's
-rgb_array frames in a local window. Other modes are passed on as they are."""
+_SERVER_RENDER_MODES = {"rgb_array": "rgb_array", "human": "rgb_array"}
+
+
+def server_render_mode(client_mode: str | None) -> str | None:
+    """The mode the server's env renders in for a client's ``render_mode``.
+
+    A "human" client shows the server's rgb_array frames in a local window; other modes pass as they are.
+    """
+    if not client_mode:
+        return None
+    return _SERVER_RENDER_MODES.get(client_mode, client_mode)
+
 
 # A serialized Request holding CloseRequest: protobuf writes fields in field-number order, so the
 # (empty) close field, number 7, comes first; ``seq`` (15) follows it.
@@ -70,3 +80,72 @@ def sample_request(space: str, path: Sequence[str]) -> pb.Request:
     request.sample.space = space
     request.sample.path.extend(path)
     return request
+
+
+def make_request(
+    env: str | None,
+    *,
+    kwargs_json: str,
+    render_mode: str | None,
+    compression: bool,
+    num_envs: int = 0,
+    autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
+    restart_on_failure: bool = False,
+    vectorization_mode: str = "",
+    per_env_infos: bool = False,
+) -> pb.Request:
+    """The first request of a new session: which env to make (``num_envs`` > 0: a vector session)."""
+    make = pb.MakeRequest(
+        protocol_version=PROTOCOL_VERSION,
+        env_name=env or "",
+        kwargs_json=kwargs_json,
+        render_mode=render_mode or "",
+    )
+    if num_envs:
+        make.num_envs = num_envs
+        make.autoreset_mode = AUTORESET_MODES[autoreset_mode]
+        make.restart_on_failure = restart_on_failure
+        make.per_env_infos = per_env_infos
+    if vectorization_mode:
+        make.vectorization_mode = vectorization_mode
+    if compression:
+        make.accept_compression.append(pb.COMPRESSION_ZSTD)
+    return pb.Request(make=make)
+
+
+def resume_request(session_id: str, token: str) -> pb.Request:
+    """The first request of a stream that resumes session ``session_id`` (``token``: its secret)."""
+    request = pb.Request()
+    request.make.protocol_version = PROTOCOL_VERSION
+    request.make.resume_session_id = session_id
+    request.make.resume_token = token
+    return request
+
+
+def reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
+    """A ``ResetRequest`` (``seed``: None, an int, or for a vector session a list; ``options``: a dict or None)."""
+    request = pb.Request()
+    out = request.reset
+    out.SetInParent()  # an empty reset must still select the oneof
+    if seed is not None:
+        encode_value(seed, out.seed, path="seed")
+    if options is not None:
+        encode_value(options, out.options, path="options")
+    return request
+
+
+def step_request(action: Any, *, path: str = "action") -> pb.Request:
+    """A ``StepRequest`` carrying ``action`` (a vector session: the batch of actions)."""
+    request = pb.Request()
+    encode_value(action, request.step.action, path=path)
+    return request
+
+
+def render_request() -> pb.Request:
+    """A ``RenderRequest``."""
+    return pb.Request(render=pb.RenderRequest())
+
+
+def close_request() -> pb.Request:
+    """A ``CloseRequest``: the client is done with the session."""
+    return pb.Request(close=pb.CloseRequest())

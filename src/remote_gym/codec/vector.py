@@ -130,15 +130,3 @@ def decode_host_info(reply: pb.ResetResponse | pb.StepResponse, size: int) -> di
     """A vector reply's vectorised info over its ``size`` sub-envs, whichever form it carries."""
     infos = decode_infos(reply)
     return replay_infos(infos, size) if isinstance(infos, list) else infos
-
-
-def reset_request(seed: Any, options: dict[str, Any] | None) -> pb.Request:
-    """A ``ResetRequest`` of a vector session (``seed``: None, an int or a list; ``options``: a dict or None)."""
-    request = pb.Request()
-    out = request.reset
-    out.SetInParent()  # an empty reset must still select the oneof
-    if seed is not None:
-        encode_value(seed, out.seed, path="seed")
-    if options is not None:
-        encode_value(options, out.options, path="options")
-    return request

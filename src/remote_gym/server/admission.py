@@ -12,6 +12,9 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.registry import Registry
 
+_MAKE_REQUEST_SLACK_BYTES = 4096
+"""Room for a MakeRequest's fields other than its kwargs (names, modes, session id, token)."""
+
 
 class Admission:
     """Checks new sessions against the server's limits and turns an allowed request into a spec."""
@@ -20,6 +23,19 @@ class Admission:
         self._config = config
         self.registry = Registry(config.environments)
         self._env_indices = itertools.count()
+
+    def check_first_size(self, size: int) -> None:
+        """Refuse a first request too large to hold allowed kwargs, before it is parsed.
+
+        Raises:
+            ServerBusyError: ``size`` bytes cannot be a MakeRequest within ``max_kwargs_bytes``.
+        """
+        limit = self._config.max_kwargs_bytes + _MAKE_REQUEST_SLACK_BYTES
+        if size > limit:
+            raise ServerBusyError(
+                f"the first request takes {size} bytes; with this server's max_kwargs_bytes "
+                f"({self._config.max_kwargs_bytes}) a make request is at most {limit} bytes"
+            )
 
     def spec_for(
         self, make: pb.MakeRequest, *, session_id: str, open_sessions: int, shutting_down: bool

@@ -209,6 +209,7 @@ class RemoteGymServicer:
         Returns:
             The session, the first reply, and whether the session was resumed.
         """
+        self._admission.check_first_size(len(first))  # before parsing: a huge one costs the loop time
         try:
             request = pb.Request.FromString(first)
         except Exception as exc:

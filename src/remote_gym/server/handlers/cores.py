@@ -13,6 +13,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from remote_gym.codec.batch import InfoCalls
+from remote_gym.codec.scatter import disabled_mode_error
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
 from remote_gym.errors import InvalidCallError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -226,12 +227,9 @@ class LocalVectorCore:
         that still need a reset."""
         if self.autoreset_mode is AutoresetMode.DISABLED:
             # SyncVectorEnv only asserts this, mid-loop; report it before any sub-env has stepped.
-            pending = np.flatnonzero(self.envs._autoreset_envs)
-            if pending.size:
-                raise InvalidCallError(
-                    f"autoreset_mode DISABLED: sub-envs {pending.tolist()} ended their episode and must "
-                    "be reset (reset(options={'reset_mask': ...})) before the next step"
-                )
+            pending = np.asarray(self.envs._autoreset_envs, dtype=np.bool_)
+            if pending.any():
+                raise disabled_mode_error(pending)
         self._record()
         obs, rewards, terminations, truncations, infos = self.envs.step(actions)
         return obs, rewards, terminations, truncations, self._infos(infos)

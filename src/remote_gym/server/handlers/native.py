@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode
 
+from remote_gym.codec.requests import server_render_mode
 from remote_gym.errors import InvalidCallError
 from remote_gym.server.handlers.spec import CreateSpec, load_entrypoint
 
@@ -42,7 +43,7 @@ def resolve_vectorization_mode(spec: CreateSpec) -> str:
 
 def _create_vector_env(spec: CreateSpec) -> gym.vector.VectorEnv[Any, Any, Any]:
     """``gymnasium.make_vec(..., "vector_entry_point")``, or the entrypoint file's ``create_vector_environment``."""
-    render_mode = "rgb_array" if spec.render_mode in ("rgb_array", "human") else spec.render_mode
+    render_mode = server_render_mode(spec.render_mode)
     kwargs: dict[str, Any] = dict(spec.kwargs)
     if spec.gym_id is None:
         assert spec.entrypoint is not None

@@ -33,11 +33,6 @@ class Sequencer:
         self.replays = 0
         """Requests answered from the record instead of being applied again."""
 
-    @property
-    def last_seq(self) -> int:
-        """Number of the last request applied."""
-        return self._last_seq
-
     def answer(self, data: bytes) -> bytes:
         """Parse, apply (or replay) one request and return the serialized reply; never raises."""
         try:

@@ -12,24 +12,28 @@ import time
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
-from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space, create_empty_array
+from gymnasium.vector.utils import batch_space
 
 from remote_gym._constants import WORKER_STOP_TIMEOUT_S
 from remote_gym.codec.batch import (
     InfoCalls,
-    check_reset_mask,
-    merge_batches,
     offsets_of,
     replay_infos,
     shift_calls,
     split_batch,
-    split_seeds,
     split_sizes,
 )
-from remote_gym.codec.values import decode_value, encode_value
-from remote_gym.codec.vector import decode_info_calls, reset_request
+from remote_gym.codec.requests import (
+    call_request,
+    get_attr_request,
+    render_request,
+    reset_request,
+    set_attr_request,
+    step_request,
+)
+from remote_gym.codec.scatter import VectorParts
+from remote_gym.codec.values import decode_value
+from remote_gym.codec.vector import decode_info_calls
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
@@ -166,10 +170,9 @@ class ShardedVectorCore:
         self.single_observation_space = self.local.single_observation_space
         self.single_action_space = self.local.single_action_space
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._last_obs: list[Any] = [None] * workers
-        # DISABLED mode: sub-envs whose episode ended and that await a reset. Checked here, before
-        # any share steps, so that a refused step leaves every share as it was.
-        self._pending = np.zeros(self.num_envs, dtype=np.bool_)
+        # The shares' last observations and (DISABLED mode) the sub-envs awaiting a reset, checked
+        # before any share steps so that a refused step leaves every share as it was.
+        self._parts = VectorParts(self.single_observation_space, self.sizes, self.autoreset_mode)
 
     @property
     def first_env(self) -> gym.Env[Any, Any]:
@@ -200,42 +203,25 @@ class ShardedVectorCore:
 
     def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, Infos]:
         """``SyncVectorEnv.reset`` over all shares; a share the reset mask leaves out is not asked."""
-        seeds = split_seeds(seed, self.sizes)
-        options = dict(options) if options is not None else None
-        mask = None
-        if options is not None and "reset_mask" in options:
-            mask = check_reset_mask(options.pop("reset_mask"), self.num_envs)
-        share_options: list[dict[str, Any] | None] = []
-        active: list[bool] = []
-        for offset, size in zip(self.offsets, self.sizes, strict=True):
-            part = None if mask is None else mask[offset : offset + size]
-            active.append(part is None or bool(part.any()))
-            share_options.append(options if part is None else {**(options or {}), "reset_mask": part})
+        plan = self._parts.plan_reset(seed, options)
         busy = []
         for k, helper in enumerate(self._helpers, start=1):
-            if active[k]:
-                helper.send(reset_request(seeds[k], share_options[k]))
+            if plan.active[k]:
+                helper.send(reset_request(plan.seeds[k], plan.options[k]))
                 busy.append((k, helper))
         local, replies = self._gather(
             [helper for _, helper in busy],
-            lambda: self.local.reset(seeds[0], share_options[0]) if active[0] else None,
+            lambda: self.local.reset(plan.seeds[0], plan.options[0]) if plan.active[0] else None,
         )
         calls: InfoCalls = []
+        observations: dict[int, Any] = {}
         if local is not None:
-            self._last_obs[0], local_calls = local
+            observations[0], local_calls = local
             calls += local_calls
         for (k, _), reply in zip(busy, replies, strict=True):
-            self._last_obs[k] = decode_value(reply.reset.observation)
+            observations[k] = decode_value(reply.reset.observation)
             calls += shift_calls(decode_info_calls(reply.reset.info_calls), self.offsets[k])
-        if mask is None:
-            self._pending[:] = False
-        else:
-            self._pending[mask] = False
-        parts = [
-            obs if obs is not None else create_empty_array(self.single_observation_space, size)
-            for obs, size in zip(self._last_obs, self.sizes, strict=True)
-        ]
-        return merge_batches(self.single_observation_space, parts), self._infos(calls)
+        return self._parts.finish_reset(plan, observations), self._infos(calls)
 
     def _infos(self, calls: InfoCalls) -> Infos:
         """What the session answers with: the calls themselves, or the vectorised info they make."""
@@ -243,17 +229,11 @@ class ShardedVectorCore:
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, Infos]:
         """``SyncVectorEnv.step`` over all shares, the helpers' shares stepping in parallel with ours."""
-        if self.autoreset_mode is AutoresetMode.DISABLED and self._pending.any():
-            raise InvalidCallError(
-                f"autoreset_mode DISABLED: sub-envs {np.flatnonzero(self._pending).tolist()} ended their "
-                "episode and must be reset (reset(options={'reset_mask': ...})) before the next step"
-            )
+        self._parts.check_step()
         space = self.single_action_space
         for helper in self._helpers:
-            request = pb.Request()
             share = split_batch(space, actions, helper.offset, helper.offset + helper.size)
-            encode_value(share, request.step.action, path="actions")
-            helper.send(request)
+            helper.send(step_request(share, path="actions"))
         local, replies = self._gather(
             self._helpers, lambda: self.local.step(split_batch(space, actions, 0, self.sizes[0]))
         )
@@ -269,13 +249,10 @@ class ShardedVectorCore:
                     shift_calls(decode_info_calls(step.info_calls), helper.offset),
                 )
             )
-        self._last_obs = [part[0] for part in parts]
-        terminations = np.concatenate([part[2] for part in parts])
-        truncations = np.concatenate([part[3] for part in parts])
-        self._pending = terminations | truncations
+        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
         return (
-            merge_batches(self.single_observation_space, self._last_obs),
-            np.concatenate([part[1] for part in parts]),
+            obs,
+            rewards,
             terminations,
             truncations,
             self._infos([call for part in parts for call in part[4]]),
@@ -284,18 +261,14 @@ class ShardedVectorCore:
     def render(self) -> tuple[Any, ...]:
         """One frame per sub-env, in order."""
         for helper in self._helpers:
-            helper.send(pb.Request(render=pb.RenderRequest()))
+            helper.send(render_request())
         local, replies = self._gather(self._helpers, self.local.render)
         return tuple(local) + tuple(f for reply in replies for f in decode_value(reply.render.frame))
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any], get_attr: bool) -> tuple[Any, ...]:
         """``call``/``get_attr`` on every sub-env, in order."""
+        request = get_attr_request(name) if get_attr else call_request(name, args, kwargs)
         for helper in self._helpers:
-            request = pb.Request()
-            request.call.name = name
-            request.call.get_attr = get_attr
-            encode_value(list(args), request.call.args)
-            encode_value(dict(kwargs), request.call.kwargs)
             helper.send(request)
         local, replies = self._gather(self._helpers, lambda: self.local.call(name, args, kwargs, get_attr))
         return tuple(local) + tuple(r for reply in replies for r in decode_value(reply.call.result))
@@ -305,10 +278,7 @@ class ShardedVectorCore:
         if len(values) != self.num_envs:
             raise InvalidCallError(f"set_attr needs a list of {self.num_envs} values, got {len(values)}")
         for helper in self._helpers:
-            request = pb.Request()
-            request.set_attr.name = name
-            encode_value(values[helper.offset : helper.offset + helper.size], request.set_attr.values)
-            helper.send(request)
+            helper.send(set_attr_request(name, values[helper.offset : helper.offset + helper.size]))
         self._gather(self._helpers, lambda: self.local.set_attr(name, values[: self.sizes[0]]))
 
     def close(self) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 
 import gymnasium as gym
 
-# Client render modes that need frames from the server; "human" frames are shown on the client.
-_FRAME_MODES = {"rgb_array": "rgb_array", "human": "rgb_array"}
+from remote_gym.codec.requests import server_render_mode
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +50,7 @@ class CreateSpec:
 
 def create_env(spec: CreateSpec) -> gym.Env[Any, Any]:
     """Create the environment ``spec`` describes (a Gymnasium id or an operator's entrypoint file)."""
-    server_mode = _FRAME_MODES.get(spec.render_mode, spec.render_mode) if spec.render_mode else None
+    server_mode = server_render_mode(spec.render_mode)
     if spec.gym_id is not None:
         if server_mode is not None:
             return gym.make(spec.gym_id, render_mode=server_mode, **spec.kwargs)

@@ -1,0 +1,110 @@
+"""Vector handlers without a gRPC server: every core answers as one SyncVectorEnv, in milliseconds.
+
+The single-process core runs in this process; the core split over helper processes runs in a worker
+forked by the server's zygote, as in a session (forking helpers from this multi-threaded test process
+would not be safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import data_equivalence
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from remote_gym.codec.requests import reset_request, step_request
+from remote_gym.codec.values import decode_value
+from remote_gym.codec.vector import decode_infos
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.factory import create_handler
+from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.hosting.workers import Zygote
+from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+NUM_ENVS = 4
+STEPS = 25
+ENV_IDS = {"FrozenLake": "FrozenLake-v1", "MixedInfo": IMPORTABLE_ENV_IDS["MixedInfo"]}
+MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP]
+
+
+def _spec(gym_id: str, mode: AutoresetMode, workers: int) -> CreateSpec:
+    return CreateSpec(
+        env_name=gym_id,
+        gym_id=gym_id,
+        num_envs=NUM_ENVS,
+        autoreset_mode=mode.name,
+        workers=workers,
+        compress=False,
+    )
+
+
+def _decode(response: pb.Response) -> tuple[Any, ...]:
+    kind = response.WhichOneof("kind")
+    assert kind in ("reset", "step"), response
+    if kind == "reset":
+        return decode_value(response.reset.observation), decode_infos(response.reset)
+    step = response.step
+    return (
+        decode_value(step.observation),
+        decode_value(step.reward),
+        decode_value(step.terminated),
+        decode_value(step.truncated),
+        decode_infos(step),
+    )
+
+
+def _trajectory(gym_id: str, mode: AutoresetMode) -> tuple[list[pb.Request], list[tuple[Any, ...]]]:
+    """Requests of a seeded run with random actions, and what one local SyncVectorEnv answers to them."""
+    local = SyncVectorEnv([lambda: gym.make(gym_id) for _ in range(NUM_ENVS)], autoreset_mode=mode)
+    rng = np.random.default_rng(5)
+    requests, expected = [reset_request(11, None)], [local.reset(seed=11)]
+    for _ in range(STEPS):
+        actions = rng.integers(0, local.single_action_space.n, size=NUM_ENVS)  # type: ignore[attr-defined]
+        requests.append(step_request(actions))
+        expected.append(local.step(actions))
+    local.close()
+    return requests, expected
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.name)
+@pytest.mark.parametrize("env", ENV_IDS)
+def test_local_core_equals_sync_vector_env(env: str, mode: AutoresetMode) -> None:
+    """The in-process core's replies decode to exactly what a local SyncVectorEnv returns."""
+    requests, expected = _trajectory(ENV_IDS[env], mode)
+    handler = create_handler(_spec(ENV_IDS[env], mode, workers=1))
+    try:
+        for i, (request, want) in enumerate(zip(requests, expected, strict=True)):
+            assert data_equivalence(_decode(handler.handle(request)), want, exact=True), f"request {i}"
+    finally:
+        handler.close()
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda m: m.name)
+@pytest.mark.parametrize("env", ENV_IDS)
+def test_sharded_core_equals_sync_vector_env(env: str, mode: AutoresetMode) -> None:
+    """A session split over three processes (2+1+1 sub-envs) answers exactly as one SyncVectorEnv."""
+    requests, expected = _trajectory(ENV_IDS[env], mode)
+
+    async def run() -> list[tuple[Any, ...]]:
+        zygote = Zygote()
+        await zygote.start()
+        worker = await zygote.spawn(_spec(ENV_IDS[env], mode, workers=3).to_json())
+        try:
+            assert pb.Response.FromString(await worker.first_reply()).make.num_envs == NUM_ENVS
+            got = []
+            for seq, request in enumerate(requests, start=1):
+                request.seq = seq
+                got.append(_decode(pb.Response.FromString(await worker.request(request.SerializeToString()))))
+            return got
+        finally:
+            await worker.stop()
+            await zygote.stop()
+
+    for i, (got, want) in enumerate(zip(asyncio.run(run()), expected, strict=True)):
+        assert data_equivalence(got, want, exact=True), f"request {i}"
