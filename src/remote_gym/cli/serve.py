@@ -32,6 +32,7 @@ from remote_gym.cli.options import (
 )
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.provision import check_relative, provision, public_url
 from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.tls import is_loopback
@@ -41,6 +42,8 @@ examples:
   remote-gym serve CartPole-v1
   remote-gym serve CartPole-v1 Acrobot-v1 --host 0.0.0.0 --port 56765
   remote-gym serve --entrypoint envs/entry.py --kwargs '{"level": 3}' --allow-kwargs level
+  remote-gym serve --repo https://git.example.org/lab/envs.git --reference v1.2 \\
+      --entrypoint envs/entry.py                                     # a file of that repository
   remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem            # TLS
   remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem \\
       --ca certs/ca.pem                                                                      # mutual TLS
@@ -72,6 +75,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "the file's name (repeatable)",
     )
     parser.add_argument(
+        "--repo",
+        metavar="URL",
+        help="git repository the --entrypoint files are in (paths relative to its root): the reference "
+        "is resolved to a commit and checked out into a cache first",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="REF",
+        help="branch, tag or commit of --repo (default: its default branch)",
+    )
+    parser.add_argument(
+        "--repo-cache",
+        metavar="DIR",
+        help="where --repo checkouts are kept, one per repository and commit "
+        "(default: $REMOTE_GYM_REPO_CACHE, else ~/.cache/remote-gym/repos)",
+    )
+    parser.add_argument(
         "--kwargs",
         type=json_object,
         default={},
@@ -86,6 +106,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 for every interface")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the gRPC health service alone, in plaintext, on PORT (for Kubernetes grpc "
+        "probes, which cannot speak TLS)",
     )
     parser.add_argument(
         "--max-sessions", type=int, default=256, metavar="N", help="sessions open at once (0: unlimited)"
@@ -161,17 +188,34 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     """The server configuration the arguments describe.
 
     Raises:
-        ConfigError: Nothing to host, an unknown Gymnasium id, a missing entrypoint file, or
-            inconsistent TLS flags.
+        ConfigError: Nothing to host, an unknown Gymnasium id, a missing entrypoint file, a
+            repository or reference that cannot be checked out, or inconsistent TLS flags.
     """
     allowed = _allowed(args.allow_kwargs)
     entries: list[EnvEntry] = []
     for env_id in args.envs:
         _check_gym_id(env_id)
         entries.append(make_entry(env_id, gym_id=env_id, kwargs=args.kwargs, allowed_kwargs=allowed))
+    if args.reference and not args.repo:
+        raise ConfigError("--reference needs --repo")
+    if args.repo and not args.entrypoint:
+        raise ConfigError("--repo needs --entrypoint: the file of the repository to load")
+    checkout = None
+    if args.repo:
+        for file in args.entrypoint:
+            check_relative(file)  # before any clone
+        checkout = provision(args.repo, args.reference, cache_dir=args.repo_cache)
     for file in args.entrypoint:
+        path = checkout.file(file) if checkout is not None else file
         entries.append(
-            make_entry(pathlib.Path(file).stem, entrypoint=file, kwargs=args.kwargs, allowed_kwargs=allowed)
+            make_entry(
+                pathlib.Path(file).stem,
+                entrypoint=path,
+                kwargs=args.kwargs,
+                allowed_kwargs=allowed,
+                repo=public_url(checkout.repo) if checkout is not None else None,
+                commit=checkout.commit if checkout is not None else None,
+            )
         )
     if not entries:
         raise ConfigError(
@@ -182,6 +226,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         environments=tuple(entries),
         host=args.host,
         port=args.port,
+        health_port=args.health_port,
         tls=server_tls(args),
         hosting=args.hosting,
         max_sessions=args.max_sessions,
@@ -290,6 +335,8 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
     )
     for i, entry in enumerate(config.environments):
         what = entry.gym_id or entry.entrypoint
+        if entry.repo is not None and entry.commit is not None:
+            what = f"{entry.entrypoint} ({entry.repo} at {entry.commit[:12]})"
         default = " (default)" if i == 0 else ""
         allowed = ", ".join(entry.allowed_list()) or "none"
         console.print(

@@ -52,6 +52,9 @@ class ServerConfig:
     """Port to bind; 0 picks a free one (see ``EnvServer.port``)."""
     tls: ServerTLSConfig | None = None
     """TLS (mutual when it has a client CA); None: local credentials on loopback, else plaintext."""
+    health_port: int | None = None
+    """Also serve the gRPC health service alone, in plaintext, on this port (0: a free one): for
+    probes that cannot speak TLS (Kubernetes' ``grpc`` probes). None: health only on ``port``."""
     hosting: str = "auto"
     """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap,
     trusted); ``"auto"`` (resolved at once): ``"process"`` where the platform allows it (not on
@@ -121,6 +124,8 @@ class ServerConfig:
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
+        if self.health_port is not None and not 0 <= self.health_port <= 65535:
+            raise ConfigError(f"health_port must be in 0..65535, got {self.health_port}")
         if self.max_sessions < 0:
             raise ConfigError(f"max_sessions must be >= 0, got {self.max_sessions}")
         if self.workers_per_session < 1:

@@ -97,7 +97,13 @@ class RemoteGymServicer:
             hosting=self._config.hosting,
         )
         for i, entry in enumerate(self._admission.registry.entries):
-            info.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
+            info.environments.add(
+                name=entry.name,
+                allowed_kwargs=entry.allowed_list(),
+                is_default=i == 0,
+                repo=entry.repo or "",
+                commit=entry.commit or "",
+            )
         return info
 
     async def get_stats(self, request: pb.StatsRequest, context: grpc.aio.ServicerContext) -> pb.ServerStats:
