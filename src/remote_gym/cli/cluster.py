@@ -16,6 +16,8 @@ EXAMPLES = """\
 examples:
   remote-gym ray launch CartPole-v1 --servers 4                       # a local Ray, 4 servers
   remote-gym ray launch CartPole-v1 --servers 8 --ray-address auto    # the Ray cluster of this node
+  remote-gym ray launch --repo https://git.example.org/lab/envs.git --reference v1.2 \\
+      --entrypoint envs/entry.py --servers 4                          # every node: that commit
   remote-gym ray status --ray-address auto                            # servers of running launches"""
 
 
@@ -30,7 +32,20 @@ def add_parser(subparsers: Any) -> None:
     )
     commands = parser.add_subparsers(title="ray commands", metavar="RAY_COMMAND")
     launch = commands.add_parser("launch", help="start servers and keep them up until Ctrl-C or SIGTERM")
-    launch.add_argument("env", help="a registered Gymnasium id, importable on every node")
+    launch.add_argument("env", nargs="?", help="a registered Gymnasium id, importable on every node")
+    launch.add_argument(
+        "--entrypoint",
+        metavar="FILE",
+        help="instead of ENV: an entrypoint file (its directory is shipped), or with --repo a path in it",
+    )
+    launch.add_argument(
+        "--repo", metavar="URL", help="git repository every node checks the entrypoint out of"
+    )
+    launch.add_argument(
+        "--reference",
+        metavar="REF",
+        help="branch, tag or commit of --repo, resolved once here (default: HEAD)",
+    )
     launch.add_argument("--servers", type=int, default=1, help="number of servers (default 1)")
     launch.add_argument("--ray-address", default=None, help="Ray cluster (default: a new local one)")
     launch.add_argument(
@@ -61,12 +76,15 @@ def run_launch(args: argparse.Namespace, console: Console) -> int:
     try:
         with EnvCluster.launch(
             args.env,
+            entrypoint=args.entrypoint,
+            repo=args.repo,
+            reference=args.reference,
             num_servers=args.servers,
             strategy=args.strategy,
             server_resources={"num_cpus": args.cpus},
             ray_address=args.ray_address,
         ) as cluster:
-            table = Table(title=f"{cluster.name}: {args.env}")
+            table = Table(title=f"{cluster.name}: {args.env or args.entrypoint}")
             for column in ("server", "address", "node", "state", "restarts"):
                 table.add_column(column)
             for record in cluster.servers:

@@ -8,9 +8,10 @@ import time
 
 from rich.console import Console
 
-from remote_gym._constants import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_PORT
+from remote_gym._constants import DEFAULT_PORT
 from remote_gym.cli.episodes import results_table, run_episodes
 from remote_gym.cli.options import (
+    add_client_connection_arguments,
     add_client_tls_arguments,
     add_token_argument,
     client_tls,
@@ -43,12 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "address",
-        nargs="?",
-        default=f"127.0.0.1:{DEFAULT_PORT}",
-        help=f"server host:port (default: 127.0.0.1:{DEFAULT_PORT}; a bare host uses port {DEFAULT_PORT})",
-    )
+    add_client_connection_arguments(parser)
     parser.add_argument(
         "--env", metavar="NAME", help="environment to create, among those hosted (default: the server's)"
     )
@@ -68,13 +64,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--record", metavar="FILE.mp4", help="save the rendered frames as a video (needs remote-gym[record])"
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=DEFAULT_CONNECT_TIMEOUT_S,
-        metavar="S",
-        help=f"seconds to wait for the server (default: {DEFAULT_CONNECT_TIMEOUT_S:g})",
     )
     add_client_tls_arguments(parser)
     add_token_argument(parser, server=False)

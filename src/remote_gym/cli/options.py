@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any
 
+from remote_gym._constants import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_PORT
 from remote_gym.errors import ConfigError
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
@@ -51,6 +52,23 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
+
+
+def add_client_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The server's ``address`` (``host:port``, a bare host takes the default port) and ``--connect-timeout``."""
+    parser.add_argument(
+        "address",
+        nargs="?",
+        default=f"127.0.0.1:{DEFAULT_PORT}",
+        help=f"server host:port (default: 127.0.0.1:{DEFAULT_PORT}; a bare host uses port {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        metavar="S",
+        help=f"seconds to wait for the server (default: {DEFAULT_CONNECT_TIMEOUT_S:g})",
+    )
 
 
 def add_client_tls_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import pathlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
+from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 
 from remote_gym._constants import (
@@ -29,6 +32,7 @@ from remote_gym.cli.options import (
 )
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.provision import check_relative, provision, public_url
 from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.tls import is_loopback
@@ -38,6 +42,8 @@ examples:
   remote-gym serve CartPole-v1
   remote-gym serve CartPole-v1 Acrobot-v1 --host 0.0.0.0 --port 56765
   remote-gym serve --entrypoint envs/entry.py --kwargs '{"level": 3}' --allow-kwargs level
+  remote-gym serve --repo https://git.example.org/lab/envs.git --reference v1.2 \\
+      --entrypoint envs/entry.py                                     # a file of that repository
   remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem            # TLS
   remote-gym serve CartPole-v1 --cert certs/server.pem --key certs/server-key.pem \\
       --ca certs/ca.pem                                                                      # mutual TLS
@@ -69,6 +75,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "the file's name (repeatable)",
     )
     parser.add_argument(
+        "--repo",
+        metavar="URL",
+        help="git repository the --entrypoint files are in (paths relative to its root): the reference "
+        "is resolved to a commit and checked out into a cache first",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="REF",
+        help="branch, tag or commit of --repo (default: its default branch)",
+    )
+    parser.add_argument(
+        "--repo-cache",
+        metavar="DIR",
+        help="where --repo checkouts are kept, one per repository and commit "
+        "(default: $REMOTE_GYM_REPO_CACHE, else ~/.cache/remote-gym/repos)",
+    )
+    parser.add_argument(
         "--kwargs",
         type=json_object,
         default={},
@@ -83,6 +106,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--host", default="127.0.0.1", help="address to bind; 0.0.0.0 for every interface")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default: {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the gRPC health service alone, in plaintext, on PORT (for Kubernetes grpc "
+        "probes, which cannot speak TLS)",
     )
     parser.add_argument(
         "--max-sessions", type=int, default=256, metavar="N", help="sessions open at once (0: unlimited)"
@@ -132,6 +162,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="while one session has the server to itself, the server polls this many µs for its next "
         f"request and for its worker's reply before sleeping; 0: never (default: {DEFAULT_SERVER_SPIN_US:g})",
     )
+    monitoring = parser.add_argument_group("monitoring")
+    monitoring.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (HTTPS with --cert; --token applies)",
+    )
+    monitoring.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="serve a live page of the sessions at http://127.0.0.1:PORT/ (on HOST only with TLS and a token)",
+    )
+    monitoring.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per log event, for log shippers (default: text)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -139,17 +188,34 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     """The server configuration the arguments describe.
 
     Raises:
-        ConfigError: Nothing to host, an unknown Gymnasium id, a missing entrypoint file, or
-            inconsistent TLS flags.
+        ConfigError: Nothing to host, an unknown Gymnasium id, a missing entrypoint file, a
+            repository or reference that cannot be checked out, or inconsistent TLS flags.
     """
     allowed = _allowed(args.allow_kwargs)
     entries: list[EnvEntry] = []
     for env_id in args.envs:
         _check_gym_id(env_id)
         entries.append(make_entry(env_id, gym_id=env_id, kwargs=args.kwargs, allowed_kwargs=allowed))
+    if args.reference and not args.repo:
+        raise ConfigError("--reference needs --repo")
+    if args.repo and not args.entrypoint:
+        raise ConfigError("--repo needs --entrypoint: the file of the repository to load")
+    checkout = None
+    if args.repo:
+        for file in args.entrypoint:
+            check_relative(file)  # before any clone
+        checkout = provision(args.repo, args.reference, cache_dir=args.repo_cache)
     for file in args.entrypoint:
+        path = checkout.file(file) if checkout is not None else file
         entries.append(
-            make_entry(pathlib.Path(file).stem, entrypoint=file, kwargs=args.kwargs, allowed_kwargs=allowed)
+            make_entry(
+                pathlib.Path(file).stem,
+                entrypoint=path,
+                kwargs=args.kwargs,
+                allowed_kwargs=allowed,
+                repo=public_url(checkout.repo) if checkout is not None else None,
+                commit=checkout.commit if checkout is not None else None,
+            )
         )
     if not entries:
         raise ConfigError(
@@ -160,6 +226,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         environments=tuple(entries),
         host=args.host,
         port=args.port,
+        health_port=args.health_port,
         tls=server_tls(args),
         hosting=args.hosting,
         max_sessions=args.max_sessions,
@@ -169,6 +236,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         resume_window_s=args.resume_window,
         max_kwargs_bytes=args.max_kwargs_bytes,
         spin_us=args.spin_us,
+        metrics_port=args.metrics_port,
+        web_port=args.web_port,
     )
 
 
@@ -176,7 +245,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Serve until Ctrl-C, SIGTERM or SIGHUP; returns the exit code."""
     config = build_config(args)
     stop = threading.Event()
-    with _stop_on_signals(stop):
+    logs = json_logs() if args.log_format == "json" else contextlib.nullcontext()
+    with logs, _stop_on_signals(stop):
         server = EnvServer(config).start()
         try:
             _print_banner(console, config, server)
@@ -189,6 +259,31 @@ def run(args: argparse.Namespace, console: Console) -> int:
             server.stop(args.grace)
     console.print("server stopped")
     return 0
+
+
+@contextlib.contextmanager
+def json_logs() -> Iterator[None]:
+    """Meanwhile, log one JSON object per event to stderr: time, level, logger, message, the event's fields.
+
+    The fields of the server's events (``event``, ``session_id``, ``env``, ``reason``, ``peer``) are
+    named like the metrics' labels.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
+        )
+    )
+    root = logging.getLogger()
+    previous = root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = previous
 
 
 def _allowed(text: str | None) -> Any:
@@ -240,6 +335,8 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
     )
     for i, entry in enumerate(config.environments):
         what = entry.gym_id or entry.entrypoint
+        if entry.repo is not None and entry.commit is not None:
+            what = f"{entry.entrypoint} ({entry.repo} at {entry.commit[:12]})"
         default = " (default)" if i == 0 else ""
         allowed = ", ".join(entry.allowed_list()) or "none"
         console.print(
@@ -251,6 +348,12 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
             "sessions; see `remote-gym certs`",
             soft_wrap=True,
         )
+    for what, endpoint, path in (
+        ("metrics", server.metrics_endpoint, "metrics"),
+        ("monitoring page", server.web_endpoint, ""),
+    ):
+        if endpoint is not None:
+            console.print(f"  {what}: {endpoint.url}{path}", soft_wrap=True, highlight=False)
     flags = ""
     if tls is not None:
         flags = " --ca ca.pem" + (" --cert client.pem --key client-key.pem" if tls.mutual else "")

@@ -17,6 +17,10 @@ class HostedEnvInfo:
     name: str
     allowed_kwargs: tuple[str, ...]
     is_default: bool
+    repo: str | None = None
+    """The operator's git repository of the env's code (``repo``/``reference``), else None."""
+    commit: str | None = None
+    """The commit of ``repo`` the server checked out (full SHA-1), else None."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def server_info(
         server_version=raw.server_version,
         protocol_version=raw.protocol_version,
         environments=tuple(
-            HostedEnvInfo(e.name, tuple(e.allowed_kwargs), e.is_default) for e in raw.environments
+            HostedEnvInfo(e.name, tuple(e.allowed_kwargs), e.is_default, e.repo or None, e.commit or None)
+            for e in raw.environments
         ),
         active_sessions=raw.active_sessions,
         max_sessions=raw.max_sessions,

@@ -38,6 +38,20 @@ def server_render_mode(client_mode: str | None) -> str | None:
 _CLOSE_PREFIX = pb.Request(close=pb.CloseRequest()).SerializeToString()
 
 
+# A serialized Request starts with the tag of its ``kind`` field (field number << 3 | wire type 2):
+# the kind is told from the first byte without parsing, for the server's per-method accounting.
+REQUEST_KINDS: tuple[str, ...] = tuple(
+    next((f.name for f in pb.Request.DESCRIPTOR.oneofs_by_name["kind"].fields if f.number == n), "other")
+    for n in range(32)
+)
+"""Request kind name ("step", "reset", ...) by :func:`request_kind`; "other" for any other number."""
+
+
+def request_kind(data: bytes) -> int:
+    """The field number of the kind of a serialized Request (an index into REQUEST_KINDS), told from its first byte."""
+    return data[0] >> 3 if data else 0
+
+
 def autoreset_mode_from_wire(value: int) -> AutoresetMode:
     """The autoreset mode a MakeRequest asks for."""
     return _AUTORESET_BY_WIRE.get(value, AutoresetMode.NEXT_STEP)

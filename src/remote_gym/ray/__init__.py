@@ -4,6 +4,7 @@ Ray does the cluster work; the step path stays remote-gym's own gRPC stream. ``i
 never imports this package or Ray.
 """
 
-from remote_gym.ray.cluster import EnvCluster, ServerRecord
+from remote_gym.ray.cluster import EnvCluster
+from remote_gym.ray.records import ServerRecord
 
 __all__ = ["EnvCluster", "ServerRecord"]

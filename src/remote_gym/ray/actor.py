@@ -18,9 +18,9 @@ CLUSTER_ENV = "REMOTE_GYM_CLUSTER"
 """Environment variable naming the cluster, set in each server process and inherited by its workers."""
 
 
-def _check_environment(spec: ServerSpec, workdir: str) -> None:
+def _check_environment(spec: ServerSpec, code_dir: str) -> None:
     """Import what the server will run, so that a missing package or a bad file fails the launch."""
-    entry = spec.entry(workdir)
+    entry = spec.entry(code_dir)
     if entry.entrypoint is not None:
         load_entrypoint(entry.entrypoint)
     else:
@@ -46,9 +46,9 @@ class ServerActor:
         self._secrets = private_dir()
         self._workdir = private_dir(spec.files)  # the node's copy of the entrypoint's directory
         try:
-            workdir = self._workdir
-            _check_environment(spec, workdir)
-            self._server = EnvServer(spec.config(self._ip, workdir, self._secrets)).start()
+            code_dir = spec.code_dir(self._workdir)  # with a repo: its commit, checked out (cached)
+            _check_environment(spec, code_dir)
+            self._server = EnvServer(spec.config(self._ip, code_dir, self._secrets)).start()
         except Exception as exc:  # reported by record(), raised on the driver as ServerStartError
             self._error = f"{type(exc).__name__}: {exc}"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -12,7 +11,7 @@ from typing import Any
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
-from ray.util.placement_group import PlacementGroup, remove_placement_group
+from ray.util.placement_group import remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from remote_gym.client.config import ClientConfig
@@ -21,6 +20,7 @@ from remote_gym.errors import ConfigError, ServerLostError, ServerStartError
 from remote_gym.ray.actor import ServerActor
 from remote_gym.ray.health import serving
 from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, actor_resources, bundle_of, new_group
+from remote_gym.ray.records import ServerHandle, ServerRecord
 from remote_gym.ray.spec import ServerSpec, build_spec, server_runtime_env
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
@@ -34,32 +34,6 @@ CLUSTER_RESUME_S = 1.0
 _PROBE_S = 2.0
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerRecord:
-    """One server of an :class:`EnvCluster`, as last seen."""
-
-    index: int
-    node_id: str | None
-    address: str | None
-    state: str
-    """``"ALIVE"`` (answered now), ``"RESTARTING"`` (not answering: Ray is restarting it) or ``"DEAD"``."""
-    restarts: int
-    """Restarts this EnvCluster has seen (a new process or node behind the same server)."""
-
-
-@dataclasses.dataclass
-class _Server:
-    actor: Any
-    group: PlacementGroup
-    record: dict[str, Any]
-    restarts: int = 0
-
-    def update(self, record: dict[str, Any]) -> None:
-        if (record["pid"], record["node_id"]) != (self.record["pid"], self.record["node_id"]):
-            self.restarts += 1
-        self.record = record
 
 
 class EnvCluster:
@@ -94,7 +68,7 @@ class EnvCluster:
         self._token = token
         self._client_tls = client_tls
         self._owns_ray = owns_ray
-        self._servers: list[_Server] = []
+        self._servers: list[ServerHandle] = []
         self._next_index = 0
         self.closed = False
 
@@ -104,6 +78,9 @@ class EnvCluster:
         env: str | None = None,
         *,
         entrypoint: str | os.PathLike[str] | None = None,
+        repo: str | None = None,
+        reference: str | None = None,
+        repo_cache_dir: str | os.PathLike[str] | None = None,
         kwargs: Mapping[str, Any] | None = None,
         allowed_kwargs: Sequence[str] | str | None = None,
         num_servers: int = 1,
@@ -125,6 +102,11 @@ class EnvCluster:
             entrypoint: Or an entrypoint file (``create_environment(...)``). Its directory (at most
                 16 MiB, hidden files and caches left out) is read here and shipped with every server's
                 spec through Ray; it need not exist on the nodes (the packages it imports must).
+                With ``repo``: a path in that repository instead.
+            repo: A git repository (URL) holding the entrypoint. ``reference`` is resolved to a commit
+                here, once; every node checks that commit out (once per node) so all servers run the same code.
+            reference: Branch, tag or commit of ``repo`` (default: its default branch).
+            repo_cache_dir: The nodes' checkout cache (default: ``~/.cache/remote-gym/repos``).
             kwargs: The operator's keyword arguments for the environment.
             allowed_kwargs: What clients may set (default: the keys of ``kwargs``; ``"*"``: anything).
             num_servers: Servers to start.
@@ -144,7 +126,7 @@ class EnvCluster:
             start_timeout: Seconds to wait for placement, start and health of all servers.
 
         Raises:
-            ConfigError: Invalid arguments.
+            ConfigError: Invalid arguments, or a repository or reference that cannot be resolved.
             ServerStartError: A server could not be placed or started, or did not answer in time:
                 the error names the node and the cause (missing package, bad entrypoint, port...).
         """
@@ -166,6 +148,9 @@ class EnvCluster:
             tls=tls,
             tokens=(token,) if token else (),
             options=server_config,
+            repo=repo,
+            reference=reference,
+            repo_cache_dir=repo_cache_dir,
         )
         owns_ray = not ray.is_initialized()
         if owns_ray:
@@ -317,7 +302,7 @@ class EnvCluster:
                 cause="resources",
             )
         actor_class = ray.remote(ServerActor)
-        new: list[_Server] = []
+        new: list[ServerHandle] = []
         for bundle_index in range(count):
             index = self._next_index
             self._next_index += 1
@@ -329,7 +314,7 @@ class EnvCluster:
                 runtime_env=server_runtime_env(),
                 **actor_resources(self._bundle),
             ).remote(self._spec, self.name)
-            new.append(_Server(actor, group, {"pid": None, "node_id": None, "address": None}))
+            new.append(ServerHandle(actor, group, {"pid": None, "node_id": None, "address": None}))
         self._servers.extend(new)
         for offset, server in enumerate(new):
             index = len(self._servers) - len(new) + offset
@@ -345,7 +330,7 @@ class EnvCluster:
                     cause=reason,
                 )
 
-    def _first_record(self, index: int, server: _Server, deadline: float) -> dict[str, Any]:
+    def _first_record(self, index: int, server: ServerHandle, deadline: float) -> dict[str, Any]:
         try:
             record: dict[str, Any] = ray.get(
                 server.actor.record.remote(), timeout=max(0.1, deadline - time.monotonic())
@@ -371,7 +356,7 @@ class EnvCluster:
                 cause=record["error"],
             )
 
-    def _remove(self, servers: Sequence[_Server]) -> None:
+    def _remove(self, servers: Sequence[ServerHandle]) -> None:
         stops = []
         for server in servers:
             stops.append(server.actor.stop.remote(STOP_GRACE_S))

@@ -53,6 +53,9 @@ class ServerConfig:
     """Port to bind; 0 picks a free one (see ``EnvServer.port``)."""
     tls: ServerTLSConfig | None = None
     """TLS (mutual when it has a client CA); None: local credentials on loopback, else plaintext."""
+    health_port: int | None = None
+    """Also serve the gRPC health service alone, in plaintext, on this port (0: a free one): for
+    probes that cannot speak TLS (Kubernetes' ``grpc`` probes). None: health only on ``port``."""
     hosting: str = "auto"
     """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap,
     trusted); ``"auto"`` (resolved at once): ``"process"`` where the platform allows it (not on
@@ -91,6 +94,18 @@ class ServerConfig:
     session's worker: a Unix socket in a directory only the server's user can enter, opened with a
     one-time secret sent over the session's stream. Steps then skip the gRPC process; the stream
     stays the session's control channel. ``hosting="process"`` only. False: never offer it."""
+    monitoring: bool = True
+    """Count each session's requests, bytes and latencies (a few integer additions and one histogram
+    observation per request) for ``GetStats``, ``remote-gym top`` and the metrics endpoint. False
+    turns all of that off (``GetStats`` then says so)."""
+    metrics_port: int | None = None
+    """Serve the figures in Prometheus' text format at ``http://host:metrics_port/metrics`` (0 picks a
+    free port, see ``EnvServer.metrics_port``); over HTTPS with the server's certificate when TLS is
+    configured, and asking for the server's token when it has tokens. None: no endpoint."""
+    web_port: int | None = None
+    """Serve a live page of the sessions (and their latest frames) at ``http://127.0.0.1:web_port/``.
+    Bound to loopback unless the server has both TLS and tokens; then on ``host``, over HTTPS, for
+    token holders only. It only shows: nothing there acts on sessions. None: no page."""
     worker_spin_us: float | None = None
     """Former name of :attr:`spin_us` (workers themselves never poll); still accepted."""
 
@@ -115,6 +130,8 @@ class ServerConfig:
             )
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
+        if self.health_port is not None and not 0 <= self.health_port <= 65535:
+            raise ConfigError(f"health_port must be in 0..65535, got {self.health_port}")
         if self.max_sessions < 0:
             raise ConfigError(f"max_sessions must be >= 0, got {self.max_sessions}")
         if self.workers_per_session < 1:
@@ -134,6 +151,12 @@ class ServerConfig:
             object.__setattr__(self, "worker_spin_us", None)
         if not 0 <= self.spin_us <= 10_000:
             raise ConfigError(f"spin_us must be in 0..10000, got {self.spin_us!r}")
+        for name in ("metrics_port", "web_port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ConfigError(f"{name} must be in 0..65535 or None, got {value!r}")
+            if value is not None and not self.monitoring:
+                raise ConfigError(f"{name} needs monitoring=True")
         if self.resume_window_s < 0:
             raise ConfigError(f"resume_window_s must be >= 0, got {self.resume_window_s!r}")
         for name in ("session_idle_timeout_s", "max_call_s"):

@@ -34,6 +34,10 @@ class EnvEntry:
     """Operator's keyword arguments (defaults a client may override where allowed)."""
     allowed_kwargs: frozenset[str] | str = frozenset()
     """Keyword arguments a client may set, or ``ANY_KWARGS``."""
+    repo: str | None = None
+    """The operator's git repository the entrypoint was checked out from (credentials removed)."""
+    commit: str | None = None
+    """The commit of ``repo`` checked out (a full SHA-1)."""
 
     def __post_init__(self) -> None:
         if (self.gym_id is None) == (self.entrypoint is None):
@@ -74,8 +78,13 @@ def make_entry(
     entrypoint: str | pathlib.Path | None = None,
     kwargs: Mapping[str, Any] | None = None,
     allowed_kwargs: Collection[str] | str | None = None,
+    repo: str | None = None,
+    commit: str | None = None,
 ) -> EnvEntry:
-    """Build an entry; by default clients may override exactly the kwargs the operator set."""
+    """Build an entry; by default clients may override exactly the kwargs the operator set.
+
+    ``repo`` and ``commit`` only describe where an entrypoint came from (see ``server.provision``).
+    """
     kwargs = dict(kwargs or {})
     if allowed_kwargs is None:
         allowed: frozenset[str] | str = frozenset(kwargs)
@@ -91,6 +100,8 @@ def make_entry(
         entrypoint=str(entrypoint) if entrypoint is not None else None,
         kwargs=kwargs,
         allowed_kwargs=allowed,
+        repo=repo,
+        commit=commit,
     )
 
 

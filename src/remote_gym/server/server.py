@@ -23,8 +23,11 @@ from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.hosting.workers import Zygote
+from remote_gym.server.provision import check_relative, provision, public_url
 from remote_gym.server.registry import EnvEntry, make_entry
 from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
+from remote_gym.server.thumbnails import Thumbnails
+from remote_gym.server.web import HttpEndpoint, start_endpoints
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
 from remote_gym.transport.spin import SpinningSelector, new_event_loop
@@ -74,9 +77,17 @@ class EnvServer:
         self._servicer: RemoteGymServicer | None = None
         self._zygote: Zygote | None = None
         self._health: health_aio.HealthServicer | None = None
+        self._health_server: grpc.aio.Server | None = None
+        """The plaintext listener of ``config.health_port`` (health service only)."""
         self._stopped = threading.Event()
         self.port: int = config.port
         """The bound port (the real one when the config asked for port 0)."""
+        self.metrics_endpoint: HttpEndpoint | None = None
+        """The Prometheus endpoint (``metrics_endpoint.port``, ``.url``) when ``config.metrics_port`` is set."""
+        self.web_endpoint: HttpEndpoint | None = None
+        """The monitoring page when ``config.web_port`` is set."""
+        self.health_port: int | None = config.health_port
+        """The bound health-only port, if any (the real one when the config asked for 0)."""
 
     def __repr__(self) -> str:
         names = ", ".join(e.name for e in self.config.environments)
@@ -126,8 +137,17 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
+        ledger = self._servicer.sessions.ledger
         interceptors = (
-            [TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY)] if config.tokens else []
+            [
+                TokenAuthInterceptor(
+                    config.tokens,
+                    reason_key=REASON_METADATA_KEY,
+                    on_refused=lambda peer, why: ledger.refused("UNAUTHENTICATED", peer, why),
+                )
+            ]
+            if config.tokens
+            else []
         )
         server = grpc.aio.server(
             options=server_options(max_message_bytes=config.max_message_bytes), interceptors=interceptors
@@ -155,6 +175,24 @@ class EnvServer:
         self.port = port
         await server.start()
         self._server = server
+        metrics = self._servicer.metrics
+        if metrics is not None:
+            thumbnails = Thumbnails(self._servicer.sessions, asyncio.get_running_loop())
+            try:
+                self.metrics_endpoint, self.web_endpoint = start_endpoints(config, metrics, thumbnails)
+            except OSError as exc:
+                await server.stop(None)
+                if self._zygote is not None:
+                    await self._zygote.stop()
+                raise ConfigError(f"cannot serve the monitoring endpoints: {exc}") from exc
+        if config.health_port is not None:
+            try:
+                await self._start_health_listener(config.health_port)
+            except ConfigError:
+                await server.stop(None)
+                if self._zygote is not None:
+                    await self._zygote.stop()
+                raise
         if config.tls is not None:
             mode = "mutual TLS" if config.tls.mutual else "TLS"
         else:
@@ -165,6 +203,19 @@ class EnvServer:
             mode,
             config.hosting,
         )
+
+    async def _start_health_listener(self, port: int) -> None:
+        # Kubernetes' grpc probes speak plaintext only: this listener serves nothing but health.
+        assert self._health is not None
+        listener = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, listener)
+        bind = _bind_address(self.config.host, port)
+        try:
+            self.health_port = listener.add_insecure_port(bind)
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen for health checks on {bind}: {exc}") from exc
+        await listener.start()
+        self._health_server = listener
 
     def stop(self, grace: float | None = None) -> None:
         """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
@@ -186,12 +237,17 @@ class EnvServer:
             self._stopped.set()
 
     async def _stop(self, grace: float | None) -> None:
+        for endpoint in (self.metrics_endpoint, self.web_endpoint):
+            if endpoint is not None:  # off the loop: a scrape in progress waits for the loop
+                await asyncio.get_running_loop().run_in_executor(None, endpoint.stop)
         if self._health is not None:
             await self._health.enter_graceful_shutdown()  # probes see NOT_SERVING from now on
         if self._servicer is not None:
             self._servicer.begin_shutdown()
         if self._server is not None:
             await self._server.stop(grace)
+        if self._health_server is not None:  # probes saw NOT_SERVING during the grace period
+            await self._health_server.stop(None)
         # gRPC cancelled the calls still open after the grace period; let their cleanup (stopping
         # workers) finish, and only then cancel whatever is left, so the loop closes with no task pending.
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -231,6 +287,7 @@ def create_remote_environment_server(
     hosting: str = "auto",
     max_sessions: int = 256,
     use_thread: bool | None = None,
+    repo_cache_dir: PathLike | None = None,
     **options: Any,
 ) -> EnvServer:
     """Start a server hosting environments (the 0.7.x entry point, source-compatible).
@@ -238,8 +295,10 @@ def create_remote_environment_server(
     Args:
         default_args: The default environment, as in 0.7.x: ``{"entrypoint": "envs/entry.py",
             "entrypoint_kwargs": {...}}``, or ``{"env_id": "CartPole-v1", "entrypoint_kwargs": {...}}``
-            for a registered Gymnasium id. ``repo``/``reference`` (0.7.x cloned git repositories) are
-            not supported: the operator installs the code.
+            for a registered Gymnasium id. With ``"repo": URL`` (and ``"reference"``: a branch, tag
+            or commit; default: the repository's default branch), ``entrypoint`` is a path in that git
+            repository, which is resolved to a commit and checked out into ``repo_cache_dir`` first
+            (as in 0.7.x; ``server_info()`` reports the commit). Clients can never name code.
         url: Address to bind (``0.0.0.0`` for every interface).
         port: Port to bind; 0 picks a free one, exposed as ``server.port``.
         server_credentials_paths: ``(cert, key)`` for TLS or ``(cert, key, ca)`` for mutual TLS;
@@ -251,18 +310,23 @@ def create_remote_environment_server(
             process where the platform allows it (not on Windows), else inline.
         max_sessions: Sessions open at once (0: unlimited).
         use_thread: Accepted for 0.7.x compatibility: True means ``hosting="inline"``.
+        repo_cache_dir: Where ``repo`` checkouts are kept, one directory per repository and commit
+            (default: ``$REMOTE_GYM_REPO_CACHE``, else ``~/.cache/remote-gym/repos``).
         **options: Other :class:`ServerConfig` fields.
 
     Returns:
         The started server; call ``wait_for_termination()`` or ``stop(grace)``, or use it in ``with``.
+
+    Raises:
+        ConfigError: Invalid arguments, or a repository or reference that cannot be checked out.
     """
     if use_thread:
         hosting = "inline"
     entries: list[EnvEntry] = []
     if default_args is not None:
-        entries.append(_entry_from_args("default", default_args, allowed_kwargs))
+        entries.append(_entry_from_args("default", default_args, allowed_kwargs, repo_cache_dir))
     for name, args in (environments or {}).items():
-        entries.append(_entry_from_args(name, args, args.get("allowed_kwargs")))
+        entries.append(_entry_from_args(name, args, args.get("allowed_kwargs"), repo_cache_dir))
     tls = ServerTLSConfig.from_paths(server_credentials_paths) if server_credentials_paths else None
     config = ServerConfig(
         environments=tuple(entries),
@@ -276,18 +340,36 @@ def create_remote_environment_server(
     return EnvServer(config).start()
 
 
-def _entry_from_args(name: str, args: Mapping[str, Any], allowed: Any) -> EnvEntry:
-    unknown = set(args) - {"entrypoint", "entrypoint_kwargs", "env_id", "kwargs", "allowed_kwargs"}
-    if "repo" in args or "reference" in args:
-        raise ConfigError(
-            "repo/reference (cloning a git repository) is not supported: install the code and pass entrypoint"
-        )
+_ARG_KEYS = {"entrypoint", "entrypoint_kwargs", "env_id", "kwargs", "allowed_kwargs", "repo", "reference"}
+
+
+def _entry_from_args(
+    name: str, args: Mapping[str, Any], allowed: Any, repo_cache_dir: PathLike | None
+) -> EnvEntry:
+    unknown = set(args) - _ARG_KEYS
     if unknown:
         raise ConfigError(f"unknown keys in the arguments of environment {name!r}: {sorted(unknown)}")
     kwargs = dict(args.get("entrypoint_kwargs") or args.get("kwargs") or {})
     gym_id = args.get("env_id")
+    entrypoint = args.get("entrypoint")
     if name == "default":  # name the default after what it runs
-        name = str(gym_id) if gym_id else pathlib.Path(str(args.get("entrypoint", "default"))).stem
+        name = str(gym_id) if gym_id else pathlib.Path(str(entrypoint or "default")).stem
+    repo, commit = args.get("repo"), None
+    if repo is None and args.get("reference") is not None:
+        raise ConfigError(f"environment {name!r} names a reference but no repo")
+    if repo is not None:
+        if entrypoint is None:
+            raise ConfigError(f"environment {name!r}: repo needs an entrypoint (a file in the repository)")
+        check_relative(str(entrypoint))  # before any clone
+        checkout = provision(str(repo), args.get("reference"), cache_dir=repo_cache_dir)
+        entrypoint, commit, repo = checkout.file(str(entrypoint)), checkout.commit, public_url(str(repo))
+        logger.info("environment %s: %s at commit %s", name, repo, commit)
     return make_entry(
-        name, gym_id=gym_id, entrypoint=args.get("entrypoint"), kwargs=kwargs, allowed_kwargs=allowed
+        name,
+        gym_id=gym_id,
+        entrypoint=entrypoint,
+        kwargs=kwargs,
+        allowed_kwargs=allowed,
+        repo=repo,
+        commit=commit,
     )

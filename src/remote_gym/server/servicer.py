@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -14,7 +15,8 @@ import grpc
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
-from remote_gym.codec.requests import is_close_request
+from remote_gym.codec.errors import error_to_proto
+from remote_gym.codec.requests import is_close_request, request_kind
 from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.admission import Admission
@@ -23,6 +25,8 @@ from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import start_host
 from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
+from remote_gym.server.ledger import Ledger, SessionCounts
+from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.polling import PollPolicy
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
 from remote_gym.transport.spin import SpinningSelector
@@ -42,7 +46,9 @@ class RemoteGymServicer:
         self._config = config
         self._admission = Admission(config)
         self._zygote = zygote
-        self.sessions = SessionTable(config.resume_window_s)
+        self.sessions = SessionTable(config.resume_window_s, Ledger(config.hosting))
+        self.metrics = ServerMetrics(self.sessions) if config.monitoring else None
+        """Latency histogram and the figures' exposition; None when monitoring is off."""
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
         self._polling = PollPolicy(config.spin_us)
@@ -76,6 +82,11 @@ class RemoteGymServicer:
                     request_deserializer=pb.ServerInfoRequest.FromString,
                     response_serializer=pb.ServerInfo.SerializeToString,
                 ),
+                "GetStats": grpc.unary_unary_rpc_method_handler(
+                    self.get_stats,
+                    request_deserializer=pb.StatsRequest.FromString,
+                    response_serializer=pb.ServerStats.SerializeToString,
+                ),
             },
         )
 
@@ -92,8 +103,20 @@ class RemoteGymServicer:
             same_host_lane=self._offers_lane,
         )
         for i, entry in enumerate(self._admission.registry.entries):
-            info.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
+            info.environments.add(
+                name=entry.name,
+                allowed_kwargs=entry.allowed_list(),
+                is_default=i == 0,
+                repo=entry.repo or "",
+                commit=entry.commit or "",
+            )
         return info
+
+    async def get_stats(self, request: pb.StatsRequest, context: grpc.aio.ServicerContext) -> pb.ServerStats:
+        """The figures the metrics endpoint exposes, and a row per open session (see ServerMetrics)."""
+        if self.metrics is None:
+            return pb.ServerStats(server_version=__version__, monitoring=False)
+        return self.metrics.stats(self.metrics.snapshot())
 
     async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         """Run one session stream: make (or resume) the env, then answer requests in order."""
@@ -103,8 +126,8 @@ class RemoteGymServicer:
         try:
             record, reply, resumed = await self._attach(first, context.peer())
         except Exception as exc:
-            if not isinstance(exc, (ServerBusyError, ServerShutdownError)):
-                logger.info("session refused for %s: %s", context.peer(), exc)
+            quiet = isinstance(exc, (ServerBusyError, ServerShutdownError))
+            self.sessions.ledger.refused(error_to_proto(exc).reason, context.peer(), str(exc), quiet=quiet)
             await context.write(error_bytes(exc))
             return
         owner = object()
@@ -137,6 +160,8 @@ class RemoteGymServicer:
         max_call_s = self._config.max_call_s if isinstance(host, WorkerProcess) else None
         poll_s = self._polling.poll_us * 1e-6
         selector = self._selector
+        counts = record.counts
+        clock = time.perf_counter
         while True:
             expiry = loop.call_later(idle_s, self._idle, record, idle_s) if idle_s else None
             try:
@@ -163,7 +188,10 @@ class RemoteGymServicer:
                     alone = self._polling.alone(record) and self._busy_sessions == 1
                     if selector is not None:
                         selector.enabled = alone  # the loop polls for this session's next request
+                    start = clock()
                     reply = await request(data, poll_s if alone else 0.0)
+                    if counts is not None:
+                        counts.record(request_kind(data), len(data), len(reply), clock() - start)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
                 if record.slow:
                     exc = WorkerCrashedError(
@@ -171,7 +199,7 @@ class RemoteGymServicer:
                         "the worker was stopped",
                         exitcode=exc.exitcode,
                     )
-                logger.warning("session %s: %s", record.session_id, exc)
+                self.sessions.ledger.worker_crashed(record.session_id, record.env_name, str(exc))
                 await write(error_bytes(exc))
                 return EndReason.WORKER_CRASHED
             finally:
@@ -236,7 +264,9 @@ class RemoteGymServicer:
             open_sessions=len(self.sessions),
             shutting_down=self.sessions.shutting_down,
         )
-        record = SessionRecord(session_id, spec.env_name, peer)
+        record = SessionRecord(
+            session_id, spec.env_name, peer, num_envs=spec.num_envs, render_mode=spec.render_mode
+        )
         self.sessions.reserve(record)  # counts against max_sessions before any await
         lane = None
         if self._offers_lane and is_local_peer(peer):
@@ -261,10 +291,9 @@ class RemoteGymServicer:
         if lane is not None:
             response.make.lane_path = lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
-        path = "lane offered" if lane is not None else "grpc"
-        logger.info(
-            "session %s opened (%s, %s, %s, %s)", session_id, spec.env_name, self._config.hosting, peer, path
-        )
+        if self.metrics is not None:
+            record.counts = SessionCounts(self.metrics.latency_observers)
+        self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()
 
     def _idle(self, record: SessionRecord, idle_s: float) -> None:

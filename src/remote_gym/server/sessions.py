@@ -26,6 +26,7 @@ from typing import Any
 
 from remote_gym.errors import ServerShutdownError, SessionExpiredError
 from remote_gym.server.hosting.host import EnvHost
+from remote_gym.server.ledger import Ledger, SessionCounts
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +82,21 @@ class SessionRecord:
     """Serializes requests, also across an old and a new stream after a resume."""
     detach_timer: asyncio.TimerHandle | None = None
     """While detached: ends the session when the resume window passes."""
+    counts: SessionCounts | None = None
+    """Its requests, bytes and latencies (None when the server's monitoring is off)."""
+    num_envs: int = 0
+    """Sub-environments (0: a single env)."""
+    render_mode: str | None = None
+    """The render mode its env(s) render in on the server."""
 
 
 class SessionTable:
     """Every open session, and the only code that moves one from state to state."""
 
-    def __init__(self, resume_window_s: float) -> None:
+    def __init__(self, resume_window_s: float, ledger: Ledger) -> None:
         self._sessions: dict[str, SessionRecord] = {}
+        self.ledger = ledger
+        """Counts and logs each session's opening, resumption and end."""
         self._window = resume_window_s
         self._background: set[asyncio.Future[Any]] = set()
         self.shutting_down = False
@@ -143,7 +152,7 @@ class SessionTable:
             record.detach_timer.cancel()
             record.detach_timer = None
         record.state = SessionState.ATTACHED
-        logger.info("session %s resumed (%s, was %s)", session_id, peer, record.peer)
+        self.ledger.session_resumed(session_id, record.env_name, peer, record.peer)
         record.peer = peer
         return record
 
@@ -205,12 +214,8 @@ class SessionTable:
             record.state = SessionState.CLOSED
         host, record.host = record.host, None
         if host is not None:
-            logger.info(
-                "session %s closed (%s, %s, %s)",
-                record.session_id,
-                record.env_name,
-                record.peer,
-                reason.value,
+            self.ledger.session_closed(
+                record.session_id, record.env_name, record.peer, reason.value, record.counts, record.num_envs
             )
             await host.stop()
 

@@ -70,9 +70,17 @@ def _header(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | bytes |
 class TokenAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Refuses every call (but health checks) whose bearer token is not one of the server's."""
 
-    def __init__(self, tokens: Sequence[TokenAuth], *, reason_key: str) -> None:
+    def __init__(
+        self,
+        tokens: Sequence[TokenAuth],
+        *,
+        reason_key: str,
+        on_refused: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._tokens = tuple(tokens)
         self._reason_key = reason_key
+        self._on_refused = on_refused
+        """Told (peer, why) of each refused call, in place of the log line."""
 
     async def intercept_service(
         self,
@@ -96,9 +104,13 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _refusal(self, handler: grpc.RpcMethodHandler, detail: str) -> grpc.RpcMethodHandler:
         reason_key = self._reason_key
+        on_refused = self._on_refused
 
         async def refuse(request: Any, context: grpc.aio.ServicerContext) -> None:
-            logger.info("refused a call from %s: %s", context.peer(), detail)
+            if on_refused is not None:
+                on_refused(context.peer(), detail)
+            else:
+                logger.info("refused a call from %s: %s", context.peer(), detail)
             context.set_trailing_metadata(((reason_key, "UNAUTHENTICATED"),))
             await context.abort(
                 grpc.StatusCode.UNAUTHENTICATED, f"{detail}: pass token= with the server's token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import time
 
@@ -10,11 +11,13 @@ import numpy as np
 import pytest
 from ray.cluster_utils import Cluster
 
+from remote_gym.client.info import server_info
 from remote_gym.errors import AuthenticationError, ConfigError, ServerStartError
 from remote_gym.ray import EnvCluster
 from remote_gym.transport.certs import CertPaths
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 from tests.ray.netns.conftest import processes_of, ray
+from tests.support.git_origin import ACROBOT_ENTRY, CARTPOLE_ENTRY, Origin
 
 SERVER = {"num_cpus": 1, "resources": {"machine": 0.1}}
 
@@ -52,12 +55,13 @@ def test_vector_env_equals_sync_vector_env(ray_cluster: Cluster) -> None:
 
 
 def test_close_leaves_nothing(ray_cluster: Cluster) -> None:
-    """close() stops every server process, zygote and worker, kills the actors and removes the group."""
+    """Server processes run at niceness 0 (not Ray's 15); close() stops them all, the actors and the group."""
     cluster = EnvCluster.launch("CartPole-v1", num_servers=2, server_resources=SERVER)
     try:
         envs = cluster.make_vec(4)
         envs.reset(seed=0)
         assert processes_of(cluster.name)
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in processes_of(cluster.name)} == {0}
         envs.close()
     finally:
         cluster.close()
@@ -142,3 +146,30 @@ def test_scale_up_and_down(ray_cluster: Cluster) -> None:
         assert len(cluster.servers) == 1
         with pytest.raises(ConfigError):
             cluster.scale(0)
+
+
+def test_every_node_runs_the_commit_resolved_at_launch(ray_cluster: Cluster, tmp_path: pathlib.Path) -> None:
+    """Servers launched from a repo branch, and one added after the branch moved, all run the launch's commit."""
+    origin = Origin(tmp_path / "remote")
+    commit = origin.commit({"envs/entry.py": CARTPOLE_ENTRY})
+    with EnvCluster.launch(
+        entrypoint="envs/entry.py",
+        repo=origin.url,
+        reference="main",
+        repo_cache_dir=tmp_path / "cache",
+        num_servers=2,
+        server_resources=SERVER,
+    ) as cluster:
+        origin.commit({"envs/entry.py": ACROBOT_ENTRY})  # the branch moves after the launch
+        cluster.scale(3)
+        for address in cluster.addresses:
+            hosted = server_info(address).environments[0]
+            assert (hosted.name, hosted.repo, hosted.commit) == ("entry", origin.url, commit)
+        envs = cluster.make_vec(3)
+        try:
+            assert envs.reset(seed=0)[0].shape == (
+                3,
+                4,
+            )  # CartPole everywhere, not the moved branch's Acrobot
+        finally:
+            envs.close()

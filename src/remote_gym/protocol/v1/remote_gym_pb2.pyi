@@ -505,14 +505,18 @@ class ServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HostedEnv(_message.Message):
-    __slots__ = ("name", "allowed_kwargs", "is_default")
+    __slots__ = ("name", "allowed_kwargs", "is_default", "repo", "commit")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_KWARGS_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
     name: str
     allowed_kwargs: _containers.RepeatedScalarFieldContainer[str]
     is_default: bool
-    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ...) -> None: ...
+    repo: str
+    commit: str
+    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
     __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane")
@@ -531,3 +535,89 @@ class ServerInfo(_message.Message):
     hosting: str
     same_host_lane: bool
     def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ...) -> None: ...
+
+class StatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SessionStats(_message.Message):
+    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    AGE_S_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    RESETS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_S_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_S_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WORKER_PID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_RESIDENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    BUSY_FIELD_NUMBER: _ClassVar[int]
+    NUM_ENVS_FIELD_NUMBER: _ClassVar[int]
+    RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    env: str
+    peer: str
+    state: str
+    age_s: float
+    steps: int
+    resets: int
+    requests: int
+    latency_p50_s: float
+    latency_p99_s: float
+    received_bytes: int
+    sent_bytes: int
+    worker_pid: int
+    worker_resident_bytes: int
+    busy: bool
+    num_envs: int
+    render_mode: str
+    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ...) -> None: ...
+
+class ServerTotals(_message.Message):
+    __slots__ = ("sessions_opened", "sessions_closed", "steps", "env_steps", "resets", "requests", "worker_crashes", "session_resumes", "refusals", "received_bytes", "sent_bytes", "workers_resident_bytes")
+    SESSIONS_OPENED_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    ENV_STEPS_FIELD_NUMBER: _ClassVar[int]
+    RESETS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    WORKER_CRASHES_FIELD_NUMBER: _ClassVar[int]
+    SESSION_RESUMES_FIELD_NUMBER: _ClassVar[int]
+    REFUSALS_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_RESIDENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    sessions_opened: int
+    sessions_closed: int
+    steps: int
+    env_steps: int
+    resets: int
+    requests: int
+    worker_crashes: int
+    session_resumes: int
+    refusals: int
+    received_bytes: int
+    sent_bytes: int
+    workers_resident_bytes: int
+    def __init__(self, sessions_opened: _Optional[int] = ..., sessions_closed: _Optional[int] = ..., steps: _Optional[int] = ..., env_steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., worker_crashes: _Optional[int] = ..., session_resumes: _Optional[int] = ..., refusals: _Optional[int] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., workers_resident_bytes: _Optional[int] = ...) -> None: ...
+
+class ServerStats(_message.Message):
+    __slots__ = ("server_version", "monitoring", "uptime_s", "sessions", "metrics_text", "totals")
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MONITORING_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    METRICS_TEXT_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    server_version: str
+    monitoring: bool
+    uptime_s: float
+    sessions: _containers.RepeatedCompositeFieldContainer[SessionStats]
+    metrics_text: str
+    totals: ServerTotals
+    def __init__(self, server_version: _Optional[str] = ..., monitoring: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., sessions: _Optional[_Iterable[_Union[SessionStats, _Mapping]]] = ..., metrics_text: _Optional[str] = ..., totals: _Optional[_Union[ServerTotals, _Mapping]] = ...) -> None: ...

@@ -45,6 +45,11 @@ class RemoteGymStub:
                 request_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfoRequest.SerializeToString,
                 response_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfo.FromString,
                 _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/remote_gym.v1.RemoteGym/GetStats',
+                request_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.StatsRequest.SerializeToString,
+                response_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerStats.FromString,
+                _registered_method=True)
 
 
 class RemoteGymServicer:
@@ -65,6 +70,13 @@ class RemoteGymServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStats(self, request, context):
+        """The server's figures and open sessions, for clients that cannot scrape its metrics endpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RemoteGymServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +89,11 @@ def add_RemoteGymServicer_to_server(servicer, server):
                     servicer.GetServerInfo,
                     request_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfoRequest.FromString,
                     response_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfo.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.StatsRequest.FromString,
+                    response_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.ServerStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +151,33 @@ class RemoteGym:
             '/remote_gym.v1.RemoteGym/GetServerInfo',
             remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfoRequest.SerializeToString,
             remote__gym_dot_v1_dot_remote__gym__pb2.ServerInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/remote_gym.v1.RemoteGym/GetStats',
+            remote__gym_dot_v1_dot_remote__gym__pb2.StatsRequest.SerializeToString,
+            remote__gym_dot_v1_dot_remote__gym__pb2.ServerStats.FromString,
             options,
             channel_credentials,
             insecure,

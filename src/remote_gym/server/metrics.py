@@ -1,0 +1,287 @@
+"""The server's figures for Prometheus (and for ``GetStats``): built from the ledger and the open sessions.
+
+Counts live as plain integers in the :class:`~remote_gym.server.ledger.Ledger` and each session's
+:class:`~remote_gym.server.ledger.SessionCounts`; a scrape takes a consistent snapshot of them on the
+server's event loop (where they change), then exposes it through prometheus-client's metric families.
+Latencies go to a prometheus-client histogram directly. Worker memory is read from ``/proc`` at
+scrape time only, so it costs nothing per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from remote_gym._version import __version__
+from remote_gym.codec.requests import REQUEST_KINDS
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.hosting.workers import WorkerProcess
+from remote_gym.server.ledger import RESET, STEP
+from remote_gym.server.sessions import SessionRecord, SessionTable
+
+LATENCY_BUCKETS_S = (
+    50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+)  # fmt: skip
+"""Bucket bounds of the request latency histogram: a CartPole step takes ~100-200 µs in the server."""
+
+SNAPSHOT_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Snapshot:
+    """The server's counts at one moment (copies: safe to read from any thread)."""
+
+    uptime_s: float
+    hosting: str
+    sessions: list[pb.SessionStats]
+    opened: dict[str, int]
+    closed: dict[tuple[str, str], int]
+    requests: dict[str, list[int]]
+    """Requests by env then kind, open and closed sessions together."""
+    bytes_in: dict[str, int]
+    bytes_out: dict[str, int]
+    env_steps: dict[str, int]
+    crashes: dict[str, int]
+    resumes: dict[str, int]
+    refusals: dict[str, int]
+    worker_pids: list[int] = field(default_factory=list)
+
+
+class ServerMetrics:
+    """The server's metrics registry: a latency histogram, and a collector over the session table."""
+
+    def __init__(self, sessions: SessionTable) -> None:
+        self._sessions = sessions
+        self._loop = asyncio.get_running_loop()
+        self.registry = CollectorRegistry()
+        latency = Histogram(
+            "remote_gym_request_duration_seconds",
+            "Time from a request's arrival to its reply, in the server, by request kind.",
+            ["method"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.latency_observers = [latency.labels(kind).observe for kind in REQUEST_KINDS]
+        """Per request kind (field number), the histogram child's ``observe``."""
+        self.registry.register(_Collector(self))
+        ProcessCollector(registry=self.registry)  # the gRPC process's own CPU time and memory
+
+    def snapshot(self) -> Snapshot:
+        """Copy the counts; from another thread, the copy is taken on the server's event loop."""
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            snap = self._take()
+        else:
+            snap = asyncio.run_coroutine_threadsafe(self._take_async(), self._loop).result(SNAPSHOT_TIMEOUT_S)
+        for row in snap.sessions:  # /proc reads: off the loop when called from another thread
+            if row.worker_pid:
+                row.worker_resident_bytes = resident_bytes(row.worker_pid)
+        return snap
+
+    async def _take_async(self) -> Snapshot:
+        return self._take()
+
+    def _take(self) -> Snapshot:
+        ledger = self._sessions.ledger
+        now = time.monotonic()
+        requests = {env: list(kinds) for env, kinds in ledger.requests.items()}
+        bytes_in, bytes_out, env_steps = dict(ledger.bytes_in), dict(ledger.bytes_out), dict(ledger.env_steps)
+        rows = []
+        for record in self._sessions:
+            counts = record.counts
+            if counts is None:
+                continue
+            env = record.env_name
+            kinds = requests.setdefault(env, [0] * len(REQUEST_KINDS))
+            for kind, n in enumerate(counts.requests):
+                kinds[kind] += n
+            bytes_in[env] = bytes_in.get(env, 0) + counts.bytes_in
+            bytes_out[env] = bytes_out.get(env, 0) + counts.bytes_out
+            env_steps[env] = env_steps.get(env, 0) + counts.requests[STEP] * max(record.num_envs, 1)
+            rows.append(_row(record, now))
+        return Snapshot(
+            uptime_s=now - ledger.started_at,
+            hosting=ledger.hosting,
+            sessions=rows,
+            opened=dict(ledger.opened),
+            closed=dict(ledger.closed),
+            requests=requests,
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
+            env_steps=env_steps,
+            crashes=dict(ledger.crashes),
+            resumes=dict(ledger.resumes),
+            refusals=dict(ledger.refusals),
+        )
+
+    def text(self) -> bytes:
+        """Every figure in Prometheus' text exposition format."""
+        return generate_latest(self.registry)
+
+    def stats(self, snap: Snapshot) -> pb.ServerStats:
+        """The ``GetStats`` reply: ``snap``'s session rows and the exposition text."""
+        return pb.ServerStats(
+            server_version=__version__,
+            monitoring=True,
+            uptime_s=snap.uptime_s,
+            sessions=snap.sessions,
+            metrics_text=self.text().decode(),
+            totals=totals(snap),
+        )
+
+
+def totals(snap: Snapshot) -> pb.ServerTotals:
+    """The server-wide sums of ``snap``'s figures."""
+    requests = [sum(kinds) for kinds in zip(*snap.requests.values(), strict=True)] or [0] * len(REQUEST_KINDS)
+    return pb.ServerTotals(
+        sessions_opened=sum(snap.opened.values()),
+        sessions_closed=sum(snap.closed.values()),
+        steps=requests[STEP],
+        env_steps=sum(snap.env_steps.values()),
+        resets=requests[RESET],
+        requests=sum(requests),
+        worker_crashes=sum(snap.crashes.values()),
+        session_resumes=sum(snap.resumes.values()),
+        refusals=sum(snap.refusals.values()),
+        received_bytes=sum(snap.bytes_in.values()),
+        sent_bytes=sum(snap.bytes_out.values()),
+        workers_resident_bytes=sum(row.worker_resident_bytes for row in snap.sessions),
+    )
+
+
+def _row(record: SessionRecord, now: float) -> pb.SessionStats:
+    counts = record.counts
+    assert counts is not None
+    recent = counts.recent_latencies()
+    p50, p99 = np.percentile(recent, (50, 99)).tolist() if recent else (0.0, 0.0)
+    host = record.host
+    return pb.SessionStats(
+        session_id=record.session_id,
+        env=record.env_name,
+        peer=record.peer,
+        state=record.state.name.lower(),
+        age_s=now - counts.opened_at,
+        steps=counts.requests[STEP],
+        resets=counts.requests[RESET],
+        requests=sum(counts.requests),
+        latency_p50_s=p50,
+        latency_p99_s=p99,
+        received_bytes=counts.bytes_in,
+        sent_bytes=counts.bytes_out,
+        worker_pid=host.pid if isinstance(host, WorkerProcess) else 0,
+        busy=record.busy,
+        num_envs=record.num_envs,
+        render_mode=record.render_mode or "",
+    )
+
+
+class _Collector(Collector):
+    """Turns a snapshot into Prometheus metric families (names follow Prometheus' conventions)."""
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._metrics.snapshot()
+        info = InfoMetricFamily("remote_gym_server", "The server's version and hosting mode.")
+        info.add_metric([], {"version": __version__, "hosting": snap.hosting})
+        yield info
+        yield _gauge(
+            "remote_gym_uptime_seconds", "Seconds since the server started.", [], {(): snap.uptime_s}
+        )
+        open_by_env: Labelled = {}
+        for row in snap.sessions:
+            open_by_env[(row.env,)] = open_by_env.get((row.env,), 0) + 1
+        yield _gauge("remote_gym_sessions_open", "Sessions open now.", ["env"], open_by_env)
+        yield _counter("remote_gym_sessions_opened", "Sessions opened.", ["env"], _keyed(snap.opened))
+        closed: Labelled = {key: n for key, n in snap.closed.items()}
+        yield _counter(
+            "remote_gym_sessions_closed", "Sessions closed, by end reason.", ["env", "reason"], closed
+        )
+        by_method: Labelled = {}
+        steps: Labelled = {}
+        resets: Labelled = {}
+        for env, kinds in snap.requests.items():
+            for kind, n in enumerate(kinds):
+                if n:
+                    key = (env, REQUEST_KINDS[kind])
+                    by_method[key] = by_method.get(key, 0) + n
+            steps[(env,)], resets[(env,)] = kinds[STEP], kinds[RESET]
+        yield _counter("remote_gym_requests", "Requests answered, by kind.", ["env", "method"], by_method)
+        yield _counter(
+            "remote_gym_steps", "Step requests answered (a vector step counts once).", ["env"], steps
+        )
+        yield _counter("remote_gym_resets", "Reset requests answered.", ["env"], resets)
+        for name, doc, label, values in (
+            ("env_steps", "Sub-environment steps (a vector step of N envs counts N).", "env", snap.env_steps),
+            ("received_bytes", "Bytes of requests received.", "env", snap.bytes_in),
+            ("sent_bytes", "Bytes of replies sent.", "env", snap.bytes_out),
+            ("worker_crashes", "Worker processes that died under a session.", "env", snap.crashes),
+            ("session_resumes", "Sessions resumed after a broken stream.", "env", snap.resumes),
+            ("refusals", "Sessions or calls refused, by reason.", "reason", snap.refusals),
+        ):
+            yield _counter(f"remote_gym_{name}", doc, [label], _keyed(values))
+        workers = [row for row in snap.sessions if row.worker_pid]
+        yield _gauge("remote_gym_workers", "Worker processes serving sessions.", [], {(): len(workers)})
+        yield _gauge(
+            "remote_gym_workers_resident_memory_bytes",
+            "Resident memory of all worker processes (and their helper processes).",
+            [],
+            {(): sum(row.worker_resident_bytes for row in workers)},
+        )
+
+
+Labelled = dict[tuple[str, ...], float]
+"""Values by their label values."""
+
+
+def _keyed(values: dict[str, int]) -> Labelled:
+    return {(key,): n for key, n in values.items()}
+
+
+def _counter(name: str, doc: str, labels: list[str], values: Labelled) -> Metric:
+    return _family(CounterMetricFamily(name, doc, labels=labels), values)
+
+
+def _gauge(name: str, doc: str, labels: list[str], values: Labelled) -> Metric:
+    return _family(GaugeMetricFamily(name, doc, labels=labels), values)
+
+
+def _family(family: CounterMetricFamily | GaugeMetricFamily, values: Labelled) -> Metric:
+    for key, value in sorted(values.items()):
+        family.add_metric(list(key), value)
+    return family
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` and its descendants, from ``/proc`` (Linux; 0 elsewhere)."""
+    total = 0
+    for each in _with_descendants(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{each}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+    return total
+
+
+def _with_descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    todo = [pid]
+    while todo and len(found) < 1024:
+        each = todo.pop()
+        found.append(each)
+        with contextlib.suppress(OSError), open(f"/proc/{each}/task/{each}/children") as children:
+            todo.extend(int(child) for child in children.read().split())
+    return found
