@@ -18,7 +18,10 @@ pytestmark = pytest.mark.integration
 
 def test_top_once_shows_a_running_session() -> None:
     """`top --once` prints the totals and a row with the session's id, env and exact step count."""
-    with running_server(hosting="process") as server, RemoteEnvironment(address=server.address) as env:
+    with (
+        running_server(hosting="process", same_host_lane=False) as server,
+        RemoteEnvironment(address=server.address) as env,
+    ):
         env.reset(seed=0)
         for _ in range(7):
             env.step(0)

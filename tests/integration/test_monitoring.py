@@ -49,7 +49,7 @@ def play(env: RemoteEnvironment, steps: int) -> int:
 
 def test_scrape_counts_exactly_the_steps_made() -> None:
     """After N known steps over two sessions in two worker processes, the step counter shows exactly N."""
-    with running_server(hosting="process", metrics_port=0) as server:
+    with running_server(hosting="process", metrics_port=0, same_host_lane=False) as server:
         with (
             RemoteEnvironment(address=server.address) as first,
             RemoteEnvironment(address=server.address) as second,
@@ -72,7 +72,7 @@ def test_scrape_counts_exactly_the_steps_made() -> None:
 def test_vector_steps_count_once_and_env_steps_count_every_sub_env() -> None:
     """A vector session's step counts once in steps_total and num_envs times in env_steps_total."""
     with (
-        running_server(hosting="process", metrics_port=0) as server,
+        running_server(hosting="process", metrics_port=0, same_host_lane=False) as server,
         RemoteVectorEnv("CartPole-v1", 4, address=server.address) as envs,
     ):
         envs.reset(seed=0)
@@ -85,7 +85,9 @@ def test_vector_steps_count_once_and_env_steps_count_every_sub_env() -> None:
 
 def test_refusals_crashes_and_stats_over_grpc() -> None:
     """Refused sessions count by reason, a dead worker counts as a crash, and GetStats shows the same figures."""
-    with running_server(hosted_environments(), hosting="process", metrics_port=0) as server:
+    with running_server(
+        hosted_environments(), hosting="process", metrics_port=0, same_host_lane=False
+    ) as server:
         with pytest.raises(EnvNotFoundError):
             RemoteEnvironment(address=server.address, env="NoSuchEnv")
         with RemoteEnvironment(address=server.address, env="Exiting") as env:

@@ -52,7 +52,7 @@ def stepping_session() -> Iterator[tuple[EnvServer, RemoteEnvironment]]:
     """A server with the page on, and a session rendering rgb_array frames that steps until the test ends."""
     stop = threading.Event()
     with (
-        running_server(hosting="process", web_port=0) as server,
+        running_server(hosting="process", web_port=0, same_host_lane=False) as server,
         RemoteEnvironment(address=server.address, render_mode="rgb_array") as env,
     ):
 
