@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -63,8 +64,15 @@ def test_scrape_counts_exactly_the_steps_made() -> None:
             assert value(samples, "remote_gym_workers_resident_memory_bytes") > 10e6
             assert value(samples, "remote_gym_request_duration_seconds_count", method="step") == 338
             assert value(samples, "remote_gym_received_bytes_total", env="CartPole-v1") > 338
-        samples = scrape(server)  # closed sessions' counts stay in the totals
-        assert value(samples, "remote_gym_steps_total", env="CartPole-v1") == 338
+        # A session is closed on the server just after its client's close returns: wait for both.
+        deadline = time.monotonic() + 10
+        samples = scrape(server)
+        while value(samples, "remote_gym_sessions_open", env="CartPole-v1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            samples = scrape(server)
+        assert (
+            value(samples, "remote_gym_steps_total", env="CartPole-v1") == 338
+        )  # closed sessions' counts stay
         assert value(samples, "remote_gym_sessions_closed_total", env="CartPole-v1", reason="closed") == 2
         assert value(samples, "remote_gym_sessions_opened_total", env="CartPole-v1") == 2
 
