@@ -33,7 +33,7 @@ def _ignore(seconds: float) -> None:
 class SessionCounts:
     """One session's requests by kind, bytes and latest latencies; updated by the servicer on each request."""
 
-    __slots__ = ("bytes_in", "bytes_out", "latencies", "n", "observe", "opened_at", "requests")
+    __slots__ = ("bytes_in", "bytes_out", "lane_seen", "latencies", "n", "observe", "opened_at", "requests")
 
     def __init__(self, observe: Sequence[Callable[[float], None]] = ()) -> None:
         self.requests = [0] * _KINDS
@@ -46,6 +46,8 @@ class SessionCounts:
         self.observe = list(observe) or [_ignore] * _KINDS
         """Per kind: also record a latency elsewhere (the server's histogram)."""
         self.opened_at = time.monotonic()
+        self.lane_seen = [0] * _KINDS
+        """Requests its worker reported answering on the same-host lane, by kind (already in ``requests``)."""
 
     def record(self, kind: int, size_in: int, size_out: int, seconds: float) -> None:
         """Count one answered request of ``kind`` (see :func:`~remote_gym.codec.requests.request_kind`)."""
@@ -55,6 +57,12 @@ class SessionCounts:
         self.latencies[self.n % LATENCY_SAMPLES] = seconds
         self.n += 1
         self.observe[kind](seconds)
+
+    def add_lane(self, lane_requests: Sequence[int]) -> None:
+        """Count what the worker answered on its lane since its last report (the server never sees those)."""
+        for kind, n in enumerate(lane_requests[:_KINDS]):
+            self.requests[kind] += n - self.lane_seen[kind]
+            self.lane_seen[kind] = n
 
     def recent_latencies(self) -> list[float]:
         """The latest latencies kept, oldest first not guaranteed."""

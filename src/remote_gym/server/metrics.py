@@ -25,7 +25,7 @@ from remote_gym.codec.requests import REQUEST_KINDS
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import RESET, STEP
-from remote_gym.server.sessions import SessionRecord, SessionTable
+from remote_gym.server.sessions import SessionRecord, SessionTable, collect_lane_counts
 
 LATENCY_BUCKETS_S = (
     50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -90,7 +90,15 @@ class ServerMetrics:
         return snap
 
     async def _take_async(self) -> Snapshot:
+        await self.collect_lanes()
         return self._take()
+
+    async def collect_lanes(self) -> None:
+        """Ask every lane worker what it answered on its lane (see :func:`collect_lane_counts`)."""
+        records = [
+            record for record in self._sessions if getattr(record.host, "lane_requests", None) is not None
+        ]
+        await asyncio.gather(*(collect_lane_counts(record, record.host) for record in records))
 
     def _take(self) -> Snapshot:
         ledger = self._sessions.ledger

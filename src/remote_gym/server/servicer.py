@@ -116,6 +116,7 @@ class RemoteGymServicer:
         """The figures the metrics endpoint exposes, and a row per open session (see ServerMetrics)."""
         if self.metrics is None:
             return pb.ServerStats(server_version=__version__, monitoring=False)
+        await self.metrics.collect_lanes()
         return self.metrics.stats(self.metrics.snapshot())
 
     async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:

@@ -16,6 +16,7 @@ or in-process), which :meth:`SessionTable.close` stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import hmac
 import logging
@@ -208,11 +209,14 @@ class SessionTable:
         With ``keep_ending`` the record stays ENDING for a stream still attached to it, which tells
         its client why at the next request.
         """
+        host, record.host = record.host, None
+        if host is not None:
+            await collect_lane_counts(record, host)
+        # No await from here to the ledger's update: a scrape sees the session open, or in the totals.
         if self._sessions.get(record.session_id) is record:
             del self._sessions[record.session_id]
         if not keep_ending:
             record.state = SessionState.CLOSED
-        host, record.host = record.host, None
         if host is not None:
             self.ledger.session_closed(
                 record.session_id, record.env_name, record.peer, reason.value, record.counts, record.num_envs
@@ -227,3 +231,21 @@ class SessionTable:
         task = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+LANE_STATUS_TIMEOUT_S = 0.5
+"""Longest wait for a worker's report of the requests it answered on its lane (a busy worker answers late)."""
+
+
+async def collect_lane_counts(record: SessionRecord, host: EnvHost | None) -> None:
+    """Add the requests the session's worker answered on its same-host lane to the session's counts.
+
+    The gRPC process counts what passes through it; a lane's requests go to the worker directly,
+    which reports them when asked. A worker that does not answer in time keeps its last report.
+    """
+    lane = getattr(host, "lane_requests", None)
+    if lane is None or record.counts is None:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(host.quiet_s(), LANE_STATUS_TIMEOUT_S)  # type: ignore[union-attr]
+    record.counts.add_lane(host.lane_requests)  # type: ignore[union-attr]

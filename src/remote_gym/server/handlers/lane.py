@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.errors import ServerBusyError
 from remote_gym.server.handlers.frames import (
     HEADER_BYTES,
@@ -114,6 +115,8 @@ class LaneWorker:
         self._lane_buffer = bytearray()
         self._server_buffer = bytearray()
         self._last_request = time.monotonic()
+        self._lane_requests = [0] * len(REQUEST_KINDS)
+        """Requests answered on the lane, by kind: the server reports them with its own counts."""
         self._spin_s = spin_us_to_s(spec.spin_us)
         self._gap_s = 0.0
         """Running average of the time from a lane reply to the client's next request."""
@@ -171,7 +174,9 @@ class LaneWorker:
         if op == "close":
             self._close_lane()
         elif op == "quiet":
-            quiet = json.dumps({"quiet_s": time.monotonic() - self._last_request}).encode()
+            quiet = json.dumps(
+                {"quiet_s": time.monotonic() - self._last_request, "lane_requests": self._lane_requests}
+            ).encode()
             write_frame(self._sock, quiet, CONTROL_NUMBER)
 
     def _accept(self) -> bool:
@@ -271,6 +276,9 @@ class LaneWorker:
             reply = self._sequencer.answer(data)
             if max_call_s:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+            kind = request_kind(data)
+            if kind < len(self._lane_requests):
+                self._lane_requests[kind] += 1
             self._last_request = time.monotonic()
             if len(reply) > limit:
                 reply = error_bytes(

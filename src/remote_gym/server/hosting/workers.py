@@ -225,6 +225,8 @@ class WorkerProcess:
         self.pid = pid
         self.lane = lane
         """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
+        self.lane_requests: list[int] | None = [] if lane else None
+        """Requests the worker answered on its lane, by kind, as of its last status (None: no lane)."""
         self._transport: Any = transport
         self._protocol = protocol
         self._exited = exited
@@ -311,7 +313,10 @@ class WorkerProcess:
         """
         waiter = self._protocol.expect(CONTROL_NUMBER)
         self._transport.write(pack_header(len(_QUIET), CONTROL_NUMBER) + _QUIET)
-        return float(json.loads(await self._await(waiter, CONTROL_NUMBER))["quiet_s"])
+        status = json.loads(await self._await(waiter, CONTROL_NUMBER))
+        if "lane_requests" in status:
+            self.lane_requests = [int(n) for n in status["lane_requests"]]
+        return float(status["quiet_s"])
 
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
