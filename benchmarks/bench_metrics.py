@@ -14,7 +14,7 @@ Placement is not pinned.
 from __future__ import annotations
 
 # remote_gym first, as in a user's script: it picks gRPC's transport before grpc is imported.
-from remote_gym import RemoteEnvironment  # isort: skip
+from remote_gym import ClientConfig, RemoteEnvironment  # isort: skip
 import argparse
 import json
 import socket
@@ -35,7 +35,8 @@ def _free_port() -> int:
 
 
 def _steps_per_s(port: int, steps: int) -> float:
-    with RemoteEnvironment(url="127.0.0.1", port=port) as env:
+    # Through the server (no same-host lane): the path on which every request is counted.
+    with RemoteEnvironment(url="127.0.0.1", port=port, config=ClientConfig(same_host_lane=False)) as env:
         env.reset(seed=0)
         for _ in range(200):  # warm up
             env.step(0)
