@@ -18,7 +18,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from remote_gym.codec.requests import reset_request, step_request
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import decode_infos
+from remote_gym.codec.vector import decode_infos, decode_step
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.spec import CreateSpec
@@ -49,14 +49,7 @@ def _decode(response: pb.Response) -> tuple[Any, ...]:
     assert kind in ("reset", "step"), response
     if kind == "reset":
         return decode_value(response.reset.observation), decode_infos(response.reset)
-    step = response.step
-    return (
-        decode_value(step.observation),
-        decode_value(step.reward),
-        decode_value(step.terminated),
-        decode_value(step.truncated),
-        decode_infos(step),
-    )
+    return decode_step(response.step)
 
 
 def _trajectory(gym_id: str, mode: AutoresetMode) -> tuple[list[pb.Request], list[tuple[Any, ...]]]:

@@ -15,7 +15,7 @@ from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.requests import reset_request
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, decode_infos
+from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, decode_step
 from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
@@ -170,11 +170,4 @@ def decode_step_part(host: VectorHost, result: pb.Response) -> StepPart:
         host.pending_reset = False
         reply = result.reset
         return reset_as_step(decode_value(reply.observation), decode_host_info(reply, host.size), host.size)
-    step = result.step
-    return (
-        decode_value(step.observation),
-        decode_value(step.reward),
-        decode_value(step.terminated),
-        decode_value(step.truncated),
-        decode_infos(step),
-    )
+    return decode_step(result.step)

@@ -130,3 +130,14 @@ def decode_host_info(reply: pb.ResetResponse | pb.StepResponse, size: int) -> di
     """A vector reply's vectorised info over its ``size`` sub-envs, whichever form it carries."""
     infos = decode_infos(reply)
     return replay_infos(infos, size) if isinstance(infos, list) else infos
+
+
+def decode_step(reply: pb.StepResponse) -> tuple[Any, Any, Any, Any, dict[Any, Any] | InfoCalls]:
+    """A vector step reply as ``(observations, rewards, terminations, truncations, infos)``."""
+    return (
+        decode_value(reply.observation),
+        decode_value(reply.reward),
+        decode_value(reply.terminated),
+        decode_value(reply.truncated),
+        decode_infos(reply),
+    )
