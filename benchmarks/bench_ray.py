@@ -39,7 +39,6 @@ from remote_gym import RemoteVectorEnv
 from remote_gym.ray.spec import RAY_NICENESS_VAR
 
 _IN_NETNS = "REMOTE_GYM_BENCH_IN_NETNS"
-OBJECT_STORE_BYTES = 80 * 1024 * 1024
 SERVER = {"num_cpus": 1, "resources": {"machine": 0.1}}
 NUM_ENVS = 64
 KINDS = ["Ray-launched", "Ray-launched at nice 15", "hand-started"]
@@ -53,10 +52,6 @@ def _reexec_in_netns() -> None:
     enter = 'ip link set lo up && exec "$0" "$@"'
     command = ["unshare", "--net", "--", "sh", "-c", enter, sys.executable, *sys.argv]
     raise SystemExit(subprocess.run(command, env=env).returncode)
-
-
-def _add_machine(cluster: Any) -> Any:
-    return cluster.add_node(num_cpus=2, object_store_memory=OBJECT_STORE_BYTES, resources={"machine": 1})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,10 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.runs, args.seconds = 2, 0.5
     _reexec_in_netns()
-    import ray
-    from ray.cluster_utils import Cluster
-
     from remote_gym.ray import EnvCluster
+    from remote_gym.ray.local import local_cluster
 
     console = Console()
     launch: dict[int, list[float]] = {2: [], 4: []}
@@ -85,61 +78,43 @@ def main(argv: list[str] | None = None) -> int:
     ratios: dict[str, list[float]] = {name: [] for name in KINDS[:2]}
     niceness: dict[str, set[int]] = {name: set() for name in KINDS}
     recovery: list[float] = []
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={
-            "num_cpus": 0,
-            "object_store_memory": OBJECT_STORE_BYTES,
-            "include_dashboard": False,
-            "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4},
-        },
-    )
-    try:
-        for _ in range(2):
-            _add_machine(cluster)
-        ray.init(address=cluster.address, namespace="remote-gym", log_to_driver=False)
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("runs", total=args.runs)
-            for run in range(args.runs):
-                for count in (2, 4):
-                    start = time.perf_counter()
-                    with EnvCluster.launch("CartPole-v1", num_servers=count, server_resources=SERVER):
-                        launch[count].append(time.perf_counter() - start)
-                with (
-                    EnvCluster.launch("CartPole-v1", num_servers=2, server_resources=SERVER) as envs_cluster,
-                    _niced_launch(EnvCluster, "15") as niced_cluster,
-                    server_process({}, None) as a,
-                    server_process({}, None) as b,
-                ):
-                    vectors = {
-                        KINDS[0]: envs_cluster.make_vec(NUM_ENVS),
-                        KINDS[1]: niced_cluster.make_vec(NUM_ENVS),
-                        KINDS[2]: RemoteVectorEnv("CartPole-v1", NUM_ENVS, address=[a, b]),
-                    }
-                    try:
-                        for vector in vectors.values():
-                            vector.reset(seed=0)
-                        for name, owner in zip(
-                            KINDS, (envs_cluster.name, niced_cluster.name, None), strict=True
-                        ):
-                            niceness[name] |= _niceness(name, owner)
-                        order = KINDS[run % 3 :] + KINDS[: run % 3]
-                        sums = dict.fromkeys(KINDS, 0.0)
-                        with _busy_processes(args.load):
-                            for name in order + order[::-1]:  # A B C C B A
-                                rate = env_steps_per_s(vectors[name], args.seconds)
-                                rates[name].append(rate)
-                                sums[name] += rate
-                        for name in ratios:
-                            ratios[name].append(sums[name] / sums[KINDS[2]])
-                    finally:
-                        for vector in vectors.values():
-                            vector.close()
-                    recovery.append(_recovery_s(cluster, envs_cluster))
-                progress.advance(task)
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
+    with local_cluster(machines=2) as cluster, Progress(console=console, transient=True) as progress:
+        task = progress.add_task("runs", total=args.runs)
+        for run in range(args.runs):
+            for count in (2, 4):
+                start = time.perf_counter()
+                with EnvCluster.launch("CartPole-v1", num_servers=count, server_resources=SERVER):
+                    launch[count].append(time.perf_counter() - start)
+            with (
+                EnvCluster.launch("CartPole-v1", num_servers=2, server_resources=SERVER) as envs_cluster,
+                _niced_launch(EnvCluster, "15") as niced_cluster,
+                server_process({}, None) as a,
+                server_process({}, None) as b,
+            ):
+                vectors = {
+                    KINDS[0]: envs_cluster.make_vec(NUM_ENVS),
+                    KINDS[1]: niced_cluster.make_vec(NUM_ENVS),
+                    KINDS[2]: RemoteVectorEnv("CartPole-v1", NUM_ENVS, address=[a, b]),
+                }
+                try:
+                    for vector in vectors.values():
+                        vector.reset(seed=0)
+                    for name, owner in zip(KINDS, (envs_cluster.name, niced_cluster.name, None), strict=True):
+                        niceness[name] |= _niceness(name, owner)
+                    order = KINDS[run % 3 :] + KINDS[: run % 3]
+                    sums = dict.fromkeys(KINDS, 0.0)
+                    with _busy_processes(args.load):
+                        for name in order + order[::-1]:  # A B C C B A
+                            rate = env_steps_per_s(vectors[name], args.seconds)
+                            rates[name].append(rate)
+                            sums[name] += rate
+                    for name in ratios:
+                        ratios[name].append(sums[name] / sums[KINDS[2]])
+                finally:
+                    for vector in vectors.values():
+                        vector.close()
+                recovery.append(_recovery_s(cluster, envs_cluster))
+            progress.advance(task)
     median = statistics.median
     load = f", {args.load} busy processes beside" if args.load else ""
     table = Table(title=f"remote-gym on Ray: local 2-node cluster, medians of {args.runs} runs{load}")
@@ -232,6 +207,8 @@ def _niceness(kind: str, cluster_name: str | None) -> set[int]:
 
 def _recovery_s(cluster: Any, envs_cluster: Any) -> float:
     """Seconds from removing the node of server 1 to a full-width step (a new node joins at once)."""
+    from remote_gym.ray.local import add_machine
+
     with envs_cluster.make_vec(8, on_env_failure="restart") as envs:
         envs.reset(seed=0)
         envs.step(envs.action_space.sample())
@@ -239,7 +216,7 @@ def _recovery_s(cluster: Any, envs_cluster: Any) -> float:
         node = next(n for n in cluster.worker_nodes if n.node_id == node_id)
         start = time.perf_counter()
         cluster.remove_node(node)
-        _add_machine(cluster)
+        add_machine(cluster)
         envs.step(envs.action_space.sample())  # blocks while the server is restarted elsewhere
         while True:  # NEXT_STEP: the restarted sub-envs reset on this step; then all 8 step again
             _, _, _, _, infos = envs.step(envs.action_space.sample())

@@ -11,39 +11,16 @@ import pytest
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
-OBJECT_STORE_BYTES = 80 * 1024 * 1024
-NODE_CPUS = 2
+from remote_gym.ray.local import add_machine, local_cluster  # noqa: E402
 
-
-def add_machine(cluster: Cluster) -> object:
-    """Add a worker node standing for one machine: two CPUs and the custom resource ``machine``."""
-    return cluster.add_node(
-        num_cpus=NODE_CPUS, object_store_memory=OBJECT_STORE_BYTES, resources={"machine": 1}
-    )
+__all__ = ["add_machine", "processes_of"]
 
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Cluster]:
     """A head node that hosts no servers (0 CPUs) and two 'machines'; this process is its driver."""
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={
-            "num_cpus": 0,
-            "object_store_memory": OBJECT_STORE_BYTES,
-            "include_dashboard": False,
-            # Notice a lost node within ~2 s instead of ~30 s.
-            "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4},
-        },
-    )
-    try:
-        for _ in range(2):
-            add_machine(cluster)
-        ray.init(address=cluster.address, namespace="remote-gym", log_to_driver=False)
-        cluster.wait_for_nodes()
+    with local_cluster(machines=2) as cluster:
         yield cluster
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
 
 
 def processes_of(cluster_name: str) -> list[int]:
