@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -160,3 +161,49 @@ def test_metrics_endpoint_asks_for_the_token() -> None:
         post = urllib.request.Request(url, data=b"x", headers={"Authorization": "Bearer s3cret"})
         with pytest.raises(urllib.error.HTTPError, match="405"):
             urllib.request.urlopen(post, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("hosting", "workers", "lane"),
+    [("process", 1, False), ("process", 1, True), ("process", 2, False), ("inline", 1, False)],
+    ids=["worker", "worker-lane", "worker-and-helper", "inline"],
+)
+def test_sub_env_restarts_are_counted_where_they_happen(hosting: str, workers: int, lane: bool) -> None:
+    """Restarts inside a worker (or its helper process, or in-process) count exactly as the client saw them.
+
+    The sub-envs raise on their third step; with on_env_failure="restart" each is recreated and its
+    info says so. The server learns of the restarts from the worker's status: while the session runs
+    (scrape, GetStats) and after it closed (totals).
+    """
+    with running_server(
+        hosted_environments(),
+        hosting=hosting,
+        metrics_port=0,
+        same_host_lane=lane,
+        workers_per_session=workers,
+    ) as server:
+        seen = 0
+        with (
+            RemoteVectorEnv(
+                "Raising", 4, address=server.address, on_env_failure="restart", kwargs={"fail_on_step": 3}
+            ) as envs,
+            StatsClient(server.address) as client,
+        ):
+            envs.reset(seed=0)
+            for _ in range(10):
+                *_, info = envs.step(np.ones(4, dtype=np.int64))
+                seen += int(np.count_nonzero(info.get("_env_restarted", False)))
+            assert seen == 8  # steps 3 and 7 of every sub-env (step 4 is the autoreset)
+            samples = scrape(server)
+            assert value(samples, "remote_gym_env_restarts_total", env="Raising") == seen
+            stats = client.fetch()
+            assert stats.totals.env_restarts == seen
+            [row] = stats.sessions
+            assert row.env_restarts == seen
+        deadline = time.monotonic() + 10
+        samples = scrape(server)
+        while value(samples, "remote_gym_sessions_open", env="Raising") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            samples = scrape(server)
+        assert value(samples, "remote_gym_sessions_closed_total", env="Raising", reason="closed") == 1
+        assert value(samples, "remote_gym_env_restarts_total", env="Raising") == seen

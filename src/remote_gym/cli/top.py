@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -70,14 +70,38 @@ class Rates:
         return rates
 
 
+class Figures:
+    """Figures joined by " · ", wrapped between figures only (never inside "sessions open 1")."""
+
+    def __init__(self, *figures: str | Text) -> None:
+        self.figures = [Text(figure) if isinstance(figure, str) else figure for figure in figures]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line = Text()
+        for figure in self.figures:
+            if line and len(line) + 3 + len(figure) > options.max_width:
+                yield line
+                line = Text()
+            if line:
+                line.append(" · ")
+            line.append_text(figure)
+        yield line
+
+
 def stats_view(stats: pb.ServerStats, rates: dict[str, float], address: str) -> Group:
-    """The server's totals line and a table of its sessions."""
+    """The server's totals (wrapped between figures) and a table of its sessions."""
     t = stats.totals
-    summary = Text.assemble(
-        (f"remote-gym {stats.server_version} at {address}", "bold"),
-        f"  up {_age(stats.uptime_s)} · sessions open {len(stats.sessions)} (opened {t.sessions_opened}) · "
-        f"steps {t.steps} ({sum(rates.values()):.0f}/s) · resets {t.resets} · crashes {t.worker_crashes} · "
-        f"refusals {t.refusals} · resumes {t.session_resumes} · worker memory {_mib(t.workers_resident_bytes)}",
+    summary = Figures(
+        Text(f"remote-gym {stats.server_version} at {address}", "bold"),
+        f"up {_age(stats.uptime_s)}",
+        f"sessions open {len(stats.sessions)} (opened {t.sessions_opened})",
+        f"steps {t.steps} ({sum(rates.values()):.0f}/s)",
+        f"resets {t.resets}",
+        f"crashes {t.worker_crashes}",
+        f"env restarts {t.env_restarts}",
+        f"refusals {t.refusals}",
+        f"resumes {t.session_resumes}",
+        f"worker memory {_mib(t.workers_resident_bytes)}",
     )
     table = Table(expand=False)
     for name, justify in (

@@ -82,13 +82,19 @@ class StatsClient:
             RemoteGymError: The call failed (mapped from its gRPC status).
         """
         try:
-            stats: pb.ServerStats = self._loop.run_until_complete(
-                self._call(pb.StatsRequest(), timeout=self._timeout, metadata=self._metadata)
-            )
+            stats = self._loop.run_until_complete(self._fetch())
         except grpc.aio.AioRpcError as exc:
             raise rpc_error_to_exception(exc, context="GetStats") from exc
         if not stats.monitoring:
             raise InvalidCallError(f"the server at {self._host}:{self._port} runs with monitoring off")
+        return stats
+
+    async def _fetch(self) -> pb.ServerStats:
+        # The call is made on the running loop: outside it, gRPC would look for this thread's
+        # current event loop, which the caller may have unset.
+        stats: pb.ServerStats = await self._call(
+            pb.StatsRequest(), timeout=self._timeout, metadata=self._metadata
+        )
         return stats
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from remote_gym.codec.requests import REQUEST_KINDS
+from remote_gym.server.handlers.frames import WorkerStatus
 
 logger = logging.getLogger("remote_gym.server")
 
@@ -33,7 +34,17 @@ def _ignore(seconds: float) -> None:
 class SessionCounts:
     """One session's requests by kind, bytes and latest latencies; updated by the servicer on each request."""
 
-    __slots__ = ("bytes_in", "bytes_out", "lane_seen", "latencies", "n", "observe", "opened_at", "requests")
+    __slots__ = (
+        "bytes_in",
+        "bytes_out",
+        "env_restarts",
+        "lane_seen",
+        "latencies",
+        "n",
+        "observe",
+        "opened_at",
+        "requests",
+    )
 
     def __init__(self, observe: Sequence[Callable[[float], None]] = ()) -> None:
         self.requests = [0] * _KINDS
@@ -48,6 +59,8 @@ class SessionCounts:
         self.opened_at = time.monotonic()
         self.lane_seen = [0] * _KINDS
         """Requests its worker reported answering on the same-host lane, by kind (already in ``requests``)."""
+        self.env_restarts = 0
+        """Sub-envs recreated after they raised, as its worker last reported."""
 
     def record(self, kind: int, size_in: int, size_out: int, seconds: float) -> None:
         """Count one answered request of ``kind`` (see :func:`~remote_gym.codec.requests.request_kind`)."""
@@ -58,11 +71,13 @@ class SessionCounts:
         self.n += 1
         self.observe[kind](seconds)
 
-    def add_lane(self, lane_requests: Sequence[int]) -> None:
-        """Count what the worker answered on its lane since its last report (the server never sees those)."""
-        for kind, n in enumerate(lane_requests[:_KINDS]):
+    def add_status(self, status: WorkerStatus) -> None:
+        """Take in its worker's report: the requests it answered on its lane since its last report
+        (the server never sees those), and its sub-env restarts."""
+        for kind, n in enumerate((status.lane_requests or [])[:_KINDS]):
             self.requests[kind] += n - self.lane_seen[kind]
             self.lane_seen[kind] = n
+        self.env_restarts = max(self.env_restarts, status.env_restarts)
 
     def recent_latencies(self) -> list[float]:
         """The latest latencies kept, oldest first not guaranteed."""
@@ -87,6 +102,8 @@ class Ledger:
         """Sub-env steps of closed sessions (a vector step of N envs counts N), by env."""
         self.crashes: Counter[str] = Counter()
         """Worker processes that died under a session, by env."""
+        self.env_restarts: Counter[str] = Counter()
+        """Sub-envs of closed sessions recreated after they raised, by env."""
         self.resumes: Counter[str] = Counter()
         """Sessions resumed on a new stream, by env."""
         self.refusals: Counter[str] = Counter()
@@ -116,6 +133,7 @@ class Ledger:
             self.bytes_in[env] += counts.bytes_in
             self.bytes_out[env] += counts.bytes_out
             self.env_steps[env] += counts.requests[STEP] * max(num_envs, 1)
+            self.env_restarts[env] += counts.env_restarts
         logger.info(
             "session %s closed (%s, %s, %s)",
             session_id,

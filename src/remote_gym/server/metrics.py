@@ -25,7 +25,7 @@ from remote_gym.codec.requests import REQUEST_KINDS
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import RESET, STEP
-from remote_gym.server.sessions import SessionRecord, SessionTable, collect_lane_counts
+from remote_gym.server.sessions import SessionRecord, SessionTable, collect_status
 
 LATENCY_BUCKETS_S = (
     50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -50,6 +50,7 @@ class Snapshot:
     bytes_out: dict[str, int]
     env_steps: dict[str, int]
     crashes: dict[str, int]
+    env_restarts: dict[str, int]
     resumes: dict[str, int]
     refusals: dict[str, int]
     worker_pids: list[int] = field(default_factory=list)
@@ -90,21 +91,19 @@ class ServerMetrics:
         return snap
 
     async def _take_async(self) -> Snapshot:
-        await self.collect_lanes()
+        await self.collect_statuses()
         return self._take()
 
-    async def collect_lanes(self) -> None:
-        """Ask every lane worker what it answered on its lane (see :func:`collect_lane_counts`)."""
-        records = [
-            record for record in self._sessions if getattr(record.host, "lane_requests", None) is not None
-        ]
-        await asyncio.gather(*(collect_lane_counts(record, record.host) for record in records))
+    async def collect_statuses(self) -> None:
+        """Ask every session's host what only it knows (see :func:`collect_status`), all at once."""
+        await asyncio.gather(*(collect_status(record, record.host) for record in self._sessions))
 
     def _take(self) -> Snapshot:
         ledger = self._sessions.ledger
         now = time.monotonic()
         requests = {env: list(kinds) for env, kinds in ledger.requests.items()}
         bytes_in, bytes_out, env_steps = dict(ledger.bytes_in), dict(ledger.bytes_out), dict(ledger.env_steps)
+        env_restarts = dict(ledger.env_restarts)
         rows = []
         for record in self._sessions:
             counts = record.counts
@@ -117,6 +116,7 @@ class ServerMetrics:
             bytes_in[env] = bytes_in.get(env, 0) + counts.bytes_in
             bytes_out[env] = bytes_out.get(env, 0) + counts.bytes_out
             env_steps[env] = env_steps.get(env, 0) + counts.requests[STEP] * max(record.num_envs, 1)
+            env_restarts[env] = env_restarts.get(env, 0) + counts.env_restarts
             rows.append(_row(record, now))
         return Snapshot(
             uptime_s=now - ledger.started_at,
@@ -129,6 +129,7 @@ class ServerMetrics:
             bytes_out=bytes_out,
             env_steps=env_steps,
             crashes=dict(ledger.crashes),
+            env_restarts=env_restarts,
             resumes=dict(ledger.resumes),
             refusals=dict(ledger.refusals),
         )
@@ -160,6 +161,7 @@ def totals(snap: Snapshot) -> pb.ServerTotals:
         resets=requests[RESET],
         requests=sum(requests),
         worker_crashes=sum(snap.crashes.values()),
+        env_restarts=sum(snap.env_restarts.values()),
         session_resumes=sum(snap.resumes.values()),
         refusals=sum(snap.refusals.values()),
         received_bytes=sum(snap.bytes_in.values()),
@@ -191,6 +193,7 @@ def _row(record: SessionRecord, now: float) -> pb.SessionStats:
         busy=record.busy,
         num_envs=record.num_envs,
         render_mode=record.render_mode or "",
+        env_restarts=counts.env_restarts,
     )
 
 
@@ -236,6 +239,12 @@ class _Collector(Collector):
             ("received_bytes", "Bytes of requests received.", "env", snap.bytes_in),
             ("sent_bytes", "Bytes of replies sent.", "env", snap.bytes_out),
             ("worker_crashes", "Worker processes that died under a session.", "env", snap.crashes),
+            (
+                "env_restarts",
+                "Sub-environments recreated after they raised (on_env_failure='restart').",
+                "env",
+                snap.env_restarts,
+            ),
             ("session_resumes", "Sessions resumed after a broken stream.", "env", snap.resumes),
             ("refusals", "Sessions or calls refused, by reason.", "reason", snap.refusals),
         ):

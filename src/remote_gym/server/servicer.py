@@ -116,7 +116,7 @@ class RemoteGymServicer:
         """The figures the metrics endpoint exposes, and a row per open session (see ServerMetrics)."""
         if self.metrics is None:
             return pb.ServerStats(server_version=__version__, monitoring=False)
-        await self.metrics.collect_lanes()
+        await self.metrics.collect_statuses()
         return self.metrics.stats(self.metrics.snapshot())
 
     async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
@@ -312,7 +312,7 @@ class RemoteGymServicer:
     async def _lane_idle(self, record: SessionRecord, host: WorkerProcess, idle_s: float) -> None:
         """Ask the worker how long it has been without requests (on any path); end or look again later."""
         try:
-            quiet = await host.quiet_s()
+            quiet = (await host.status()).quiet_s or 0.0
         except WorkerCrashedError:
             return  # the session ends through its next request
         if not host.lane or record.host is not host or record.ending is not None:

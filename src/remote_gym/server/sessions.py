@@ -210,8 +210,8 @@ class SessionTable:
         its client why at the next request.
         """
         host, record.host = record.host, None
-        if host is not None:
-            await collect_lane_counts(record, host)
+        # A busy worker (a request cancelled mid-call) would answer late, if at all: no question then.
+        await collect_status(record, host, ask=not record.busy)
         # No await from here to the ledger's update: a scrape sees the session open, or in the totals.
         if self._sessions.get(record.session_id) is record:
             del self._sessions[record.session_id]
@@ -233,19 +233,20 @@ class SessionTable:
         task.add_done_callback(self._background.discard)
 
 
-LANE_STATUS_TIMEOUT_S = 0.5
-"""Longest wait for a worker's report of the requests it answered on its lane (a busy worker answers late)."""
+STATUS_TIMEOUT_S = 0.5
+"""Longest wait for a worker's status (a busy worker answers once its request is answered)."""
 
 
-async def collect_lane_counts(record: SessionRecord, host: EnvHost | None) -> None:
-    """Add the requests the session's worker answered on its same-host lane to the session's counts.
+async def collect_status(record: SessionRecord, host: EnvHost | None, *, ask: bool = True) -> None:
+    """Bring the session's counts up to date with what only its host knows.
 
-    The gRPC process counts what passes through it; a lane's requests go to the worker directly,
-    which reports them when asked. A worker that does not answer in time keeps its last report.
+    The gRPC process counts what passes through it. A lane's requests go to the worker directly, and
+    sub-env restarts happen inside it: the worker reports both when asked. A worker that does not
+    answer in time (or, ``ask=False``, is not asked) counts with its last report.
     """
-    lane = getattr(host, "lane_requests", None)
-    if lane is None or record.counts is None:
+    if host is None or record.counts is None:
         return
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(host.quiet_s(), LANE_STATUS_TIMEOUT_S)  # type: ignore[union-attr]
-    record.counts.add_lane(host.lane_requests)  # type: ignore[union-attr]
+    if ask:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(host.status(), STATUS_TIMEOUT_S)
+    record.counts.add_status(host.last_status)

@@ -541,7 +541,7 @@ class StatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class SessionStats(_message.Message):
-    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode")
+    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode", "env_restarts")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     PEER_FIELD_NUMBER: _ClassVar[int]
@@ -559,6 +559,7 @@ class SessionStats(_message.Message):
     BUSY_FIELD_NUMBER: _ClassVar[int]
     NUM_ENVS_FIELD_NUMBER: _ClassVar[int]
     RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
+    ENV_RESTARTS_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     env: str
     peer: str
@@ -576,10 +577,11 @@ class SessionStats(_message.Message):
     busy: bool
     num_envs: int
     render_mode: str
-    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ...) -> None: ...
+    env_restarts: int
+    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ..., env_restarts: _Optional[int] = ...) -> None: ...
 
 class ServerTotals(_message.Message):
-    __slots__ = ("sessions_opened", "sessions_closed", "steps", "env_steps", "resets", "requests", "worker_crashes", "session_resumes", "refusals", "received_bytes", "sent_bytes", "workers_resident_bytes")
+    __slots__ = ("sessions_opened", "sessions_closed", "steps", "env_steps", "resets", "requests", "worker_crashes", "session_resumes", "refusals", "received_bytes", "sent_bytes", "workers_resident_bytes", "env_restarts")
     SESSIONS_OPENED_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_CLOSED_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
@@ -592,6 +594,7 @@ class ServerTotals(_message.Message):
     RECEIVED_BYTES_FIELD_NUMBER: _ClassVar[int]
     SENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     WORKERS_RESIDENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ENV_RESTARTS_FIELD_NUMBER: _ClassVar[int]
     sessions_opened: int
     sessions_closed: int
     steps: int
@@ -604,7 +607,8 @@ class ServerTotals(_message.Message):
     received_bytes: int
     sent_bytes: int
     workers_resident_bytes: int
-    def __init__(self, sessions_opened: _Optional[int] = ..., sessions_closed: _Optional[int] = ..., steps: _Optional[int] = ..., env_steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., worker_crashes: _Optional[int] = ..., session_resumes: _Optional[int] = ..., refusals: _Optional[int] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., workers_resident_bytes: _Optional[int] = ...) -> None: ...
+    env_restarts: int
+    def __init__(self, sessions_opened: _Optional[int] = ..., sessions_closed: _Optional[int] = ..., steps: _Optional[int] = ..., env_steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., worker_crashes: _Optional[int] = ..., session_resumes: _Optional[int] = ..., refusals: _Optional[int] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., workers_resident_bytes: _Optional[int] = ..., env_restarts: _Optional[int] = ...) -> None: ...
 
 class ServerStats(_message.Message):
     __slots__ = ("server_version", "monitoring", "uptime_s", "sessions", "metrics_text", "totals")

@@ -59,6 +59,10 @@ class RequestHandler:
                 logger.info("session %s: env raised %s: %s", self.session_id, type(exc).__name__, exc)
             return pb.Response(error=error_to_proto(exc))
 
+    def env_restarts(self) -> int:
+        """Sub-envs recreated after they raised (vector sessions in restart mode); 0 here."""
+        return 0
+
     def translate(self, exc: BaseException) -> pb.Error | None:
         """A subclass's own error for ``exc``, or None for the default mapping."""
         return None

@@ -81,6 +81,10 @@ class VectorCore(Protocol):
         """Close every sub-env."""
         ...
 
+    def env_restarts(self) -> int:
+        """Sub-envs recreated after they raised (restart mode), since the core was created."""
+        ...
+
 
 class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):
     """Tags a sub-env's exceptions with its index, or (restart mode) recreates the env instead.
@@ -95,6 +99,8 @@ class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):
         self._index = index
         self._restart = restart
         self._last_obs: Any = None
+        self.restarts = 0
+        """Times the env was recreated after it raised."""
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         try:
@@ -140,6 +146,7 @@ class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):
             self.env = self._factory()
         except Exception as exc:
             raise SubEnvError(self._index, exc) from exc
+        self.restarts += 1
 
     def get_wrapper_attr(self, name: str) -> Any:
         return self.env.get_wrapper_attr(name)
@@ -262,3 +269,7 @@ class LocalVectorCore:
     def close(self) -> None:
         """Close every sub-env."""
         self.envs.close()
+
+    def env_restarts(self) -> int:
+        """Sub-envs recreated after they raised (restart mode), since the core was created."""
+        return sum(sub.restarts for sub in self.subs)

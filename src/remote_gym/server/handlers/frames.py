@@ -4,12 +4,19 @@ A frame is ``<u32 length><u32 number><payload>`` (little-endian). The server num
 writes to a worker; the worker answers with the same number. The server thereby pairs every reply
 with its request whatever was cancelled in between: a reply whose request nobody waits for any more
 is recognised by its number and dropped, never handed to the next request.
+
+Requests are numbered from 1. After the first frame each way (the spec, and the env's description),
+frames numbered 0 are control messages (JSON) outside the session's requests: ``{"op": "status"}``
+asks a worker for its :class:`WorkerStatus`, answered in a frame numbered 0 once the request in hand
+(if any) is answered; a worker with a same-host lane also takes ``{"op": "close"}`` (see ``lane.py``).
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
+from dataclasses import asdict, dataclass
 from typing import BinaryIO, Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -20,6 +27,48 @@ HEADER_BYTES = _HEADER.size
 
 NUMBER_MODULUS = 1 << 32
 """Frame numbers wrap around at this value (a worker never has that many requests in flight)."""
+
+CONTROL_NUMBER = 0
+"""Frame number of control messages (requests are numbered from 1)."""
+STATUS_REQUEST = b'{"op": "status"}'
+"""The control message asking a worker for its :class:`WorkerStatus`."""
+
+
+@dataclass
+class WorkerStatus:
+    """What a worker reports of itself when asked (figures the gRPC process cannot count on its own)."""
+
+    env_restarts: int = 0
+    """Sub-envs recreated after they raised (``on_env_failure="restart"``) since the session opened."""
+    quiet_s: float | None = None
+    """Seconds since its last request on any path (lane workers only: the server sees no other's)."""
+    lane_requests: list[int] | None = None
+    """Requests answered on its same-host lane, by kind (lane workers only)."""
+
+    def to_bytes(self) -> bytes:
+        """The control message carrying it."""
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> WorkerStatus:
+        """Inverse of :meth:`to_bytes`."""
+        raw = json.loads(data)
+        lane = raw.get("lane_requests")
+        quiet = raw.get("quiet_s")
+        return cls(
+            env_restarts=int(raw.get("env_restarts", 0)),
+            quiet_s=None if quiet is None else float(quiet),
+            lane_requests=None if lane is None else [int(n) for n in lane],
+        )
+
+
+def control_op(data: bytes) -> str | None:
+    """The ``op`` of a control message (None if it has none or is not JSON)."""
+    try:
+        op = json.loads(data).get("op")
+    except (ValueError, AttributeError):
+        return None
+    return op if isinstance(op, str) else None
 
 
 def pack_header(size: int, number: int = 0) -> bytes:
@@ -80,6 +129,10 @@ class Handler(Protocol):
         """Answer one request; never raises."""
         ...
 
+    def env_restarts(self) -> int:
+        """Sub-envs recreated after they raised, since the handler was created."""
+        ...
+
 
 def write_description(sock: socket.socket, handler: Handler) -> bool:
     """Write the handler's description as frame 0 (an ``Error`` response if it fails); whether it worked."""
@@ -95,7 +148,8 @@ def write_description(sock: socket.socket, handler: Handler) -> bool:
 def serve_requests(sock: socket.socket, reader: BinaryIO, handler: Handler) -> int:
     """Write the handler's description (frame 0), then answer framed requests until the peer hangs up.
 
-    Each request is applied once (:class:`Sequencer`); its reply carries the request's number.
+    Each request is applied once (:class:`Sequencer`); its reply carries the request's number. A
+    status request (a control frame) is answered with the handler's :class:`WorkerStatus`.
 
     Returns:
         The process exit code: 0 after a clean end, 1 if the environment could not be described.
@@ -109,6 +163,10 @@ def serve_requests(sock: socket.socket, reader: BinaryIO, handler: Handler) -> i
             if frame is None:
                 return 0
             number, data = frame
+            if number == CONTROL_NUMBER:
+                if control_op(data) == "status":
+                    write_frame(sock, WorkerStatus(handler.env_restarts()).to_bytes(), CONTROL_NUMBER)
+                continue
             write_frame(sock, answer(data), number)  # the reply carries its request's number
     except (BrokenPipeError, ConnectionResetError):
         return 0

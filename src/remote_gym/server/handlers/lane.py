@@ -8,17 +8,16 @@ request numbers (``Request.seq``) are the session's numbering across both paths,
 re-sent through the server after the lane broke is applied once. Each socket has its own frame
 numbers, so the lane never disturbs the server's pairing of replies with requests.
 
-Frames from the server numbered 0 (its requests are numbered from 1) are lane control messages
-(JSON): ``{"op": "close"}`` closes the lane (the server ends the session: the client's next request
-then goes through the server and learns why), ``{"op": "quiet"}`` asks for the seconds since the
-last reply on any path, answered in a frame numbered 0 (the server's idle expiry).
+Control frames from the server (numbered 0, see :mod:`.frames`): ``{"op": "close"}`` closes the lane
+(the server ends the session: the client's next request then goes through the server and learns
+why); ``{"op": "status"}`` is answered with a :class:`~.frames.WorkerStatus` that adds the seconds
+since the last request on any path (the server's idle expiry) and the requests answered on the lane.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-import json
 import logging
 import os
 import select
@@ -33,8 +32,11 @@ from typing import Any, BinaryIO
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.errors import ServerBusyError
 from remote_gym.server.handlers.frames import (
+    CONTROL_NUMBER,
     HEADER_BYTES,
     Handler,
+    WorkerStatus,
+    control_op,
     pack_header,
     split_frames,
     write_description,
@@ -44,8 +46,6 @@ from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
 
 logger = logging.getLogger(__name__)
 
-CONTROL_NUMBER = 0
-"""Frame number of the server's lane control messages (its requests are numbered from 1)."""
 LANE_ACCEPTED = b"ok"
 """The worker's answer (frame 0) to a lane connection that presented the right secret."""
 _HANDSHAKE_TIMEOUT_S = 2.0
@@ -102,10 +102,11 @@ def peer_uid(conn: socket.socket) -> int | None:
 class LaneWorker:
     """One worker's serving loop over its server socket and, once a client presents the secret, its lane."""
 
-    def __init__(self, sock: socket.socket, reader: BinaryIO, sequencer: Sequencer, spec: LaneSpec) -> None:
+    def __init__(self, sock: socket.socket, reader: BinaryIO, handler: Handler, spec: LaneSpec) -> None:
         self._sock = sock
         self._reader = reader
-        self._sequencer = sequencer
+        self._sequencer = Sequencer(handler.handle)
+        self._env_restarts = handler.env_restarts
         self._spec = spec
         self._secret: bytes | None = bytes.fromhex(spec.secret)
         """None once used: the first connection that presents it wins."""
@@ -170,14 +171,16 @@ class LaneWorker:
         return True
 
     def _control(self, data: bytes) -> None:
-        op = json.loads(data).get("op")
+        op = control_op(data)
         if op == "close":
             self._close_lane()
-        elif op == "quiet":
-            quiet = json.dumps(
-                {"quiet_s": time.monotonic() - self._last_request, "lane_requests": self._lane_requests}
-            ).encode()
-            write_frame(self._sock, quiet, CONTROL_NUMBER)
+        elif op == "status":
+            status = WorkerStatus(
+                env_restarts=self._env_restarts(),
+                quiet_s=time.monotonic() - self._last_request,
+                lane_requests=self._lane_requests,
+            )
+            write_frame(self._sock, status.to_bytes(), CONTROL_NUMBER)
 
     def _accept(self) -> bool:
         assert self._listener is not None
@@ -317,7 +320,7 @@ def serve_with_lane(sock: socket.socket, reader: BinaryIO, handler: Handler, spe
     Returns:
         The process exit code: 0 after a clean end, 1 if the environment could not be described.
     """
-    worker = LaneWorker(sock, reader, Sequencer(handler.handle), spec)
+    worker = LaneWorker(sock, reader, handler, spec)
     try:
         try:
             worker.listen()

@@ -130,3 +130,7 @@ class NativeVectorCore:
     def close(self) -> None:
         """Close the vector env."""
         self.envs.close()
+
+    def env_restarts(self) -> int:
+        """Always 0: the env's own vectorised implementation has no restart mode."""
+        return 0

@@ -37,7 +37,14 @@ from remote_gym.codec.vector import decode_info_calls
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
-from remote_gym.server.handlers.frames import read_frame, serve_requests, write_frame
+from remote_gym.server.handlers.frames import (
+    CONTROL_NUMBER,
+    STATUS_REQUEST,
+    WorkerStatus,
+    read_frame,
+    serve_requests,
+    write_frame,
+)
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.handlers.vector import VectorEnvHandler
 
@@ -48,6 +55,9 @@ from remote_gym.server.handlers.vector import VectorEnvHandler
 # message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
 
 logger = logging.getLogger(__name__)
+
+_REQUEST_NUMBER = 1
+"""Frame number of every request to a helper (replies come in order; 0 is for control messages)."""
 
 
 class _Helper:
@@ -65,9 +75,25 @@ class _Helper:
         self.sock = ours
         self.reader = ours.makefile("rb", buffering=1 << 16)
         self.exitcode: int | None = None
+        self.restarts = 0
+        """Its sub-envs recreated after they raised, as of its last status."""
 
     def send(self, request: pb.Request) -> None:
-        write_frame(self.sock, request.SerializeToString())
+        write_frame(self.sock, request.SerializeToString(), _REQUEST_NUMBER)
+
+    def ask_status(self) -> None:
+        """Ask for its status (read it with :meth:`read_status`); a dead helper is left to the next request."""
+        with contextlib.suppress(OSError):
+            write_frame(self.sock, STATUS_REQUEST, CONTROL_NUMBER)
+
+    def read_status(self) -> None:
+        """Read the status :meth:`ask_status` asked for; keep the last one if the helper is gone."""
+        try:
+            frame = read_frame(self.reader)  # type: ignore[arg-type]
+        except (OSError, ValueError):
+            frame = None
+        if frame is not None:
+            self.restarts = WorkerStatus.from_bytes(frame[1]).env_restarts
 
     def receive(self) -> pb.Response:
         """The helper's next reply; a dead helper raises WorkerCrashedError."""
@@ -281,8 +307,18 @@ class ShardedVectorCore:
             helper.send(set_attr_request(name, values[helper.offset : helper.offset + helper.size]))
         self._gather(self._helpers, lambda: self.local.set_attr(name, values[: self.sizes[0]]))
 
+    def env_restarts(self) -> int:
+        """Sub-envs recreated after they raised (restart mode), in this process and the helpers."""
+        for helper in self._helpers:
+            helper.ask_status()
+        for helper in self._helpers:
+            helper.read_status()
+        return self.local.env_restarts() + sum(helper.restarts for helper in self._helpers)
+
     def close(self) -> None:
-        """Close this process's sub-envs and stop the helpers (they close theirs)."""
+        """Close this process's sub-envs and stop the helpers (they close theirs), keeping their restarts."""
+        if getattr(self, "local", None) is not None:  # fully made: every helper answers in turn
+            self.env_restarts()
         try:
             local = getattr(self, "local", None)
             if local is not None:

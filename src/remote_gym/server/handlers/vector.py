@@ -51,6 +51,10 @@ class VectorEnvHandler(RequestHandler):
         make.reward_range.none = True
         return resp
 
+    def env_restarts(self) -> int:
+        """Sub-envs the core recreated after they raised (restart mode)."""
+        return self.core.env_restarts()
+
     def translate(self, exc: BaseException) -> pb.Error | None:
         """Sub-env failures carry the sub-env's index; a helper process's failure arrives as its Error."""
         if isinstance(exc, SubEnvError):

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
+from remote_gym.server.handlers.frames import WorkerStatus
 from remote_gym.server.handlers.lane import LaneSpec
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
@@ -19,6 +20,15 @@ class EnvHost(Protocol):
 
     async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         """Answer one serialized request with its serialized reply (never another request's)."""
+        ...
+
+    @property
+    def last_status(self) -> WorkerStatus:
+        """What the env(s)' process last reported of itself (see :meth:`status`)."""
+        ...
+
+    async def status(self) -> WorkerStatus:
+        """Ask the env(s)' process for its figures (restarted sub-envs; lane use and quiet time)."""
         ...
 
     def close_lane(self) -> None:

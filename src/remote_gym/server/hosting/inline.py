@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from remote_gym.server.handlers.env import EnvHandler
+from remote_gym.server.handlers.frames import WorkerStatus
 from remote_gym.server.handlers.sequencer import Sequencer
 from remote_gym.server.handlers.vector import VectorEnvHandler
 
@@ -19,6 +20,15 @@ class InlineHost:
     async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""
         return self._answer(data)
+
+    @property
+    def last_status(self) -> WorkerStatus:
+        """The handler's figures now (it runs in this process: nothing to wait for)."""
+        return WorkerStatus(self._handler.env_restarts())
+
+    async def status(self) -> WorkerStatus:
+        """As :attr:`last_status`."""
+        return self.last_status
 
     def close_lane(self) -> None:
         """In-process sessions have no lane."""

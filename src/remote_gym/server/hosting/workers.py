@@ -16,17 +16,20 @@ from typing import Any
 
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.handlers.frames import NUMBER_MODULUS, pack_header, split_frames
-from remote_gym.server.handlers.lane import CONTROL_NUMBER
+from remote_gym.server.handlers.frames import (
+    CONTROL_NUMBER,
+    NUMBER_MODULUS,
+    STATUS_REQUEST,
+    WorkerStatus,
+    pack_header,
+)
+from remote_gym.server.hosting.frame_protocol import FrameProtocol
 from remote_gym.server.hosting.lane import LaneDirectory
-from remote_gym.transport.spin import yield_cpu
 
 logger = logging.getLogger(__name__)
 
 _CLOSE_LANE = b'{"op": "close"}'
-_QUIET = b'{"op": "quiet"}'
 _MAX_DATAGRAM = 1 << 20
-_POLL_READ_BYTES = 1 << 18
 
 
 class Zygote:
@@ -109,7 +112,7 @@ class Zygote:
         finally:
             theirs.close()
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.create_unix_connection(_FrameProtocol, sock=ours)
+        transport, protocol = await loop.create_unix_connection(FrameProtocol, sock=ours)
         spec = json.dumps(spec_json).encode()
         transport.write(pack_header(len(spec)) + spec)
         return WorkerProcess(pid, transport, protocol, self._exit_future(pid), lane=lane)
@@ -134,82 +137,6 @@ class Zygote:
                 await loop.run_in_executor(None, proc.wait)
 
 
-class _FrameProtocol(asyncio.Protocol):
-    """Splits the worker's byte stream into numbered frames and hands each to the request of that number.
-
-    A reply whose request is no longer awaited (its wait was cancelled when the client's stream
-    broke) finds no waiter and is dropped: no interleaving of cancellations can pair a reply with
-    another request. A Protocol callback instead of StreamReader.readexactly: no extra futures per
-    frame on the hot path.
-    """
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        # The worker's first frame (number 0) describes its env; it may come before anyone asks.
-        self._waiters: dict[int, asyncio.Future[bytes]] = {0: asyncio.get_running_loop().create_future()}
-        self._lost = False
-        self.dropped = 0
-        """Replies dropped because their request was abandoned."""
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        for number, frame in split_frames(buffer):
-            waiter = self._waiters.pop(number, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(frame)
-            else:
-                self.dropped += 1
-                logger.debug("dropping the reply to abandoned request %d", number)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._lost = True
-        waiters, self._waiters = self._waiters, {}
-        for waiter in waiters.values():
-            if not waiter.done():
-                waiter.set_exception(ConnectionResetError("the worker closed its socket"))
-
-    def expect(self, number: int) -> asyncio.Future[bytes]:
-        """A future for the reply numbered ``number`` (register it before sending the request)."""
-        waiter = self._waiters.get(number)
-        if waiter is None:
-            waiter = self._waiters[number] = asyncio.get_running_loop().create_future()
-        if self._lost and not waiter.done():
-            waiter.set_exception(ConnectionResetError("the worker closed its socket"))
-        return waiter
-
-    def forget(self, number: int) -> None:
-        """Nobody waits for reply ``number`` any more: drop it when it comes."""
-        waiter = self._waiters.pop(number, None)
-        if waiter is not None and not waiter.done():
-            waiter.cancel()
-
-    def poll(self, fd: int, budget_s: float, waiter: asyncio.Future[bytes]) -> bool:
-        """Read the worker's socket directly, without sleeping, for up to ``budget_s``, until ``waiter`` is done.
-
-        Blocks the event loop meanwhile, so it is only worth it for replies expected within microseconds.
-        Bytes read but not yet a whole frame stay buffered for the transport's reads that follow.
-
-        Returns:
-            Whether ``waiter`` is done.
-        """
-        deadline = time.perf_counter() + budget_s
-        while not waiter.done():
-            try:
-                chunk = os.read(fd, _POLL_READ_BYTES)
-            except BlockingIOError:
-                if time.perf_counter() > deadline:
-                    return False
-                yield_cpu()
-                continue
-            except OSError:
-                return False  # the transport's own read reports the failure
-            if not chunk:
-                return False  # end of stream: likewise left to the transport, which sees it again
-            self.data_received(chunk)
-        return True
-
-
 class WorkerProcess:
     """One worker process and the framed socket to it."""
 
@@ -217,7 +144,7 @@ class WorkerProcess:
         self,
         pid: int,
         transport: asyncio.BaseTransport,
-        protocol: _FrameProtocol,
+        protocol: FrameProtocol,
         exited: asyncio.Future[int],
         *,
         lane: bool = False,
@@ -225,8 +152,9 @@ class WorkerProcess:
         self.pid = pid
         self.lane = lane
         """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
-        self.lane_requests: list[int] | None = [] if lane else None
-        """Requests the worker answered on its lane, by kind, as of its last status (None: no lane)."""
+        self.last_status = WorkerStatus()
+        """What the worker last reported of itself (see :meth:`status`)."""
+        self._asking: asyncio.Future[WorkerStatus] | None = None
         self._transport: Any = transport
         self._protocol = protocol
         self._exited = exited
@@ -305,18 +233,26 @@ class WorkerProcess:
             with contextlib.suppress(Exception):
                 self._transport.write(pack_header(len(_CLOSE_LANE), CONTROL_NUMBER) + _CLOSE_LANE)
 
-    async def quiet_s(self) -> float:
-        """Seconds since the worker's last request on any path (its lane included).
+    async def status(self) -> WorkerStatus:
+        """Ask the worker for its status (a busy worker answers once its request is answered).
+
+        Callers at the same time share one question. Cancelling the call leaves the question open:
+        its answer still becomes :attr:`last_status` when it comes.
 
         Raises:
             WorkerCrashedError: The worker died before answering.
         """
+        asking = self._asking
+        if asking is None or asking.done():
+            asking = self._asking = asyncio.ensure_future(self._ask_status())
+            asking.add_done_callback(_retrieve)
+        return await asyncio.shield(asking)
+
+    async def _ask_status(self) -> WorkerStatus:
         waiter = self._protocol.expect(CONTROL_NUMBER)
-        self._transport.write(pack_header(len(_QUIET), CONTROL_NUMBER) + _QUIET)
-        status = json.loads(await self._await(waiter, CONTROL_NUMBER))
-        if "lane_requests" in status:
-            self.lane_requests = [int(n) for n in status["lane_requests"]]
-        return float(status["quiet_s"])
+        self._transport.write(pack_header(len(STATUS_REQUEST), CONTROL_NUMBER) + STATUS_REQUEST)
+        self.last_status = WorkerStatus.from_bytes(await self._await(waiter, CONTROL_NUMBER))
+        return self.last_status
 
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -356,6 +292,12 @@ class WorkerProcess:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a task's exception as seen (its callers may all have given up waiting)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _signal_name(num: int) -> str:
