@@ -105,3 +105,36 @@ def test_split_frames_keeps_a_partial_frame() -> None:
     buffer += b"fg"
     assert split_frames(buffer) == [(6, b"defg")]
     assert buffer == b""
+
+
+def test_status_questions_never_disturb_the_requests() -> None:
+    """Status questions asked during a long step, abandoned or shared, leave every reply paired as it was.
+
+    A worker answers a status question once the request in hand is answered; askers at the same time
+    share one question, and a question whose asker gave up is still answered (not counted as a
+    dropped reply).
+    """
+
+    async def scenario() -> None:
+        zygote = Zygote()
+        await zygote.start()
+        spec = dict(_SPEC, kwargs={"hang_s": 0.3, "hang_action": 1})
+        worker = await zygote.spawn(spec)
+        try:
+            assert pb.Response.FromString(await worker.first_reply()).WhichOneof("kind") == "make"
+            assert pb.Response.FromString(await worker.request(_reset(1))).WhichOneof("kind") == "reset"
+            slow = asyncio.ensure_future(worker.request(_step(2, 1)))  # 0.3 s in the env
+            await asyncio.sleep(0.05)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(worker.status(), 0.05)  # gives up while the step runs
+            first, second = await asyncio.gather(worker.status(), worker.status())
+            assert first is second  # one question, shared
+            assert (first.env_restarts, first.quiet_s, first.lane_requests) == (0, None, None)
+            assert pb.Response.FromString(await slow).WhichOneof("kind") == "step"
+            assert pb.Response.FromString(await worker.request(_step(3, 0))).WhichOneof("kind") == "step"
+            assert worker.dropped_replies == 0
+        finally:
+            await worker.stop()
+            await zygote.stop()
+
+    asyncio.run(scenario())
