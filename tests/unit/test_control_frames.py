@@ -65,10 +65,10 @@ def test_serve_requests_answers_status_between_requests_and_ignores_other_ops() 
         assert read_frame(reader) == (CONTROL_NUMBER, b'{"env_restarts": 0}')
         write_frame(ours, b'{"op": "close"}', CONTROL_NUMBER)  # a lane op: no lane here, no answer
         write_frame(ours, pb.Request(seq=1, close=pb.CloseRequest()).SerializeToString(), 7)
-        number, _ = read_frame(reader)  # type: ignore[misc]
+        number, _ = read_frame(reader)
         assert number == 7
         write_frame(ours, STATUS_REQUEST, CONTROL_NUMBER)
-        assert WorkerStatus.from_bytes(read_frame(reader)[1]) == WorkerStatus(env_restarts=1)  # type: ignore[index]
+        assert WorkerStatus.from_bytes(read_frame(reader)[1]) == WorkerStatus(env_restarts=1)
         assert handler.answered == 1
     finally:
         ours.shutdown(socket.SHUT_RDWR)
