@@ -39,7 +39,9 @@ def _steps_per_s(port: int, steps: int) -> float:
     with RemoteEnvironment(url="127.0.0.1", port=port, config=ClientConfig(same_host_lane=False)) as env:
         env.reset(seed=0)
         for _ in range(200):  # warm up
-            env.step(0)
+            _, _, terminated, truncated, _ = env.step(0)
+            if terminated or truncated:
+                env.reset()
         start = time.perf_counter()
         for _ in range(steps):
             _, _, terminated, truncated, _ = env.step(env.action_space.sample())
