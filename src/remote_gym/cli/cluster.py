@@ -109,7 +109,7 @@ def run_status(args: argparse.Namespace, console: Console) -> int:
     _need_ray()
     import ray
 
-    from remote_gym.ray.cluster import NAMESPACE
+    from remote_gym.ray.spawn import NAMESPACE
     from remote_gym.ray.status import running_servers
 
     ray.init(address=args.ray_address, namespace=NAMESPACE, log_to_driver=False)

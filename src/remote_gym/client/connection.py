@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
-import logging
-import time
 import warnings
 from collections.abc import Coroutine
 from typing import Any
 
 import grpc
 
-from remote_gym._constants import (
-    RESUME_ATTEMPT_TIMEOUT_S,
-    RESUME_BACKOFF_S,
-    RESUME_PROBE_S,
-)
+from remote_gym._constants import RESUME_ATTEMPT_TIMEOUT_S
 from remote_gym.client import runtime
 from remote_gym.client.channel import split_address, target_of
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.lane import LaneSlot
-from remote_gym.client.stream import SessionGone, SessionStream
+from remote_gym.client.resume import resume_and_resend
+from remote_gym.client.stream import SessionStream
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.codec.requests import close_request
 from remote_gym.errors import (
@@ -40,12 +34,8 @@ from remote_gym.transport.tls import TLSConfig, is_loopback
 
 __all__ = ["ConnState", "Connection", "split_address"]
 
-logger = logging.getLogger(__name__)
-
 # Error reasons after which the server has ended the session.
 _SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
-_MAX_LOSSES_PER_REQUEST = 100
-"""Connections one request may lose right after resuming before the client gives up on the session."""
 
 
 class ConnState(enum.Enum):
@@ -230,11 +220,7 @@ class Connection:
     async def recover(self, payload: bytes, lost: ConnectionLostError, call_timeout: float | None) -> bytes:
         """After a dropped connection: resume the session on a new connection and send ``payload`` again.
 
-        The only place that retries. The server answers a request it already applied from its
-        record, so nothing runs twice, whatever the moment the connection dropped. Attempts take at
-        most ``RESUME_ATTEMPT_TIMEOUT_S`` each, on a new connection each time, with a doubling pause
-        between them, for up to ``ClientConfig.resume_s``; a connection that drops again after a
-        successful resume starts a new budget.
+        Tries for up to ``ClientConfig.resume_s`` (see :func:`~remote_gym.client.resume.resume_and_resend`).
 
         Raises:
             ConnectionLostError: Resuming is off, the server no longer has the session (it ended,
@@ -245,69 +231,19 @@ class Connection:
         budget = self.config.resume_s
         if not budget or not self._resume_token or not self._server_resume_window_s:
             raise lost
-        logger.info("connection to %s lost (%s); resuming session %s", self.target, lost, self.session_id)
-        deadline = time.monotonic() + budget
-        delay, last, losses = RESUME_BACKOFF_S[0], str(lost), 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ConnectionLostError(
-                    f"the connection to {self.target} dropped and the session could not be resumed "
-                    f"within {budget} s (last error: {last})"
-                ) from lost
-            try:
-                await asyncio.wait_for(
-                    self._stream.reattach(self.session_id, self._resume_token),
-                    min(RESUME_ATTEMPT_TIMEOUT_S, remaining),
-                )
-            except SessionGone as gone:
-                raise ConnectionLostError(
-                    f"the session with {self.target} cannot go on: {gone.error}"
-                ) from gone.error
-            except (asyncio.TimeoutError, ConnectionLostError, OSError, grpc.RpcError) as exc:
-                last = _describe(exc)
-                logger.debug("resuming session %s on %s failed: %s", self.session_id, self.target, last)
-                await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0.0)))
-                delay = min(delay * 2, RESUME_BACKOFF_S[1])
-                continue
-            logger.info("session %s resumed on %s", self.session_id, self.target)
-            try:
-                return await self._probed_roundtrip(payload, call_timeout)
-            except ConnectionLostError as again:  # dropped again right after the resume: still resumable
-                logger.debug("session %s lost its connection again: %s", self.session_id, again)
-                losses += 1
-                if losses >= _MAX_LOSSES_PER_REQUEST:
-                    raise
-                last = str(again)
-                deadline = time.monotonic() + budget
-                delay = RESUME_BACKOFF_S[0]
+        return await resume_and_resend(
+            self._stream,
+            payload,
+            lost,
+            session_id=self.session_id,
+            resume_token=self._resume_token,
+            budget=budget,
+            call_timeout=call_timeout,
+        )
 
     async def exchange_once(self, payload: bytes, call_timeout: float | None) -> bytes:
         """One round trip on the current stream, bounded by ``call_timeout``; no resumption."""
-        try:
-            if call_timeout is None:
-                return await self._roundtrip(payload)
-            return await asyncio.wait_for(self._roundtrip(payload), call_timeout)
-        except asyncio.TimeoutError as exc:
-            raise DeadlineExceededError(
-                f"request to {self.target} took longer than {call_timeout} s"
-            ) from exc
-
-    async def _probed_roundtrip(self, payload: bytes, call_timeout: float | None) -> bytes:
-        """:meth:`exchange_once`, probing the connection every ``RESUME_PROBE_S`` while the reply takes long.
-
-        A connection cut right after a resume is then noticed within that, instead of at the next
-        keepalive ping (see :meth:`SessionStream.probe`).
-        """
-        task = asyncio.ensure_future(self.exchange_once(payload, call_timeout))
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=RESUME_PROBE_S)
-                if done:
-                    return task.result()
-                await self._stream.probe(RESUME_PROBE_S)
-        finally:
-            task.cancel()
+        return await self._stream.bounded_roundtrip(payload, call_timeout)
 
     def check_open(self) -> None:
         """Raise unless the connection can carry a request."""
@@ -374,9 +310,3 @@ class Connection:
         if self._state is ConnState.CLOSED and not self._driver_released:
             self._driver_released = True
             self._driver.release()
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return f"{exc.code().name}: {exc.details()}"
-    return str(exc) or type(exc).__name__

@@ -19,7 +19,7 @@ from remote_gym.client.channel import (
 from remote_gym.client.config import ClientConfig
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.codec.requests import resume_request
-from remote_gym.errors import ConnectionLostError, RemoteGymError
+from remote_gym.errors import ConnectionLostError, DeadlineExceededError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
@@ -99,6 +99,20 @@ class SessionStream:
         if reply is grpc.aio.EOF:
             raise await self._ended_error(call)
         return bytes(reply)
+
+    async def bounded_roundtrip(self, data: bytes, timeout: float | None) -> bytes:
+        """:meth:`roundtrip`, bounded by ``timeout`` seconds (None: unbounded).
+
+        Raises:
+            DeadlineExceededError: No reply within ``timeout``.
+            ConnectionLostError, ServerError: As :meth:`roundtrip`.
+        """
+        try:
+            if timeout is None:
+                return await self.roundtrip(data)
+            return await asyncio.wait_for(self.roundtrip(data), timeout)
+        except asyncio.TimeoutError as exc:
+            raise DeadlineExceededError(f"request to {self.target} took longer than {timeout} s") from exc
 
     async def _ended_error(self, call: Any) -> RemoteGymError:
         code = await call.code()

@@ -24,32 +24,15 @@ from remote_gym.client.vector_args import (
     per_host,
     per_host_tokens,
 )
-from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, exchange, exchange_each, open_hosts
-from remote_gym.client.vector_recovery import (
-    Resolver,
-    StepPart,
-    decode_step_part,
-    recovery_address,
-    reopen_host,
-    restart_host,
-)
-from remote_gym.codec.batch import InfoCalls, combine_infos, split_batch
+from remote_gym.client.vector_calls import reset_hosts, step_hosts
+from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, exchange, open_hosts
+from remote_gym.client.vector_recovery import HostRecovery, Resolver
+from remote_gym.codec.batch import combine_infos
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
-from remote_gym.codec.requests import (
-    call_request,
-    render_request,
-    reset_request,
-    sample_request,
-    set_attr_request,
-    step_request,
-)
+from remote_gym.codec.requests import call_request, render_request, sample_request, set_attr_request
 from remote_gym.codec.scatter import VectorParts
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import decode_infos
-from remote_gym.errors import (
-    EnvClosedError,
-    RemoteGymError,
-)
+from remote_gym.errors import EnvClosedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
@@ -121,7 +104,6 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     ) -> None:
         env = env_id(id, env)
         self._hosts: list[VectorHost] = []
-        self._resolver = resolver
         self.closed = False
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         check_vector_options(vectorization_mode, on_env_failure, render_mode)
@@ -131,6 +113,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             config = dataclasses.replace(config, timeouts=timeouts)
         self._timeouts = config.timeouts
         self.on_env_failure = on_env_failure
+        self._recovery = HostRecovery(on_env_failure == "restart", resolver, config.timeouts)
         addresses = expand_addresses(address)
         self._sizes = host_sizes(num_envs, len(addresses))
         requests = make_requests(
@@ -239,27 +222,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         """
         self._check_open()
         plan = self._parts.plan_reset(seed, options)
-        indices, requests = [], []
-        for i, host in enumerate(self._hosts):
-            if not plan.active[i]:
-                continue  # SyncVectorEnv refuses an all-False mask; this host's envs stay as they are
-            # A re-created session resets all its envs.
-            host_options = plan.shared_options if host.pending_reset else plan.options[i]
-            indices.append(i)
-            requests.append(reset_request(plan.seeds[i], host_options))
-        hosts = [self._hosts[i] for i in indices]
-        results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="reset on")
-        infos: list[dict[str, Any] | InfoCalls | None] = [None] * len(self._hosts)
-        observations: dict[int, Any] = {}
-        for i, host, result in zip(indices, hosts, results, strict=True):
-            if isinstance(result, RemoteGymError):
-                address = self._recovery_address(i, host, result)
-                reopen_host(host, result, timeouts=self._timeouts, address=address)  # resets all its envs
-                request = reset_request(plan.seeds[i], plan.shared_options)
-                result = self._exchange([host], [request], "reset on")[0]
-            host.pending_reset = False
-            observations[i] = decode_value(result.reset.observation)
-            infos[i] = decode_infos(result.reset)
+        observations, infos = reset_hosts(self._hosts, plan, self._recovery, timeout=self._timeouts.call)
         obs = self._parts.finish_reset(plan, observations)
         if len(self._hosts) == 1 and not isinstance(infos[0], list):
             return obs, infos[0] or {}
@@ -281,22 +244,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         hosts = self._hosts
         if len(hosts) > 1:  # so that a refused step leaves every host as it was (one server checks its own)
             self._parts.check_step()
-        requests = []
-        for host in hosts:
-            if host.pending_reset:
-                requests.append(reset_request(None, None))
-                continue
-            part = (
-                actions
-                if len(hosts) == 1
-                else split_batch(self.single_action_space, actions, host.offset, host.stop)
-            )
-            requests.append(step_request(part, path="actions"))
-        results = exchange_each(hosts, requests, timeout=self._timeouts.call, what="step on")
-        parts = [
-            self._step_part(i, host, result)
-            for i, (host, result) in enumerate(zip(hosts, results, strict=True))
-        ]
+        parts = step_hosts(
+            hosts, actions, self.single_action_space, self._parts, self._recovery, timeout=self._timeouts.call
+        )
         if len(parts) == 1 and not isinstance(parts[0][4], list):
             return parts[0]  # type: ignore[return-value]
         obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
@@ -306,33 +256,6 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             terminations,
             truncations,
             combine_infos([part[4] for part in parts], self._sizes),
-        )
-
-    def _step_part(self, index: int, host: VectorHost, result: pb.Response | RemoteGymError) -> StepPart:
-        """One host's share of a step result, decoded (or made up after its worker died, in restart mode)."""
-        if isinstance(result, RemoteGymError):
-            part = self._restart_host(index, host, result, self._recovery_address(index, host, result))
-        else:
-            part = decode_step_part(host, result)
-        self._parts.last_obs[index] = part[0]
-        return part
-
-    def _recovery_address(self, index: int, host: VectorHost, error: RemoteGymError) -> str | None:
-        restart = self.on_env_failure == "restart"
-        return recovery_address(index, host, error, restart=restart, resolver=self._resolver)
-
-    def _restart_host(
-        self, index: int, host: VectorHost, cause: RemoteGymError, address: str | None
-    ) -> StepPart:
-        """Re-create the session of a host whose worker or server died; its sub-envs' episodes end truncated."""
-        return restart_host(
-            host,
-            cause,
-            mode=self.autoreset_mode,
-            space=self.single_observation_space,
-            last_obs=self._parts.last_obs[index],
-            timeouts=self._timeouts,
-            address=address,
         )
 
     def render(self) -> tuple[Any, ...] | None:

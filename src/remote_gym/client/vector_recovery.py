@@ -1,8 +1,9 @@
-"""Stand-in step results for a host whose worker died and whose session was re-created (restart mode)."""
+"""Restart mode: re-creating the session of a vector env's failed host, and stand-in step results for it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from remote_gym.client.config import Timeouts
 from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.batch import InfoCalls
 from remote_gym.codec.requests import reset_request
+from remote_gym.codec.scatter import VectorParts
 from remote_gym.codec.values import decode_value
 from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY, decode_host_info, decode_step
 from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
@@ -171,3 +173,47 @@ def decode_step_part(host: VectorHost, result: pb.Response) -> StepPart:
         reply = result.reset
         return reset_as_step(decode_value(reply.observation), decode_host_info(reply, host.size), host.size)
     return decode_step(result.step)
+
+
+@dataclass(frozen=True)
+class HostRecovery:
+    """What a vector env does when a host's call fails: raise the error, or re-create the host's session.
+
+    In restart mode the session is re-created on the same server after its worker died, or, when the
+    server itself was lost, on the one ``resolver`` names (see :func:`recovery_address`).
+    """
+
+    restart: bool
+    """``on_env_failure="restart"``; otherwise every failure is raised."""
+    resolver: Resolver | None
+    timeouts: Timeouts
+
+    def reopen(self, index: int, host: VectorHost, error: RemoteGymError) -> None:
+        """Give host ``index`` a new session after ``error`` (the new session resets all its sub-envs).
+
+        Raises:
+            RemoteGymError: ``error`` when it cannot be recovered from; a failure to reopen, chained to it.
+        """
+        address = recovery_address(index, host, error, restart=self.restart, resolver=self.resolver)
+        reopen_host(host, error, timeouts=self.timeouts, address=address)
+
+    def step_part(
+        self, index: int, host: VectorHost, result: pb.Response | RemoteGymError, parts: VectorParts
+    ) -> StepPart:
+        """Host ``index``'s share of a step result, decoded (or made up after its worker died, in restart mode).
+
+        Raises:
+            RemoteGymError: The step failed and cannot be recovered from (see :meth:`reopen`).
+        """
+        if not isinstance(result, RemoteGymError):
+            return decode_step_part(host, result)
+        address = recovery_address(index, host, result, restart=self.restart, resolver=self.resolver)
+        return restart_host(
+            host,
+            result,
+            mode=parts.autoreset_mode,
+            space=parts.space,
+            last_obs=parts.last_obs[index],
+            timeouts=self.timeouts,
+            address=address,
+        )

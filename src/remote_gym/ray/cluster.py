@@ -12,20 +12,17 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util.placement_group import remove_placement_group
-from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.vector_env import RemoteVectorEnv
-from remote_gym.errors import ConfigError, ServerLostError, ServerStartError
-from remote_gym.ray.actor import ServerActor
+from remote_gym.errors import ConfigError, ServerLostError
 from remote_gym.ray.health import serving
-from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, actor_resources, bundle_of, new_group
+from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, bundle_of
 from remote_gym.ray.records import ServerHandle, ServerRecord
-from remote_gym.ray.spec import ServerSpec, build_spec, server_runtime_env
+from remote_gym.ray.spawn import NAMESPACE, raise_start_error, spawn_servers, wait_until_serving
+from remote_gym.ray.spec import ServerSpec, build_spec
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
-NAMESPACE = "remote-gym"
-"""Ray namespace of every server actor (``remote-gym ray status`` lists it)."""
 START_TIMEOUT_S = 120.0
 RESOLVE_TIMEOUT_S = 60.0
 STOP_GRACE_S = 1.0
@@ -238,7 +235,7 @@ class EnvCluster:
                 time.sleep(0.1)
                 continue
             server.update(record)
-            self._raise_start_error(index, record)
+            raise_start_error(index, record)
             address = str(record["address"])
             if serving(address, self._client_tls, timeout=max(0.1, deadline - time.monotonic())) is None:
                 if address != lost_address:
@@ -291,70 +288,19 @@ class EnvCluster:
 
     def _add(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        group = new_group(self._bundle, count, self._strategy)
-        if not group.wait(timeout):
-            remove_placement_group(group)
-            free = ray.available_resources()  # type: ignore[no-untyped-call]
-            raise ServerStartError(
-                f"{count} servers of {self._bundle} ({self._strategy}) could not be placed within "
-                f"{timeout} s; the cluster has {free} free",
-                node_id=None,
-                cause="resources",
-            )
-        actor_class = ray.remote(ServerActor)
-        new: list[ServerHandle] = []
-        for bundle_index in range(count):
-            index = self._next_index
-            self._next_index += 1
-            actor = actor_class.options(
-                name=f"{self.name}/server-{index}",
-                namespace=NAMESPACE,
-                max_restarts=self._max_restarts,
-                scheduling_strategy=PlacementGroupSchedulingStrategy(group, bundle_index),
-                runtime_env=server_runtime_env(),
-                **actor_resources(self._bundle),
-            ).remote(self._spec, self.name)
-            new.append(ServerHandle(actor, group, {"pid": None, "node_id": None, "address": None}))
-        self._servers.extend(new)
-        for offset, server in enumerate(new):
-            index = len(self._servers) - len(new) + offset
-            server.record = self._first_record(index, server, deadline)
-        for server in new:
-            address = str(server.record["address"])
-            reason = serving(address, self._client_tls, timeout=max(0.1, deadline - time.monotonic()))
-            if reason is not None:
-                node = server.record["node_id"]
-                raise ServerStartError(
-                    f"server at {address} on node {node} does not answer health checks: {reason}",
-                    node_id=node,
-                    cause=reason,
-                )
-
-    def _first_record(self, index: int, server: ServerHandle, deadline: float) -> dict[str, Any]:
-        try:
-            record: dict[str, Any] = ray.get(
-                server.actor.record.remote(), timeout=max(0.1, deadline - time.monotonic())
-            )
-        except GetTimeoutError as exc:
-            raise ServerStartError(
-                f"server {index} did not start in time", node_id=None, cause="timeout"
-            ) from exc
-        except RayActorError as exc:
-            raise ServerStartError(
-                f"server {index} could not start: {exc}", node_id=None, cause=str(exc)
-            ) from exc
-        self._raise_start_error(index, record)
-        return record
-
-    @staticmethod
-    def _raise_start_error(index: int, record: Mapping[str, Any]) -> None:
-        if record["error"]:
-            raise ServerStartError(
-                f"server {index} could not start on node {record['node_id']} ({record['hostname']}, "
-                f"{record['node_ip']}): {record['error']}",
-                node_id=record["node_id"],
-                cause=record["error"],
-            )
+        new = spawn_servers(
+            self._spec,
+            cluster=self.name,
+            numbers=range(self._next_index, self._next_index + count),
+            bundle=self._bundle,
+            strategy=self._strategy,
+            max_restarts=self._max_restarts,
+            timeout=timeout,
+        )
+        self._next_index += count
+        self._servers.extend(new)  # before waiting: a server that fails to start is still removed
+        first_index = len(self._servers) - len(new)
+        wait_until_serving(new, first_index=first_index, client_tls=self._client_tls, deadline=deadline)
 
     def _remove(self, servers: Sequence[ServerHandle]) -> None:
         stops = []

@@ -7,7 +7,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
-from remote_gym.ray.cluster import NAMESPACE
+from remote_gym.ray.spawn import NAMESPACE
 
 _PROBE_S = 5.0
 

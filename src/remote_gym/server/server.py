@@ -16,23 +16,27 @@ from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before 
 import grpc
 
 # isort: on
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.hosting.workers import Zygote
+from remote_gym.server.listener import (
+    add_health_service,
+    add_port,
+    bind_address,
+    new_grpc_server,
+    security_mode,
+    start_health_listener,
+)
 from remote_gym.server.provision import check_relative, provision, public_url
 from remote_gym.server.registry import EnvEntry, make_entry
-from remote_gym.server.servicer import SERVICE_NAME, RemoteGymServicer
+from remote_gym.server.servicer import RemoteGymServicer
 from remote_gym.server.thumbnails import Thumbnails
 from remote_gym.server.web import HttpEndpoint, start_endpoints
-from remote_gym.transport.auth import TokenAuthInterceptor
-from remote_gym.transport.options import server_options
 from remote_gym.transport.spin import SpinningSelector, new_event_loop
-from remote_gym.transport.status import REASON_METADATA_KEY
-from remote_gym.transport.tls import PathLike, ServerTLSConfig, is_loopback
+from remote_gym.transport.tls import PathLike, ServerTLSConfig
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +50,6 @@ class ServerState(enum.Enum):
     RUNNING = 2
     # stop() was called; nothing more will be served.
     STOPPED = 3
-
-
-def _bind_address(host: str, port: int) -> str:
-    if host.startswith("unix:"):  # a Unix socket: the path is the address
-        return host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{host}:{port}"
 
 
 class EnvServer:
@@ -99,7 +95,7 @@ class EnvServer:
         host = self.config.host
         if host in ("0.0.0.0", "", "::", "[::]"):
             host = "127.0.0.1"
-        return _bind_address(host, self.port)
+        return bind_address(host, self.port)
 
     @property
     def active_sessions(self) -> int:
@@ -137,41 +133,14 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
-        ledger = self._servicer.sessions.ledger
-        interceptors = (
-            [
-                TokenAuthInterceptor(
-                    config.tokens,
-                    reason_key=REASON_METADATA_KEY,
-                    on_refused=lambda peer, why: ledger.refused("UNAUTHENTICATED", peer, why),
-                )
-            ]
-            if config.tokens
-            else []
-        )
-        server = grpc.aio.server(
-            options=server_options(max_message_bytes=config.max_message_bytes), interceptors=interceptors
-        )
-        server.add_generic_rpc_handlers((self._servicer.generic_handler(),))
-        self._health = health_aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        for service in ("", SERVICE_NAME):
-            await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
-        bind = _bind_address(config.host, config.port)
+        server = new_grpc_server(config, self._servicer)
+        self._health = await add_health_service(server)
         try:
-            if config.tls is not None:
-                port = server.add_secure_port(bind, config.tls.server_credentials())
-            elif is_loopback(config.host):
-                unix = config.host.startswith("unix:")
-                kind = grpc.LocalConnectionType.UDS if unix else grpc.LocalConnectionType.LOCAL_TCP
-                local = grpc.local_server_credentials(kind)
-                port = server.add_secure_port(bind, local)
-            else:
-                port = server.add_insecure_port(bind)
-        except RuntimeError as exc:
+            port = add_port(server, config)
+        except ConfigError:
             if self._zygote is not None:
                 await self._zygote.stop()
-            raise ConfigError(f"cannot listen on {bind}: {exc}") from exc
+            raise
         self.port = port
         await server.start()
         self._server = server
@@ -187,35 +156,20 @@ class EnvServer:
                 raise ConfigError(f"cannot serve the monitoring endpoints: {exc}") from exc
         if config.health_port is not None:
             try:
-                await self._start_health_listener(config.health_port)
+                self._health_server, self.health_port = await start_health_listener(
+                    self._health, config.host, config.health_port
+                )
             except ConfigError:
                 await server.stop(None)
                 if self._zygote is not None:
                     await self._zygote.stop()
                 raise
-        if config.tls is not None:
-            mode = "mutual TLS" if config.tls.mutual else "TLS"
-        else:
-            mode = "local connections only" if is_loopback(config.host) else "plaintext"
         logger.info(
             "remote-gym server listening on %s (%s, hosting=%s)",
-            bind.replace(f":{config.port}", f":{port}"),
-            mode,
+            bind_address(config.host, config.port).replace(f":{config.port}", f":{port}"),
+            security_mode(config),
             config.hosting,
         )
-
-    async def _start_health_listener(self, port: int) -> None:
-        # Kubernetes' grpc probes speak plaintext only: this listener serves nothing but health.
-        assert self._health is not None
-        listener = grpc.aio.server()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, listener)
-        bind = _bind_address(self.config.host, port)
-        try:
-            self.health_port = listener.add_insecure_port(bind)
-        except RuntimeError as exc:
-            raise ConfigError(f"cannot listen for health checks on {bind}: {exc}") from exc
-        await listener.start()
-        self._health_server = listener
 
     def stop(self, grace: float | None = None) -> None:
         """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
