@@ -210,8 +210,8 @@ class SessionTable:
         its client why at the next request.
         """
         host, record.host = record.host, None
-        # A busy worker (a request cancelled mid-call) would answer late, if at all: no question then.
-        await collect_status(record, host, ask=not record.busy)
+        # A busy host (a request cancelled mid-call) would answer late, if at all: no question then.
+        await collect_status(record, host, ask=host is not None and not host.busy)
         # No await from here to the ledger's update: a scrape sees the session open, or in the totals.
         if self._sessions.get(record.session_id) is record:
             del self._sessions[record.session_id]

@@ -23,6 +23,11 @@ class EnvHost(Protocol):
         ...
 
     @property
+    def busy(self) -> bool:
+        """True while a request sent to it is unanswered (also one whose wait was cancelled)."""
+        ...
+
+    @property
     def last_status(self) -> WorkerStatus:
         """What the env(s)' process last reported of itself (see :meth:`status`)."""
         ...

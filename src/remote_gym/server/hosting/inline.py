@@ -21,6 +21,9 @@ class InlineHost:
         """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""
         return self._answer(data)
 
+    busy = False
+    """In-process requests are answered before anything else runs on the loop."""
+
     @property
     def last_status(self) -> WorkerStatus:
         """The handler's figures now (it runs in this process: nothing to wait for)."""

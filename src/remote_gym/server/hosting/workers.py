@@ -170,6 +170,11 @@ class WorkerProcess:
         """Polls that gave up (the reply took longer) and awaited the reply instead."""
 
     @property
+    def busy(self) -> bool:
+        """True from a request's sending to its reply, also when the wait for it was cancelled."""
+        return self._busy
+
+    @property
     def exitcode(self) -> int | None:
         """Exit code once the zygote reported the worker's end, else None."""
         return self._exited.result() if self._exited.done() else None
