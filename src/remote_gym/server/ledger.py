@@ -1,8 +1,10 @@
 """What the server counts: each session's requests (plain integers on the hot path) and the server's events.
 
-Every request of every session passes through the gRPC process (the worker processes only answer
-what it forwards), so counting there makes the figures whole without asking the workers. Counts of
-closed sessions are folded into per-env totals, so nothing is lost when a session ends.
+Requests that pass through the gRPC process are counted there, as they pass. What it cannot see
+(requests a same-host client sends its worker over the lane, sub-envs recreated inside a worker) the
+worker reports when asked (:class:`~remote_gym.server.handlers.frames.WorkerStatus`), and
+:meth:`SessionCounts.add_status` takes it in. Counts of closed sessions are folded into per-env
+totals, so nothing is lost when a session ends.
 
 Events (a session opened, closed, resumed, a worker crash, a refused call) are counted here and logged
 here, once each, with ``extra`` fields named like the metrics' labels (``env``, ``reason``), which
