@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import logging
 import pathlib
 import signal
 import socket
@@ -76,6 +78,27 @@ def test_debug_is_accepted_after_the_command() -> None:
     """`--debug` works after the subcommand too, and then lets the exception through."""
     with pytest.raises(ConnectError):
         run_cli("interact", f"127.0.0.1:{_free_port()}", "--connect-timeout", "0.5", "--debug")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_a_command_leaves_the_logging_set_up_as_it_found_it(debug: bool) -> None:
+    """A command run from Python logs to its console while it runs, and to nothing of its own afterwards."""
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level, logging.getLogger("remote_gym").level)
+    console, buffer = make_console()
+    argv = [
+        "interact",
+        f"127.0.0.1:{_free_port()}",
+        "--connect-timeout",
+        "0.5",
+        *(["--debug"] if debug else []),
+    ]
+    with contextlib.suppress(ConnectError):
+        main(argv, console=console)
+    assert (root.handlers, root.level, logging.getLogger("remote_gym").level) == before
+    printed = buffer.getvalue()
+    logging.getLogger("remote_gym.server").warning("a record after the command")
+    assert buffer.getvalue() == printed
 
 
 # -- demo ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from remote_gym._version import __version__
+from remote_gym.cli.logs import logging_to
 from remote_gym.errors import RemoteGymError
 
 EXAMPLES = """\
@@ -59,26 +60,21 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     # With --json the output is for machines: logs go to stderr so that stdout stays pure JSON.
     log_console = Console(stderr=True) if getattr(args, "json", False) else console
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(console=log_console, show_path=False)],
-        force=True,
-    )
-    logging.getLogger("remote_gym").setLevel(logging.DEBUG if args.debug else logging.INFO)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    try:
-        return int(args.run(args, console))
-    except KeyboardInterrupt:
-        console.print("interrupted")
-        return 130
-    except Exception as exc:
-        if args.debug:
-            raise
-        console.print(_one_line(exc), soft_wrap=True, highlight=False, markup=False)
-        return 1
+    level = logging.DEBUG if args.debug else logging.INFO
+    with logging_to(RichHandler(console=log_console, show_path=False, level=level), level):
+        try:
+            return int(args.run(args, console))
+        except KeyboardInterrupt:
+            console.print("interrupted")
+            return 130
+        except Exception as exc:
+            if args.debug:
+                raise
+            console.print(_one_line(exc), soft_wrap=True, highlight=False, markup=False)
+            return 1
 
 
 def _one_line(exc: BaseException) -> str:

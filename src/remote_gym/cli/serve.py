@@ -19,6 +19,7 @@ from remote_gym._constants import (
     DEFAULT_RESUME_WINDOW_S,
     DEFAULT_SERVER_SPIN_US,
 )
+from remote_gym.cli.logs import logging_to
 from remote_gym.cli.options import (
     add_server_tls_arguments,
     add_token_argument,
@@ -213,13 +214,8 @@ def json_logs() -> Iterator[None]:
             timestamp="time",
         )
     )
-    root = logging.getLogger()
-    previous = root.handlers[:]
-    root.handlers = [handler]
-    try:
+    with logging_to(handler):
         yield
-    finally:
-        root.handlers = previous
 
 
 @contextlib.contextmanager
