@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import time
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 from gymnasium.vector.utils import batch_space
@@ -33,7 +33,7 @@ from remote_gym.codec.requests import (
 )
 from remote_gym.codec.scatter import VectorParts
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import decode_info_calls
+from remote_gym.codec.vector import decode_info_calls, decode_step
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
@@ -265,16 +265,10 @@ class ShardedVectorCore:
         )
         parts = [local]
         for reply, helper in zip(replies, self._helpers, strict=True):
-            step = reply.step
-            parts.append(
-                (
-                    decode_value(step.observation),
-                    decode_value(step.reward),
-                    decode_value(step.terminated),
-                    decode_value(step.truncated),
-                    shift_calls(decode_info_calls(step.info_calls), helper.offset),
-                )
-            )
+            obs, rewards, terminations, truncations, infos = decode_step(reply.step)
+            # A helper's spec has per_env_infos: its infos are always the sub-envs' own (InfoCalls).
+            calls = shift_calls(cast(InfoCalls, infos), helper.offset)
+            parts.append((obs, rewards, terminations, truncations, calls))
         obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
         return (
             obs,
