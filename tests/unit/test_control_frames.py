@@ -7,6 +7,7 @@ import threading
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.frames import (
+    CLOSE_LANE_REQUEST,
     CONTROL_NUMBER,
     STATUS_REQUEST,
     WorkerStatus,
@@ -28,7 +29,7 @@ def test_status_round_trips_and_leaves_out_what_a_worker_does_not_know() -> None
 
 def test_control_op_reads_the_op_or_nothing() -> None:
     assert control_op(STATUS_REQUEST) == "status"
-    assert control_op(b'{"op": "close"}') == "close"
+    assert control_op(CLOSE_LANE_REQUEST) == "close"
     for junk in (b"not json", b"[1, 2]", b'{"op": 5}', b"{}"):
         assert control_op(junk) is None
 
@@ -63,7 +64,7 @@ def test_serve_requests_answers_status_between_requests_and_ignores_other_ops() 
         assert read_frame(reader) == (0, handler.describe().SerializeToString())
         write_frame(ours, STATUS_REQUEST, CONTROL_NUMBER)
         assert read_frame(reader) == (CONTROL_NUMBER, b'{"env_restarts": 0}')
-        write_frame(ours, b'{"op": "close"}', CONTROL_NUMBER)  # a lane op: no lane here, no answer
+        write_frame(ours, CLOSE_LANE_REQUEST, CONTROL_NUMBER)  # a lane op: no lane here, no answer
         write_frame(ours, pb.Request(seq=1, close=pb.CloseRequest()).SerializeToString(), 7)
         number, _ = read_frame(reader)
         assert number == 7

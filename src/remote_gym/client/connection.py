@@ -84,9 +84,9 @@ class Connection:
         )
         self._broken_by: RemoteGymError | None = None
         self._lane = LaneSlot(self.target)
+        """Same host: requests go straight to the session's worker (the stream stays as control)."""
         self._lane_offer: tuple[str, bytes] = ("", b"")
         """The lane path and secret the server offered in its MakeResponse (empty: none)."""
-        """Same host: requests go straight to the session's worker (the stream stays as control)."""
         if tls is None and not is_loopback(host):
             warnings.warn(
                 f"plaintext channel to {self.target}: traffic is neither encrypted nor authenticated; "

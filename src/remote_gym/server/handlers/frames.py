@@ -32,6 +32,8 @@ CONTROL_NUMBER = 0
 """Frame number of control messages (requests are numbered from 1)."""
 STATUS_REQUEST = b'{"op": "status"}'
 """The control message asking a worker for its :class:`WorkerStatus`."""
+CLOSE_LANE_REQUEST = b'{"op": "close"}'
+"""The control message asking a lane worker to close its lane (see ``lane.py``)."""
 
 
 @dataclass

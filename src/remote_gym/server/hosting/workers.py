@@ -17,6 +17,7 @@ from typing import Any
 from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.handlers.frames import (
+    CLOSE_LANE_REQUEST,
     CONTROL_NUMBER,
     NUMBER_MODULUS,
     STATUS_REQUEST,
@@ -28,7 +29,6 @@ from remote_gym.server.hosting.lane import LaneDirectory
 
 logger = logging.getLogger(__name__)
 
-_CLOSE_LANE = b'{"op": "close"}'
 _MAX_DATAGRAM = 1 << 20
 
 
@@ -236,7 +236,7 @@ class WorkerProcess:
         if self.lane:
             self.lane = False
             with contextlib.suppress(Exception):
-                self._transport.write(pack_header(len(_CLOSE_LANE), CONTROL_NUMBER) + _CLOSE_LANE)
+                self._send_control(CLOSE_LANE_REQUEST)
 
     async def status(self) -> WorkerStatus:
         """Ask the worker for its status (a busy worker answers once its request is answered).
@@ -255,9 +255,12 @@ class WorkerProcess:
 
     async def _ask_status(self) -> WorkerStatus:
         waiter = self._protocol.expect(CONTROL_NUMBER)
-        self._transport.write(pack_header(len(STATUS_REQUEST), CONTROL_NUMBER) + STATUS_REQUEST)
+        self._send_control(STATUS_REQUEST)
         self.last_status = WorkerStatus.from_bytes(await self._await(waiter, CONTROL_NUMBER))
         return self.last_status
+
+    def _send_control(self, message: bytes) -> None:
+        self._transport.write(pack_header(len(message), CONTROL_NUMBER) + message)
 
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
