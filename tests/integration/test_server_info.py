@@ -16,23 +16,28 @@ from remote_gym.client.info import server_info
 from remote_gym.errors import ConnectionLostError
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
+from tests.conftest import hosted_environments
 
 pytestmark = pytest.mark.integration
 
 
-def test_server_info_without_a_session(env_server: EnvServer) -> None:
-    """server_info() reports versions, hosted environments and capacity, and opens no session."""
-    before = env_server.active_sessions
-    info = server_info(env_server.address)
-    assert info.server_version == __version__
-    assert info.protocol_version == PROTOCOL_VERSION
-    names = [e.name for e in info.environments]
-    assert names[0] == "CartPole-v1"
-    assert info.environments[0].is_default
-    assert "DictSpaces" in names
-    assert info.hosting == "process"
-    assert info.max_sessions == env_server.config.max_sessions
-    assert env_server.active_sessions == before
+def test_server_info_without_a_session(same_host_lane: bool) -> None:
+    """server_info() reports versions, hosted environments and capacity, and opens no session.
+
+    On a server of its own: the shared test server may still be closing other tests' sessions.
+    """
+    with running_server(hosted_environments(), hosting="process", same_host_lane=same_host_lane) as server:
+        before = server.active_sessions
+        info = server_info(server.address)
+        assert info.server_version == __version__
+        assert info.protocol_version == PROTOCOL_VERSION
+        names = [e.name for e in info.environments]
+        assert names[0] == "CartPole-v1"
+        assert info.environments[0].is_default
+        assert "DictSpaces" in names
+        assert info.hosting == "process"
+        assert info.max_sessions == server.config.max_sessions
+        assert server.active_sessions == before
 
 
 def test_server_restart_is_reported_as_connection_lost() -> None:
