@@ -86,9 +86,6 @@ before sleeping (ServerConfig.spin_us).
 On a 2-core VM a process wake-up costs 35-40 µs or more; a cheap env (CartPole) answers well within
 this, and a client stepping it in a loop sends its next request within it too."""
 
-POLL_AVERAGE_WEIGHT = 0.125
-"""Weight of the newest sample in the running averages that decide whether polling pays."""
-
 DEFAULT_CLIENT_SPIN_US = 300.0
 """Microseconds a client polls for a quick reply before sleeping (ClientConfig.spin_us); it saves
 the wake-up of the waiting thread, ~20-40 µs per reply on a small VM."""

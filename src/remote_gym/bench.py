@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
 import statistics
 import time
@@ -20,6 +19,7 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.registry import make_entry
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.tls import TLSConfig
+from remote_gym.wire.polling import usable_cpus
 
 DEFAULT_STEPS = 2000
 """Timed step calls per run."""
@@ -299,8 +299,4 @@ def _with_ratios(rows: list[Measurement]) -> list[Measurement]:
 
 
 def _placement() -> str:
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        cpus = os.cpu_count() or 0
-    return f"not pinned: client, server and workers share {cpus} CPU(s)"
+    return f"not pinned: client, server and workers share {usable_cpus()} CPU(s)"

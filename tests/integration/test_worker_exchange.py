@@ -9,7 +9,6 @@ import pytest
 
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.handlers.frames import pack_header, split_frames
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
@@ -96,15 +95,6 @@ def test_cancelling_at_every_await_point_never_shifts_a_reply() -> None:
     cancels, dropped = asyncio.run(scenario())
     assert cancels == 120
     assert dropped > 0  # some cancelled requests were applied; their late replies were dropped
-
-
-def test_split_frames_keeps_a_partial_frame() -> None:
-    """Whole frames come out with their numbers; the bytes of an incomplete one stay for later."""
-    buffer = bytearray(pack_header(3, 5) + b"abc" + pack_header(4, 6) + b"de")
-    assert split_frames(buffer) == [(5, b"abc")]
-    buffer += b"fg"
-    assert split_frames(buffer) == [(6, b"defg")]
-    assert buffer == b""
 
 
 def test_status_questions_never_disturb_the_requests() -> None:

@@ -23,7 +23,7 @@ from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
 from remote_gym.testing.server import running_server
-from remote_gym.transport.spin import usable_cpus
+from remote_gym.wire.polling import usable_cpus
 
 pytestmark = pytest.mark.integration
 

@@ -18,6 +18,7 @@ LAYERS = {
     "_types": 0,
     "_version": 0,
     "protocol": 1,
+    "wire": 1,  # frames, handshake, control messages, polling: stdlib only (see test_wire_is_stdlib_only)
     "codec": 2,
     "transport": 2,
     "server": 3,
@@ -33,6 +34,8 @@ LAYERS = {
 }
 # Same-layer pairs that must never import each other.
 FORBIDDEN_SIBLINGS = {
+    ("wire", "protocol"),
+    ("protocol", "wire"),
     ("codec", "transport"),
     ("transport", "codec"),
     ("server", "client"),
@@ -82,6 +85,18 @@ def test_imports_go_down(path: pathlib.Path) -> None:
         assert LAYERS[target] <= LAYERS[own], (
             f"{rel} (layer {LAYERS[own]}) imports {module} (layer {LAYERS[target]})"
         )
+
+
+def test_wire_is_stdlib_only() -> None:
+    """The wire layer imports the standard library, remote_gym.errors and itself, nothing else."""
+    allowed = set(sys.stdlib_module_names) | {"remote_gym"}
+    for path in (PACKAGE / "wire").rglob("*.py"):
+        for module in _imports(path):
+            assert module.split(".")[0] in allowed, f"{path.name} imports {module}"
+            if module.startswith("remote_gym."):
+                assert module.startswith(("remote_gym.wire", "remote_gym.errors")), (
+                    f"{path.name} imports {module}"
+                )
 
 
 def test_codec_never_imports_grpc() -> None:

@@ -72,10 +72,12 @@ def test_frames_round_trip_through_their_length_headers() -> None:
     """Frames of any size (empty, small, above one write's fast path) read back whole and in order."""
     import io
 
-    from remote_gym.server.handlers.frames import pack_header, read_frame
+    from remote_gym.server.handlers.frame_io import FrameReader
+    from remote_gym.wire.frames import encode_frame, encode_header
 
-    frames = [(0, b""), (1, b"abc"), (7, bytes(70_000)), (2**32 - 1, b"xyz")]
-    stream = io.BytesIO(b"".join(pack_header(len(data), n) + data for n, data in frames))
-    assert [read_frame(stream) for _ in frames] == frames
-    assert read_frame(stream) is None
-    assert read_frame(io.BytesIO(pack_header(5) + b"abc")) is None  # a cut frame is the end
+    frames = [(0, b""), (1, b"abc"), (7, bytes(700_000)), (2**32 - 1, b"xyz")]
+    reader = FrameReader(io.BufferedReader(io.BytesIO(b"".join(encode_frame(data, n) for n, data in frames))))
+    assert [reader.read() for _ in frames] == frames
+    assert reader.read() is None
+    cut = FrameReader(io.BufferedReader(io.BytesIO(encode_header(5) + b"abc")))
+    assert cut.read() is None  # a cut frame is the end

@@ -12,24 +12,16 @@ import contextlib
 import logging
 import select
 import socket
-import struct
 import time
 
-from remote_gym.errors import DeadlineExceededError
-from remote_gym.transport.spin import usable_cpus, yield_cpu
+from remote_gym.errors import DeadlineExceededError, ProtocolError
+from remote_gym.wire.frames import FrameDecoder, Numbering, frame_parts
+from remote_gym.wire.handshake import HelloReader, encode_hello, is_accepted
+from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 
 logger = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("<II")
-_ACCEPTED = b"ok"
 _READ_BYTES = 1 << 16
-_NUMBER_MODULUS = 1 << 32
-_AVERAGE_WEIGHT = 0.125
-
-
-def spin_budget_s(spin_us: float) -> float:
-    """A polling budget in seconds: 0 when ``spin_us`` is 0 or this process has one usable CPU."""
-    return spin_us * 1e-6 if spin_us > 0 and usable_cpus() >= 2 else 0.0
 
 
 class LaneBroken(Exception):
@@ -40,17 +32,17 @@ class Lane:
     """One session's open lane; each call writes one request frame and reads its reply frame.
 
     The socket stays blocking: a blocking ``recv`` is one system call. While replies usually come
-    within ``spin_s``, the reply is first polled for (non-blocking reads) instead of slept for,
-    which saves the thread's wake-up (``ClientConfig.spin_us``).
+    within the polling budget, the reply is first polled for (non-blocking reads) instead of slept
+    for, which saves the thread's wake-up (``ClientConfig.spin_us``, :mod:`remote_gym.wire.polling`).
     """
 
     def __init__(self, sock: socket.socket, path: str, spin_s: float = 0.0) -> None:
         self._sock = sock
         self.path = path
-        self._number = 0
-        self._spin_s = spin_s
-        self._reply_s = 0.0
-        """Running average of the time from sending a request to its reply."""
+        self._numbers = Numbering()
+        self._decoder = FrameDecoder()
+        self._reply_gate = PollGate(spin_s)
+        """Whether to poll for a reply: the running average of the time from a request to its reply."""
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
 
@@ -61,22 +53,22 @@ class Lane:
         try:
             sock.settimeout(timeout)
             sock.connect(path)
-            sock.sendall(_HEADER.pack(len(secret), 0) + secret)
-            header = sock.recv(_HEADER.size, socket.MSG_WAITALL)
-            if len(header) == _HEADER.size:
-                size, _ = _HEADER.unpack(header)
-                if size == len(_ACCEPTED) and sock.recv(size, socket.MSG_WAITALL) == _ACCEPTED:
-                    sock.settimeout(None)
-                    return cls(sock, path, spin_s)
+            sock.sendall(encode_hello(secret))
+            hello = HelloReader()
+            answer = None
+            while answer is None:
+                chunk = sock.recv(hello.missing())
+                if not chunk:
+                    break
+                answer = hello.feed(chunk)
+            if answer is not None and is_accepted(answer):
+                sock.settimeout(None)
+                return cls(sock, path, spin_s)
             logger.info("the lane at %s refused this client: staying on gRPC", path)
-        except OSError as exc:
+        except (OSError, ProtocolError) as exc:
             logger.debug("cannot open the lane at %s (%s): staying on gRPC", path, exc)
         sock.close()
         return None
-
-    def _frame(self, payload: bytes) -> tuple[int, bytes]:
-        self._number = number = self._number % (_NUMBER_MODULUS - 1) + 1
-        return number, _HEADER.pack(len(payload), number) + payload
 
     def roundtrip(self, payload: bytes, timeout: float | None) -> bytes:
         """Send one serialized request and return its serialized reply.
@@ -86,40 +78,37 @@ class Lane:
             LaneBroken: The lane failed; nothing is known of whether the worker applied the request.
         """
         sock = self._sock
-        number, frame = self._frame(payload)
+        number = self._numbers.next()
+        decoder = self._decoder
         start = time.perf_counter()
         try:
-            sock.sendall(frame)
-            data = self._first_bytes(start, timeout)
-            while len(data) < _HEADER.size:
-                more = sock.recv(_READ_BYTES)
+            for part in frame_parts(payload, number):
+                sock.sendall(part)
+            frames = decoder.feed(self._first_bytes(start, timeout))
+            while not frames:
+                more = sock.recv(max(decoder.missing(), _READ_BYTES))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
-                data += more
-            size, got = _HEADER.unpack_from(data)
-            end = _HEADER.size + size
-            if len(data) < end:
-                data = self._read_rest(data, end)
+                frames = decoder.feed(more)
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
-        self._reply_s += _AVERAGE_WEIGHT * (time.perf_counter() - start - self._reply_s)
-        if got != number or len(data) != end:
-            raise LaneBroken(f"reply {got} ({len(data)} bytes) does not answer request {number}")
-        return data[_HEADER.size :]
+        self._reply_gate.note(time.perf_counter() - start)
+        return self._reply_to(number, frames)
+
+    def _reply_to(self, number: int, frames: list[tuple[int, bytes]]) -> bytes:
+        """The one reply read, if it answers request ``number`` and nothing else came."""
+        got, reply = frames[0]
+        if got != number or len(frames) != 1 or self._decoder.buffered:
+            raise LaneBroken(f"reply {got} ({len(frames)} frames) does not answer request {number}")
+        return reply
 
     def _first_bytes(self, start: float, timeout: float | None) -> bytes:
         """The reply's first bytes: polled for while replies come quickly, else waited for up to ``timeout``."""
         sock = self._sock
-        if self._reply_s < self._spin_s:
-            deadline = start + self._spin_s
-            while True:
-                try:
-                    data = sock.recv(_READ_BYTES, socket.MSG_DONTWAIT)
-                except BlockingIOError:
-                    if time.perf_counter() > deadline:
-                        break
-                    yield_cpu()
-                    continue
+        gate = self._reply_gate
+        if gate.worth_it():
+            data = spin(self._try_recv, gate.budget_s)
+            if data is not None:
                 if not data:
                     raise LaneBroken("the worker closed the lane")
                 return data
@@ -133,18 +122,11 @@ class Lane:
             raise LaneBroken("the worker closed the lane")
         return data
 
-    def _read_rest(self, data: bytes, end: int) -> bytes:
-        """Read a large frame's remaining bytes into one buffer (no repeated concatenation)."""
-        buffer = bytearray(end)
-        buffer[: len(data)] = data
-        view = memoryview(buffer)
-        filled = len(data)
-        while filled < end:
-            n = self._sock.recv_into(view[filled:])
-            if not n:
-                raise LaneBroken("the worker closed the lane")
-            filled += n
-        return bytes(buffer)
+    def _try_recv(self) -> bytes | None:
+        try:
+            return self._sock.recv(_READ_BYTES, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return None
 
     async def aroundtrip(self, payload: bytes) -> bytes:
         """:meth:`roundtrip` on the running event loop (for a vector env waiting on several hosts).
@@ -156,32 +138,23 @@ class Lane:
         """
         loop = asyncio.get_running_loop()
         sock = self._sock
-        number, frame = self._frame(payload)
+        number = self._numbers.next()
+        decoder = self._decoder
         sock.setblocking(False)
         try:
-            await loop.sock_sendall(sock, frame)
-            data = b""
-            while len(data) < _HEADER.size:
-                more = await loop.sock_recv(sock, _READ_BYTES)
+            for part in frame_parts(payload, number):
+                await loop.sock_sendall(sock, part)
+            frames: list[tuple[int, bytes]] = []
+            while not frames:
+                more = await loop.sock_recv(sock, max(decoder.missing(), _READ_BYTES))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
-                data += more
-            size, got = _HEADER.unpack_from(data)
-            parts, have = [data], len(data)
-            while have < _HEADER.size + size:
-                more = await loop.sock_recv(sock, min(_HEADER.size + size - have, 1 << 20))
-                if not more:
-                    raise LaneBroken("the worker closed the lane")
-                parts.append(more)
-                have += len(more)
+                frames = decoder.feed(more)
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
         finally:
             sock.setblocking(True)
-        data = b"".join(parts)
-        if got != number or len(data) != _HEADER.size + size:
-            raise LaneBroken(f"reply {got} ({len(data)} bytes) does not answer request {number}")
-        return data[_HEADER.size :]
+        return self._reply_to(number, frames)
 
     def close(self) -> None:
         """Close the socket; idempotent."""

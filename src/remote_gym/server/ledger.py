@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from remote_gym.codec.requests import REQUEST_KINDS
-from remote_gym.server.handlers.frames import WorkerStatus
+from remote_gym.wire.control import WorkerStatus
 
 logger = logging.getLogger("remote_gym.server")
 

@@ -21,16 +21,16 @@ from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownE
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.admission import Admission
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.handlers.sequencer import error_bytes
+from remote_gym.server.handlers.sequencer import bounded_reply, error_bytes
 from remote_gym.server.hosting.host import start_host
 from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
-from remote_gym.server.polling import PollPolicy
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
 from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
+from remote_gym.wire.polling import AloneRule, spin_budget_s
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +51,15 @@ class RemoteGymServicer:
         """Latency histogram and the figures' exposition; None when monitoring is off."""
         self._busy_sessions = 0
         """Sessions whose request is being answered now."""
-        self._polling = PollPolicy(config.spin_us)
+        self._alone = AloneRule()
+        self._poll_s = spin_budget_s(config.spin_us)
+        """Seconds the server polls for a lone session's next request and its worker's reply."""
+        if config.spin_us and not self._poll_s:
+            logger.info("one CPU usable: the server and its workers do not poll for each other")
         self._selector = selector
         """The event loop's selector: it polls for the next request of a session that is alone."""
         if selector is not None:
-            selector.configure(self._polling.poll_us)
+            selector.configure(config.spin_us)
             selector.enabled = False
 
     @property
@@ -158,8 +162,7 @@ class RemoteGymServicer:
         limit = self._config.max_message_bytes
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
-        max_call_s = self._config.max_call_s if isinstance(host, WorkerProcess) else None
-        poll_s = self._polling.poll_us * 1e-6
+        poll_s = self._poll_s
         selector = self._selector
         counts = record.counts
         clock = time.perf_counter
@@ -179,14 +182,13 @@ class RemoteGymServicer:
             if record.ending is not None:
                 await self._say_goodbye(context, record)
                 return record.ending
-            killer = loop.call_later(max_call_s, self._kill_slow, record) if max_call_s else None
             try:
                 async with lock:
                     record.busy = True
                     self._busy_sessions += 1
                     # Polling blocks the event loop and keeps a CPU busy: only for a session that
                     # has the server to itself.
-                    alone = self._polling.alone(record) and self._busy_sessions == 1
+                    alone = self._alone.alone(record) and self._busy_sessions == 1
                     if selector is not None:
                         selector.enabled = alone  # the loop polls for this session's next request
                     start = clock()
@@ -194,12 +196,6 @@ class RemoteGymServicer:
                     if counts is not None:
                         counts.record(request_kind(data), len(data), len(reply), clock() - start)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
-                if record.slow:
-                    exc = WorkerCrashedError(
-                        f"the call took longer than the server's max_call_s ({max_call_s} s); "
-                        "the worker was stopped",
-                        exitcode=exc.exitcode,
-                    )
                 self.sessions.ledger.worker_crashed(record.session_id, record.env_name, str(exc))
                 await write(error_bytes(exc))
                 return EndReason.WORKER_CRASHED
@@ -207,15 +203,7 @@ class RemoteGymServicer:
                 if record.busy:
                     record.busy = False
                     self._busy_sessions -= 1
-                if killer is not None:
-                    killer.cancel()
-            if len(reply) > limit:
-                reply = error_bytes(
-                    ServerBusyError(
-                        f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes"
-                    )
-                )
-            await write(reply)
+            await write(bounded_reply(reply, limit))
 
     async def _say_goodbye(self, context: grpc.aio.ServicerContext, record: SessionRecord) -> None:
         # The stream stayed open until now: the client's request is answered with the reason as the
@@ -275,11 +263,10 @@ class RemoteGymServicer:
             lane = self._zygote.lanes.offer(
                 session_id,
                 max_message_bytes=self._config.max_message_bytes,
-                max_call_s=self._config.max_call_s,
                 spin_us=self._config.spin_us,
             )
         try:
-            host, reply = await start_host(spec, self._zygote, lane)
+            host, reply = await start_host(spec, self._zygote, lane, max_call_s=self._config.max_call_s)
         except BaseException:
             self.sessions.release(record)
             raise
@@ -321,9 +308,3 @@ class RemoteGymServicer:
             self.sessions.end(record, EndReason.IDLE)
         else:
             asyncio.get_running_loop().call_later(idle_s - quiet, self._check_lane_idle, record, host, idle_s)
-
-    @staticmethod
-    def _kill_slow(record: SessionRecord) -> None:
-        record.slow = True
-        if record.host is not None:
-            record.host.kill()

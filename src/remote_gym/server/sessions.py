@@ -77,8 +77,6 @@ class SessionRecord:
     """True once the client sent CloseRequest: the end of its stream then ends the session."""
     busy: bool = False
     """True while a request is being answered."""
-    slow: bool = False
-    """True when the worker was killed for exceeding max_call_s."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Serializes requests, also across an old and a new stream after a resume."""
     detach_timer: asyncio.TimerHandle | None = None

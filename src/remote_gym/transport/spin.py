@@ -2,35 +2,20 @@
 
 gRPC's asyncio layer hands every completed read and write from its poller thread to the event loop
 through a socket: a loop asleep in ``epoll_wait`` must then be woken, which costs ~20-40 µs on a
-small VM, twice per round trip. A loop that polls (non-blocking ``select`` and ``sched_yield``)
-while the next event is due within a short budget notices it without that wake-up.
-
-Polling keeps a CPU busy, so it is bounded three ways: the budget per wait, a running average that
-stops it when events usually come later than the budget (a slow env, a client that thinks between
-steps), and a usable-CPU check (with one CPU the poller only delays the thread it waits for).
+small VM, twice per round trip. A loop that polls while the next event is due within a short budget
+notices it without that wake-up. When to poll is decided by :mod:`remote_gym.wire.polling`, the one
+polling policy of every process; this module only puts it into a selector.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import selectors
 import sys
 import time
 from typing import Any
 
-from remote_gym._constants import POLL_AVERAGE_WEIGHT
-
-yield_cpu = getattr(os, "sched_yield", lambda: None)
-"""Called on every turn of a polling loop: a thread woken onto the poller's CPU runs at once."""
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity where the platform tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 
 
 class SpinningSelector(selectors.DefaultSelector):
@@ -42,43 +27,44 @@ class SpinningSelector(selectors.DefaultSelector):
 
     def __init__(self, spin_us: float = 0.0) -> None:
         super().__init__()
-        self.budget_s = 0.0
         self.enabled = True
-        self.wait_s = 0.0
-        """Running average of how long a wait for an event lasted, polled or not."""
+        self.gate = PollGate()
+        """The budget, and the running average of how long a wait for an event lasted."""
         self.polled = 0
         """Waits that ended while polling (each one a wake-up saved), since :meth:`configure`."""
         self.configure(spin_us)
 
+    @property
+    def budget_s(self) -> float:
+        """Seconds one wait may poll (0: never)."""
+        return self.gate.budget_s
+
     def configure(self, spin_us: float) -> None:
         """Set the budget (µs; 0 never polls, nor does a process with one usable CPU)."""
-        self.budget_s = spin_us * 1e-6 if spin_us > 0 and usable_cpus() >= 2 else 0.0
-        self.wait_s = 0.0
+        self.gate.reset(spin_budget_s(spin_us))
         self.polled = 0
+
+    def _poll_once(self) -> list[tuple[selectors.SelectorKey, int]] | None:
+        return super().select(0) or None
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """``selectors`` API: wait for events, polling first when that is likely to pay."""
-        budget = self.budget_s
-        if not budget or not self.enabled or (timeout is not None and timeout <= 0):
+        gate = self.gate
+        if not gate.budget_s or not self.enabled or (timeout is not None and timeout <= 0):
             return super().select(timeout)
         start = time.perf_counter()
-        if self.wait_s < budget:
-            until = start + (budget if timeout is None else min(budget, timeout))
-            while True:
-                ready = super().select(0)
-                now = time.perf_counter()
-                if ready:
-                    self.polled += 1
-                    self.wait_s += POLL_AVERAGE_WEIGHT * (now - start - self.wait_s)
-                    return ready
-                if now >= until:
-                    break
-                yield_cpu()
+        if gate.worth_it():
+            budget = gate.budget_s if timeout is None else min(gate.budget_s, timeout)
+            ready = spin(self._poll_once, budget)
+            if ready:
+                self.polled += 1
+                gate.note(time.perf_counter() - start)
+                return ready
             if timeout is not None:
-                timeout = max(0.0, timeout - (now - start))
+                timeout = max(0.0, timeout - (time.perf_counter() - start))
         ready = super().select(timeout)
         # A wait that ended by its timeout counts too: a loop woken only by its timers is not busy.
-        self.wait_s += POLL_AVERAGE_WEIGHT * (time.perf_counter() - start - self.wait_s)
+        gate.note(time.perf_counter() - start)
         return ready
 
 

@@ -2,66 +2,47 @@
 
 When the client runs on the server's machine, the session's worker also listens on a Unix socket in
 a directory only the server's user can enter. The client connects, presents the session's one-time
-secret, and then sends its numbered requests there, in the frame format the server uses
-(:mod:`.frames`), skipping the gRPC process. Both sockets feed one :class:`Sequencer`: the client's
+secret (:mod:`remote_gym.wire.handshake`), and then sends its numbered requests there, in the frame
+format the server uses (:mod:`remote_gym.wire.frames`), skipping the gRPC process. Both sockets feed one :class:`Sequencer`: the client's
 request numbers (``Request.seq``) are the session's numbering across both paths, so a request
 re-sent through the server after the lane broke is applied once. Each socket has its own frame
 numbers, so the lane never disturbs the server's pairing of replies with requests.
 
-Control frames from the server (numbered 0, see :mod:`.frames`): ``{"op": "close"}`` closes the lane
+Control frames from the server (:mod:`remote_gym.wire.control`): ``{"op": "close"}`` closes the lane
 (the server ends the session: the client's next request then goes through the server and learns
-why); ``{"op": "status"}`` is answered with a :class:`~.frames.WorkerStatus` that adds the seconds
-since the last request on any path (the server's idle expiry) and the requests answered on the lane.
+why); ``{"op": "status"}`` is answered with a :class:`~remote_gym.wire.control.WorkerStatus` that adds
+the seconds since the last request on any path (the server's idle expiry) and the requests answered
+on the lane. The session's rules are the gRPC path's: the same :class:`~.deadline.CallDeadline` and
+the same reply size rule (:func:`~.sequencer.bounded_reply`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import logging
 import os
 import select
 import selectors
-import signal
 import socket
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
-from remote_gym.errors import ServerBusyError
-from remote_gym.server.handlers.frames import (
-    CONTROL_NUMBER,
-    HEADER_BYTES,
-    Handler,
-    WorkerStatus,
-    control_op,
-    pack_header,
-    split_frames,
-    write_description,
-    write_frame,
-)
-from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
+from remote_gym.server.handlers.deadline import CallDeadline
+from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
+from remote_gym.server.handlers.sequencer import Sequencer, bounded_reply
+from remote_gym.server.handlers.worker_loop import Handler, write_description
+from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
+from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
+from remote_gym.wire.handshake import HelloReader, SecretGate, encode_accepted
+from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 
 logger = logging.getLogger(__name__)
 
-LANE_ACCEPTED = b"ok"
-"""The worker's answer (frame 0) to a lane connection that presented the right secret."""
 _HANDSHAKE_TIMEOUT_S = 2.0
-_READ_BYTES = 1 << 18
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
-_AVERAGE_WEIGHT = 0.125
-_yield_cpu = getattr(os, "sched_yield", lambda: None)
-
-
-def spin_us_to_s(spin_us: float) -> float:
-    """A polling budget in seconds: 0 when ``spin_us`` is 0 or this process has one usable CPU."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return spin_us * 1e-6 if spin_us > 0 and cpus >= 2 else 0.0
 
 
 @dataclass(frozen=True)
@@ -74,8 +55,6 @@ class LaneSpec:
     """The session's one-time secret (hex)."""
     max_message_bytes: int
     """Largest request accepted and reply sent on the lane (as on the gRPC path)."""
-    max_call_s: float | None
-    """A lane request taking longer ends the worker (SIGALRM), as the server kills it on the gRPC path."""
     spin_us: float = 0.0
     """While the client's next request usually comes within this, poll the lane for it instead of
     sleeping (``ServerConfig.spin_us``; never with one usable CPU)."""
@@ -102,25 +81,30 @@ def peer_uid(conn: socket.socket) -> int | None:
 class LaneWorker:
     """One worker's serving loop over its server socket and, once a client presents the secret, its lane."""
 
-    def __init__(self, sock: socket.socket, reader: BinaryIO, handler: Handler, spec: LaneSpec) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        reader: FrameReader,
+        handler: Handler,
+        spec: LaneSpec,
+        deadline: CallDeadline | None = None,
+    ) -> None:
         self._sock = sock
         self._reader = reader
-        self._sequencer = Sequencer(handler.handle)
+        answer = Sequencer(handler.handle).answer
+        self._answer = answer if deadline is None else deadline.wrap(answer)
         self._env_restarts = handler.env_restarts
         self._spec = spec
-        self._secret: bytes | None = bytes.fromhex(spec.secret)
-        """None once used: the first connection that presents it wins."""
+        self._gate = SecretGate(bytes.fromhex(spec.secret))
         self._selector = selectors.DefaultSelector()
         self._listener: socket.socket | None = None
         self._lane: socket.socket | None = None
-        self._lane_buffer = bytearray()
-        self._server_buffer = bytearray()
+        self._decoder = FrameDecoder(spec.max_message_bytes)
         self._last_request = time.monotonic()
         self._lane_requests = [0] * len(REQUEST_KINDS)
         """Requests answered on the lane, by kind: the server reports them with its own counts."""
-        self._spin_s = spin_us_to_s(spec.spin_us)
-        self._gap_s = 0.0
-        """Running average of the time from a lane reply to the client's next request."""
+        self._next_request = PollGate(spin_budget_s(spec.spin_us))
+        """Whether to poll for the client's next request: the running average of the gap before it."""
         self._replied = 0.0
         self._poller: select.poll | None = None
         """Both sockets while the lane is open, for polling without sleeping (see :meth:`_spin`)."""
@@ -139,10 +123,9 @@ class LaneWorker:
     def serve(self) -> int:
         """Answer both sockets until the server hangs up; returns the exit code (0)."""
         self._selector.register(self._sock, selectors.EVENT_READ, self._from_server)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # max_call_s on the lane: the alarm ends the worker
         try:
             while True:
-                if self._poller is not None and self._gap_s < self._spin_s and self._spin():
+                if self._poller is not None and self._next_request.worth_it() and self._spin():
                     continue
                 # The server's frames first: a lane closed by the server (the session ended) must
                 # not answer a request that was waiting beside the close.
@@ -156,25 +139,23 @@ class LaneWorker:
             self._selector.close()
 
     def _from_server(self) -> bool:
-        chunk = self._reader.read1(_READ_BYTES)  # type: ignore[attr-defined]
-        if not chunk:
+        frames = self._reader.read_available()
+        if frames is None:
             return False
-        buffer = self._server_buffer
-        buffer += chunk
-        for number, data in split_frames(buffer):
+        for number, data in frames:
             if number == CONTROL_NUMBER:
                 self._control(data)
                 continue
-            reply = self._sequencer.answer(data)
+            reply = self._answer(data)
             self._last_request = time.monotonic()
             write_frame(self._sock, reply, number)
         return True
 
     def _control(self, data: bytes) -> None:
         op = control_op(data)
-        if op == "close":
+        if op == CLOSE_LANE:
             self._close_lane()
-        elif op == "status":
+        elif op == STATUS:
             status = WorkerStatus(
                 env_restarts=self._env_restarts(),
                 quiet_s=time.monotonic() - self._last_request,
@@ -197,7 +178,7 @@ class LaneWorker:
                 self._poller.register(conn, select.POLLIN)
                 self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
                 return True
-        except OSError as exc:
+        except (OSError, FrameTooLargeError) as exc:
             logger.warning("lane connection failed during its handshake: %s", exc)
         conn.close()
         return True
@@ -209,18 +190,18 @@ class LaneWorker:
             logger.warning("lane connection refused: peer user id %d is not the server's", uid)
             return False
         conn.settimeout(_HANDSHAKE_TIMEOUT_S)
-        header = conn.recv(HEADER_BYTES, socket.MSG_WAITALL)
-        if len(header) < HEADER_BYTES:
+        hello = HelloReader()
+        presented = None
+        while presented is None:
+            chunk = conn.recv(hello.missing())
+            if not chunk:
+                return False
+            presented = hello.feed(chunk)
+        refused = self._gate.admit(presented)
+        if refused is not None:
+            logger.warning("lane connection refused (%s)", refused)
             return False
-        size, _ = struct.unpack("<II", header)
-        presented = conn.recv(min(size, 256), socket.MSG_WAITALL) if size else b""
-        secret = self._secret
-        if secret is None or not hmac.compare_digest(presented, secret):
-            why = "its secret was used already" if secret is None else "wrong secret"
-            logger.warning("lane connection refused (%s)", why)
-            return False
-        self._secret = None
-        conn.sendall(pack_header(len(LANE_ACCEPTED)) + LANE_ACCEPTED)
+        conn.sendall(encode_accepted())
         return True  # still listening: a replay of the secret is refused, and logged
 
     def _spin(self) -> bool:
@@ -232,24 +213,18 @@ class LaneWorker:
         poller = self._poller
         assert poller is not None and self._lane is not None
         lane_fd = self._lane.fileno()
-        deadline = time.perf_counter() + self._spin_s
-        while True:
-            ready = poller.poll(0)
-            if ready:
-                if len(ready) == 1 and ready[0][0] == lane_fd:
-                    self._from_lane()
-                    return True
-                return False
-            if time.perf_counter() >= deadline:
-                return False
-            _yield_cpu()
+        ready = spin(lambda: poller.poll(0) or None, self._next_request.budget_s)
+        if ready is not None and len(ready) == 1 and ready[0][0] == lane_fd:
+            self._from_lane()
+            return True
+        return False
 
     def _from_lane(self) -> bool:
         lane = self._lane
         if lane is None:  # closed by the server's frame just before, in the same turn
             return True
         try:
-            chunk = lane.recv(_READ_BYTES)
+            chunk = lane.recv(READ_BYTES)
         except OSError:
             chunk = b""
         self._lane_chunk(chunk)
@@ -263,32 +238,21 @@ class LaneWorker:
             self._close_lane()
             return
         if self._replied:
-            self._gap_s += _AVERAGE_WEIGHT * (time.perf_counter() - self._replied - self._gap_s)
+            self._next_request.note(time.perf_counter() - self._replied)
             self._replied = 0.0
-        buffer = self._lane_buffer
-        buffer += chunk
-        limit = self._spec.max_message_bytes
-        if len(buffer) >= HEADER_BYTES and struct.unpack_from("<I", buffer)[0] > limit:
-            logger.warning("lane request over %d bytes: closing the lane", limit)
+        try:
+            frames = self._decoder.feed(chunk)
+        except FrameTooLargeError as exc:
+            logger.warning("lane request refused (%s): closing the lane", exc)
             self._close_lane()
             return
-        max_call_s = self._spec.max_call_s
-        for number, data in split_frames(buffer):
-            if max_call_s:
-                signal.setitimer(signal.ITIMER_REAL, max_call_s)
-            reply = self._sequencer.answer(data)
-            if max_call_s:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+        limit = self._spec.max_message_bytes
+        for number, data in frames:
+            reply = bounded_reply(self._answer(data), limit)
             kind = request_kind(data)
             if kind < len(self._lane_requests):
                 self._lane_requests[kind] += 1
             self._last_request = time.monotonic()
-            if len(reply) > limit:
-                reply = error_bytes(
-                    ServerBusyError(
-                        f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes"
-                    )
-                )
             try:
                 write_frame(lane, reply, number)
             except OSError:  # the client went away or gave up: it re-sends through the server
@@ -297,7 +261,7 @@ class LaneWorker:
         self._replied = time.perf_counter()
 
     def _close_lane(self) -> None:
-        self._secret = None
+        self._gate.close()
         for conn in (self._lane, self._listener):
             if conn is not None:
                 with contextlib.suppress(KeyError, ValueError):
@@ -308,11 +272,17 @@ class LaneWorker:
                 os.unlink(self._spec.path)
         self._lane = self._listener = None
         self._poller = None
-        self._lane_buffer.clear()
+        self._decoder.clear()
 
 
-def serve_with_lane(sock: socket.socket, reader: BinaryIO, handler: Handler, spec: LaneSpec) -> int:
-    """:func:`~.frames.serve_requests` with a lane: listen, describe the env (frame 0), serve both sockets.
+def serve_with_lane(
+    sock: socket.socket,
+    reader: FrameReader,
+    handler: Handler,
+    spec: LaneSpec,
+    deadline: CallDeadline | None = None,
+) -> int:
+    """:func:`~.worker_loop.serve_requests` with a lane: listen, describe the env (frame 0), serve both sockets.
 
     If the lane socket cannot be bound, the worker serves the server's socket alone (the client,
     unable to open the path, stays on the server's path).
@@ -320,7 +290,7 @@ def serve_with_lane(sock: socket.socket, reader: BinaryIO, handler: Handler, spe
     Returns:
         The process exit code: 0 after a clean end, 1 if the environment could not be described.
     """
-    worker = LaneWorker(sock, reader, handler, spec)
+    worker = LaneWorker(sock, reader, handler, spec, deadline)
     try:
         try:
             worker.listen()

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from remote_gym.codec.errors import error_to_proto
-from remote_gym.errors import InvalidCallError
+from remote_gym.errors import InvalidCallError, ServerBusyError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 logger = logging.getLogger(__name__)
@@ -53,3 +53,12 @@ class Sequencer:
         if seq:
             self._last_seq, self._last_reply = seq, reply
         return reply
+
+
+def bounded_reply(reply: bytes, limit: int) -> bytes:
+    """``reply``, or the error that replaces it when it is over ``limit`` bytes (every path's one rule)."""
+    if len(reply) <= limit:
+        return reply
+    return error_bytes(
+        ServerBusyError(f"the reply has {len(reply)} bytes, over the server's limit of {limit} bytes")
+    )

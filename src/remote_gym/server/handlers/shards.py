@@ -37,16 +37,12 @@ from remote_gym.codec.vector import decode_info_calls, decode_step
 from remote_gym.errors import InvalidCallError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
-from remote_gym.server.handlers.frames import (
-    CONTROL_NUMBER,
-    STATUS_REQUEST,
-    WorkerStatus,
-    read_frame,
-    serve_requests,
-    write_frame,
-)
+from remote_gym.server.handlers.frame_io import FrameReader, write_frame
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.handlers.vector import VectorEnvHandler
+from remote_gym.server.handlers.worker_loop import serve_requests
+from remote_gym.wire.control import STATUS_REQUEST, WorkerStatus
+from remote_gym.wire.frames import CONTROL_NUMBER
 
 # The session's worker keeps the first share of the sub-envs and forks one helper process per other
 # share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
@@ -73,7 +69,8 @@ class _Helper:
         theirs.close()
         self.pid = pid
         self.sock = ours
-        self.reader = ours.makefile("rb", buffering=1 << 16)
+        self.stream = ours.makefile("rb", buffering=1 << 16)
+        self.reader = FrameReader(self.stream)  # type: ignore[arg-type]
         self.exitcode: int | None = None
         self.restarts = 0
         """Its sub-envs recreated after they raised, as of its last status."""
@@ -89,7 +86,7 @@ class _Helper:
     def read_status(self) -> None:
         """Read the status :meth:`ask_status` asked for; keep the last one if the helper is gone."""
         try:
-            frame = read_frame(self.reader)  # type: ignore[arg-type]
+            frame = self.reader.read()
         except (OSError, ValueError):
             frame = None
         if frame is not None:
@@ -98,7 +95,7 @@ class _Helper:
     def receive(self) -> pb.Response:
         """The helper's next reply; a dead helper raises WorkerCrashedError."""
         try:
-            frame = read_frame(self.reader)  # type: ignore[arg-type]
+            frame = self.reader.read()
         except OSError:
             frame = None
         if frame is None:
@@ -135,7 +132,7 @@ class _Helper:
     def stop(self) -> None:
         """Hang up (the helper closes its envs and exits); kill it if it does not exit in time."""
         with contextlib.suppress(OSError):
-            self.reader.close()
+            self.stream.close()
             self.sock.close()
         if self._reap(WORKER_STOP_TIMEOUT_S) is None and self.exitcode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -155,7 +152,7 @@ def _run_helper(ours: socket.socket, theirs: socket.socket, spec: CreateSpec) ->
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         handler = VectorEnvHandler(spec, LocalVectorCore(spec), "sync")
         try:
-            code = serve_requests(theirs, theirs.makefile("rb", buffering=1 << 16), handler)  # type: ignore[arg-type]
+            code = serve_requests(theirs, FrameReader(theirs.makefile("rb", buffering=1 << 16)), handler)  # type: ignore[arg-type]
         finally:
             handler.close()
     finally:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 
-from remote_gym.server.handlers.frames import split_frames
-from remote_gym.transport.spin import yield_cpu
+from remote_gym.wire.frames import FrameDecoder
+from remote_gym.wire.polling import spin
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ class FrameProtocol(asyncio.Protocol):
     """
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._decoder = FrameDecoder()
         # The worker's first frame (number 0) describes its env; it may come before anyone asks.
         self._waiters: dict[int, asyncio.Future[bytes]] = {0: asyncio.get_running_loop().create_future()}
         self._lost = False
@@ -33,9 +32,7 @@ class FrameProtocol(asyncio.Protocol):
         """Replies dropped because their request was abandoned."""
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        for number, frame in split_frames(buffer):
+        for number, frame in self._decoder.feed(data):
             waiter = self._waiters.pop(number, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(frame)
@@ -74,18 +71,17 @@ class FrameProtocol(asyncio.Protocol):
         Returns:
             Whether ``waiter`` is done.
         """
-        deadline = time.perf_counter() + budget_s
-        while not waiter.done():
+
+        def read_once() -> bool | None:
             try:
                 chunk = os.read(fd, _POLL_READ_BYTES)
             except BlockingIOError:
-                if time.perf_counter() > deadline:
-                    return False
-                yield_cpu()
-                continue
+                return None
             except OSError:
                 return False  # the transport's own read reports the failure
             if not chunk:
                 return False  # end of stream: likewise left to the transport, which sees it again
             self.data_received(chunk)
-        return True
+            return True if waiter.done() else None
+
+        return waiter.done() or bool(spin(read_once, budget_s))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from remote_gym.server.handlers.env import EnvHandler
-from remote_gym.server.handlers.frames import WorkerStatus
 from remote_gym.server.handlers.sequencer import Sequencer
 from remote_gym.server.handlers.vector import VectorEnvHandler
+from remote_gym.wire.control import WorkerStatus
 
 
 class InlineHost:

@@ -29,15 +29,12 @@ class LaneDirectory:
         self.path = tempfile.mkdtemp(prefix="remote-gym-lanes-")
         os.chmod(self.path, 0o700)  # mkdtemp already does; said explicitly because security rests on it
 
-    def offer(
-        self, session_id: str, *, max_message_bytes: int, max_call_s: float | None, spin_us: float
-    ) -> LaneSpec:
+    def offer(self, session_id: str, *, max_message_bytes: int, spin_us: float) -> LaneSpec:
         """A socket path and a new one-time secret for session ``session_id``."""
         return LaneSpec(
             path=os.path.join(self.path, f"{session_id}.sock"),
             secret=secrets.token_hex(32),
             max_message_bytes=max_message_bytes,
-            max_call_s=max_call_s,
             spin_us=spin_us,
         )
 

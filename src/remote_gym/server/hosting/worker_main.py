@@ -10,19 +10,22 @@ import socket
 import sys
 from typing import Any, BinaryIO
 
+from remote_gym.server.handlers.deadline import call_deadline
 from remote_gym.server.handlers.factory import create_handler
-from remote_gym.server.handlers.frames import read_frame, serve_requests, write_frame
+from remote_gym.server.handlers.frame_io import FrameReader, write_frame
 from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
 from remote_gym.server.handlers.lane import logger as lane_logger
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.server.handlers.worker_loop import serve_requests
 
 
 def run_forked_worker(sock: socket.socket) -> int:
     """Read the create spec (the socket's first frame, JSON), then :func:`run_worker`; 0 if the server hung up."""
     _log_warnings_to_stderr()
-    reader: BinaryIO = sock.makefile("rb", buffering=1 << 16)  # type: ignore[assignment]
-    frame = read_frame(reader)
+    stream: BinaryIO = sock.makefile("rb", buffering=1 << 16)  # type: ignore[assignment]
+    reader = FrameReader(stream)
+    frame = reader.read()
     if frame is None:
         return 0
     return run_worker(sock, json.loads(frame[1]), reader)
@@ -39,7 +42,7 @@ def _log_warnings_to_stderr() -> None:
     logging.getLogger(lane_logger.name).addHandler(handler)
 
 
-def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: BinaryIO) -> int:
+def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: FrameReader) -> int:
     """Create the environment, report its description, then serve requests until the server hangs up.
 
     The first frame written is the ``MakeResponse`` (or an ``Error`` response if creation failed),
@@ -53,15 +56,17 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: BinaryIO)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     spec_json = dict(spec_json)
     lane_json = spec_json.pop("lane", None)
+    max_call_s = spec_json.pop("max_call_s", None)
     try:
         handler = create_handler(CreateSpec.from_json(spec_json))
     except BaseException as exc:
         write_frame(sock, error_bytes(exc))
         return 1
     try:
+        deadline = call_deadline(max_call_s)  # after creating the env: a vector session forks helpers
         if lane_json is not None:  # the client is on this host: also answer it directly
-            return serve_with_lane(sock, reader, handler, LaneSpec.from_json(lane_json))
-        return serve_requests(sock, reader, handler)
+            return serve_with_lane(sock, reader, handler, LaneSpec.from_json(lane_json), deadline)
+        return serve_requests(sock, reader, handler, deadline)
     finally:
         with contextlib.suppress(Exception):
             handler.close()

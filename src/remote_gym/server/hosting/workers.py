@@ -14,18 +14,14 @@ import sys
 import time
 from typing import Any
 
-from remote_gym._constants import POLL_AVERAGE_WEIGHT, WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
+from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.handlers.frames import (
-    CLOSE_LANE_REQUEST,
-    CONTROL_NUMBER,
-    NUMBER_MODULUS,
-    STATUS_REQUEST,
-    WorkerStatus,
-    pack_header,
-)
+from remote_gym.server.handlers.deadline import describe_exit
 from remote_gym.server.hosting.frame_protocol import FrameProtocol
 from remote_gym.server.hosting.lane import LaneDirectory
+from remote_gym.wire.control import CLOSE_LANE_REQUEST, STATUS_REQUEST, WorkerStatus
+from remote_gym.wire.frames import CONTROL_NUMBER, Numbering, encode_frame
+from remote_gym.wire.polling import PollGate
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +110,7 @@ class Zygote:
         loop = asyncio.get_running_loop()
         transport, protocol = await loop.create_unix_connection(FrameProtocol, sock=ours)
         spec = json.dumps(spec_json).encode()
-        transport.write(pack_header(len(spec)) + spec)
+        transport.write(encode_frame(spec))
         return WorkerProcess(pid, transport, protocol, self._exit_future(pid), lane=lane)
 
     async def stop(self) -> None:
@@ -159,11 +155,11 @@ class WorkerProcess:
         self._protocol = protocol
         self._exited = exited
         self._busy = False
-        self._number = 0
-        """Number of the last request written to the worker."""
+        self._numbers = Numbering()
+        """Numbers of the requests written to the worker (0 is its first reply's)."""
         self._fd = transport.get_extra_info("socket").fileno()
-        self.reply_s = 0.0
-        """Running average of the time from sending a request to its reply."""
+        self.reply_gate = PollGate()
+        """Whether to poll for the next reply: the running average of the time to a reply."""
         self.polled = 0
         """Replies picked up by polling (see :meth:`request`)."""
         self.poll_misses = 0
@@ -215,19 +211,21 @@ class WorkerProcess:
         """
         # Stays True if the wait is cancelled (client deadline): stop() then kills the stuck worker.
         self._busy = True
-        self._number = number = self._number % (NUMBER_MODULUS - 1) + 1  # 0 is the first reply's
+        number = self._numbers.next()
         protocol = self._protocol
         waiter = protocol.expect(number)
         transport = self._transport
         start = time.perf_counter()
-        transport.write(pack_header(len(data), number) + data)
-        if poll_s and self.reply_s < poll_s and not transport.get_write_buffer_size():
+        transport.write(encode_frame(data, number))
+        gate = self.reply_gate
+        gate.budget_s = poll_s
+        if gate.worth_it() and not transport.get_write_buffer_size():
             if protocol.poll(self._fd, poll_s, waiter):
                 self.polled += 1
             else:
                 self.poll_misses += 1
         reply = await self._await(waiter, number)
-        self.reply_s += POLL_AVERAGE_WEIGHT * (time.perf_counter() - start - self.reply_s)
+        gate.note(time.perf_counter() - start)
         self._busy = False
         return reply
 
@@ -260,7 +258,7 @@ class WorkerProcess:
         return self.last_status
 
     def _send_control(self, message: bytes) -> None:
-        self._transport.write(pack_header(len(message), CONTROL_NUMBER) + message)
+        self._transport.write(encode_frame(message, CONTROL_NUMBER))
 
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -272,8 +270,7 @@ class WorkerProcess:
             how = f"exited with code {code}"
         else:
             how = "stopped answering"
-        if code == -signal.SIGALRM:  # the worker's own alarm: a lane request exceeded max_call_s
-            how = "was stopped: a call took longer than the server's max_call_s"
+        how = describe_exit(code) or how  # the worker ended itself: a request exceeded max_call_s
         return WorkerCrashedError(
             f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code
         )
