@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pathlib
 import socket
-import struct
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from remote_gym.client.lane import Lane
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
+from remote_gym.wire.handshake import encode_hello
 from tests.conftest import local_make
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -52,7 +52,7 @@ def _present(path: str, secret: bytes) -> bytes:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5.0)
         sock.connect(path)
-        sock.sendall(struct.pack("<II", len(secret), 0) + secret)
+        sock.sendall(encode_hello(secret))
         return sock.recv(64)
 
 
@@ -155,7 +155,7 @@ try:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(5.0)
         sock.connect(sys.argv[1])
-        sock.sendall(struct.pack("<II", len(secret), 0) + secret)
+        sock.sendall(struct.pack("<II", len(secret), 0) + secret)  # the lane's hello, by hand
         print("accepted" if sock.recv(64) else "refused")
 except PermissionError:
     print("denied")
@@ -196,3 +196,32 @@ def test_a_unix_socket_address_works_and_gets_the_lane(tmp_path: pathlib.Path) -
             assert data_equivalence(env.reset(seed=1), local.reset(seed=1), exact=True)
             assert data_equivalence(env.step(0), local.step(0), exact=True)
             local.close()
+
+
+def _thread_switches(native_id: int) -> int:
+    """Context switches of one thread of this process so far (Linux /proc)."""
+    fields = dict(
+        line.split(":\t")
+        for line in pathlib.Path(f"/proc/self/task/{native_id}/status").read_text().splitlines()
+        if ":\t" in line
+    )
+    return int(fields["voluntary_ctxt_switches"]) + int(fields["nonvoluntary_ctxt_switches"])
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/task").is_dir(), reason="counts thread switches in /proc")
+def test_an_in_process_server_sleeps_while_its_session_steps_on_the_lane() -> None:
+    """A server started in the trainer's process is not woken by lane steps: its thread stays asleep."""
+    with running_server({"CartPole-v1": "CartPole-v1"}, hosting="process", grace=0.2) as server:
+        thread = server._thread  # type: ignore[attr-defined]
+        assert thread is not None
+        assert thread.native_id is not None
+        with RemoteEnvironment(address=server.address) as env:
+            env.reset(seed=0)
+            assert env._connection._lane.path == "lane"  # type: ignore[union-attr]
+            before = _thread_switches(thread.native_id)
+            for i in range(3000):
+                _, _, terminated, truncated, _ = env.step(i % 2)
+                if terminated or truncated:
+                    env.reset()
+            woken = _thread_switches(thread.native_id) - before
+    assert woken <= 10, f"the server's thread woke {woken} times during 3000 lane steps"
