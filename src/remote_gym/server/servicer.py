@@ -21,7 +21,8 @@ from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownE
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.admission import Admission
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.handlers.sequencer import bounded_reply, error_bytes
+from remote_gym.server.handlers.rules import SessionRules
+from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import start_host
 from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess, Zygote
@@ -159,7 +160,6 @@ class RemoteGymServicer:
         write = context.write
         request = host.request
         lock = record.lock
-        limit = self._config.max_message_bytes
         loop = asyncio.get_running_loop()
         idle_s = self._config.session_idle_timeout_s
         poll_s = self._poll_s
@@ -203,7 +203,7 @@ class RemoteGymServicer:
                 if record.busy:
                     record.busy = False
                     self._busy_sessions -= 1
-            await write(bounded_reply(reply, limit))
+            await write(reply)  # held to the message limit by the session's rules
 
     async def _say_goodbye(self, context: grpc.aio.ServicerContext, record: SessionRecord) -> None:
         # The stream stayed open until now: the client's request is answered with the reason as the
@@ -266,7 +266,10 @@ class RemoteGymServicer:
                 spin_us=self._config.spin_us,
             )
         try:
-            host, reply = await start_host(spec, self._zygote, lane, max_call_s=self._config.max_call_s)
+            rules = SessionRules(
+                max_reply_bytes=self._config.max_message_bytes, max_call_s=self._config.max_call_s
+            )
+            host, reply = await start_host(spec, self._zygote, rules, lane)
         except BaseException:
             self.sessions.release(record)
             raise

@@ -86,12 +86,3 @@ class CallDeadline:
             started = self._started
             if started is not None and time.monotonic() - started > self.max_call_s:
                 os._exit(EXIT_CALL_TOO_LONG)
-
-
-def call_deadline(max_call_s: float | None) -> CallDeadline | None:
-    """A started :class:`CallDeadline`, or None without a limit."""
-    if not max_call_s:
-        return None
-    deadline = CallDeadline(max_call_s)
-    deadline.start()
-    return deadline

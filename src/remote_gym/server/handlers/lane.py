@@ -12,8 +12,7 @@ Control frames from the server (:mod:`remote_gym.wire.control`): ``{"op": "close
 (the server ends the session: the client's next request then goes through the server and learns
 why); ``{"op": "status"}`` is answered with a :class:`~remote_gym.wire.control.WorkerStatus` that adds
 the seconds since the last request on any path (the server's idle expiry) and the requests answered
-on the lane. The session's rules are the gRPC path's: the same :class:`~.deadline.CallDeadline` and
-the same reply size rule (:func:`~.sequencer.bounded_reply`).
+on the lane. Requests from either socket are answered by the one :func:`~.rules.session_answer`.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
-from remote_gym.server.handlers.deadline import CallDeadline
 from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
-from remote_gym.server.handlers.sequencer import Sequencer, bounded_reply
+from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
@@ -54,7 +52,7 @@ class LaneSpec:
     secret: str
     """The session's one-time secret (hex)."""
     max_message_bytes: int
-    """Largest request accepted and reply sent on the lane (as on the gRPC path)."""
+    """Largest request accepted on the lane (as gRPC limits it on the other path; replies: SessionRules)."""
     spin_us: float = 0.0
     """While the client's next request usually comes within this, poll the lane for it instead of
     sleeping (``ServerConfig.spin_us``; never with one usable CPU)."""
@@ -87,12 +85,11 @@ class LaneWorker:
         reader: FrameReader,
         handler: Handler,
         spec: LaneSpec,
-        deadline: CallDeadline | None = None,
+        rules: SessionRules,
     ) -> None:
         self._sock = sock
         self._reader = reader
-        answer = Sequencer(handler.handle).answer
-        self._answer = answer if deadline is None else deadline.wrap(answer)
+        self._answer = session_answer(handler, rules)
         self._env_restarts = handler.env_restarts
         self._spec = spec
         self._gate = SecretGate(bytes.fromhex(spec.secret))
@@ -246,9 +243,8 @@ class LaneWorker:
             logger.warning("lane request refused (%s): closing the lane", exc)
             self._close_lane()
             return
-        limit = self._spec.max_message_bytes
         for number, data in frames:
-            reply = bounded_reply(self._answer(data), limit)
+            reply = self._answer(data)
             kind = request_kind(data)
             if kind < len(self._lane_requests):
                 self._lane_requests[kind] += 1
@@ -280,7 +276,7 @@ def serve_with_lane(
     reader: FrameReader,
     handler: Handler,
     spec: LaneSpec,
-    deadline: CallDeadline | None = None,
+    rules: SessionRules,
 ) -> int:
     """:func:`~.worker_loop.serve_requests` with a lane: listen, describe the env (frame 0), serve both sockets.
 
@@ -290,7 +286,7 @@ def serve_with_lane(
     Returns:
         The process exit code: 0 after a clean end, 1 if the environment could not be described.
     """
-    worker = LaneWorker(sock, reader, handler, spec, deadline)
+    worker = LaneWorker(sock, reader, handler, spec, rules)
     try:
         try:
             worker.listen()

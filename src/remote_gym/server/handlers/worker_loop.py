@@ -10,13 +10,12 @@ once the request in hand (if any) is answered.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from typing import Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.handlers.deadline import CallDeadline
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
-from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
+from remote_gym.server.handlers.rules import SessionRules, session_answer
+from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.wire.control import STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER
 
@@ -49,12 +48,12 @@ def write_description(sock: socket.socket, handler: Handler) -> bool:
 
 
 def serve_requests(
-    sock: socket.socket, reader: FrameReader, handler: Handler, deadline: CallDeadline | None = None
+    sock: socket.socket, reader: FrameReader, handler: Handler, rules: SessionRules | None = None
 ) -> int:
     """Write the handler's description (frame 0), then answer framed requests until the peer hangs up.
 
-    Each request is applied once (:class:`Sequencer`), within ``deadline`` if given; its reply carries
-    the request's number. A status request (a control frame) is answered with the handler's
+    Each request is answered under the session's ``rules`` (:func:`~.rules.session_answer`); its
+    reply carries the request's number. A status request (a control frame) is answered with the handler's
     :class:`WorkerStatus`.
 
     Returns:
@@ -63,9 +62,7 @@ def serve_requests(
     try:
         if not write_description(sock, handler):
             return 1
-        answer: Callable[[bytes], bytes] = Sequencer(handler.handle).answer
-        if deadline is not None:
-            answer = deadline.wrap(answer)
+        answer = session_answer(handler, rules or SessionRules())
         while True:
             frame = reader.read()
             if frame is None:

@@ -8,6 +8,7 @@ from typing import Protocol
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.lane import LaneSpec
+from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.inline import InlineHost
@@ -50,12 +51,12 @@ class EnvHost(Protocol):
 
 
 async def start_host(
-    spec: CreateSpec, zygote: Zygote | None, lane: LaneSpec | None = None, *, max_call_s: float | None = None
+    spec: CreateSpec, zygote: Zygote | None, rules: SessionRules, lane: LaneSpec | None = None
 ) -> tuple[EnvHost | None, bytes]:
     """Create the env(s) ``spec`` describes: in a worker forked by ``zygote``, else in this process.
 
     With ``lane`` (worker processes only), the worker also listens for its client on that lane.
-    ``max_call_s`` (worker processes only): a longer request ends the worker, on either path.
+    Every request is answered under ``rules`` (:mod:`~remote_gym.server.handlers.rules`), on any path.
 
     Returns:
         The host (None when creation failed) and the serialized first reply: the ``MakeResponse``,
@@ -65,8 +66,7 @@ async def start_host(
         spec_json = spec.to_json()
         if lane is not None:
             spec_json["lane"] = lane.to_json()
-        if max_call_s:
-            spec_json["max_call_s"] = max_call_s
+        spec_json["rules"] = rules.to_json()
         worker = await zygote.spawn(spec_json, lane=lane is not None)
         try:
             reply = await worker.first_reply()
@@ -83,7 +83,7 @@ async def start_host(
     except Exception as exc:
         return None, error_bytes(exc)
     try:
-        return InlineHost(handler), handler.describe().SerializeToString()
+        return InlineHost(handler, rules), handler.describe().SerializeToString()
     except Exception as exc:
         handler.close()
         return None, error_bytes(exc)

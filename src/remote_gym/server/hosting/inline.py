@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from remote_gym.server.handlers.env import EnvHandler
-from remote_gym.server.handlers.sequencer import Sequencer
+from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.vector import VectorEnvHandler
 from remote_gym.wire.control import WorkerStatus
 
@@ -13,9 +13,9 @@ from remote_gym.wire.control import WorkerStatus
 class InlineHost:
     """A session's handler in the server process; requests are applied in order, each exactly once."""
 
-    def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
+    def __init__(self, handler: EnvHandler | VectorEnvHandler, rules: SessionRules) -> None:
         self._handler = handler
-        self._answer = Sequencer(handler.handle).answer
+        self._answer = session_answer(handler, rules, in_worker=False)
 
     async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""

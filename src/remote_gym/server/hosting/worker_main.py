@@ -10,11 +10,11 @@ import socket
 import sys
 from typing import Any, BinaryIO
 
-from remote_gym.server.handlers.deadline import call_deadline
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
 from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
 from remote_gym.server.handlers.lane import logger as lane_logger
+from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.handlers.worker_loop import serve_requests
@@ -56,17 +56,16 @@ def run_worker(sock: socket.socket, spec_json: dict[str, Any], reader: FrameRead
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     spec_json = dict(spec_json)
     lane_json = spec_json.pop("lane", None)
-    max_call_s = spec_json.pop("max_call_s", None)
+    rules = SessionRules.from_json(spec_json.pop("rules", None))
     try:
         handler = create_handler(CreateSpec.from_json(spec_json))
     except BaseException as exc:
         write_frame(sock, error_bytes(exc))
         return 1
     try:
-        deadline = call_deadline(max_call_s)  # after creating the env: a vector session forks helpers
         if lane_json is not None:  # the client is on this host: also answer it directly
-            return serve_with_lane(sock, reader, handler, LaneSpec.from_json(lane_json), deadline)
-        return serve_requests(sock, reader, handler, deadline)
+            return serve_with_lane(sock, reader, handler, LaneSpec.from_json(lane_json), rules)
+        return serve_requests(sock, reader, handler, rules)
     finally:
         with contextlib.suppress(Exception):
             handler.close()

@@ -1,0 +1,73 @@
+"""A session's rules, applied to each request in one place whatever path it came by.
+
+Every request a session's env answers passes through :func:`session_answer`, whether it came
+through the gRPC process (a worker's socket, or in-process hosting) or straight from the client on
+the same-host lane: it is applied exactly once (:class:`~.sequencer.Sequencer`), within the
+server's ``max_call_s`` (:class:`~.deadline.CallDeadline`, worker processes only), and its reply is
+held to the server's message limit (:func:`~.sequencer.bounded_reply`). This is also the one place
+where a step passes on every path, for whatever must see each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.deadline import CallDeadline
+from remote_gym.server.handlers.sequencer import Sequencer, bounded_reply
+
+
+class Handles(Protocol):
+    """Anything that answers a parsed request (an env or vector handler)."""
+
+    def handle(self, request: pb.Request) -> pb.Response:
+        """Answer one request; never raises."""
+        ...
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    """The server's limits for one session, carried to its worker in the start message."""
+
+    max_reply_bytes: int | None = None
+    """A longer reply is replaced by a ServerBusyError (``ServerConfig.max_message_bytes``)."""
+    max_call_s: float | None = None
+    """A request taking longer ends the worker (``ServerConfig.max_call_s``; worker processes only)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-data form, carried in the worker's start message."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> SessionRules:
+        """Inverse of :meth:`to_json` (no limits for None)."""
+        return cls(**data) if data else cls()
+
+
+def session_answer(
+    handler: Handles, rules: SessionRules, *, in_worker: bool = True
+) -> Callable[[bytes], bytes]:
+    """The function that answers the session's serialized requests under ``rules``.
+
+    Args:
+        handler: The session's handler.
+        rules: The limits to apply.
+        in_worker: Whether this runs in a worker process of its own (only there may a deadline end
+            the process). Call it after any fork the handler made: a deadline may start a thread.
+    """
+    answer: Callable[[bytes], bytes] = Sequencer(handler.handle).answer
+    if rules.max_call_s and in_worker:
+        deadline = CallDeadline(rules.max_call_s)
+        deadline.start()
+        answer = deadline.wrap(answer)
+    limit = rules.max_reply_bytes
+    if limit is None:
+        return answer
+    inner = answer
+
+    def bounded(data: bytes) -> bytes:
+        return bounded_reply(inner(data), limit)
+
+    return bounded
