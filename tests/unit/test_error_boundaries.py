@@ -163,6 +163,34 @@ def test_grpc_statuses_are_read_only_in_the_client_boundary() -> None:
     assert users <= NOT_YET_ROUTED, users - NOT_YET_ROUTED
 
 
+def _parse_calls(path: pathlib.Path) -> list[str]:
+    """``X.Y.FromString`` calls of ``path``, as ``Y`` (``Request``, ``Response``, ...)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PARSERS:
+            owner = node.func.value
+            found.append(owner.attr if isinstance(owner, ast.Attribute) else ast.unparse(owner))
+    return found
+
+
+def test_wire_bytes_are_parsed_in_the_boundaries() -> None:
+    """A client's request and a server's reply to the client are parsed by the boundaries alone.
+
+    Requests come from clients, replies (on the client) from servers: bytes nobody here vouches for.
+    (The server parses its own workers' replies where it reads them.)
+    """
+    outside = {}
+    for path in _sources():
+        rel = _rel(path)
+        if rel in HOMES:
+            continue
+        calls = _parse_calls(path)
+        suspect = [c for c in calls if c == "Request" or rel.startswith("client/")]
+        if suspect:
+            outside[rel] = suspect
+    assert outside == {}
+
+
 def test_the_scan_finds_a_translation(tmp_path: pathlib.Path) -> None:
     """The scan itself: a handler of grpc.RpcError or of protobuf parsing that builds our error is found."""
     sample = tmp_path / "sample.py"

@@ -27,7 +27,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import map_errors
+from remote_gym.transport.status import map_errors, parse_response
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
 __all__ = ["ConnState", "Connection", "split_address"]
@@ -260,7 +260,11 @@ class Connection:
             ServerError: The server answered with an error.
             ProtocolError: The reply is of another kind than the request (the stream is out of step).
         """
-        response = pb.Response.FromString(reply)
+        try:
+            response = parse_response(reply, context=self.target)
+        except ProtocolError as exc:  # the stream is out of step, or the peer is not a remote-gym server
+            self.mark_broken(exc)
+            raise
         kind = response.WhichOneof("kind")
         if kind == "error":
             error = error_from_proto(response.error)

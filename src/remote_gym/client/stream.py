@@ -19,9 +19,9 @@ from remote_gym.client.channel import (
 from remote_gym.client.config import ClientConfig
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.codec.requests import resume_request
-from remote_gym.errors import ConnectionLostError, RemoteGymError
+from remote_gym.errors import ConnectionLostError, ProtocolError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import ended_call_error, map_errors, status_error
+from remote_gym.transport.status import ended_call_error, map_errors, parse_response, status_error
 from remote_gym.transport.tls import TLSConfig
 
 # Call outcomes that say nothing about the session, only about one connection: try another.
@@ -139,7 +139,11 @@ class SessionStream:
                 error = await status_error(call, code, context=f"resuming on {self.target}")
                 raise SessionGone(error)
             raise ConnectionLostError(f"the server closed the resumed stream ({code.name})")
-        response = pb.Response.FromString(reply)
+        try:
+            response = parse_response(reply, context=f"the server at {self.target}")
+        except ProtocolError:
+            call.cancel()
+            raise
         if response.WhichOneof("kind") == "error":
             call.cancel()
             raise SessionGone(error_from_proto(response.error))

@@ -1,7 +1,7 @@
 """The client's one boundary for foreign errors: failed gRPC calls, timeouts and sockets -> remote-gym errors.
 
-Every place on the training side that meets a ``grpc.RpcError``, an expired wait or a socket error
-translates it here (as httpx maps its transport's exceptions in one place), so that the same failure
+Every place on the training side that meets a ``grpc.RpcError``, an expired wait, a socket error or
+bytes that do not parse translates it here (as httpx maps its transport's exceptions in one place), so that the same failure
 reads the same wherever it happens, and no foreign exception escapes the client.
 ``tests/unit/test_error_boundaries.py`` keeps translations from growing anywhere else.
 """
@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from remote_gym import errors
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.tls import TLSConfig
 
 _BY_REASON = {cls.reason: cls for cls in errors.SERVER_ERRORS}
@@ -52,6 +53,18 @@ def rpc_error_to_exception(exc: grpc.RpcError, *, context: str = "") -> errors.R
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN, None):
         return errors.ConnectionLostError(text)
     return errors.ServerError(text, code=code.name, reason="UNKNOWN")
+
+
+def parse_response(data: bytes, *, context: str) -> pb.Response:
+    """Parse a serialized ``Response`` the server sent.
+
+    Raises:
+        ProtocolError: The bytes are not a ``Response`` (``context`` names the sender).
+    """
+    try:
+        return pb.Response.FromString(data)
+    except Exception as exc:  # protobuf's DecodeError, or anything its parser raises on bad bytes
+        raise errors.ProtocolError(f"{context} sent a malformed reply: {exc}") from exc
 
 
 def foreign_error(
