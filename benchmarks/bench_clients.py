@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             f"remote CartPole-v1, {CONCURRENT_CLIENTS} clients at once",
             "steps/s",
             note="sum over client processes; process hosting, lane",
-            vs_floor=False,
+            kind="sum",
         ),
     }
     with common.Bench(args) as bench:

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args = common.parser(__doc__).parse_args(argv)
     request_size, reply_size = common.message_sizes()
     rows = {
-        "local": common.Row("local CartPole-v1 (gym.make)", "steps/s", note="no network", vs_floor=False),
+        "local": common.Row("local CartPole-v1 (gym.make)", "steps/s", note="no network", kind="local"),
         **common.floor_rows(request_size, reply_size),
         "floor_poll": common.Row(
             "same, both event loops polling", "round trips/s", note="as remote-gym's loops poll (spin_us)"

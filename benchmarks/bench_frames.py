@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = common.parser(__doc__).parse_args(argv)
     rows = {
         "frame_local": common.Row(
-            "local 210x160x3 uint8 obs env", "steps/s", note="no network", vs_floor=False
+            "local 210x160x3 uint8 obs env", "steps/s", note="no network", kind="local"
         ),
         "frame_remote": common.Row("remote 210x160x3 uint8 obs env", "steps/s", note="process hosting, lane"),
         "frame_grpc": common.Row(

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     request_size, reply_size = common.message_sizes()
     rows = {
-        "local": common.Row("local CartPole-v1 (gym.make)", "steps/s", note="no network", vs_floor=False),
+        "local": common.Row("local CartPole-v1 (gym.make)", "steps/s", note="no network", kind="local"),
         **common.floor_rows(request_size, reply_size),
         **{key: common.Row(name, "steps/s", note=note) for key, name, note in ROWS},
     }
@@ -151,7 +151,7 @@ def seed_rows(args: argparse.Namespace) -> dict[str, common.Row]:
             "steps/s",
             data["steps_per_s"],
             "measured after the rounds above",
-            vs_floor=False,
+            kind="local",
         ),
         "seed_connect": common.Row(
             "remote-gym 0.7.3 connect + first reset", "ms", [s * 1e3 for s in data["connect_s"]]

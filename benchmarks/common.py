@@ -118,8 +118,8 @@ class Row:
     unit: str
     samples: list[float] = field(default_factory=list)
     note: str = ""
-    vs_floor: bool = True
-    """Whether per-step time and × floor apply (not to local envs or sums over clients)."""
+    kind: str = "remote"
+    """``remote`` (per-step time, × floor), ``local`` (per-step time only), ``sum`` (over several clients)."""
 
     @property
     def median(self) -> float:
@@ -202,7 +202,6 @@ class Bench(contextlib.ExitStack):
         if self.args.json:
             print(json.dumps(report, indent=2))
             return 0
-        table = Table(title=f"{title} — medians over {self.args.rounds} rounds ({self.placement})")
         columns = (
             "configuration",
             "median",
@@ -213,26 +212,33 @@ class Bench(contextlib.ExitStack):
             "min–max",
             "note",
         )
-        for col in columns:
-            table.add_column(col, justify="left" if col in ("configuration", "unit", "note") else "right")
-        for key, row in rows.items():
-            entry = report["rows"][key]
-            fmt = "{:,.1f}" if row.unit == "ms" else "{:,.0f}"
-            per_step = row.unit in PER_STEP_UNITS and (row.vs_floor or "floor" not in rows)
-            table.add_row(
-                row.name,
-                fmt.format(row.median),
-                row.unit,
-                f"{1e6 / row.median:,.1f}" if per_step else "",
-                f"{entry['x_floor']:.2f}" if "x_floor" in entry else "",
-                f"{entry['x_default_floor']:.2f}" if "x_default_floor" in entry else "",
-                f"{fmt.format(min(row.samples))}–{fmt.format(max(row.samples))}",
-                row.note,
-            )
+        cells = [_cells(row, report["rows"][key]) for key, row in rows.items()]
+        shown = [i for i in range(len(columns)) if any(line[i] for line in cells)]  # no empty columns
+        table = Table(title=f"{title} — medians over {self.args.rounds} rounds ({self.placement})")
+        for i in shown:
+            left = columns[i] in ("configuration", "unit", "note")
+            table.add_column(columns[i], justify="left" if left else "right")
+        for line in cells:
+            table.add_row(*(line[i] for i in shown))
         self.console.print(table)
         for line in lines:
             self.console.print(line)
         return 0
+
+
+def _cells(row: Row, entry: dict[str, Any]) -> list[str]:
+    fmt = "{:,.1f}" if row.unit == "ms" else "{:,.0f}"
+    per_step = row.unit in PER_STEP_UNITS and row.kind != "sum"
+    return [
+        row.name,
+        fmt.format(row.median),
+        row.unit,
+        f"{1e6 / row.median:,.1f}" if per_step else "",
+        f"{entry['x_floor']:.2f}" if "x_floor" in entry else "",
+        f"{entry['x_default_floor']:.2f}" if "x_default_floor" in entry else "",
+        f"{fmt.format(min(row.samples))}–{fmt.format(max(row.samples))}",
+        row.note,
+    ]
 
 
 def report_of(rows: dict[str, Row], args: argparse.Namespace, placement: str) -> dict[str, Any]:
@@ -256,7 +262,7 @@ def report_of(rows: dict[str, Row], args: argparse.Namespace, placement: str) ->
             "median": row.median,
             "samples": row.samples,
         }
-        if row.unit in PER_STEP_UNITS and row.vs_floor:
+        if row.unit in PER_STEP_UNITS and row.kind == "remote":
             entry["us_per_step"] = 1e6 / row.median
             entry.update({name: entry["us_per_step"] / floor_us for name, floor_us in floors.items()})
         out["rows"][key] = entry
