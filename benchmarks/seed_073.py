@@ -1,11 +1,11 @@
-"""Measure the predecessor, remote-gym 0.7.3, the same way bench_env.py measures this project.
+"""Measure the predecessor, remote-gym 0.7.3, the same way bench_step.py measures this project.
 
 Runs ONLY inside a separate virtual environment that has the old package (it never imports this
 project, and this project never imports it):
 
     python -m venv .venv-073
     .venv-073/bin/pip install remote-gym==0.7.3 dm-env-rpc==1.1.6 gymnasium==0.29.1 'numpy<2'
-    uv run python benchmarks/bench_env.py --seed-python .venv-073/bin/python
+    uv run python benchmarks/bench_step.py --seed-python .venv-073/bin/python
 
 Prints one JSON object: CartPole steps/s per round and connect + first reset seconds per sample.
 """

@@ -5,11 +5,11 @@ of the package (an environment's worker process imports just ``remote_gym.server
 not load gRPC, TLS and the client with it.
 """
 
-import importlib as _importlib
 import logging as _logging
 import typing as _typing
 
 from remote_gym import errors
+from remote_gym._lazy import lazy_names as _lazy_names
 from remote_gym._version import __version__
 from remote_gym.errors import RemoteGymError
 
@@ -76,17 +76,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'remote_gym' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -40,7 +40,7 @@ def test_readme_has_no_machine_paths_and_shows_figures() -> None:
     assert not re.search(r"(/work/|/home/|/tmp/|/Users/|C:\\)", README)
     performance = README.split("## Performance", 1)[1].split("\n## ", 1)[0]
     assert "steps/s" in performance
-    assert "benchmarks/bench_env.py" in performance
+    assert "benchmarks/bench_step.py" in performance
 
 
 def test_console_scripts_point_at_functions() -> None:

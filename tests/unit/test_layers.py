@@ -15,6 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "src" / "remote_gym"
 LAYERS = {
     "errors": 0,
     "_constants": 0,
+    "_lazy": 0,
     "_types": 0,
     "_version": 0,
     "protocol": 1,

@@ -9,18 +9,10 @@ import grpc
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.client.config import ClientConfig
-from remote_gym.errors import (
-    AuthenticationError,
-    ConnectError,
-    ConnectionLostError,
-    DeadlineExceededError,
-    ProtocolVersionError,
-    RemoteGymError,
-)
+from remote_gym.errors import ConnectError, ProtocolVersionError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.diagnose import CLIENT_CERT_FAILURES, diagnose_connect_failure
 from remote_gym.transport.options import channel_options
-from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.status import connect_error
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
@@ -117,7 +109,8 @@ async def fetch_server_info(
                 not any(m in details for m in _PERMANENT_MARKERS) or _TRANSIENT_MARKER in details
             )
             if not transient or time.monotonic() + delay >= deadline:
-                raise _connect_error(exc, host=host, port=port, tls=tls) from exc
+                target = target_of(host, port)
+                raise connect_error(exc, target=target, host=host, port=port, tls=tls) from exc
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.5)
     if server_info.protocol_version != PROTOCOL_VERSION:
@@ -126,18 +119,3 @@ async def fetch_server_info(
             f"this client speaks {PROTOCOL_VERSION}"
         )
     return server_info
-
-
-def _connect_error(
-    exc: grpc.aio.AioRpcError, *, host: str, port: int, tls: TLSConfig | None
-) -> RemoteGymError:
-    target = target_of(host, port)
-    mapped = rpc_error_to_exception(exc, context=f"cannot connect to {target}")
-    if isinstance(mapped, (ConnectionLostError, DeadlineExceededError)):
-        # gRPC's details rarely say which side is wrong; probing the server does. The probes are
-        # short and block the client loop on this failure path only.
-        diagnosis = diagnose_connect_failure(exc.details() or "", tls=tls, host=host, port=port)
-        mode = "mutual TLS" if tls and tls.cert else "TLS" if tls else "no TLS"
-        cls = AuthenticationError if diagnosis.failure in CLIENT_CERT_FAILURES else ConnectError
-        return cls(f"cannot connect to {target} ({mode}): {diagnosis.message}")
-    return mapped

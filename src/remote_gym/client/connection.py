@@ -8,8 +8,6 @@ import warnings
 from collections.abc import Coroutine
 from typing import Any
 
-import grpc
-
 from remote_gym._constants import RESUME_ATTEMPT_TIMEOUT_S
 from remote_gym.client import runtime
 from remote_gym.client.channel import split_address, target_of
@@ -29,7 +27,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.status import map_errors, parse_response
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
 __all__ = ["ConnState", "Connection", "split_address"]
@@ -136,14 +134,8 @@ class Connection:
             DeadlineExceededError: It took longer than ``timeout`` (it is cancelled).
             RemoteGymError: A gRPC failure it let through, translated.
         """
-        try:
+        with map_errors(f"{what} {self.target}", timeout=timeout):
             return self._driver.run(coro, timeout)
-        except TimeoutError as exc:
-            if isinstance(exc, DeadlineExceededError):
-                raise
-            raise DeadlineExceededError(f"{what} {self.target} took longer than {timeout} s") from exc
-        except grpc.RpcError as exc:
-            raise rpc_error_to_exception(exc, context=f"{what} {self.target}") from exc
 
     def request(
         self, request: pb.Request, *, timeout: float | None = None, what: str = "request to"
@@ -268,7 +260,11 @@ class Connection:
             ServerError: The server answered with an error.
             ProtocolError: The reply is of another kind than the request (the stream is out of step).
         """
-        response = pb.Response.FromString(reply)
+        try:
+            response = parse_response(reply, context=self.target)
+        except ProtocolError as exc:  # the stream is out of step, or the peer is not a remote-gym server
+            self.mark_broken(exc)
+            raise
         kind = response.WhichOneof("kind")
         if kind == "error":
             error = error_from_proto(response.error)

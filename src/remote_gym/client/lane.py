@@ -15,6 +15,7 @@ import socket
 import time
 
 from remote_gym.errors import DeadlineExceededError, ProtocolError
+from remote_gym.transport.status import foreign_error
 from remote_gym.wire.frames import FrameDecoder, Numbering, frame_parts
 from remote_gym.wire.handshake import HelloReader, encode_hello, is_accepted
 from remote_gym.wire.polling import PollGate, spin, spin_budget_s
@@ -211,7 +212,7 @@ class LaneSlot:
             return None
         except asyncio.TimeoutError as exc:
             self.close()
-            raise DeadlineExceededError(f"request to {self._target} took longer than {timeout} s") from exc
+            raise foreign_error(exc, f"request to {self._target}", timeout=timeout) from exc
         except BaseException:
             self.close()
             raise

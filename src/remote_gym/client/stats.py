@@ -13,7 +13,7 @@ from remote_gym.client.config import ClientConfig
 from remote_gym.errors import InvalidCallError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.status import map_errors
 from remote_gym.transport.tls import TLSConfig
 
 STATS_METHOD = f"/{SERVICE}/GetStats"
@@ -81,10 +81,8 @@ class StatsClient:
             InvalidCallError: The server runs with ``monitoring=False``.
             RemoteGymError: The call failed (mapped from its gRPC status).
         """
-        try:
+        with map_errors("GetStats"):
             stats = self._loop.run_until_complete(self._fetch())
-        except grpc.aio.AioRpcError as exc:
-            raise rpc_error_to_exception(exc, context="GetStats") from exc
         if not stats.monitoring:
             raise InvalidCallError(f"the server at {self._host}:{self._port} runs with monitoring off")
         return stats

@@ -19,9 +19,9 @@ from remote_gym.client.channel import (
 from remote_gym.client.config import ClientConfig
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.codec.requests import resume_request
-from remote_gym.errors import ConnectionLostError, DeadlineExceededError, RemoteGymError
+from remote_gym.errors import ConnectionLostError, ProtocolError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import rpc_error_to_exception
+from remote_gym.transport.status import ended_call_error, map_errors, parse_response, status_error
 from remote_gym.transport.tls import TLSConfig
 
 # Call outcomes that say nothing about the session, only about one connection: try another.
@@ -91,13 +91,11 @@ class SessionStream:
             await call.write(data)
         except (asyncio.InvalidStateError, grpc.aio.AioRpcError) as exc:
             # The server already ended the call; its final status says why (shutdown, idle expiry, ...).
-            raise await self._ended_error(call) from exc
-        try:
+            raise await ended_call_error(call, f"the server at {self.target}") from exc
+        with map_errors(f"request to {self.target}"):  # the connection broke, or the server ended the call
             reply = await call.read()
-        except grpc.aio.AioRpcError as exc:  # the connection broke, or the server ended the call
-            raise rpc_error_to_exception(exc, context=f"request to {self.target}") from exc
         if reply is grpc.aio.EOF:
-            raise await self._ended_error(call)
+            raise await ended_call_error(call, f"the server at {self.target}")
         return bytes(reply)
 
     async def bounded_roundtrip(self, data: bytes, timeout: float | None) -> bytes:
@@ -107,23 +105,10 @@ class SessionStream:
             DeadlineExceededError: No reply within ``timeout``.
             ConnectionLostError, ServerError: As :meth:`roundtrip`.
         """
-        try:
+        with map_errors(f"request to {self.target}", timeout=timeout):
             if timeout is None:
                 return await self.roundtrip(data)
             return await asyncio.wait_for(self.roundtrip(data), timeout)
-        except asyncio.TimeoutError as exc:
-            raise DeadlineExceededError(f"request to {self.target} took longer than {timeout} s") from exc
-
-    async def _ended_error(self, call: Any) -> RemoteGymError:
-        code = await call.code()
-        if code in (grpc.StatusCode.OK, grpc.StatusCode.INTERNAL, grpc.StatusCode.CANCELLED):
-            # OK: the server closed the stream; INTERNAL: our write met a call the server had ended.
-            return ConnectionLostError(
-                f"the server at {self.target} ended the session (stopped or restarted?)"
-            )
-        return rpc_error_to_exception(
-            await _status(call, code), context=f"the server at {self.target} ended the session"
-        )
 
     async def reattach(self, session_id: str, token: str) -> None:
         """Open a new connection and stream, and ask the server to attach session ``session_id`` to it.
@@ -151,12 +136,14 @@ class SessionStream:
         if reply is grpc.aio.EOF:
             code = await call.code()
             if code not in _TRANSIENT_CODES and code is not grpc.StatusCode.OK:
-                error = rpc_error_to_exception(
-                    await _status(call, code), context=f"resuming on {self.target}"
-                )
+                error = await status_error(call, code, context=f"resuming on {self.target}")
                 raise SessionGone(error)
             raise ConnectionLostError(f"the server closed the resumed stream ({code.name})")
-        response = pb.Response.FromString(reply)
+        try:
+            response = parse_response(reply, context=f"the server at {self.target}")
+        except ProtocolError:
+            call.cancel()
+            raise
         if response.WhichOneof("kind") == "error":
             call.cancel()
             raise SessionGone(error_from_proto(response.error))
@@ -189,12 +176,6 @@ class SessionStream:
             with contextlib.suppress(Exception):
                 await self._call.done_writing()
         await self.drop()
-
-
-async def _status(call: Any, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
-    return grpc.aio.AioRpcError(
-        code, await call.initial_metadata(), await call.trailing_metadata(), await call.details()
-    )
 
 
 def _serialize_info(request: pb.ServerInfoRequest) -> bytes:

@@ -2,7 +2,7 @@
 
 Requests that pass through the gRPC process are counted there, as they pass. What it cannot see
 (requests a same-host client sends its worker over the lane, sub-envs recreated inside a worker) the
-worker reports when asked (:class:`~remote_gym.server.handlers.frames.WorkerStatus`), and
+worker reports when asked (:class:`~remote_gym.wire.control.WorkerStatus`), and
 :meth:`SessionCounts.add_status` takes it in. Counts of closed sessions are folded into per-env
 totals, so nothing is lost when a session ends.
 

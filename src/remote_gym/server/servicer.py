@@ -21,6 +21,7 @@ from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownE
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.admission import Admission
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.handlers.foreign import parse_request
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import start_host
@@ -227,10 +228,7 @@ class RemoteGymServicer:
             The session, the first reply, and whether the session was resumed.
         """
         self._admission.check_first_size(len(first))  # before parsing: a huge one costs the loop time
-        try:
-            request = pb.Request.FromString(first)
-        except Exception as exc:
-            raise InvalidCallError(f"malformed first request: {exc}") from exc
+        request = parse_request(first, what="first request")
         if request.WhichOneof("kind") != "make":
             raise InvalidCallError("the first request of a session must be a MakeRequest")
         make = request.make

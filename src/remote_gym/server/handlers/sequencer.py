@@ -8,6 +8,7 @@ from collections.abc import Callable
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import InvalidCallError, ServerBusyError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.foreign import parse_request
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,9 @@ class Sequencer:
     def answer(self, data: bytes) -> bytes:
         """Parse, apply (or replay) one request and return the serialized reply; never raises."""
         try:
-            request = pb.Request.FromString(data)
-        except Exception as exc:  # malformed bytes from the wire: answer, never die
-            return error_bytes(InvalidCallError(f"malformed request: {exc}"))
+            request = parse_request(data)
+        except InvalidCallError as exc:  # malformed bytes from the wire: answer, never die
+            return error_bytes(exc)
         seq = request.seq
         if seq:
             if seq == self._last_seq:

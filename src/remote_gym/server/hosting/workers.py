@@ -16,7 +16,7 @@ from typing import Any
 
 from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import WorkerCrashedError
-from remote_gym.server.handlers.deadline import describe_exit
+from remote_gym.server.handlers.foreign import process_died_error
 from remote_gym.server.hosting.frame_protocol import FrameProtocol
 from remote_gym.server.hosting.lane import LaneDirectory
 from remote_gym.wire.control import CLOSE_LANE_REQUEST, STATUS_REQUEST, WorkerStatus
@@ -263,16 +263,8 @@ class WorkerProcess:
     async def _crashed(self) -> WorkerCrashedError:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._exited), 2.0)
-        code = self.exitcode
-        if code is not None and code < 0:
-            how = f"was killed by signal {-code} ({_signal_name(-code)})"
-        elif code is not None:
-            how = f"exited with code {code}"
-        else:
-            how = "stopped answering"
-        how = describe_exit(code) or how  # the worker ended itself: a request exceeded max_call_s
-        return WorkerCrashedError(
-            f"the worker process (pid {self.pid}) hosting the environment {how}", exitcode=code
+        return process_died_error(
+            f"the worker process (pid {self.pid}) hosting the environment", self.exitcode
         )
 
     async def stop(self) -> None:
@@ -303,10 +295,3 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     """Mark a task's exception as seen (its callers may all have given up waiting)."""
     if not task.cancelled():
         task.exception()
-
-
-def _signal_name(num: int) -> str:
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return f"signal {num}"
