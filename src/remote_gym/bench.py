@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import platform
 import statistics
@@ -206,7 +207,14 @@ def run_benchmark(
                     )
                 )
         else:
-            notes.append(f"no local baseline: {local_id!r} is not a registered Gymnasium id here")
+            notes.append(
+                f"no local baseline: {local_id!r} is not a registered Gymnasium id here"
+                + (
+                    " (name its package in front: 'ale_py:ALE/Pong-v5')"
+                    if "/" in local_id and ":" not in local_id
+                    else ""
+                )
+            )
         if vector:
             rows += _vector_rows(
                 target, env, local_id if local_ok else None, tls, num_envs, steps, runs, say, notes
@@ -281,9 +289,14 @@ def _server(env: str | None, address: str | None, hosting: str) -> Iterator[tupl
 def _registered(env_id: str) -> bool:
     if not env_id:
         return False
+    module, _, name = env_id.rpartition(":")
     try:
-        gym.spec(env_id)
-    except gym.error.Error:
+        if (
+            module
+        ):  # "ale_py:ALE/Pong-v5": what gym.make does with the id the user gave, in the user's process
+            importlib.import_module(module)
+        gym.spec(name)
+    except (ImportError, gym.error.Error):
         return False
     return True
 
