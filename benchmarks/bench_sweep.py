@@ -72,7 +72,9 @@ def sweep(sizes: list[int], runs: int, seconds: float, async_max: int) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sweep; print a table, or JSON with --json."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16, 64, 256], help="numbers of envs")
     parser.add_argument("--runs", type=int, default=3, help="runs (medians are over runs; default 3)")
     parser.add_argument("--seconds", type=float, default=1.0, help="seconds per measurement (default 1)")
@@ -89,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     for mode in MODES:
         table.add_column(mode, justify="right")
     for n in args.sizes:
-        cells = [f"{statistics.median(samples[m][str(n)]):,.0f}" if str(n) in samples[m] else "—" for m in MODES]
+        cells = [
+            f"{statistics.median(samples[m][str(n)]):,.0f}" if str(n) in samples[m] else "—" for m in MODES
+        ]
         table.add_row(str(n), *cells)
     Console().print(table)
     return 0

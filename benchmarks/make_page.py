@@ -56,7 +56,11 @@ def _peer_python(python: str) -> str:
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     model = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     return {
@@ -73,7 +77,15 @@ def machine() -> dict[str, Any]:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """One run of every benchmark script; their reports, unchanged, in one dict."""
     results: dict[str, Any] = {"machine": machine(), "peers": {}}
-    bench_env = [sys.executable, "bench_env.py", "--json", "--rounds", str(args.rounds), "--steps", str(args.steps)]
+    bench_env = [
+        sys.executable,
+        "bench_env.py",
+        "--json",
+        "--rounds",
+        str(args.rounds),
+        "--steps",
+        str(args.steps),
+    ]
     if args.seed_python:
         bench_env += ["--seed-python", args.seed_python]
         results["peers"]["remote-gym (predecessor)"] = _peer_version(args.seed_python, "remote-gym")
@@ -83,7 +95,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["rlmesh"] = _run_json(argv, "RLMesh")
         results["peers"]["rlmesh"] = results["rlmesh"]["version"]
     sizes = [str(n) for n in args.sizes]
-    sweep = [sys.executable, "bench_sweep.py", "--json", "--runs", str(args.runs), "--seconds", str(args.seconds)]
+    sweep = [
+        sys.executable,
+        "bench_sweep.py",
+        "--json",
+        "--runs",
+        str(args.runs),
+        "--seconds",
+        str(args.seconds),
+    ]
     results["sweep"] = _run_json([*sweep, "--sizes", *sizes], "env-steps/s against envs")
     if args.envpool_python:
         argv = [args.envpool_python, "peer_envpool.py", str(args.runs), str(args.seconds), *sizes]
@@ -130,7 +150,8 @@ def sweep_series(results: dict[str, Any]) -> dict[str, dict[int, float]]:
     """{label: {num_envs: median env-steps/s}} of every vector configuration measured."""
     sweep = results["sweep"]
     series = {
-        sweep["modes"][mode]: {int(n): _median(s) for n, s in by_n.items()} for mode, by_n in sweep["samples"].items()
+        sweep["modes"][mode]: {int(n): _median(s) for n, s in by_n.items()}
+        for mode, by_n in sweep["samples"].items()
     }
     if "envpool" in results:
         label = f"EnvPool {results['envpool']['version']} (C++ threads, one process)"
@@ -210,14 +231,22 @@ def write(results: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure (or, with --from-json, reuse a results.json) and write the page."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed-python", help="interpreter of a venv with remote-gym 0.7.3 (seed_073.py)")
     parser.add_argument("--rlmesh-python", help="interpreter of a venv with rlmesh 0.1.0 (peer_rlmesh.py)")
     parser.add_argument("--envpool-python", help="interpreter of a Python 3.12 venv with envpool 1.2.7")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of the one-env measurements (default 5)")
-    parser.add_argument("--steps", type=int, default=2000, help="steps per one-env measurement (default 2000)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds of the one-env measurements (default 5)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="steps per one-env measurement (default 2000)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of the envs sweep (default 3)")
-    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per sweep measurement (default 1)")
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="seconds per sweep measurement (default 1)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16, 64, 256], help="numbers of envs")
     parser.add_argument("--from-json", type=pathlib.Path, help="redraw the page from a results.json")
     args = parser.parse_args(argv)

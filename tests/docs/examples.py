@@ -8,11 +8,12 @@ them one after the other:
   that does not run;
 - a block whose first line is ``# FILE.py`` is that file: it is written there (later blocks use it);
 - a block that calls ``.wait_for_termination()`` is a server: it starts in its own process and keeps
-  serving the page's later blocks until the page ends;
+  serving the page's later blocks until the page ends (a block that starts and stops a server of its
+  own runs as any other);
 - every other block runs to its end in its own process and must exit 0.
 
 The ports 56765 and 56766 in a page stand for free loopback ports, the same for the whole page; a port
-that none of the page's own servers takes is served by ``remote-gym serve CartPole-v1``, one server
+that no server of the page itself binds is served by ``remote-gym serve CartPole-v1``, one server
 for all pages.
 """
 
@@ -29,7 +30,7 @@ import time
 from collections.abc import Iterator
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 PORTS = ("56765", "56766")
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```python[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 _FILE = re.compile(r"^# ([\w./-]+\.py)\s*$")
@@ -66,6 +67,11 @@ class Example:
         """Whether the block serves until stopped."""
         return ".wait_for_termination()" in self.code
 
+    @property
+    def binds(self) -> bool:
+        """Whether the block starts a server of its own (serving until stopped, or within the block)."""
+        return self.is_server or "create_remote_environment_server(" in self.code
+
 
 def examples(page: pathlib.Path) -> list[Example]:
     """The page's ``python`` blocks, in order."""
@@ -86,9 +92,18 @@ def _free_port() -> int:
 
 def start_server(argv: list[str], directory: pathlib.Path, port: int, what: str) -> subprocess.Popen[str]:
     """Start ``argv`` in ``directory`` and return once it answers ``server_info`` on ``port``."""
+    process = _spawn(argv, directory)
+    _wait_until_serving(process, port, what)
+    return process
+
+
+def _spawn(argv: list[str], directory: pathlib.Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(argv, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_until_serving(process: subprocess.Popen[str], port: int, what: str) -> None:
     from remote_gym import server_info
 
-    process = subprocess.Popen(argv, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
@@ -98,7 +113,7 @@ def start_server(argv: list[str], directory: pathlib.Path, port: int, what: str)
             listening = sock.connect_ex(("127.0.0.1", port)) == 0
         if listening:
             server_info(f"127.0.0.1:{port}")
-            return process
+            return
         if time.monotonic() > deadline:
             stop([process])
             raise AssertionError(f"{what} did not listen on {port} within 60 s")
@@ -123,9 +138,11 @@ def shared_servers(directory: pathlib.Path) -> Iterator[dict[str, int]]:
     ports = {literal: _free_port() for literal in PORTS}
     processes: list[subprocess.Popen[str]] = []
     try:
-        for literal, port in ports.items():
+        for port in ports.values():  # started together: their imports overlap
             command = [sys.executable, "-m", "remote_gym", "serve", "CartPole-v1", "--port", str(port)]
-            processes.append(start_server(command, directory, port, f"remote-gym serve for {literal}"))
+            processes.append(_spawn(command, directory))
+        for (literal, port), process in zip(ports.items(), processes, strict=False):
+            _wait_until_serving(process, port, f"remote-gym serve for {literal}")
         yield ports
     finally:
         stop(processes)
@@ -138,7 +155,7 @@ class PageRun:
         self.page = page
         self.directory = directory
         self.blocks = examples(page)
-        own = {literal for block in self.blocks if block.is_server for literal in PORTS if literal in block.code}
+        own = {literal for block in self.blocks if block.binds for literal in PORTS if literal in block.code}
         # The page's own servers get fresh ports; its clients of other ports use the shared servers.
         self.ports = {literal: _free_port() if literal in own else shared[literal] for literal in PORTS}
         self.processes: list[subprocess.Popen[str]] = []

@@ -42,7 +42,9 @@ def serving(directory: pathlib.Path) -> Iterator[tuple[str, list[tuple[str, int]
     """Serve ``directory`` on a free loopback port: (base URL, the (path, status) of every request)."""
     served: list[tuple[str, int]] = []
     handler = type("Handler", (_Handler,), {"served": served})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(directory))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -27,7 +27,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pathlib.Path]:
     out = tmp_path_factory.mktemp("site")
     result = build(out)
     assert result.returncode == 0, result.stderr
-    yield out
+    return out
 
 
 def _page(site: pathlib.Path, uri: str) -> str:
@@ -56,7 +56,9 @@ def test_site_shows_its_release_and_changelog(site: pathlib.Path) -> None:
     assert f"remote-gym {__version__}" in _page(site, ".")
     changelog = _page(site, "changelog")
     if (ROOT / "CHANGELOG.md").exists():
-        first = next(line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("#"))
+        first = next(
+            line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("#")
+        )
         assert html.escape(first.lstrip("# ").strip()) in changelog
     else:
         assert "no CHANGELOG.md" in changelog
@@ -75,7 +77,9 @@ def test_cli_reference_has_every_command(site: pathlib.Path) -> None:
     assert "--max-sessions" in page
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"
+)
 @pytest.mark.parametrize("uri", ["", "reference/api/remote_gym/", "benchmarks/"])
 def test_page_renders_in_chromium(site: pathlib.Path, uri: str, tmp_path: pathlib.Path) -> None:
     """The page loads in headless Chromium with every image fetched and valid, and no console error."""
@@ -93,7 +97,8 @@ def test_page_renders_in_chromium(site: pathlib.Path, uri: str, tmp_path: pathli
         path = "/" + os.path.normpath(os.path.join(uri, src)).lstrip("./")
         assert path in fetched, f"{src} was not loaded ({sorted(fetched)})"
         with Image.open(io.BytesIO((site / path.lstrip("/")).read_bytes())) as image:
-            assert image.size[0] > 100 and image.size[1] > 100
+            assert image.size[0] > 100
+            assert image.size[1] > 100
     with Image.open(shown.screenshot) as screenshot:
         assert len(np.unique(np.asarray(screenshot.convert("L")))) > 10, "the screenshot is blank"
     if os.environ.get(SCREENSHOTS):
