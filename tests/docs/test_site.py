@@ -104,3 +104,14 @@ def test_page_renders_in_chromium(site: pathlib.Path, uri: str, tmp_path: pathli
     if os.environ.get(SCREENSHOTS):
         name = (uri.strip("/").replace("/", "-") or "index") + ".png"
         shutil.copyfile(shown.screenshot, pathlib.Path(os.environ[SCREENSHOTS]) / name)
+
+
+def test_a_guide_missing_from_the_nav_joins_the_guides(tmp_path: pathlib.Path) -> None:
+    """A page added under docs/guides/ without a nav entry appears in the Guides section, after the named ones."""
+    (tmp_path / "guides").mkdir()
+    for name in ("named.md", "added.md"):
+        (tmp_path / "guides" / name).write_text("# x\n")
+    nav = [{"Home": "index.md"}, {"Guides": ["guides/named.md"]}]
+    config = docs_hooks.on_config({"docs_dir": str(tmp_path), "nav": nav, "site_name": "x"})
+    assert config["nav"][1] == {"Guides": ["guides/named.md", "guides/added.md"]}
+    assert config["site_name"] == f"remote-gym {__version__}"
