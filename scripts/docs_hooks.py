@@ -17,6 +17,7 @@ import importlib
 import logging
 import os
 import pathlib
+import re
 from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -119,10 +120,31 @@ def cli_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def site_relative(markdown: str) -> str:
+    """Links of a repository-root Markdown file, for a page at the site's root.
+
+    ``docs/x.md`` becomes ``x.md``; a link to another file of the repository (not part of the site)
+    becomes its text in code; URLs and anchors stay.
+    """
+
+    def fix(match: re.Match[str]) -> str:
+        text, target = match.groups()
+        if "://" in target or target.startswith(("#", "mailto:")):
+            return match.group(0)
+        if target.startswith("docs/"):
+            return f"[{text}]({target.removeprefix('docs/')})"
+        return text if text.startswith("`") else f"`{text}`"
+
+    return _LINK.sub(fix, markdown)
+
+
 def changelog_markdown() -> str | None:
-    """The repository's CHANGELOG.md, or None when it has none."""
+    """The repository's CHANGELOG.md, its links made to work from the site, or None when it has none."""
     path = ROOT / "CHANGELOG.md"
-    return path.read_text() if path.exists() else None
+    return site_relative(path.read_text()) if path.exists() else None
 
 
 def _named_in(nav: Any) -> set[str]:

@@ -115,3 +115,11 @@ def test_a_guide_missing_from_the_nav_joins_the_guides(tmp_path: pathlib.Path) -
     config = docs_hooks.on_config({"docs_dir": str(tmp_path), "nav": nav, "site_name": "x"})
     assert config["nav"][1] == {"Guides": ["guides/named.md", "guides/added.md"]}
     assert config["site_name"] == f"remote-gym {__version__}"
+
+
+def test_changelog_links_work_from_the_site() -> None:
+    """CHANGELOG.md's links to docs/ pages point at the site's pages; links to other files become text."""
+    text = "See [the TLS guide](docs/guides/tls.md), [code](src/remote_gym/x.py), [#1](https://e.org/1), [top](#a)."
+    assert docs_hooks.site_relative(text) == (
+        "See [the TLS guide](guides/tls.md), `code`, [#1](https://e.org/1), [top](#a)."
+    )
