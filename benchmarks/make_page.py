@@ -178,6 +178,19 @@ def page(results: dict[str, Any]) -> str:
         + (", ".join(f"{k} {v}" for k, v in results["peers"].items()) or "none")
         + ".",
         "",
+        *(
+            [
+                '!!! warning "A loaded machine"',
+                f"    The load average stayed above twice the machine's {m['cpus']} CPUs during this run: every",
+                "    process waited for a CPU most of the time, so absolute figures are several times those of an",
+                "    idle machine of this kind, and single-process designs (EnvPool, a local env) suffer less than",
+                "    designs that hand each step between processes. The [Performance](../performance.md) page has",
+                "    figures measured at load 2-3. Run the command above on your machine to compare.",
+                "",
+            ]
+            if max(m["load_before"], m["load_after"]) > 2 * m["cpus"]
+            else []
+        ),
         "## One environment: time per step",
         "",
         "![Time per step of one CartPole-v1 env](step_time.png)",
