@@ -123,3 +123,18 @@ def test_changelog_links_work_from_the_site() -> None:
     assert docs_hooks.site_relative(text) == (
         "See [the TLS guide](guides/tls.md), `code`, [#1](https://e.org/1), [top](#a)."
     )
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"
+)
+def test_the_browser_check_sees_errors(tmp_path: pathlib.Path) -> None:
+    """The harness itself: a script error reaches console_errors and a missing image shows as a 404."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(
+        '<html><body><img src="missing.png"><script>notDefinedAnywhere();</script></body></html>'
+    )
+    with serving(tmp_path / "site") as (base, served):
+        shown = visit(base, tmp_path / "profile", tmp_path / "page.png")
+    assert any("notDefinedAnywhere" in line for line in shown.console_errors), shown.console_errors
+    assert ("/missing.png", 404) in served
