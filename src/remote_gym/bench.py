@@ -207,14 +207,9 @@ def run_benchmark(
                     )
                 )
         else:
-            notes.append(
-                f"no local baseline: {local_id!r} is not a registered Gymnasium id here"
-                + (
-                    " (name its package in front: 'ale_py:ALE/Pong-v5')"
-                    if "/" in local_id and ":" not in local_id
-                    else ""
-                )
-            )
+            namespaced = "/" in local_id and ":" not in local_id
+            hint = " (name its package in front: 'ale_py:ALE/Pong-v5')" if namespaced else ""
+            notes.append(f"no local baseline: {local_id!r} is not a registered Gymnasium id here{hint}")
         if vector:
             rows += _vector_rows(
                 target, env, local_id if local_ok else None, tls, num_envs, steps, runs, say, notes
@@ -291,9 +286,8 @@ def _registered(env_id: str) -> bool:
         return False
     module, _, name = env_id.rpartition(":")
     try:
-        if (
-            module
-        ):  # "ale_py:ALE/Pong-v5": what gym.make does with the id the user gave, in the user's process
+        # "ale_py:ALE/Pong-v5": the import gym.make does for the id the user gave, in the user's process.
+        if module:
             importlib.import_module(module)
         gym.spec(name)
     except (ImportError, gym.error.Error):
