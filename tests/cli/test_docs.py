@@ -42,7 +42,12 @@ def test_readme_is_a_first_screen() -> None:
     lines = README.splitlines()
     assert len(lines) <= 250
     first = "\n".join(lines[:60])
-    for step in ("pip install 'remote-gym>=1'", "remote-gym serve CartPole-v1", "RemoteEnvironment(", "env.step("):
+    for step in (
+        "pip install 'remote-gym>=1'",
+        "remote-gym serve CartPole-v1",
+        "RemoteEnvironment(",
+        "env.step(",
+    ):
         assert step in first, step
 
 
