@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import platform
 import statistics
 import time
@@ -206,7 +207,9 @@ def run_benchmark(
                     )
                 )
         else:
-            notes.append(f"no local baseline: {local_id!r} is not a registered Gymnasium id here")
+            namespaced = "/" in local_id and ":" not in local_id
+            hint = " (name its package in front: 'ale_py:ALE/Pong-v5')" if namespaced else ""
+            notes.append(f"no local baseline: {local_id!r} is not a registered Gymnasium id here{hint}")
         if vector:
             rows += _vector_rows(
                 target, env, local_id if local_ok else None, tls, num_envs, steps, runs, say, notes
@@ -281,9 +284,13 @@ def _server(env: str | None, address: str | None, hosting: str) -> Iterator[tupl
 def _registered(env_id: str) -> bool:
     if not env_id:
         return False
+    module, _, name = env_id.rpartition(":")
     try:
-        gym.spec(env_id)
-    except gym.error.Error:
+        # "ale_py:ALE/Pong-v5": the import gym.make does for the id the user gave, in the user's process.
+        if module:
+            importlib.import_module(module)
+        gym.spec(name)
+    except (ImportError, gym.error.Error):
         return False
     return True
 

@@ -346,12 +346,21 @@ def test_serve_entrypoint_with_kwargs_and_allowed_kwargs() -> None:
     [
         (["serve"], "nothing to host"),
         (["serve", "CartPol-v1"], "not a registered Gymnasium id"),
+        (["serve", "Nowhere/Env-v0"], "serve 'PACKAGE:Nowhere/Env-v0' (the form gymnasium.make accepts)"),
         (["serve", "CartPole-v1", "--cert", "server.pem"], "--key"),
         (["serve", "CartPole-v1", "--ca", "ca.pem"], "--cert"),
         (["serve", "--entrypoint", "no/such/file.py"], "does not exist"),
         (["serve", "CartPole-v1", "--port", "70000"], "port"),
     ],
-    ids=["nothing", "unknown-id", "cert-without-key", "ca-without-cert", "missing-entrypoint", "bad-port"],
+    ids=[
+        "nothing",
+        "unknown-id",
+        "unknown-namespace",
+        "cert-without-key",
+        "ca-without-cert",
+        "missing-entrypoint",
+        "bad-port",
+    ],
 )
 def test_serve_configuration_errors_are_one_line(argv: list[str], message: str) -> None:
     """A wrong serve configuration fails with exit code 1 and one line naming the problem."""
@@ -391,6 +400,25 @@ def test_bench_prints_local_and_remote_rows() -> None:
         ["local", "2"],
         ["remote", "2"],
     ]
+
+
+def test_bench_module_prefixed_id_has_a_local_baseline() -> None:
+    """`bench --env module:Id` (as gymnasium.make takes it) imports the module for the local baseline too."""
+    code, out = run_cli(
+        "bench",
+        "--env",
+        "minigrid:MiniGrid-Empty-5x5-v0",
+        "--steps",
+        "20",
+        "--runs",
+        "1",
+        "--no-vector",
+        "--hosting",
+        "in-process",
+    )
+    assert code == 0, out
+    assert "no local baseline" not in out
+    assert [row[:2] for row in _table_rows(out)] == [["local", "1"], ["remote", "1"]]
 
 
 def test_bench_json_against_an_address(env_server: EnvServer) -> None:

@@ -31,8 +31,24 @@ def test_readme_commands_exist() -> None:
 
 def test_readme_links_exist() -> None:
     """Every relative link in the README points at a file or folder of the repository."""
-    for target in re.findall(r"\]\(((?:examples|ssl)[^)]*)\)", README):
+    targets = re.findall(r"\]\(((?:examples|ssl|docs)[^)#]*)", README)
+    assert any(target.startswith("docs/") for target in targets)
+    for target in targets:
         assert (ROOT / target).exists(), target
+
+
+def test_readme_is_a_first_screen() -> None:
+    """README stays short (the site has the rest): at most 250 lines, install to a running env in 60."""
+    lines = README.splitlines()
+    assert len(lines) <= 250
+    first = "\n".join(lines[:60])
+    for step in (
+        "pip install 'remote-gym>=1'",
+        "remote-gym serve CartPole-v1",
+        "RemoteEnvironment(",
+        "env.step(",
+    ):
+        assert step in first, step
 
 
 def test_readme_has_no_machine_paths_and_shows_figures() -> None:

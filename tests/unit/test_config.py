@@ -103,3 +103,14 @@ def test_resume_defaults_fit_together() -> None:
     ).resume_window_s
     budget = ClientConfig().resume_s
     assert window > KEEPALIVE_DETECTION_S + budget + RESUME_ATTEMPT_TIMEOUT_S
+
+
+def test_string_tokens_become_token_auth() -> None:
+    """ServerConfig(tokens=("s3cret",)) holds TokenAuth("s3cret"); anything else is a ConfigError at once."""
+    from remote_gym.transport.auth import TokenAuth
+
+    entries = (make_entry("CartPole-v1", gym_id="CartPole-v1"),)
+    config = ServerConfig(environments=entries, port=0, tokens=("s3cret",))  # type: ignore[arg-type]
+    assert config.tokens == (TokenAuth("s3cret"),)
+    with pytest.raises(ConfigError, match="TokenAuth"):
+        ServerConfig(environments=entries, port=0, tokens=(42,))  # type: ignore[arg-type]

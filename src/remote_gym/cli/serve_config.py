@@ -80,6 +80,10 @@ def _allowed(text: str | None) -> Any:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+NAMESPACE_MODULES = {"ALE": "ale_py", "MiniGrid": "minigrid", "BabyAI": "minigrid"}
+"""The module that registers a Gymnasium namespace when imported, for the hint of an unknown namespace."""
+
+
 def _check_gym_id(env_id: str) -> None:
     if (
         ":" in env_id
@@ -87,5 +91,14 @@ def _check_gym_id(env_id: str) -> None:
         return
     try:
         gym.spec(env_id)
+    except gym.error.NamespaceNotFound as exc:
+        # Another package's envs (ALE/Pong-v5) are registered when that package is imported.
+        namespace = env_id.split("/", 1)[0]
+        module = NAMESPACE_MODULES.get(namespace, "PACKAGE")
+        raise ConfigError(
+            f"{env_id!r} is not a registered Gymnasium id: {exc} Its namespace {namespace!r} is registered when its "
+            f"package is imported: serve '{module}:{env_id}' (the form gymnasium.make accepts), with that "
+            "package installed"
+        ) from exc
     except gym.error.Error as exc:
         raise ConfigError(f"{env_id!r} is not a registered Gymnasium id: {exc}") from exc

@@ -322,3 +322,4 @@ def _merge_kwargs(remote_args: Mapping[str, Any] | None, kwargs: Mapping[str, An
 
 
 RemoteEnv = RemoteEnvironment
+"""A shorter name of :class:`RemoteEnvironment`, the same class."""

@@ -13,6 +13,7 @@ if _typing.TYPE_CHECKING:
     from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
     from remote_gym.server.server import EnvServer, create_remote_environment_server
     from remote_gym.transport.auth import TokenAuth
+    from remote_gym.transport.certs import generate_dev_certs
     from remote_gym.transport.tls import ServerTLSConfig
 
 _LAZY = {
@@ -23,6 +24,7 @@ _LAZY = {
     "EnvServer": "remote_gym.server.server",
     "create_remote_environment_server": "remote_gym.server.server",
     "TokenAuth": "remote_gym.transport.auth",
+    "generate_dev_certs": "remote_gym.transport.certs",
     "ServerTLSConfig": "remote_gym.transport.tls",
 }
 
@@ -34,6 +36,7 @@ __all__ = [
     "ServerTLSConfig",
     "TokenAuth",
     "create_remote_environment_server",
+    "generate_dev_certs",
     "make_entry",
 ]
 

@@ -163,6 +163,11 @@ class ServerConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be > 0 or None, got {value!r}")
+        # A plain string is what clients pass as token=: accept it here too, as a TokenAuth.
+        tokens = tuple(TokenAuth(t) if isinstance(t, str) else t for t in self.tokens)
+        if not all(isinstance(t, TokenAuth) for t in tokens):
+            raise ConfigError("tokens must be TokenAuth objects or strings")
+        object.__setattr__(self, "tokens", tokens)
         if (
             self.tokens
             and self.tls is None
