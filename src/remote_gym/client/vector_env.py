@@ -252,14 +252,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         )
         if len(parts) == 1 and not isinstance(parts[0][4], list):
             return parts[0]  # type: ignore[return-value]
-        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
-        return (
-            obs,
-            rewards,
-            terminations,
-            truncations,
-            combine_infos([part[4] for part in parts], self._sizes),
-        )
+        merged = self._parts.finish_step([part[:4] for part in parts])
+        return (*merged, combine_infos([part[4] for part in parts], self._sizes))
 
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""

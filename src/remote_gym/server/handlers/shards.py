@@ -264,14 +264,8 @@ class ShardedVectorCore:
             # A helper's spec has per_env_infos: its infos are always the sub-envs' own (InfoCalls).
             calls = shift_calls(cast(InfoCalls, infos), helper.offset)
             parts.append((obs, rewards, terminations, truncations, calls))
-        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
-        return (
-            obs,
-            rewards,
-            terminations,
-            truncations,
-            self._infos([call for part in parts for call in part[4]]),
-        )
+        merged = self._parts.finish_step([part[:4] for part in parts])
+        return (*merged, self._infos([call for part in parts for call in part[4]]))
 
     def render(self) -> tuple[Any, ...]:
         """One frame per sub-env, in order."""
