@@ -47,16 +47,6 @@ PARSERS = {"FromString", "ParseFromString"}
 # configuration is read (a path that cannot be read, a port that cannot be bound): not a peer's failure.
 ALLOWED = {"ConfigError"}
 
-# Translations still in modules other work is rewriting (the wire layer, vector semantics); each
-# should call its boundary (see the comment) and then leave this list. The test below fails when an
-# entry no longer translates, so the list cannot outlive the sites.
-NOT_YET_ROUTED = {
-    # asyncio.TimeoutError/grpc.RpcError -> ours in _transport_error: `foreign_error(exc, ..., timeout=)`.
-    "client/vector_hosts.py",
-    # socket.getaddrinfo's OSError -> ConnectError: `with map_errors(..., os_error=ConnectError)`.
-    "client/vector_args.py",
-}
-
 
 def _sources() -> list[pathlib.Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] != "protocol")
@@ -135,20 +125,12 @@ def test_the_homes_exist() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in _sources() if _rel(p) not in HOMES | NOT_YET_ROUTED],
+    [p for p in _sources() if _rel(p) not in HOMES],
     ids=lambda p: _rel(p),
 )
 def test_no_translation_outside_the_boundaries(path: pathlib.Path) -> None:
     """No handler of a foreign error builds a remote-gym error outside the two boundaries."""
     assert list(translations(path)) == []
-
-
-@pytest.mark.parametrize("rel", sorted(NOT_YET_ROUTED))
-def test_the_not_yet_routed_list_is_current(rel: str) -> None:
-    """Each listed module still translates on its own; once routed, it must leave the list."""
-    path = PACKAGE / rel
-    translates = list(translations(path)) or "rpc_error_to_exception" in path.read_text()
-    assert translates, f"{rel} no longer translates: remove it from NOT_YET_ROUTED"
 
 
 def test_grpc_statuses_are_read_only_in_the_client_boundary() -> None:
@@ -158,7 +140,7 @@ def test_grpc_statuses_are_read_only_in_the_client_boundary() -> None:
         for path in _sources()
         if "rpc_error_to_exception" in path.read_text() and _rel(path) not in HOMES
     }
-    assert users <= NOT_YET_ROUTED, users - NOT_YET_ROUTED
+    assert not users, users
 
 
 def _parse_calls(path: pathlib.Path) -> list[str]:

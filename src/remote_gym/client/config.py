@@ -23,6 +23,11 @@ class Timeouts:
     call: float | None = DEFAULT_CALL_TIMEOUT_S
     """Seconds per reset/step/render reply, and for creating the environment; None waits forever."""
 
+    @property
+    def make(self) -> float:
+        """Seconds for creating the environment (or a vector env's share of it): the longer of the two."""
+        return max(self.call or 0.0, self.connect)
+
     def __post_init__(self) -> None:
         if self.connect <= 0:
             raise ConfigError(f"Timeouts.connect must be > 0, got {self.connect!r}")

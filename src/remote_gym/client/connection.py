@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from remote_gym._constants import RESUME_ATTEMPT_TIMEOUT_S
@@ -27,10 +28,10 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import map_errors, parse_response
+from remote_gym.transport.status import foreign_error, map_errors, parse_response
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
-__all__ = ["ConnState", "Connection", "split_address"]
+__all__ = ["ConnState", "Connection", "request_all", "split_address"]
 
 # Error reasons after which the server has ended the session.
 _SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
@@ -39,12 +40,9 @@ _SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
 class ConnState(enum.Enum):
     """Lifecycle of a Connection."""
 
-    # The stream is open and in step with the server.
-    OPEN = 1
-    # A call failed mid-flight (timeout, lost connection); the session cannot be trusted any more.
-    BROKEN = 2
-    # close() was called.
-    CLOSED = 3
+    OPEN = 1  # the stream is open and in step with the server
+    BROKEN = 2  # a call failed mid-flight (timeout, lost connection): the session cannot be trusted any more
+    CLOSED = 3  # close() was called
 
 
 class Connection:
@@ -152,15 +150,15 @@ class Connection:
         """
         self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
-        payload = self.prepare(request)
+        payload = self._prepare(request)
         if self._lane.lane is not None:
             try:
                 lane_reply = self._lane.request(payload, call_timeout)
             except DeadlineExceededError as exc:
-                self.mark_broken(exc)
+                self._mark_broken(exc)
                 raise
             if lane_reply is not None:
-                return self.parse_reply(lane_reply, request.WhichOneof("kind"))
+                return self._parse_reply(lane_reply, request.WhichOneof("kind"))
         try:
             try:
                 # The hot path: the driver's own deadline bounds the round trip (no timer task per call).
@@ -172,34 +170,24 @@ class Connection:
                     "resuming the session on",
                 )
         except RemoteGymError as exc:  # the stream is out of step now: no later call may use it
-            self.mark_broken(exc)
+            self._mark_broken(exc)
             raise
-        return self.parse_reply(reply, request.WhichOneof("kind"))
+        return self._parse_reply(reply, request.WhichOneof("kind"))
 
-    def prepare(self, request: pb.Request) -> bytes:
+    def _prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
         if request.WhichOneof("kind") != "make":
             self._seq += 1
             request.seq = self._seq
         return request.SerializeToString()
 
-    async def exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
-        """Send a prepared request and return its reply, resuming the session if the connection drops.
-
-        The coroutine form of :meth:`request` (without parsing the reply), for callers that drive
-        several connections at once on one event loop.
-
-        Raises:
-            DeadlineExceededError: No reply within ``call_timeout``.
-            ConnectionLostError: The connection dropped and the session could not be resumed.
-            RemoteGymError: As :meth:`request`.
-        """
+    async def _exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
         if self._lane.lane is not None:
             lane_reply = await self._lane.arequest(payload, call_timeout)
             if lane_reply is not None:
                 return lane_reply
         try:
-            return await self.exchange_once(payload, call_timeout)
+            return await self._stream.bounded_roundtrip(payload, call_timeout)
         except ConnectionLostError as lost:
             return await self.recover(payload, lost, call_timeout)
 
@@ -212,12 +200,8 @@ class Connection:
     async def recover(self, payload: bytes, lost: ConnectionLostError, call_timeout: float | None) -> bytes:
         """After a dropped connection: resume the session on a new connection and send ``payload`` again.
 
-        Tries for up to ``ClientConfig.resume_s`` (see :func:`~remote_gym.client.resume.resume_and_resend`).
-
         Raises:
-            ConnectionLostError: Resuming is off, the server no longer has the session (it ended,
-                its resume window passed, or the server restarted), or no resume succeeded within
-                ``ClientConfig.resume_s``.
+            ConnectionLostError: Resuming is off, or failed (see :func:`~remote_gym.client.resume.resume_and_resend`).
             DeadlineExceededError: The re-sent request got no reply within ``call_timeout``.
         """
         budget = self.config.resume_s
@@ -233,10 +217,6 @@ class Connection:
             call_timeout=call_timeout,
         )
 
-    async def exchange_once(self, payload: bytes, call_timeout: float | None) -> bytes:
-        """One round trip on the current stream, bounded by ``call_timeout``; no resumption."""
-        return await self._stream.bounded_roundtrip(payload, call_timeout)
-
     def check_open(self) -> None:
         """Raise unless the connection can carry a request."""
         if self._state is not ConnState.OPEN:
@@ -244,14 +224,14 @@ class Connection:
                 raise EnvClosedError("the environment was closed")
             raise ConnectionLostError(f"the session with {self.target} is broken: {self._broken_by}")
 
-    def mark_broken(self, cause: RemoteGymError) -> None:
+    def _mark_broken(self, cause: RemoteGymError) -> None:
         """Record that the session can no longer be used, and release the stream."""
         if self._state is ConnState.OPEN:
             self._state = ConnState.BROKEN
             self._broken_by = cause
             self._release()
 
-    def parse_reply(self, reply: bytes, expected: str | None) -> pb.Response:
+    def _parse_reply(self, reply: bytes, expected: str | None) -> pb.Response:
         """Decode the reply to a request of kind ``expected``; raise the server's error if it is one.
 
         A MakeResponse's session id and resume secret are noted, so that the session can be resumed.
@@ -263,17 +243,17 @@ class Connection:
         try:
             response = parse_response(reply, context=self.target)
         except ProtocolError as exc:  # the stream is out of step, or the peer is not a remote-gym server
-            self.mark_broken(exc)
+            self._mark_broken(exc)
             raise
         kind = response.WhichOneof("kind")
         if kind == "error":
             error = error_from_proto(response.error)
             if response.error.reason in _SESSION_ENDING_REASONS:
-                self.mark_broken(error)
+                self._mark_broken(error)
             raise error
         if kind != expected:
             mismatch = ProtocolError(f"{self.target} answered a {expected} request with a {kind} reply")
-            self.mark_broken(mismatch)
+            self._mark_broken(mismatch)
             raise mismatch
         if kind == "make":
             made = response.make
@@ -295,7 +275,7 @@ class Connection:
         self._lane.close()  # the CloseRequest goes through the stream: the server ends the session
         if was_open:
             with contextlib.suppress(Exception):
-                payload = self.prepare(close_request())
+                payload = self._prepare(close_request())
                 self.run(self._roundtrip(payload), 2.0, "closing the session on")
         self._release()
 
@@ -306,3 +286,51 @@ class Connection:
         if self._state is ConnState.CLOSED and not self._driver_released:
             self._driver_released = True
             self._driver.release()
+
+
+def request_all(
+    connections: Sequence[Connection], requests: Sequence[pb.Request], *, timeout: float | None, what: str
+) -> list[pb.Response | RemoteGymError]:
+    """:meth:`Connection.request` for several connections on one driver at once: each one's response or error.
+
+    (One connection alone takes :meth:`Connection.request` itself, which needs no gather machinery.)
+    Each connection has its own deadline of ``timeout`` seconds (``config.timeouts.call`` when None);
+    one that misses it, or whose stream breaks, is broken as :meth:`Connection.request` would leave it.
+
+    Raises:
+        DeadlineExceededError: The event loop got stuck past every connection's own deadline.
+    """
+    results: list[pb.Response | RemoteGymError | None] = [None] * len(connections)
+    for i, connection in enumerate(connections):
+        try:
+            connection.check_open()
+        except RemoteGymError as exc:
+            results[i] = exc
+    live = [i for i, result in enumerate(results) if result is None]
+    if not live:
+        return results  # type: ignore[return-value]
+    call_timeout = timeout if timeout is not None else connections[0].config.timeouts.call
+    payloads = [connections[i]._prepare(requests[i]) for i in live]  # numbered now, in order
+
+    async def gather() -> list[Any]:
+        calls = (connections[i]._exchange(p, call_timeout) for i, p in zip(live, payloads, strict=True))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    first = connections[live[0]]
+    try:  # each connection's own deadlines (call, resume) fire first: this one guards against a stuck loop
+        replies = first.run(gather(), first.recovery_bound(call_timeout), f"{what} {len(live)} hosts, first")
+    except DeadlineExceededError as exc:
+        for i in live:
+            connections[i]._mark_broken(exc)
+        raise
+    for i, reply in zip(live, replies, strict=True):
+        connection = connections[i]
+        if isinstance(reply, BaseException):  # the stream is out of step, or gone
+            results[i] = error = foreign_error(reply, f"{what} {connection.target}", timeout=call_timeout)
+            connection._mark_broken(error)
+            continue
+        try:
+            results[i] = connection._parse_reply(reply, requests[i].WhichOneof("kind"))
+        except RemoteGymError as exc:
+            results[i] = exc
+    return results  # type: ignore[return-value]

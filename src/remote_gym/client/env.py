@@ -105,7 +105,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         try:
             reply = self._connection.request(
                 make,
-                timeout=max(config.timeouts.call or 0.0, config.timeouts.connect) or None,
+                timeout=config.timeouts.make,
                 what="creating the environment on",
             ).make
         except BaseException:

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from remote_gym.codec.batch import split_sizes
 from remote_gym.codec.requests import make_request
 from remote_gym.errors import ConfigError, ConnectError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.status import map_errors
 from remote_gym.transport.tls import TLSConfig
+from remote_gym.vector.splits import split_sizes
 
 DNS_PREFIX = "dns:"
 
@@ -33,10 +34,8 @@ def expand_addresses(address: str | Sequence[str]) -> list[str]:
         name, sep, port = item.removeprefix(DNS_PREFIX).rpartition(":")
         if not sep or not name or not port.isdigit():
             raise ConnectError(f"address {item!r} is not dns:NAME:PORT")
-        try:
+        with map_errors(f"cannot resolve the host name {name!r} of {item!r}", os_error=ConnectError):
             infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise ConnectError(f"cannot resolve the host name {name!r} of {item!r}: {exc}") from exc
         hosts = dict.fromkeys(str(info[4][0]) for info in infos)
         expanded.extend(f"[{h}]:{port}" if ":" in h else f"{h}:{port}" for h in hosts)
     return expanded
@@ -93,20 +92,6 @@ def per_host_tokens(
         if len(tokens) != hosts:
             raise ConfigError(f"token must be one token or one per address ({hosts}), got {len(tokens)}")
     return [TokenAuth(t) if isinstance(t, str) else t for t in tokens]
-
-
-def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
-    """The AutoresetMode for a member, its value (``"NextStep"``) or its name (``"NEXT_STEP"``).
-
-    Raises:
-        ConfigError: Anything else.
-    """
-    if isinstance(mode, AutoresetMode):
-        return mode
-    for member in AutoresetMode:
-        if mode in (member.value, member.name):
-            return member
-    raise ConfigError(f"autoreset_mode must be one of {[m.value for m in AutoresetMode]}, got {mode!r}")
 
 
 def make_requests(

@@ -8,13 +8,15 @@ from typing import Any
 from gymnasium import spaces
 
 from remote_gym.client.vector_hosts import VectorHost, exchange, exchange_each
-from remote_gym.client.vector_recovery import HostRecovery, StepPart
-from remote_gym.codec.batch import InfoCalls, split_batch
+from remote_gym.client.vector_recovery import HostRecovery
 from remote_gym.codec.requests import reset_request, step_request
-from remote_gym.codec.scatter import ResetPlan, VectorParts
-from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import decode_infos
+from remote_gym.codec.vector import InfoCalls, decode_reset, decode_step
 from remote_gym.errors import RemoteGymError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.vector.infos import host_infos
+from remote_gym.vector.parts import ResetPlan, VectorParts
+from remote_gym.vector.restarts import StepPart, reset_as_step
+from remote_gym.vector.splits import split_batch
 
 
 def reset_hosts(
@@ -46,8 +48,7 @@ def reset_hosts(
             request = reset_request(plan.seeds[i], plan.shared_options)
             result = exchange([host], [request], timeout=timeout, what="reset on")[0]
         host.pending_reset = False
-        observations[i] = decode_value(result.reset.observation)
-        infos[i] = decode_infos(result.reset)
+        observations[i], infos[i] = decode_reset(result.reset)
     return observations, infos
 
 
@@ -63,7 +64,7 @@ def step_hosts(
     """Step every host with its share of ``actions``, all at once; each host's part of the result.
 
     A re-created session that awaits its reset (NEXT_STEP) is reset instead, its part that of an
-    autoreset step. A host whose worker died is recovered as :meth:`HostRecovery.step_part` says.
+    autoreset step. A host whose worker died is recovered as :meth:`HostRecovery.recover_step` says.
     Each part's observations are noted in ``parts.last_obs``.
 
     Raises:
@@ -79,7 +80,19 @@ def step_hosts(
     results = exchange_each(hosts, requests, timeout=timeout, what="step on")
     step_parts = []
     for i, (host, result) in enumerate(zip(hosts, results, strict=True)):
-        step_part = recovery.step_part(i, host, result, parts)
+        if isinstance(result, RemoteGymError):
+            step_part = recovery.recover_step(i, host, result, parts)
+        else:
+            step_part = decode_step_part(host, result)
         parts.last_obs[i] = step_part[0]
         step_parts.append(step_part)
     return step_parts
+
+
+def decode_step_part(host: VectorHost, result: pb.Response) -> StepPart:
+    """A host's share of a step, decoded: its step reply, or (a re-created session) its deferred reset."""
+    if host.pending_reset:  # the request was the deferred autoreset of a re-created session
+        host.pending_reset = False
+        obs, infos = decode_reset(result.reset)
+        return reset_as_step(obs, host_infos(infos, host.size), host.size)
+    return decode_step(result.step)

@@ -15,7 +15,6 @@ from gymnasium.vector.utils import batch_space
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
 from remote_gym.client.vector_args import (
-    autoreset_mode_of,
     check_vector_options,
     env_id,
     expand_addresses,
@@ -27,15 +26,17 @@ from remote_gym.client.vector_args import (
 from remote_gym.client.vector_calls import reset_hosts, step_hosts
 from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, exchange, open_hosts
 from remote_gym.client.vector_recovery import HostRecovery, Resolver
-from remote_gym.codec.batch import combine_infos
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
 from remote_gym.codec.requests import call_request, render_request, sample_request, set_attr_request
-from remote_gym.codec.scatter import VectorParts
 from remote_gym.codec.values import decode_value
 from remote_gym.errors import EnvClosedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
+from remote_gym.vector.infos import combine_infos
+from remote_gym.vector.modes import autoreset_mode_of
+from remote_gym.vector.parts import VectorParts
+from remote_gym.vector.splits import set_attr_values
 
 
 class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
@@ -131,9 +132,11 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             addresses, self._sizes, requests, per_host(tls, len(addresses)), tokens, config
         )
         try:
-            timeout = max(config.timeouts.call or 0.0, config.timeouts.connect) or None
             replies = [
-                r.make for r in exchange(self._hosts, requests, timeout=timeout, what="creating envs on")
+                r.make
+                for r in exchange(
+                    self._hosts, requests, timeout=config.timeouts.make, what="creating envs on"
+                )
             ]
             self._describe(replies, render_mode)
         except BaseException:
@@ -249,14 +252,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         )
         if len(parts) == 1 and not isinstance(parts[0][4], list):
             return parts[0]  # type: ignore[return-value]
-        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
-        return (
-            obs,
-            rewards,
-            terminations,
-            truncations,
-            combine_infos([part[4] for part in parts], self._sizes),
-        )
+        merged = self._parts.finish_step([part[:4] for part in parts])
+        return (*merged, combine_infos([part[4] for part in parts], self._sizes))
 
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""
@@ -287,14 +284,8 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             ValueError: ``values`` is a list or tuple whose length is not ``num_envs``.
         """
         self._check_open()
-        if not isinstance(values, (list, tuple)):
-            values = [values for _ in range(self.num_envs)]
-        if len(values) != self.num_envs:
-            raise ValueError(
-                "Values must be a list or tuple with length equal to the number of environments. "
-                f"Got `{len(values)}` values for {self.num_envs} environments."
-            )
-        requests = [set_attr_request(name, list(values[host.offset : host.stop])) for host in self._hosts]
+        values = set_attr_values(values, self.num_envs)
+        requests = [set_attr_request(name, values[host.offset : host.stop]) for host in self._hosts]
         self._exchange(self._hosts, requests, f"set {name} on")
 
     def close_extras(self, **kwargs: Any) -> None:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
-
 from remote_gym.client import runtime
 from remote_gym.client.config import ClientConfig
-from remote_gym.client.connection import Connection, split_address
-from remote_gym.codec.batch import offsets_of
+from remote_gym.client.connection import Connection, request_all, split_address
 from remote_gym.codec.spaces import decode_space
 from remote_gym.errors import (
-    ConnectionLostError,
-    DeadlineExceededError,
     ProtocolError,
     RemoteEnvError,
     RemoteGymError,
@@ -27,8 +21,8 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import rpc_error_to_exception
 from remote_gym.transport.tls import TLSConfig
+from remote_gym.vector.splits import offsets_of
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +146,8 @@ def exchange_each(
     """Like :func:`exchange`, but returns each host's response or (attributed) error.
 
     Every host has its own deadline of ``timeout`` seconds (``config.timeouts.call`` when None); a
-    host that misses it, or whose stream breaks, has its session marked broken.
+    host that misses it, or whose stream breaks, has its session marked broken (see
+    :func:`~remote_gym.client.connection.request_all`).
     """
     if len(hosts) == 1:  # the plain path: no gather machinery
         host = hosts[0]
@@ -160,45 +155,11 @@ def exchange_each(
             return [host.connection.request(requests[0], timeout=timeout, what=what)]
         except RemoteGymError as exc:
             return [attribute_error(host, exc)]
-    results: list[pb.Response | RemoteGymError | None] = [None] * len(hosts)
-    for i, host in enumerate(hosts):
-        try:
-            host.connection.check_open()
-        except RemoteGymError as exc:
-            results[i] = attribute_error(host, exc)
-    live = [i for i, result in enumerate(results) if result is None]
-    # Numbered (for resumption) as Connection.request numbers them.
-    payloads = [hosts[i].connection.prepare(requests[i]) for i in live]
-    call_timeout = timeout if timeout is not None else hosts[0].connection.config.timeouts.call
-
-    async def gather() -> list[Any]:
-        return await asyncio.gather(
-            *(hosts[i].connection.exchange(p, call_timeout) for i, p in zip(live, payloads, strict=True)),
-            return_exceptions=True,
-        )
-
-    if live:
-        first = hosts[live[0]].connection
-        # Each host's own deadlines (call, resume) fire first; this outer one only guards against a
-        # stuck event loop.
-        outer = first.recovery_bound(call_timeout)
-        try:
-            replies = first.run(gather(), outer, f"{what} {len(live)} hosts, first")
-        except DeadlineExceededError as exc:
-            for i in live:
-                hosts[i].connection.mark_broken(exc)
-            raise
-        for i, reply in zip(live, replies, strict=True):
-            host = hosts[i]
-            try:
-                if isinstance(reply, BaseException):
-                    error = _transport_error(host, reply, what, call_timeout)
-                    host.connection.mark_broken(error)  # its stream is out of step, or gone
-                    raise error
-                results[i] = host.connection.parse_reply(reply, requests[i].WhichOneof("kind"))
-            except RemoteGymError as exc:
-                results[i] = attribute_error(host, exc)
-    return results  # type: ignore[return-value]
+    results = request_all([host.connection for host in hosts], requests, timeout=timeout, what=what)
+    return [
+        attribute_error(host, result) if isinstance(result, RemoteGymError) else result
+        for host, result in zip(hosts, results, strict=True)
+    ]
 
 
 def reopen(host: VectorHost, *, timeout: float | None, address: str | None = None) -> pb.MakeResponse:
@@ -229,21 +190,6 @@ def reopen(host: VectorHost, *, timeout: float | None, address: str | None = Non
         raise ProtocolError(f"{old.target} re-created {reply.num_envs} sub-envs, not {host.size}")
     host.connection = connection
     return reply
-
-
-def _transport_error(
-    host: VectorHost, exc: BaseException, what: str, timeout: float | None
-) -> RemoteGymError:
-    """Map a failed roundtrip to our error."""
-    if isinstance(exc, asyncio.TimeoutError):
-        error: RemoteGymError = DeadlineExceededError(f"{what} {host.target} took longer than {timeout} s")
-    elif isinstance(exc, grpc.RpcError):
-        error = rpc_error_to_exception(exc, context=f"{what} {host.target}")
-    elif isinstance(exc, RemoteGymError):
-        error = exc
-    else:
-        error = ConnectionLostError(f"{what} {host.target}: {exc!r}")
-    return error
 
 
 def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:

@@ -1,4 +1,4 @@
-"""Conventions for vector-session payloads that the generic Value codec leaves open."""
+"""Vector-session payloads: vectorised infos, sub-env infos, and the decoding of reset and step replies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from remote_gym.codec.batch import InfoCalls, replay_infos
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.errors import DecodeError, UnsupportedValueError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -16,11 +15,13 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 # info tree every non-dict value is a numpy array, so an object array travels as a plain list of its
 # items and any list found at a value position decodes back into a 1-d object array. No new wire type
 # is needed, and no ambiguity arises.
-#
-RESTARTED_KEY = "env_restarted"
-"""Info key set to True for a sub-env recreated after a failure (restart mode); its episode was truncated."""
-RESTART_REASON_KEY = "env_restart_reason"
-"""Info key holding ``"<ExceptionType>: <message>"`` of the failure that caused the restart."""
+
+InfoCalls = list[tuple[int, dict[Any, Any]]]
+"""Sub-env infos in the order ``SyncVectorEnv`` adds them: ``(sub-env index, that env's info dict)``.
+
+A part of a vector env sends these instead of its vectorised info, for whoever holds the other
+parts to replay all of them in index order (:func:`remote_gym.vector.infos.replay_infos`).
+"""
 
 
 def encode_vector_info(
@@ -92,7 +93,7 @@ def _from_wire(info: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def encode_info_calls(calls: InfoCalls, msg: pb.Value, *, compress: bool = False) -> pb.Value:
-    """Encodes sub-env infos (``(index, info)`` pairs, see :func:`~remote_gym.codec.batch.replay_infos`).
+    """Encodes sub-env infos (``(index, info)`` pairs, see :data:`InfoCalls`).
 
     Raises:
         UnsupportedValueError: If an info holds a value with no wire form.
@@ -126,10 +127,9 @@ def decode_infos(reply: pb.ResetResponse | pb.StepResponse) -> dict[Any, Any] | 
     return decode_vector_info(reply.info)
 
 
-def decode_host_info(reply: pb.ResetResponse | pb.StepResponse, size: int) -> dict[Any, Any]:
-    """A vector reply's vectorised info over its ``size`` sub-envs, whichever form it carries."""
-    infos = decode_infos(reply)
-    return replay_infos(infos, size) if isinstance(infos, list) else infos
+def decode_reset(reply: pb.ResetResponse) -> tuple[Any, dict[Any, Any] | InfoCalls]:
+    """A vector reset reply as ``(observations, infos)``."""
+    return decode_value(reply.observation), decode_infos(reply)
 
 
 def decode_step(reply: pb.StepResponse) -> tuple[Any, Any, Any, Any, dict[Any, Any] | InfoCalls]:

@@ -12,12 +12,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from remote_gym.codec.batch import InfoCalls
-from remote_gym.codec.scatter import disabled_mode_error
-from remote_gym.codec.vector import RESTART_REASON_KEY, RESTARTED_KEY
-from remote_gym.errors import InvalidCallError
+from remote_gym.codec.vector import InfoCalls
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.spec import CreateSpec, create_env
+from remote_gym.vector.modes import autoreset_mode_of
+from remote_gym.vector.parts import disabled_mode_error
+from remote_gym.vector.restarts import restart_info
 
 logger = logging.getLogger(__name__)
 
@@ -159,14 +159,14 @@ class _IndexedEnv(gym.Wrapper[Any, Any, Any, Any]):
 
 
 def _restart_info(cause: BaseException) -> dict[str, Any]:
-    return {RESTARTED_KEY: True, RESTART_REASON_KEY: f"{type(cause).__name__}: {cause}"}
+    return restart_info(f"{type(cause).__name__}: {cause}")
 
 
 class _RecordingSyncVectorEnv(SyncVectorEnv):
     """A ``SyncVectorEnv`` that, when ``calls`` is a list, records each sub-env's info instead of merging it.
 
     Whoever holds the other sub-envs' infos (the session's worker, or a client of several servers)
-    then replays all of them in index order (:func:`~remote_gym.codec.batch.replay_infos`).
+    then replays all of them in index order (:func:`~remote_gym.vector.infos.replay_infos`).
     """
 
     calls: InfoCalls | None = None
@@ -178,11 +178,6 @@ class _RecordingSyncVectorEnv(SyncVectorEnv):
             return super()._add_info(vector_infos, env_info, env_num)
         self.calls.append((env_num, env_info))
         return vector_infos
-
-
-def autoreset_mode_of(name: str) -> AutoresetMode:
-    """The AutoresetMode whose enum name is ``name`` (``"NEXT_STEP"``, ``"SAME_STEP"``, ``"DISABLED"``)."""
-    return AutoresetMode[name]
 
 
 class LocalVectorCore:
@@ -258,8 +253,6 @@ class LocalVectorCore:
 
     def set_attr(self, name: str, values: list[Any]) -> None:
         """``SyncVectorEnv.set_attr`` with one value per sub-env."""
-        if len(values) != self.num_envs:
-            raise InvalidCallError(f"set_attr needs a list of {self.num_envs} values, got {len(values)}")
         for index, (env, value) in enumerate(zip(self.subs, values, strict=True)):
             try:
                 env.set_wrapper_attr(name, value)

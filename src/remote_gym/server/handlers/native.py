@@ -11,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 from remote_gym.codec.requests import server_render_mode
 from remote_gym.errors import InvalidCallError
 from remote_gym.server.handlers.spec import CreateSpec, load_entrypoint
+from remote_gym.vector.modes import autoreset_mode_of
 
 VECTOR_ENTRYPOINT = "create_vector_environment"
 """Name of the optional function of an entrypoint file that returns a vectorised env."""
@@ -88,7 +89,7 @@ class NativeVectorCore:
             raise InvalidCallError("on_env_failure='restart' needs vectorization_mode='sync'")
         envs = _create_vector_env(spec)
         mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        self.autoreset_mode = AutoresetMode(mode) if not isinstance(mode, AutoresetMode) else mode
+        self.autoreset_mode = autoreset_mode_of(mode)
         if self.autoreset_mode.name != spec.autoreset_mode:
             envs.close()
             raise InvalidCallError(

@@ -15,14 +15,6 @@ import gymnasium as gym
 from gymnasium.vector.utils import batch_space
 
 from remote_gym._constants import WORKER_STOP_TIMEOUT_S
-from remote_gym.codec.batch import (
-    InfoCalls,
-    offsets_of,
-    replay_infos,
-    shift_calls,
-    split_batch,
-    split_sizes,
-)
 from remote_gym.codec.requests import (
     call_request,
     get_attr_request,
@@ -31,16 +23,19 @@ from remote_gym.codec.requests import (
     set_attr_request,
     step_request,
 )
-from remote_gym.codec.scatter import VectorParts
 from remote_gym.codec.values import decode_value
-from remote_gym.codec.vector import decode_info_calls, decode_step
-from remote_gym.errors import InvalidCallError, WorkerCrashedError
+from remote_gym.codec.vector import InfoCalls, decode_reset, decode_step
+from remote_gym.errors import WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
+from remote_gym.server.handlers.foreign import process_died_error
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.handlers.vector import VectorEnvHandler
 from remote_gym.server.handlers.worker_loop import serve_requests
+from remote_gym.vector.infos import replay_infos, shift_calls
+from remote_gym.vector.parts import VectorParts
+from remote_gym.vector.splits import offsets_of, split_batch, split_sizes
 from remote_gym.wire.control import STATUS_REQUEST, WorkerStatus
 from remote_gym.wire.frames import CONTROL_NUMBER
 
@@ -99,15 +94,10 @@ class _Helper:
         except OSError:
             frame = None
         if frame is None:
-            code = self._reap(timeout=2.0)
-            how = (
-                f"was killed by signal {-code}"
-                if code is not None and code < 0
-                else f"exited with code {code}"
-            )
-            raise WorkerCrashedError(
-                f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{self.offset + self.size - 1} {how}",
-                exitcode=code,
+            last = self.offset + self.size - 1
+            raise process_died_error(
+                f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{last}",
+                self._reap(timeout=2.0),
             )
         response: pb.Response = pb.Response.FromString(frame[1])
         if response.WhichOneof("kind") == "error":
@@ -242,8 +232,9 @@ class ShardedVectorCore:
             observations[0], local_calls = local
             calls += local_calls
         for (k, _), reply in zip(busy, replies, strict=True):
-            observations[k] = decode_value(reply.reset.observation)
-            calls += shift_calls(decode_info_calls(reply.reset.info_calls), self.offsets[k])
+            # A helper's spec has per_env_infos: its infos are always the sub-envs' own (InfoCalls).
+            observations[k], infos = decode_reset(reply.reset)
+            calls += shift_calls(cast(InfoCalls, infos), self.offsets[k])
         return self._parts.finish_reset(plan, observations), self._infos(calls)
 
     def _infos(self, calls: InfoCalls) -> Infos:
@@ -266,14 +257,8 @@ class ShardedVectorCore:
             # A helper's spec has per_env_infos: its infos are always the sub-envs' own (InfoCalls).
             calls = shift_calls(cast(InfoCalls, infos), helper.offset)
             parts.append((obs, rewards, terminations, truncations, calls))
-        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
-        return (
-            obs,
-            rewards,
-            terminations,
-            truncations,
-            self._infos([call for part in parts for call in part[4]]),
-        )
+        merged = self._parts.finish_step([part[:4] for part in parts])
+        return (*merged, self._infos([call for part in parts for call in part[4]]))
 
     def render(self) -> tuple[Any, ...]:
         """One frame per sub-env, in order."""
@@ -292,8 +277,6 @@ class ShardedVectorCore:
 
     def set_attr(self, name: str, values: list[Any]) -> None:
         """``set_attr`` with one value per sub-env."""
-        if len(values) != self.num_envs:
-            raise InvalidCallError(f"set_attr needs a list of {self.num_envs} values, got {len(values)}")
         for helper in self._helpers:
             helper.send(set_attr_request(name, values[helper.offset : helper.offset + helper.size]))
         self._gather(self._helpers, lambda: self.local.set_attr(name, values[: self.sizes[0]]))

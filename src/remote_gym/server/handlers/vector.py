@@ -16,6 +16,7 @@ from remote_gym.server.handlers.base import Method, RequestHandler, check_public
 from remote_gym.server.handlers.cores import Infos, ReportedError, SubEnvError, VectorCore
 from remote_gym.server.handlers.describe import describe_common, sample_response
 from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.vector.splits import set_attr_values
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,12 @@ class VectorEnvHandler(RequestHandler):
         name = request.set_attr.name
         check_public_name(name, "setting")
         values = decode_value(request.set_attr.values)
-        if not isinstance(values, list):
+        if not isinstance(values, list):  # the client sends one value per sub-env
             raise InvalidCallError(f"set_attr needs a list of {self.core.num_envs} values")
+        try:
+            values = set_attr_values(values, self.core.num_envs)
+        except ValueError as exc:
+            raise InvalidCallError(str(exc)) from None
         self.core.set_attr(name, values)
         return pb.Response(set_attr=pb.SetAttrResponse())
 

@@ -17,8 +17,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import create_empty_array
 
-from remote_gym.codec.batch import check_reset_mask, merge_batches, offsets_of, split_seeds
 from remote_gym.errors import InvalidCallError
+from remote_gym.vector.splits import check_reset_mask, merge_batches, offsets_of, split_seeds
 
 
 @dataclass
@@ -45,7 +45,23 @@ def disabled_mode_error(pending: np.ndarray) -> InvalidCallError:
 
 
 class VectorParts:
-    """The sizes of the parts, each part's last observations, and the sub-envs awaiting a reset."""
+    """The sizes of the parts, each part's last observations, and the sub-envs awaiting a reset.
+
+    The merged results equal one ``SyncVectorEnv``'s over all sub-envs only while these hold:
+
+    - Part ``k`` holds the consecutive sub-envs ``offsets[k] .. offsets[k] + sizes[k] - 1`` and is
+      itself a vector env over exactly those, with this object's autoreset mode (a ``SyncVectorEnv``,
+      or a session of one), seeded and masked as :meth:`plan_reset` says.
+    - Every part answers with batches of its ``sizes[k]`` sub-envs, and results are given in part order.
+    - Every step goes to every part (:meth:`check_step` before any of them steps, then
+      :meth:`finish_step` with all parts' results); a reset goes to the parts the plan marks active,
+      and :meth:`finish_reset` gets the observations of exactly those.
+
+    ``pending`` then equals the sub-envs that one ``SyncVectorEnv`` would refuse to step in DISABLED
+    mode, and ``last_obs`` what it would return for the sub-envs a masked reset leaves alone. (A
+    single part checks DISABLED mode itself: a caller with one part may pass its results through
+    instead of calling :meth:`finish_step`, keeping ``last_obs`` up to date itself.)
+    """
 
     def __init__(
         self, single_observation_space: spaces.Space[Any], sizes: Sequence[int], autoreset_mode: AutoresetMode
