@@ -17,6 +17,7 @@ LAYERS = {
     "_constants": 0,
     "_types": 0,
     "_version": 0,
+    "capabilities": 0,
     "protocol": 1,
     "codec": 2,
     "transport": 2,

@@ -11,10 +11,12 @@ from typing import Any
 import grpc
 
 from remote_gym._constants import RESUME_ATTEMPT_TIMEOUT_S
+from remote_gym.capabilities import Agreement, negotiate, this_release
 from remote_gym.client import runtime
-from remote_gym.client.channel import split_address, target_of
+from remote_gym.client.channel import server_peer, split_address, target_of
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.lane import LaneSlot
+from remote_gym.client.remake import Remaker
 from remote_gym.client.resume import resume_and_resend
 from remote_gym.client.stream import SessionStream
 from remote_gym.codec.errors import error_from_proto
@@ -78,6 +80,9 @@ class Connection:
         self._server_resume_window_s = 0.0
         self.server_info = pb.ServerInfo()
         """What the server said about itself when we connected (versions, environments, capacity)."""
+        self.agreement: Agreement | None = None
+        """The protocol version and capabilities this session uses (set by its make reply)."""
+        self._remaker = Remaker()
         self._state = ConnState.OPEN
         self._stream = SessionStream(
             host, port, tls=tls, config=config, metadata=auth.metadata() if auth is not None else None
@@ -186,10 +191,22 @@ class Connection:
 
     def prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
-        if request.WhichOneof("kind") != "make":
+        kind = request.WhichOneof("kind")
+        if kind != "make":
             self._seq += 1
             request.seq = self._seq
+        payload = request.SerializeToString()
+        self._remaker.sent(kind, payload)
+        return payload
+
+    def _renumber(self, request: pb.Request) -> bytes:
+        self._seq += 1
+        request.seq = self._seq
         return request.SerializeToString()
+
+    def _remade(self, reply: bytes) -> None:
+        self._seq = 0
+        self.parse_reply(reply, "make")
 
     async def exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
         """Send a prepared request and return its reply, resuming the session if the connection drops.
@@ -231,6 +248,7 @@ class Connection:
         budget = self.config.resume_s
         if not budget or not self._resume_token or not self._server_resume_window_s:
             raise lost
+        remaker = self._remaker
         return await resume_and_resend(
             self._stream,
             payload,
@@ -239,6 +257,11 @@ class Connection:
             resume_token=self._resume_token,
             budget=budget,
             call_timeout=call_timeout,
+            remake=(
+                (lambda: remaker.remake(self._stream, self._remade, self._renumber, call_timeout))
+                if remaker.possible
+                else None
+            ),
         )
 
     async def exchange_once(self, payload: bytes, call_timeout: float | None) -> bytes:
@@ -279,8 +302,16 @@ class Connection:
             mismatch = ProtocolError(f"{self.target} answered a {expected} request with a {kind} reply")
             self.mark_broken(mismatch)
             raise mismatch
-        if kind == "make":
+        if kind == "reset":
+            self._remaker.observed()
+        elif kind == "make":
             made = response.make
+            self.agreement = negotiate(
+                this_release(),
+                server_peer(made),
+                we_are="this client",
+                they_are=f"the server at {self.target}",
+            )
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
             self._lane_offer = (made.lane_path, made.lane_secret)
