@@ -204,11 +204,26 @@ class SessionTable:
         if record.closing:
             reason = EndReason.CLOSED_BY_CLIENT
         reason = reason or record.ending
-        if reason is None and self._window and not await self._was_reset(record):
-            reason = EndReason.NEVER_RESET  # nothing of it was observed: the client makes it again
         if reason is not None or not self._window:
             await asyncio.shield(self.close(record, reason or EndReason.STREAM_LOST))
             return
+        if record.reset_seen:
+            self._detach(record)
+            return
+        # Was it reset on its lane? Its worker says; the check outlives a cancelled handler.
+        await asyncio.shield(self._background_task(self._hold_if_reset(record)))
+
+    async def _hold_if_reset(self, record: SessionRecord) -> None:
+        """Detach a session whose stream broke if a reset of it was answered; else close it (nothing to resume)."""
+        reset = await self._was_reset(record)
+        if record.owner is not None or record.state is not SessionState.ATTACHED:
+            return  # resumed, or ended, meanwhile
+        if reset:
+            self._detach(record)
+        else:  # nothing of it was observed: its client makes it again if it was only cut
+            await self.close(record, EndReason.NEVER_RESET)
+
+    def _detach(self, record: SessionRecord) -> None:
         logger.info("session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window)
         if record.host is not None:  # a client still on its lane must notice: its next request resumes
             record.host.close_lane()
@@ -297,10 +312,11 @@ class SessionTable:
         """Run ``coro`` as a task the table keeps a reference to until it is done."""
         self._background_task(coro)
 
-    def _background_task(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _background_task(self, coro: Any) -> asyncio.Future[Any]:
+        task: asyncio.Future[Any] = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
 
 STATUS_TIMEOUT_S = 0.5
