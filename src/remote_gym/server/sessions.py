@@ -240,7 +240,7 @@ class SessionTable:
         if record.reset_seen or record.host is None:
             return record.reset_seen
         try:
-            status = await asyncio.wait_for(record.host.status(), STATUS_TIMEOUT_S)
+            status = await asyncio.wait_for(record.host.status(), RESET_CHECK_TIMEOUT_S)
         except Exception:
             return True
         lane = status.lane_requests or []
@@ -321,6 +321,10 @@ class SessionTable:
 
 STATUS_TIMEOUT_S = 0.5
 """Longest wait for a worker's status (a busy worker answers once its request is answered)."""
+
+RESET_CHECK_TIMEOUT_S = 5.0
+"""Longest wait for a worker to say whether its lane answered a reset, when the session's stream broke.
+A worker that does not say in time (a long step in hand, a loaded machine) gets its session held."""
 
 
 async def collect_status(record: SessionRecord, host: EnvHost | None, *, ask: bool = True) -> None:
