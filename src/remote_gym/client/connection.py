@@ -37,7 +37,7 @@ from remote_gym.transport.tls import TLSConfig, is_loopback
 __all__ = ["ConnState", "Connection", "split_address"]
 
 # Error reasons after which the server has ended the session.
-_SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
+_SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN", "DRAINING"})
 
 
 class ConnState(enum.Enum):
