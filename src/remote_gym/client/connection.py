@@ -192,10 +192,7 @@ class Connection:
     def prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
         kind = request.WhichOneof("kind")
-        if kind != "make":
-            self._seq += 1
-            request.seq = self._seq
-        payload = request.SerializeToString()
+        payload = request.SerializeToString() if kind == "make" else self._renumber(request)
         self._remaker.sent(kind, payload)
         return payload
 

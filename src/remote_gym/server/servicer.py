@@ -265,17 +265,15 @@ class RemoteGymServicer:
             response.make.session_id = record.session_id
             response.make.resumed = True
             response.make.resume_window_s = self._config.resume_window_s
+            stamp_window(response.make)
+            reply = response.SerializeToString()
         else:
             if self.sessions.draining:
                 raise draining_refusal(agreement.capabilities)
             make_room(self.sessions, self._config.max_sessions, self._config.resume_window_s)
             record, reply = await self._open(make, peer)
-            response = pb.Response.FromString(reply)
-            if response.WhichOneof("kind") != "make":
-                return record, reply, False
         record.capabilities = agreement.capabilities
-        stamp_window(response.make)
-        return record, response.SerializeToString(), bool(make.resume_session_id)
+        return record, reply, bool(make.resume_session_id)
 
     async def _open(self, make: pb.MakeRequest, peer: str) -> tuple[SessionRecord, bytes]:
         session_id = uuid.uuid4().hex[:12]
@@ -306,7 +304,8 @@ class RemoteGymServicer:
         if host is None:
             self.sessions.release(record)
             return record, reply
-        response = pb.Response.FromString(reply)  # parsed again by _attach: a make is rare, keep it simple
+        response = pb.Response.FromString(reply)
+        stamp_window(response.make)
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
         if lane is not None:
