@@ -73,7 +73,7 @@ def previous(tmp_path_factory: pytest.TempPathFactory) -> Release:
             f"commit {commit} (release {version}) is not in this clone's history: fetch it "
             "(git fetch --unshallow) — this test builds that release from it"
         )
-    uv = shutil.which("uv")
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV
     assert uv, "uv is needed to build the previous release"
     work = tmp_path_factory.mktemp(f"release-{version}")
     started = time.monotonic()

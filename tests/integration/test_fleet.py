@@ -11,7 +11,7 @@ import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
 
-from remote_gym import RemoteEnvironment
+from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.info import server_info
 from remote_gym.errors import ServerBusyError, ServerDrainingError
 from remote_gym.server.server import EnvServer
@@ -131,3 +131,19 @@ def test_drain_refuses_new_sessions_and_ends_open_ones_after_its_period() -> Non
             assert 0.9 < time.monotonic() - start < 3.0
         finally:
             drainer.join(10)
+
+
+def test_a_vector_env_cut_before_its_first_reset_makes_its_session_again() -> None:
+    """A vector session cut before any reset is made again too: its first reset equals a local vector env's."""
+    with running_server(hosting="process") as server:
+        host, port = server.address.rsplit(":", 1)
+        with (
+            cutting_proxy(host, int(port)) as proxy,
+            RemoteVectorEnv("CartPole-v1", 2, address=f"127.0.0.1:{proxy.port}") as envs,
+        ):
+            local = gym.make_vec("CartPole-v1", 2, vectorization_mode="sync")
+            proxy.cut()
+            _wait_for(lambda: server.active_sessions == 0)
+            assert data_equivalence(envs.reset(seed=[1, 2]), local.reset(seed=[1, 2]), exact=True)
+            assert data_equivalence(envs.step([0, 1]), local.step([0, 1]), exact=True)
+            local.close()

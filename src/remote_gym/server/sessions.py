@@ -207,24 +207,27 @@ class SessionTable:
         if reason is not None or not self._window:
             await asyncio.shield(self.close(record, reason or EndReason.STREAM_LOST))
             return
-        if record.reset_seen:
-            self._detach(record)
-            return
-        # Was it reset on its lane? Its worker says; the check outlives a cancelled handler.
-        await asyncio.shield(self._background_task(self._hold_if_reset(record)))
+        self._detach(record)
+        if not record.reset_seen:  # reset on its lane? Its worker says; if not, nothing is left to resume
+            self._background_task(self._close_unless_reset(record))
 
-    async def _hold_if_reset(self, record: SessionRecord) -> None:
-        """Detach a session whose stream broke if a reset of it was answered; else close it (nothing to resume)."""
+    async def _close_unless_reset(self, record: SessionRecord) -> None:
+        """Close a detached session of which no reset was answered (its client makes it again if it was cut)."""
         reset = await self._was_reset(record)
-        if record.owner is not None or record.state is not SessionState.ATTACHED:
-            return  # resumed, or ended, meanwhile
-        if reset:
-            self._detach(record)
-        else:  # nothing of it was observed: its client makes it again if it was only cut
-            await self.close(record, EndReason.NEVER_RESET)
+        if reset or record.owner is not None or record.state is not SessionState.DETACHED:
+            return  # held; or resumed, evicted or ended meanwhile
+        if record.detach_timer is not None:
+            record.detach_timer.cancel()
+            record.detach_timer = None
+        await self.close(record, EndReason.NEVER_RESET)
 
     def _detach(self, record: SessionRecord) -> None:
-        logger.info("session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window)
+        if record.reset_seen:
+            logger.info(
+                "session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window
+            )
+        else:
+            logger.debug("session %s lost its stream before a reset the server saw", record.session_id)
         if record.host is not None:  # a client still on its lane must notice: its next request resumes
             record.host.close_lane()
         record.state = SessionState.DETACHED
