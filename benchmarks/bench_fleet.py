@@ -75,9 +75,9 @@ def _descendants(pid: int) -> int:
     return count
 
 
-def _start_server(max_sessions: int) -> tuple[subprocess.Popen[str], str]:
+def _start_server(max_sessions: int, resume_window_s: float = 60.0) -> tuple[subprocess.Popen[str], str]:
     args = {"default_args": {"env_id": "CartPole-v1"}, "port": 0, "max_sessions": max_sessions}
-    args["hosting"] = "process"
+    args.update(hosting="process", resume_window_s=resume_window_s)
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER_SCRIPT, json.dumps(args)],
         stdin=subprocess.PIPE,
@@ -164,7 +164,7 @@ async def _scanners(address: str, connections: int, parallel: int) -> None:
 
 def scanner_figures(connections: int, parallel: int) -> dict[str, float]:
     """Make-and-vanish ``connections`` times beside one stepped-and-cut session."""
-    server, address = _start_server(0)
+    server, address = _start_server(0, resume_window_s=3600.0)  # the cut session outlives a slow run
     try:
         make = make_request("CartPole-v1", kwargs_json="{}", render_mode=None, compression=False)
         asyncio.run(_scanners(address, 20, parallel))  # warm up the server's allocations
