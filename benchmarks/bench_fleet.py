@@ -24,6 +24,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 from rich.console import Console
@@ -173,9 +174,20 @@ def scanner_figures(connections: int, parallel: int) -> dict[str, float]:
         cut = asyncio.run(
             _session(address, [make, _numbered(reset_request(0, None), 1), _numbered(step_request(0), 2)])
         )[0].make
+        peak = [rss_before]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                peak.append(_rss_mib(server.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         start = time.perf_counter()
         asyncio.run(_scanners(address, connections, parallel))
         took = time.perf_counter() - start
+        done.set()
+        sampler.join()
         last = time.perf_counter()
         while server_info(address).active_sessions > 1 and time.perf_counter() - last < 30:
             time.sleep(0.01)
@@ -189,7 +201,8 @@ def scanner_figures(connections: int, parallel: int) -> dict[str, float]:
             "sessions open 1 s after": info.active_sessions,
             "of them detached (the cut session)": info.detached_sessions,
             "server RSS before (MiB)": rss_before,
-            "server RSS growth (MiB)": _rss_mib(server.pid) - rss_before,
+            "server RSS growth at the highest, while they came (MiB)": max(peak) - rss_before,
+            "server RSS growth 1 s after (MiB)": _rss_mib(server.pid) - rss_before,
         }
         resumed = asyncio.run(_session(address, [resume_request(cut.session_id, cut.resume_token)]))[0]
         figures["the cut session resumes"] = float(resumed.make.resumed)
@@ -228,6 +241,8 @@ def main() -> None:
     ):
         table.add_row(label, f"{statistics.median(values):.3f}", ", ".join(f"{v:.3f}" for v in values))
     console.print(table)
+    if not args.connections:
+        return
     with console.status(f"{args.connections} connections that make a session and vanish..."):
         figures = scanner_figures(args.connections, args.parallel)
     table = Table(title=f"{args.connections} make-and-vanish connections beside a stepped-and-cut session")
