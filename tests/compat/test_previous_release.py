@@ -1,8 +1,8 @@
 """Mixed releases: this release and the previous one, built from git history, in all four client/server pairs.
 
 The previous release is the newest one CHANGELOG.md lists other than this one, built from the commit the
-changelog names (``git archive``) into an environment of its own (``uv venv`` + ``uv pip install``), once
-per test run. Its clients and servers run as processes of that environment; this release's run from the
+changelog names (``git archive``) into an environment of its own (``uv venv`` + ``uv pip install``, with
+the dependency versions of that commit's uv.lock), once per test run. Its clients and servers run as processes of that environment; this release's run from the
 test's own. Every pair plays CartPole in lock-step with a local env, one env and a vector env, with and
 without the same-host lane, while a proxy cuts the connection every quarter second (the sessions resume).
 """
@@ -63,6 +63,18 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
 
 
+def _install(uv: str, python: str, source: pathlib.Path, env: dict[str, str]) -> None:
+    """Install the release in ``source`` with the dependency versions its own uv.lock pins (when it has one)."""
+    pip = [uv, "pip", "install", "-q", "--python", python]
+    if (source / "uv.lock").exists():
+        requirements = source / "locked-requirements.txt"
+        export = [uv, "export", "-q", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"]
+        subprocess.run([*export, "--project", str(source), "-o", str(requirements)], check=True, env=env)
+        subprocess.run([*pip, "-r", str(requirements)], check=True, env=env, timeout=900)
+        pip.append("--no-deps")
+    subprocess.run([*pip, str(source)], check=True, env=env, timeout=900)
+
+
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory: pytest.TempPathFactory) -> Release:
     """The previous release, installed from its commit into a virtualenv of its own (built once per run)."""
@@ -86,9 +98,7 @@ def previous(tmp_path_factory: pytest.TempPathFactory) -> Release:
     env = _clean_env()
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
     python = str(venv / "bin" / "python")
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--python", python, str(work / "src")], check=True, env=env, timeout=900
-    )
+    _install(uv, python, work / "src", env)
     installed = subprocess.run(
         [python, "-c", "import remote_gym; print(remote_gym.__version__)"],
         check=True,
