@@ -13,13 +13,13 @@ use the highest version in both windows and only the capabilities both have (:fu
   behaviour a peer must know of before relying on it. Code sends or expects it only when the
   negotiated set has it (``CAP_X in session.capabilities``); a peer without it simply never sees it.
 
-Adding a capability is a one-line change: add its name to :data:`CAPABILITIES` below (a
-``snake_case`` string constant named ``CAP_...`` beside it, for the code that checks it), and say in
-CHANGELOG.md which release added it. Never rename or reuse a name: peers of other releases compare
-them as strings. Removing support for a protocol version raises ``MIN_PROTOCOL_VERSION`` (a new
-protocol version raises ``MAX_PROTOCOL_VERSION``); both are changes of the major release.
+Adding a capability is a one-line change: a module-level constant ``CAP_<NAME> = "<snake_case name>"``
+below (with a docstring saying what it adds and what a peer without it gets); every ``CAP_`` constant
+is in :data:`CAPABILITIES`. Say in CHANGELOG.md which release added it. Never rename or reuse a name:
+peers of other releases compare them as strings. A new protocol version raises
+``MAX_PROTOCOL_VERSION``; dropping an old one raises ``MIN_PROTOCOL_VERSION`` and is a major release.
 
-Stdlib only, so that every layer may import it.
+Imports only the bottom layer (errors, _version): every layer may import it.
 """
 
 from __future__ import annotations
@@ -44,13 +44,12 @@ CAP_DRAINING = "draining"
 """Error reason ``DRAINING`` (:class:`~remote_gym.errors.ServerDrainingError`) and ``ServerInfo.draining``.
 Peers without it get ``SHUTDOWN`` (ServerShutdownError)."""
 
+# Capabilities of other work add their CAP_ constants above this line.
+
 CAPABILITIES: frozenset[str] = frozenset(
-    {
-        CAP_SESSION_EVICTED,
-        CAP_DRAINING,
-    }
+    value for name, value in dict(globals()).items() if name.startswith("CAP_") and isinstance(value, str)
 )
-"""Every capability this release has."""
+"""Every capability this release has: the values of this module's ``CAP_`` constants."""
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,11 @@ def test_session_evicted_error_is_both_expired_and_lost() -> None:
     """Code that catches SessionExpiredError or ConnectionLostError catches an eviction too."""
     assert issubclass(SessionEvictedError, SessionExpiredError)
     assert issubclass(SessionEvictedError, ConnectionLostError)
+
+
+def test_every_cap_constant_is_a_capability() -> None:
+    """CAPABILITIES holds exactly the module's CAP_ constants, and their names are distinct snake_case."""
+    constants = [v for k, v in vars(capabilities).items() if k.startswith("CAP_")]
+    assert frozenset(constants) == capabilities.CAPABILITIES
+    assert len(set(constants)) == len(constants)
+    assert all(name.isidentifier() and name == name.lower() for name in constants)
