@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 PROTOCOL_VERSION = 1
-"""Version of the remote_gym.v1 session protocol spoken by this package."""
+"""The protocol version written in the single-version fields (``protocol_version``), which release 1.0.0
+compares with its own: the lowest of this release's window (remote_gym.capabilities.MIN_PROTOCOL_VERSION;
+a unit test checks they are equal)."""
 
 DEFAULT_PORT = 56765
 """Port used by the 0.7.x package and by ``remote-gym serve``."""

@@ -1,2 +1,2 @@
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 """The release of this package (the distribution's version, read by the build from this line)."""

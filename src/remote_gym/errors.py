@@ -22,12 +22,14 @@
         ├── PermissionDeniedError                   request not allowed by the operator
         ├── EnvNotFoundError                        env name not hosted by the server
         ├── SessionExpiredError                     idle-expired or unknown session
+        │   └── SessionEvictedError (+ConnectionLostError)  ended while detached, for a new session
         ├── ServerBusyError                         a server limit was reached
         ├── InvalidCallError                        call not valid now (e.g. step before reset)
         ├── InvalidActionError (+ValueError)        action not in the action space
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
         └── ServerShutdownError                     the server is shutting down
+            └── ServerDrainingError                 the server is draining (a rolling upgrade)
     ClusterError (RemoteGymError)                   launching or scaling servers on a cluster failed
     └── ServerStartError                            a server could not start (names node and cause)
 
@@ -181,6 +183,18 @@ class SessionExpiredError(ServerError):
     reason = "SESSION"
 
 
+class SessionEvictedError(SessionExpiredError, ConnectionLostError):
+    """The server ended this session while it awaited resumption, to make room for a new one.
+
+    A server at its ``max_sessions`` ends its oldest detached session rather than refuse a new one;
+    its client learns it when it comes back. It is also a :class:`ConnectionLostError`: what a
+    client that cannot resume its session raises.
+    """
+
+    code = "NOT_FOUND"
+    reason = "SESSION_EVICTED"
+
+
 class ServerBusyError(ServerError):
     """A server limit (sessions, envs, message size) was reached."""
 
@@ -240,17 +254,26 @@ class ServerShutdownError(ServerError):
     reason = "SHUTDOWN"
 
 
+class ServerDrainingError(ServerShutdownError):
+    """The server is draining (``serve --drain``): it takes no new session and ended this one when its
+    drain period passed. Open the session on another server."""
+
+    reason = "DRAINING"
+
+
 SERVER_ERRORS: tuple[type[ServerError], ...] = (
     AuthenticationError,
     PermissionDeniedError,
     EnvNotFoundError,
     SessionExpiredError,
+    SessionEvictedError,
     ServerBusyError,
     InvalidCallError,
     InvalidActionError,
     RemoteEnvError,
     WorkerCrashedError,
     ServerShutdownError,
+    ServerDrainingError,
 )
 """The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
 

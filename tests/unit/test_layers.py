@@ -18,6 +18,7 @@ LAYERS = {
     "_lazy": 0,
     "_types": 0,
     "_version": 0,
+    "capabilities": 0,
     "protocol": 1,
     "wire": 1,  # frames, handshake, control messages, polling: stdlib only (see test_wire_is_stdlib_only)
     "codec": 2,

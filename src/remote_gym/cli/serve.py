@@ -122,6 +122,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"
     )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=None,
+        metavar="S",
+        help="on SIGTERM, SIGHUP or Ctrl-C, drain first (rolling upgrades): refuse new sessions "
+        "(ServerDrainingError: clients go elsewhere), let open ones run up to S seconds, then end them",
+    )
     add_server_tls_arguments(parser)
     add_token_argument(parser, server=True)
     limits = parser.add_argument_group("session limits")
@@ -189,11 +197,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
             _print_banner(console, config, server)
             while not stop.wait(0.25):
                 pass
-            console.print(f"stopping: no new sessions; open ones get {args.grace:g} s")
+            console.print(f"stopping: no new sessions; open ones get {args.drain or args.grace:g} s")
         except KeyboardInterrupt:
-            console.print(f"interrupted: stopping; open sessions get {args.grace:g} s")
+            console.print(f"interrupted: stopping; open sessions get {args.drain or args.grace:g} s")
         finally:
-            server.stop(args.grace)
+            if args.drain:
+                server.drain(args.drain, args.grace)
+            else:
+                server.stop(args.grace)
     console.print("server stopped")
     return 0
 

@@ -7,9 +7,9 @@ import time
 
 import grpc
 
-from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.capabilities import Agreement, Peer, negotiate, this_release
 from remote_gym.client.config import ClientConfig
-from remote_gym.errors import ConnectError, ProtocolVersionError
+from remote_gym.errors import ConnectError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import connect_error
@@ -113,9 +113,32 @@ async def fetch_server_info(
                 raise connect_error(exc, target=target, host=host, port=port, tls=tls) from exc
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.5)
-    if server_info.protocol_version != PROTOCOL_VERSION:
-        raise ProtocolVersionError(
-            f"{target_of(host, port)} speaks remote-gym protocol {server_info.protocol_version}; "
-            f"this client speaks {PROTOCOL_VERSION}"
-        )
+    negotiate(
+        this_release(),
+        server_peer(server_info),
+        we_are="this client",
+        they_are=f"the server at {target_of(host, port)}",
+    )
     return server_info
+
+
+def server_peer(message: pb.ServerInfo | pb.MakeResponse) -> Peer:
+    """What a server's description or make reply says it speaks (a 1.0.0 server: one version, no capability)."""
+    return Peer.from_wire(
+        message.server_version,
+        message.protocol_version,
+        message.min_protocol_version,
+        message.max_protocol_version,
+        message.capabilities,
+    )
+
+
+def agree_with_server(made: pb.MakeResponse, target: str) -> Agreement:
+    """The version and capabilities a session uses, from its make reply.
+
+    Raises:
+        ProtocolVersionError: The server's window and this client's do not overlap.
+    """
+    return negotiate(
+        this_release(), server_peer(made), we_are="this client", they_are=f"the server at {target}"
+    )

@@ -10,31 +10,29 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from remote_gym._constants import RESUME_ATTEMPT_TIMEOUT_S
+from remote_gym.capabilities import Agreement
 from remote_gym.client import runtime
-from remote_gym.client.channel import split_address, target_of
+from remote_gym.client.channel import agree_with_server, split_address, target_of
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.lane import LaneSlot
+from remote_gym.client.remake import Remaker
+from remote_gym.client.replies import ends_session, read_reply
 from remote_gym.client.resume import resume_and_resend
 from remote_gym.client.stream import SessionStream
-from remote_gym.codec.errors import error_from_proto
 from remote_gym.codec.requests import close_request
 from remote_gym.errors import (
     ConnectionLostError,
     DeadlineExceededError,
     EnvClosedError,
     InsecureChannelWarning,
-    ProtocolError,
     RemoteGymError,
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.status import foreign_error, map_errors, parse_response
+from remote_gym.transport.status import foreign_error, map_errors
 from remote_gym.transport.tls import TLSConfig, is_loopback
 
 __all__ = ["ConnState", "Connection", "request_all", "split_address"]
-
-# Error reasons after which the server has ended the session.
-_SESSION_ENDING_REASONS = frozenset({"WORKER_CRASHED", "SHUTDOWN"})
 
 
 class ConnState(enum.Enum):
@@ -74,6 +72,9 @@ class Connection:
         self._server_resume_window_s = 0.0
         self.server_info = pb.ServerInfo()
         """What the server said about itself when we connected (versions, environments, capacity)."""
+        self.agreement: Agreement | None = None
+        """The protocol version and capabilities this session uses (set by its make reply)."""
+        self._remaker = Remaker()
         self._state = ConnState.OPEN
         self._stream = SessionStream(
             host, port, tls=tls, config=config, metadata=auth.metadata() if auth is not None else None
@@ -176,12 +177,22 @@ class Connection:
 
     def _prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
-        if request.WhichOneof("kind") != "make":
-            self._seq += 1
-            request.seq = self._seq
+        kind = request.WhichOneof("kind")
+        payload = request.SerializeToString() if kind == "make" else self._renumber(request)
+        self._remaker.sent(request, payload)
+        return payload
+
+    def _renumber(self, request: pb.Request) -> bytes:
+        self._seq += 1
+        request.seq = self._seq
         return request.SerializeToString()
 
+    def _remade(self, reply: bytes) -> None:
+        self._seq = 0
+        self._parse_reply(reply, "make")
+
     async def _exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
+        """:meth:`request`'s coroutine form, without parsing the reply (for :func:`request_all`)."""
         if self._lane.lane is not None:
             lane_reply = await self._lane.arequest(payload, call_timeout)
             if lane_reply is not None:
@@ -207,6 +218,7 @@ class Connection:
         budget = self.config.resume_s
         if not budget or not self._resume_token or not self._server_resume_window_s:
             raise lost
+        remaker = self._remaker
         return await resume_and_resend(
             self._stream,
             payload,
@@ -215,6 +227,11 @@ class Connection:
             resume_token=self._resume_token,
             budget=budget,
             call_timeout=call_timeout,
+            remake=(
+                (lambda: remaker.remake(self._stream, self._remade, self._renumber, call_timeout))
+                if remaker.possible
+                else None
+            ),
         )
 
     def check_open(self) -> None:
@@ -232,31 +249,24 @@ class Connection:
             self._release()
 
     def _parse_reply(self, reply: bytes, expected: str | None) -> pb.Response:
-        """Decode the reply to a request of kind ``expected``; raise the server's error if it is one.
-
-        A MakeResponse's session id and resume secret are noted, so that the session can be resumed.
+        """Decode the reply (:func:`~.replies.read_reply`), noting a MakeResponse's session and lane.
 
         Raises:
             ServerError: The server answered with an error.
             ProtocolError: The reply is of another kind than the request (the stream is out of step).
         """
         try:
-            response = parse_response(reply, context=self.target)
-        except ProtocolError as exc:  # the stream is out of step, or the peer is not a remote-gym server
-            self._mark_broken(exc)
+            response = read_reply(reply, expected, self.target)
+        except RemoteGymError as exc:
+            if ends_session(exc):
+                self._mark_broken(exc)
             raise
         kind = response.WhichOneof("kind")
-        if kind == "error":
-            error = error_from_proto(response.error)
-            if response.error.reason in _SESSION_ENDING_REASONS:
-                self._mark_broken(error)
-            raise error
-        if kind != expected:
-            mismatch = ProtocolError(f"{self.target} answered a {expected} request with a {kind} reply")
-            self._mark_broken(mismatch)
-            raise mismatch
-        if kind == "make":
+        if kind == "reset":
+            self._remaker.observed()
+        elif kind == "make":
             made = response.make
+            self.agreement = agree_with_server(made, self.target)
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
             self._lane_offer = (made.lane_path, made.lane_secret)

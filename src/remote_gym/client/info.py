@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from remote_gym.client.channel import server_peer
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.connection import Connection, split_address
 from remote_gym.transport.auth import TokenAuth
@@ -35,6 +36,14 @@ class ServerInfo:
     hosting: str
     same_host_lane: bool = False
     """Whether the server offers same-host lanes (clients on its machine then skip its gRPC process)."""
+    protocol_versions: tuple[int, int] = (0, 0)
+    """The lowest and highest protocol versions the server speaks (a 1.0.0 server: its one version)."""
+    capabilities: frozenset[str] = frozenset()
+    """The named capabilities the server has (see remote_gym.capabilities; none for 1.0.0)."""
+    draining: bool = False
+    """True while the server drains (``serve --drain``): it takes no new session."""
+    detached_sessions: int = 0
+    """Sessions awaiting their client's resume (part of ``active_sessions``); they yield to new ones."""
 
 
 def server_info(
@@ -59,6 +68,7 @@ def server_info(
         raw = connection.server_info
     finally:
         connection.close()
+    peer = server_peer(raw)
     return ServerInfo(
         server_version=raw.server_version,
         protocol_version=raw.protocol_version,
@@ -70,4 +80,8 @@ def server_info(
         max_sessions=raw.max_sessions,
         hosting=raw.hosting,
         same_host_lane=raw.same_host_lane,
+        protocol_versions=(peer.min_version, peer.max_version),
+        capabilities=peer.capabilities,
+        draining=raw.draining,
+        detached_sessions=raw.detached_sessions,
     )

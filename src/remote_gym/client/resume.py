@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import grpc
 
@@ -27,6 +28,7 @@ async def resume_and_resend(
     resume_token: str,
     budget: float,
     call_timeout: float | None,
+    remake: Callable[[], Awaitable[bytes]] | None = None,
 ) -> bytes:
     """Resume session ``session_id`` on a new connection of ``stream`` and send ``payload`` again.
 
@@ -44,6 +46,8 @@ async def resume_and_resend(
         resume_token: The secret the server gave for resuming it.
         budget: Seconds to keep trying (``ClientConfig.resume_s``).
         call_timeout: Seconds the re-sent request may take; None waits forever.
+        remake: When the server no longer has the session and nothing of it was observed (no reset
+            answered yet): makes it again and answers ``payload`` from the new session (see remake.py).
 
     Raises:
         ConnectionLostError: The server no longer has the session (it ended, its resume window
@@ -66,6 +70,11 @@ async def resume_and_resend(
                 stream.reattach(session_id, resume_token), min(RESUME_ATTEMPT_TIMEOUT_S, remaining)
             )
         except SessionGone as gone:
+            if remake is not None:
+                logger.info("session %s was not kept (%s); making it again", session_id, gone.error)
+                return await remake()
+            if isinstance(gone.error, ConnectionLostError):  # SessionEvictedError says why itself
+                raise gone.error from lost
             raise ConnectionLostError(f"the session with {target} cannot go on: {gone.error}") from gone.error
         except (asyncio.TimeoutError, ConnectionLostError, OSError, grpc.RpcError) as exc:
             last = _describe(exc)

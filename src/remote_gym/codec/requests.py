@@ -8,6 +8,7 @@ from typing import Any
 from gymnasium.vector import AutoresetMode
 
 from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym.capabilities import this_release
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
@@ -124,7 +125,17 @@ def make_request(
         make.vectorization_mode = vectorization_mode
     if compression:
         make.accept_compression.append(pb.COMPRESSION_ZSTD)
+    _say_window(make)
     return pb.Request(make=make)
+
+
+def _say_window(make: pb.MakeRequest) -> None:
+    """This release's window, capabilities and version (``protocol_version`` stays the window's lowest)."""
+    ours = this_release()
+    make.min_protocol_version = ours.min_version
+    make.max_protocol_version = ours.max_version
+    make.capabilities[:] = sorted(ours.capabilities)
+    make.client_version = ours.release
 
 
 def resume_request(session_id: str, token: str) -> pb.Request:
@@ -133,6 +144,7 @@ def resume_request(session_id: str, token: str) -> pb.Request:
     request.make.protocol_version = PROTOCOL_VERSION
     request.make.resume_session_id = session_id
     request.make.resume_token = token
+    _say_window(request.make)
     return request
 
 

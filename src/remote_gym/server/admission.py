@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym.codec.requests import autoreset_mode_from_wire
 from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -44,17 +43,13 @@ class Admission:
 
         Raises:
             ServerShutdownError: The server is shutting down.
-            InvalidCallError: Another protocol version, or a bad ``num_envs``.
+            InvalidCallError: A bad ``num_envs`` (the protocol versions are agreed before: versions.py).
             ServerBusyError: A limit is reached (sessions, sub-envs, kwargs size).
             EnvNotFoundError, PermissionDeniedError: The env is not hosted, or a kwarg not allowed.
         """
         config = self._config
         if shutting_down:
             raise ServerShutdownError("the server is shutting down")
-        if make.protocol_version != PROTOCOL_VERSION:
-            raise InvalidCallError(
-                f"the client speaks protocol version {make.protocol_version}; this server speaks {PROTOCOL_VERSION}"
-            )
         if config.max_sessions and open_sessions >= config.max_sessions:
             raise ServerBusyError(
                 f"the server already has {config.max_sessions} sessions open (its max_sessions)"

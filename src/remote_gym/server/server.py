@@ -7,6 +7,7 @@ import enum
 import logging
 import pathlib
 import threading
+import time
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -214,6 +215,23 @@ class EnvServer:
         if self._zygote is not None:
             await self._zygote.stop()
         logger.info("remote-gym server on port %d stopped", self.port)
+
+    def drain(self, seconds: float, grace: float | None = None) -> None:
+        """Refuse new sessions (ServerDrainingError; health NOT_SERVING), let open ones run up to ``seconds``
+        (or until none is left), then :meth:`stop` (``grace``): a session still open gets ServerDrainingError."""
+        if self._state is ServerState.RUNNING and self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self._begin_drain(), self._loop).result()
+        logger.info("draining: no new sessions; %d open get up to %g s", self.active_sessions, seconds)
+        deadline = time.monotonic() + seconds
+        while self.active_sessions and time.monotonic() < deadline:
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+        self.stop(grace)
+
+    async def _begin_drain(self) -> None:
+        if self._servicer is not None:
+            self._servicer.begin_drain()
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
         """Block until the server stops (or ``timeout`` seconds pass); True if it stopped."""

@@ -20,7 +20,9 @@ from remote_gym.codec.requests import is_close_request, request_kind
 from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError, WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.admission import Admission
+from remote_gym.server.capacity import make_room
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.endings import draining_refusal, ending_error
 from remote_gym.server.handlers.foreign import parse_request
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
@@ -30,11 +32,15 @@ from remote_gym.server.hosting.workers import WorkerProcess, Zygote
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
+from remote_gym.server.versions import agree, stamp_window
 from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.wire.polling import AloneRule, spin_budget_s
 
 logger = logging.getLogger(__name__)
+
+_RESET_REPLY_TAG = pb.Response(reset=pb.ResetResponse()).SerializeToString()[:1]
+"""First byte of a serialized reset reply (an error reply starts otherwise)."""
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
 
@@ -73,6 +79,10 @@ class RemoteGymServicer:
         """Sessions open now."""
         return len(self.sessions)
 
+    def begin_drain(self) -> None:
+        """Take no new session (each is refused with ServerDrainingError); open ones go on until the shutdown."""
+        self.sessions.draining = True
+
     def begin_shutdown(self) -> None:
         """Refuse new sessions; end open ones with ServerShutdownError once their in-flight call is answered."""
         self.sessions.begin_shutdown()
@@ -107,7 +117,10 @@ class RemoteGymServicer:
             max_sessions=self._config.max_sessions,
             hosting=self._config.hosting,
             same_host_lane=self._offers_lane,
+            draining=self.sessions.draining,
+            detached_sessions=len(self.sessions.detached()),
         )
+        stamp_window(info)
         for i, entry in enumerate(self._admission.registry.entries):
             info.environments.add(
                 name=entry.name,
@@ -194,6 +207,8 @@ class RemoteGymServicer:
                         selector.enabled = alone  # the loop polls for this session's next request
                     start = clock()
                     reply = await request(data, poll_s if alone else 0.0)
+                    if reply[:1] == _RESET_REPLY_TAG:
+                        record.reset_seen = True
                     if counts is not None:
                         counts.record(request_kind(data), len(data), len(reply), clock() - start)
             except WorkerCrashedError as exc:  # the session cannot go on; tell the client why, then end it
@@ -209,17 +224,10 @@ class RemoteGymServicer:
     async def _say_goodbye(self, context: grpc.aio.ServicerContext, record: SessionRecord) -> None:
         # The stream stayed open until now: the client's request is answered with the reason as the
         # call's final status. (Ending the call while the client may be writing loses that status.)
-        if record.ending is EndReason.SHUTDOWN:
-            code, reason, text = grpc.StatusCode.UNAVAILABLE, "SHUTDOWN", "the server is shutting down"
-        else:
-            idle = self._config.session_idle_timeout_s
-            code, reason, text = (
-                grpc.StatusCode.NOT_FOUND,
-                "SESSION",
-                f"the session was idle for over {idle} s",
-            )
-        logger.info("session %s ended by the server: %s", record.session_id, text)
-        await context.abort(code, text, trailing_metadata=((REASON_METADATA_KEY, reason),))
+        exc = ending_error(record, self._config.session_idle_timeout_s)
+        logger.info("session %s ended by the server: %s", record.session_id, exc)
+        code = grpc.StatusCode[exc.code]
+        await context.abort(code, str(exc), trailing_metadata=((REASON_METADATA_KEY, exc.reason),))
 
     async def _attach(self, first: bytes, peer: str) -> tuple[SessionRecord, bytes, bool]:
         """Make a new session, or find the one a resuming client names.
@@ -232,16 +240,26 @@ class RemoteGymServicer:
         if request.WhichOneof("kind") != "make":
             raise InvalidCallError("the first request of a session must be a MakeRequest")
         make = request.make
+        agreement = agree(make, peer)
         if make.resume_session_id:
-            record = self.sessions.resume(make.resume_session_id, make.resume_token, peer)
+            record = self.sessions.resume(
+                make.resume_session_id, make.resume_token, peer, agreement.capabilities
+            )
             response = pb.Response()
             response.make.protocol_version = PROTOCOL_VERSION
             response.make.server_version = __version__
             response.make.session_id = record.session_id
             response.make.resumed = True
             response.make.resume_window_s = self._config.resume_window_s
-            return record, response.SerializeToString(), True
-        return (*await self._open(make, peer), False)
+            stamp_window(response.make)
+            reply = response.SerializeToString()
+        else:
+            if self.sessions.draining:
+                raise draining_refusal(agreement.capabilities)
+            make_room(self.sessions, self._config.max_sessions, self._config.resume_window_s)
+            record, reply = await self._open(make, peer)
+        record.capabilities = agreement.capabilities
+        return record, reply, bool(make.resume_session_id)
 
     async def _open(self, make: pb.MakeRequest, peer: str) -> tuple[SessionRecord, bytes]:
         session_id = uuid.uuid4().hex[:12]
@@ -275,6 +293,7 @@ class RemoteGymServicer:
             self.sessions.release(record)
             return record, reply
         response = pb.Response.FromString(reply)
+        stamp_window(response.make)
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
         if lane is not None:

@@ -2,12 +2,16 @@
 
 ::
 
-                      stream breaks                    window passes / shutdown
+                      stream breaks                    window passes / shutdown / evicted
     open ──▶ ATTACHED ─────────────▶ DETACHED ─────────────────────────────────▶ CLOSED
                 ▲   │  resume (token)   │                                          ▲
                 │   └───────────────────┘◀─ resume                                  │
-                │   server ends it (idle expiry, shutdown): ENDING ──▶ next request ┘
-                └── client's CloseRequest, or its env could not be created: CLOSED
+                │   server ends it (idle expiry, shutdown, drain): ENDING ──▶ next request ┘
+                └── client's CloseRequest, its env could not be created, or its stream broke
+                    before any reset was answered (nothing to resume: a scanner holds nothing): CLOSED
+
+A detached session is *evicted* (closed at once) when a new session needs its place at
+``max_sessions`` (see ``capacity.py``); its client, if it comes back, learns why.
 
 Only the gRPC process keeps this table; the env(s) of a session live in its host (a worker process
 or in-process), which :meth:`SessionTable.close` stops.
@@ -21,13 +25,16 @@ import enum
 import hmac
 import logging
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from remote_gym.errors import ServerShutdownError, SessionExpiredError
+from remote_gym.capabilities import CAP_SESSION_EVICTED
+from remote_gym.errors import ServerShutdownError, SessionEvictedError, SessionExpiredError
 from remote_gym.server.hosting.host import EnvHost
-from remote_gym.server.ledger import Ledger, SessionCounts
+from remote_gym.server.ledger import RESET, Ledger, SessionCounts
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,13 @@ class EndReason(enum.Enum):
     IDLE = "idle"
     SHUTDOWN = "shutdown"
     WORKER_CRASHED = "worker_crashed"
+    NEVER_RESET = "stream_lost_before_reset"
+    EVICTED = "evicted_for_capacity"
+    DRAINING = "draining"
+
+
+EVICTED_REMEMBERED = 4096
+"""Evicted sessions the server remembers, to tell their clients why when they come back."""
 
 
 @dataclass
@@ -87,6 +101,12 @@ class SessionRecord:
     """Sub-environments (0: a single env)."""
     render_mode: str | None = None
     """The render mode its env(s) render in on the server."""
+    capabilities: frozenset[str] = frozenset()
+    """What its client and this server both have (see remote_gym.capabilities)."""
+    reset_seen: bool = False
+    """True once a reset of it was answered through the server (lane resets: its worker reports them)."""
+    detached_at: float = 0.0
+    """When its stream last broke (time.monotonic()); the earliest detached yields first."""
 
 
 class SessionTable:
@@ -99,6 +119,10 @@ class SessionTable:
         self._window = resume_window_s
         self._background: set[asyncio.Future[Any]] = set()
         self.shutting_down = False
+        self.draining = False
+        """True once the server drains: it takes no new session, and its shutdown says so."""
+        self._evicted: OrderedDict[str, str] = OrderedDict()
+        """Session id -> resume token of the latest sessions evicted for capacity."""
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -127,15 +151,26 @@ class SessionTable:
         if record.state is SessionState.DETACHED:
             record.state = SessionState.ATTACHED
 
-    def resume(self, session_id: str, token: str, peer: str) -> SessionRecord:
+    def resume(
+        self, session_id: str, token: str, peer: str, capabilities: frozenset[str] = frozenset()
+    ) -> SessionRecord:
         """The session a resuming client names, if its token matches; it stops waiting for a resume.
 
         Raises:
             ServerShutdownError: The server is shutting down.
             SessionExpiredError: No such session (ended, window passed, server restarted) or a wrong token.
+            SessionEvictedError: It was evicted for capacity (clients with ``CAP_SESSION_EVICTED``; others
+                get SessionExpiredError saying so).
         """
         if self.shutting_down:
             raise ServerShutdownError("the server is shutting down")
+        evicted_token = self._evicted.get(session_id)
+        if evicted_token is not None and hmac.compare_digest(evicted_token, token):
+            cls = SessionEvictedError if CAP_SESSION_EVICTED in capabilities else SessionExpiredError
+            raise cls(
+                f"session {session_id} expired for capacity: its connection broke, and while it waited "
+                "for a resume the server, at its max_sessions, ended it to make room for a new session"
+            )
         record = self._sessions.get(session_id)
         if (
             record is None
@@ -170,11 +205,64 @@ class SessionTable:
         if reason is not None or not self._window:
             await asyncio.shield(self.close(record, reason or EndReason.STREAM_LOST))
             return
-        logger.info("session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window)
+        self._detach(record)
+        if not record.reset_seen:  # reset on its lane? Its worker says; if not, nothing is left to resume
+            self._background_task(self._close_unless_reset(record))
+
+    async def _close_unless_reset(self, record: SessionRecord) -> None:
+        """Close a detached session of which no reset was answered (its client makes it again if it was cut)."""
+        reset = await self._was_reset(record)
+        if reset or record.owner is not None or record.state is not SessionState.DETACHED:
+            return  # held; or resumed, evicted or ended meanwhile
+        if record.detach_timer is not None:
+            record.detach_timer.cancel()
+            record.detach_timer = None
+        await self.close(record, EndReason.NEVER_RESET)
+
+    def _detach(self, record: SessionRecord) -> None:
+        if record.reset_seen:
+            logger.info(
+                "session %s lost its stream; kept %.1f s for a resume", record.session_id, self._window
+            )
+        else:
+            logger.debug("session %s lost its stream before a reset the server saw", record.session_id)
         if record.host is not None:  # a client still on its lane must notice: its next request resumes
             record.host.close_lane()
         record.state = SessionState.DETACHED
+        record.detached_at = time.monotonic()
         record.detach_timer = asyncio.get_running_loop().call_later(self._window, self._window_passed, record)
+
+    @staticmethod
+    async def _was_reset(record: SessionRecord) -> bool:
+        """Whether a reset of the session was answered (through the server, or on its lane, as its worker says).
+
+        A worker that does not say in time is taken to have answered one: the session is then held.
+        """
+        if record.reset_seen or record.host is None:
+            return record.reset_seen
+        try:
+            status = await asyncio.wait_for(record.host.status(), RESET_CHECK_TIMEOUT_S)
+        except Exception:
+            return True
+        lane = status.lane_requests or []
+        return len(lane) > RESET and lane[RESET] > 0
+
+    def detached(self) -> list[SessionRecord]:
+        """Sessions waiting for their client to resume them, earliest detached first."""
+        waiting = [r for r in self if r.state is SessionState.DETACHED and r.owner is None]
+        return sorted(waiting, key=lambda r: r.detached_at)
+
+    def evict(self, record: SessionRecord) -> None:
+        """End a detached session at once to make room for a new one; its client learns why if it comes back."""
+        if record.detach_timer is not None:
+            record.detach_timer.cancel()
+            record.detach_timer = None
+        self._evicted[record.session_id] = record.token
+        while len(self._evicted) > EVICTED_REMEMBERED:
+            self._evicted.popitem(last=False)
+        record.state = SessionState.CLOSED
+        self._sessions.pop(record.session_id, None)  # its place is free now; its worker stops meanwhile
+        self._background_task(self.close(record, EndReason.EVICTED))
 
     def _window_passed(self, record: SessionRecord) -> None:
         record.detach_timer = None
@@ -196,10 +284,10 @@ class SessionTable:
             self._background_task(self.close(record, reason, keep_ending=True))
 
     def begin_shutdown(self) -> None:
-        """Refuse resumes; end every session (each learns why at its next request)."""
+        """Refuse resumes; end every session (each learns why at its next request: shutdown, or the drain's end)."""
         self.shutting_down = True
         for record in self:
-            self.end(record, EndReason.SHUTDOWN)
+            self.end(record, EndReason.DRAINING if self.draining else EndReason.SHUTDOWN)
 
     async def close(self, record: SessionRecord, reason: EndReason, *, keep_ending: bool = False) -> None:
         """Free the session's env(s) and drop it from the table (idempotent).
@@ -225,14 +313,19 @@ class SessionTable:
         """Run ``coro`` as a task the table keeps a reference to until it is done."""
         self._background_task(coro)
 
-    def _background_task(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _background_task(self, coro: Any) -> asyncio.Future[Any]:
+        task: asyncio.Future[Any] = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
 
 STATUS_TIMEOUT_S = 0.5
 """Longest wait for a worker's status (a busy worker answers once its request is answered)."""
+
+RESET_CHECK_TIMEOUT_S = 5.0
+"""Longest wait for a worker to say whether its lane answered a reset, when the session's stream broke.
+A worker that does not say in time (a long step in hand, a loaded machine) gets its session held."""
 
 
 async def collect_status(record: SessionRecord, host: EnvHost | None, *, ask: bool = True) -> None:

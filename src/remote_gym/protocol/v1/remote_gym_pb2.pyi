@@ -287,7 +287,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., remote_type: _Optional[str] = ..., remote_traceback: _Optional[str] = ..., exitcode: _Optional[int] = ..., sub_env_index: _Optional[int] = ...) -> None: ...
 
 class MakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos")
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos", "min_protocol_version", "max_protocol_version", "capabilities", "client_version")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENV_NAME_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -300,6 +300,10 @@ class MakeRequest(_message.Message):
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
     PER_ENV_INFOS_FIELD_NUMBER: _ClassVar[int]
+    MIN_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     env_name: str
     kwargs_json: str
@@ -312,10 +316,14 @@ class MakeRequest(_message.Message):
     resume_token: str
     vectorization_mode: str
     per_env_infos: bool
-    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ...) -> None: ...
+    min_protocol_version: int
+    max_protocol_version: int
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    client_version: str
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., client_version: _Optional[str] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
-    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret")
+    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret", "min_protocol_version", "max_protocol_version", "capabilities")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +342,9 @@ class MakeResponse(_message.Message):
     VECTORIZATION_MODE_FIELD_NUMBER: _ClassVar[int]
     LANE_PATH_FIELD_NUMBER: _ClassVar[int]
     LANE_SECRET_FIELD_NUMBER: _ClassVar[int]
+    MIN_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     server_version: str
     session_id: str
@@ -352,7 +363,10 @@ class MakeResponse(_message.Message):
     vectorization_mode: str
     lane_path: str
     lane_secret: bytes
-    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ..., lane_path: _Optional[str] = ..., lane_secret: _Optional[bytes] = ...) -> None: ...
+    min_protocol_version: int
+    max_protocol_version: int
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ..., lane_path: _Optional[str] = ..., lane_secret: _Optional[bytes] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ResetRequest(_message.Message):
     __slots__ = ("seed", "options")
@@ -519,7 +533,7 @@ class HostedEnv(_message.Message):
     def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
-    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane")
+    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane", "min_protocol_version", "max_protocol_version", "capabilities", "draining", "detached_sessions")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -527,6 +541,11 @@ class ServerInfo(_message.Message):
     MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     HOSTING_FIELD_NUMBER: _ClassVar[int]
     SAME_HOST_LANE_FIELD_NUMBER: _ClassVar[int]
+    MIN_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    DETACHED_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     protocol_version: int
     environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
@@ -534,7 +553,12 @@ class ServerInfo(_message.Message):
     max_sessions: int
     hosting: str
     same_host_lane: bool
-    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ...) -> None: ...
+    min_protocol_version: int
+    max_protocol_version: int
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    draining: bool
+    detached_sessions: int
+    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., draining: _Optional[bool] = ..., detached_sessions: _Optional[int] = ...) -> None: ...
 
 class StatsRequest(_message.Message):
     __slots__ = ()
