@@ -92,3 +92,10 @@ POLL_AVERAGE_WEIGHT = 0.125
 DEFAULT_CLIENT_SPIN_US = 300.0
 """Microseconds a client polls for a quick reply before sleeping (ClientConfig.spin_us); it saves
 the wake-up of the waiting thread, ~20-40 µs per reply on a small VM."""
+
+# capabilities
+CAPABILITY_PETTINGZOO = "pettingzoo"
+"""Multi-agent (PettingZoo Parallel and AEC) sessions: MakeRequest.multi_agent and the messages it brings."""
+
+SERVER_CAPABILITIES: tuple[str, ...] = (CAPABILITY_PETTINGZOO,)
+"""Capabilities this server lists in its MakeResponse (until the version window's own mechanism)."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from remote_gym.server.handlers.env import EnvHandler
+from remote_gym.server.handlers.base import RequestHandler
 from remote_gym.server.handlers.frames import WorkerStatus
 from remote_gym.server.handlers.sequencer import Sequencer
-from remote_gym.server.handlers.vector import VectorEnvHandler
 
 
 class InlineHost:
     """A session's handler in the server process; requests are applied in order, each exactly once."""
 
-    def __init__(self, handler: EnvHandler | VectorEnvHandler) -> None:
+    def __init__(self, handler: RequestHandler) -> None:
         self._handler = handler
         self._answer = Sequencer(handler.handle).answer
 
