@@ -13,8 +13,13 @@ except ImportError as _exc:  # pragma: no cover - depends on the installed extra
 
 from remote_gym.client.agent_aec import RemoteAECEnv
 from remote_gym.client.agent_parallel import RemoteParallelEnv
+from remote_gym.client.agent_sb3 import SB3VecEnvMethods, to_sb3_vec_env
+from remote_gym.client.agent_vector import RemoteAgentVectorEnv
 
 __all__ = [
     "RemoteAECEnv",
+    "RemoteAgentVectorEnv",
     "RemoteParallelEnv",
+    "SB3VecEnvMethods",
+    "to_sb3_vec_env",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 from pettingzoo import AECEnv
 
-from remote_gym.client.agent_base import AgentSession
+from remote_gym.client.agent_base import AgentSession, ClosesOnExit
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.codec.requests import reset_request, step_request
 from remote_gym.codec.values import decode_value
@@ -18,7 +18,7 @@ from remote_gym.transport.tls import TLSConfig
 _NO_OBSERVATION = object()
 
 
-class RemoteAECEnv(AECEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
+class RemoteAECEnv(ClosesOnExit, AECEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
     """A PettingZoo AEC env hosted by a remote-gym server, used exactly like the local one.
 
     Each :meth:`reset` and :meth:`step` reply carries the whole turn: the agents, the selected

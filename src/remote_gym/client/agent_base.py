@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -22,6 +22,23 @@ from remote_gym.codec.values import decode_value
 from remote_gym.errors import EnvClosedError, UnknownAgentError
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
+
+
+_T = TypeVar("_T", bound="ClosesOnExit")
+
+
+class ClosesOnExit:
+    """A context manager whose exit calls ``close()``."""
+
+    def __enter__(self: _T) -> _T:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the object holds."""
+        raise NotImplementedError
 
 
 class AgentSession:

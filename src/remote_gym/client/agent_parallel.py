@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 from pettingzoo import ParallelEnv
 
-from remote_gym.client.agent_base import AgentSession
+from remote_gym.client.agent_base import AgentSession, ClosesOnExit
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.codec.requests import reset_request, step_request
 from remote_gym.codec.values import decode_value
@@ -15,7 +15,7 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 
-class RemoteParallelEnv(ParallelEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
+class RemoteParallelEnv(ClosesOnExit, ParallelEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
     """A PettingZoo Parallel env hosted by a remote-gym server, used exactly like the local one.
 
     One message per :meth:`step` carries every agent's action and brings back every agent's

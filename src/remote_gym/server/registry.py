@@ -31,8 +31,10 @@ class EnvEntry:
     entrypoint: str | None = None
     """Path of a Python file defining ``create_environment(enable_rendering, env_id, **kwargs)``."""
     pettingzoo: str | None = None
-    """A PettingZoo env: a module (``"pettingzoo.butterfly.pistonball_v6"``, whose ``parallel_env`` and
-    ``env`` make it) or ``"module:callable"`` returning a Parallel or AEC env (multi-agent sessions only)."""
+    """A PettingZoo env (multi-agent sessions only): an id of PettingZoo's registry
+    (``"butterfly/pistonball-v6"``, made with ``pettingzoo.make``), a module
+    (``"pettingzoo.butterfly.pistonball_v6"``, whose ``parallel_env`` and ``env`` make it), or
+    ``"module:callable"`` returning a Parallel or AEC env."""
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     """Operator's keyword arguments (defaults a client may override where allowed)."""
     allowed_kwargs: frozenset[str] | str = frozenset()

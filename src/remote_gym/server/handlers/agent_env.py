@@ -34,7 +34,12 @@ def create_agent_env(spec: CreateSpec) -> Any:
     """
     pz = import_pettingzoo()
     server_mode = server_render_mode(spec.render_mode)
-    if spec.pettingzoo is not None:
+    if spec.pettingzoo is not None and is_registered_id(spec.pettingzoo):
+        kwargs = dict(spec.kwargs)
+        if server_mode is not None:
+            kwargs["render_mode"] = server_mode
+        env = pz.make(spec.multi_agent, spec.pettingzoo, **kwargs)
+    elif spec.pettingzoo is not None:
         module_name, _, attr = spec.pettingzoo.partition(":")
         module = importlib.import_module(module_name)
         factory: Any = module
@@ -54,6 +59,11 @@ def create_agent_env(spec: CreateSpec) -> Any:
     else:
         raise EnvKindError(f"{spec.env_name!r} is a Gymnasium env: open it with remote_gym.make")
     return _as_api(pz, env, spec)
+
+
+def is_registered_id(name: str) -> bool:
+    """Whether ``name`` is an id of PettingZoo's registry (``"butterfly/pistonball-v6"``), not a module path."""
+    return ":" not in name and ("/" in name or "-v" in name)
 
 
 def _as_api(pz: Any, env: Any, spec: CreateSpec) -> Any:
