@@ -86,7 +86,10 @@ def test_classic_aec_env_api_and_trajectory(address: str) -> None:
     with RemoteAECEnv(address, env="rps") as remote:
         _quiet(api_test, remote, num_cycles=30)
     with RemoteAECEnv(address, env="rps") as remote:
-        assert assert_aec_trajectories_equal(pettingzoo.make("aec", "classic/rps-v2"), remote, seed=3, steps=60) > 10
+        assert (
+            assert_aec_trajectories_equal(pettingzoo.make("aec", "classic/rps-v2"), remote, seed=3, steps=60)
+            > 10
+        )
 
 
 def test_parallel_trajectory_equals_local(parallel: RemoteParallelEnv) -> None:
@@ -159,7 +162,7 @@ def test_action_outside_space_is_refused(parallel: RemoteParallelEnv) -> None:
 def test_aec_dead_agent_needs_none(aec: RemoteAECEnv) -> None:
     """In an AEC env, a done agent's last step takes None: another action is a DeadAgentError."""
     aec.reset(seed=0)
-    for agent in aec.agent_iter(200):
+    for _ in aec.agent_iter(200):
         _, _, termination, truncation, _ = aec.last()
         if termination or truncation:
             with pytest.raises(errors.DeadAgentError):
@@ -206,7 +209,7 @@ def test_vector_env_over_two_servers_equals_local_copies(address: str) -> None:
             rng = np.random.default_rng(0)
             for t in range(25):
                 actions = rng.integers(0, 3, venv.num_envs)
-                observations, rewards, terminated, truncated, infos = venv.step(actions)
+                observations, rewards, _, truncated, infos = venv.step(actions)
                 for c, env in enumerate(local):
                     step = {a: actions[c * 3 + i] for i, a in enumerate(env.possible_agents)}
                     obs, rew, _, trunc, _ = env.step(step)
@@ -232,8 +235,9 @@ def test_sb3_methods_over_remote_copies(address: str) -> None:
         assert observations.shape == (6, 8)
         dones = np.zeros(6, bool)
         for _ in range(20):
-            observations, rewards, dones, infos = adapter.step(np.ones(6, dtype=np.int64))
-        assert dones.all() and len(infos) == 6
+            observations, _, dones, infos = adapter.step(np.ones(6, dtype=np.int64))
+        assert dones.all()
+        assert len(infos) == 6
         assert all(info["TimeLimit.truncated"] for info in infos)
         assert infos[0]["terminal_observation"].shape == (8,)
         assert adapter.env_is_wrapped(object) == [False] * 6

@@ -30,6 +30,7 @@ LAYERS = {
     "__main__": 5,
     "__init__": 6,
     "spaces": 6,  # a public namespace re-exporting codec names, like __init__
+    "pettingzoo": 6,  # a public namespace re-exporting the multi-agent client, like __init__
 }
 # Same-layer pairs that must never import each other.
 FORBIDDEN_SIBLINGS = {

@@ -23,7 +23,6 @@ from remote_gym.errors import EnvClosedError, UnknownAgentError
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
-
 _T = TypeVar("_T", bound="ClosesOnExit")
 
 

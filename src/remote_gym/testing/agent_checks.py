@@ -7,6 +7,15 @@ from typing import Any
 from gymnasium.utils.env_checker import data_equivalence
 
 
+def _plain(result: Any) -> Any:
+    """``result`` with its per-agent dicts as plain dicts: a dict subclass (PettingZoo's
+    ``aec_to_parallel`` returns ``defaultdict`` rewards) crosses the wire as a dict, its default
+    factory being code."""
+    if isinstance(result, tuple):
+        return tuple(dict(part) if isinstance(part, dict) else part for part in result)
+    return result
+
+
 def _mask(observation: Any, info: Any) -> Any:
     if isinstance(observation, dict) and "action_mask" in observation:
         return observation["action_mask"]
@@ -19,7 +28,7 @@ def assert_parallel_trajectories_equal(local: Any, remote: Any, *, seed: int, st
     Returns:
         The number of steps taken (an episode end resets both with ``seed + 1``).
     """
-    results = [local.reset(seed=seed), remote.reset(seed=seed)]
+    results = [_plain(local.reset(seed=seed)), remote.reset(seed=seed)]
     assert data_equivalence(results[0], results[1], exact=True), "reset differs"
     for agent in local.possible_agents:
         local.action_space(agent).seed(seed)
@@ -30,13 +39,13 @@ def assert_parallel_trajectories_equal(local: Any, remote: Any, *, seed: int, st
             agent: local.action_space(agent).sample(_mask(observations.get(agent), infos.get(agent, {})))
             for agent in local.agents
         }
-        results = [local.step(actions), remote.step(actions)]
+        results = [_plain(local.step(actions)), remote.step(actions)]
         taken += 1
         assert data_equivalence(results[0], results[1], exact=True), f"step {taken} differs"
         assert list(local.agents) == list(remote.agents), f"agents differ after step {taken}"
         if not local.agents:
             seed += 1
-            results = [local.reset(seed=seed), remote.reset(seed=seed)]
+            results = [_plain(local.reset(seed=seed)), remote.reset(seed=seed)]
             assert data_equivalence(results[0], results[1], exact=True), "reset differs"
     return taken
 
@@ -58,9 +67,11 @@ def assert_aec_trajectories_equal(local: Any, remote: Any, *, seed: int, steps: 
         assert data_equivalence(last, remote.last(), exact=True), f"last() differs at turn {taken}"
         assert list(local.agents) == list(remote.agents)
         for name in ("rewards", "terminations", "truncations", "infos"):
-            assert data_equivalence(getattr(local, name), getattr(remote, name), exact=True), name
+            assert data_equivalence(dict(getattr(local, name)), getattr(remote, name), exact=True), name
         observation, _, termination, truncation, info = last
-        action = None if termination or truncation else local.action_space(agent).sample(_mask(observation, info))
+        action = (
+            None if termination or truncation else local.action_space(agent).sample(_mask(observation, info))
+        )
         local.step(action)
         remote.step(action)
         taken += 1
