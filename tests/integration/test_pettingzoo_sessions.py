@@ -12,13 +12,16 @@ from gymnasium.utils.env_checker import data_equivalence
 
 pytest.importorskip("pettingzoo")
 
-from remote_gym import ClientConfig, Timeouts
+import numpy as np
+
+from remote_gym import ClientConfig, Timeouts, create_remote_environment_server
 from remote_gym.client.stats import StatsClient
-from remote_gym.errors import DeadlineExceededError, RemoteEnvError, WorkerCrashedError
+from remote_gym.errors import DeadlineExceededError, RemoteEnvError, UnknownAgentError, WorkerCrashedError
 from remote_gym.pettingzoo import RemoteAECEnv, RemoteParallelEnv
 from remote_gym.testing import agent_envs
 from remote_gym.testing.agent_checks import assert_aec_trajectories_equal, assert_parallel_trajectories_equal
 from remote_gym.testing.server import running_server
+from tests.support.git_origin import Origin
 from tests.support.proxy import cutting_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -153,3 +156,26 @@ def test_env_failure_stays_in_its_session(grpc_only: str) -> None:
         for _ in range(3):
             healthy.step({agent: 0 for agent in healthy.agents})
         failing.reset(seed=1)  # the failing session itself is still usable
+
+
+def test_entrypoint_from_a_git_repository(tmp_path: pathlib.Path) -> None:
+    """A PettingZoo env from the operator's git repository (repo + entrypoint) is served like any other."""
+    origin = Origin(tmp_path / "remote")
+    origin.commit({"envs/team.py": ENTRYPOINT})
+    args = {"repo": origin.url, "reference": "main", "entrypoint": "envs/team.py"}
+    with (
+        create_remote_environment_server(args, port=0, repo_cache_dir=tmp_path / "cache") as server,
+        RemoteParallelEnv(server.address) as remote,
+    ):
+        assert_parallel_trajectories_equal(agent_envs.parallel_env(), remote, seed=3, steps=10)
+
+
+def test_observe_of_an_unknown_agent_is_refused(grpc_only: str) -> None:
+    """observe() of an agent the env never has is an UnknownAgentError, not the env's KeyError."""
+    with RemoteAECEnv(grpc_only, env="skirmish") as remote:
+        remote.reset(seed=0)
+        np.testing.assert_array_equal(
+            remote.observe("fighter_2")["observation"], remote.call("observe", "fighter_2")["observation"]
+        )
+        with pytest.raises(UnknownAgentError):
+            remote.observe("nobody")
