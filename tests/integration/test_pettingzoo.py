@@ -246,6 +246,6 @@ def test_sb3_methods_over_remote_copies(address: str) -> None:
 
 
 def test_batched_session_needs_uniform_spaces(address: str) -> None:
-    """Copies of an env whose agents have different spaces cannot be batched: EnvKindError."""
-    with pytest.raises(errors.EnvKindError, match="same spaces"):
+    """Copies of an env whose agents have different (or non-array) spaces cannot be batched: EnvKindError."""
+    with pytest.raises(errors.EnvKindError, match="a batched session needs"):
         RemoteAgentVectorEnv([address], copies=1, env="skirmish")

@@ -145,7 +145,7 @@ class RemoteAgentVectorEnv(VectorEnv[Any, Any, Any]):
     def step_lists(self, actions: Any) -> Step:
         """Step every agent of every copy; the results with the slots' infos as a list (SB3's form)."""
         self._check_open()
-        actions = np.asarray(actions)
+        actions = np.asarray(actions, dtype=self.single_action_space.dtype)  # as a batched sample is
         per_copy = self.agents_per_copy
         requests = [
             step_request(actions[host.offset * per_copy : host.stop * per_copy], path="actions")

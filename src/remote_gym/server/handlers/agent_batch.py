@@ -40,6 +40,9 @@ class AgentBatchHandler(AgentHandler):
         self.agents = list(copies[0].possible_agents)
         space = copies[0].observation_space(self.agents[0])
         action_space = copies[0].action_space(self.agents[0])
+        if space.shape is None or action_space.shape is None:
+            self.close()
+            raise EnvKindError(f"{spec.env_name!r}: a batched session needs array observations and actions")
         if any(
             copies[0].observation_space(a) != space or copies[0].action_space(a) != action_space
             for a in self.agents
