@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,13 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, see
 
 from remote_gym import errors
 from remote_gym.client.env import RemoteEnvironment
-from remote_gym.pettingzoo import RemoteAECEnv, RemoteAgentVectorEnv, RemoteParallelEnv, SB3VecEnvMethods
+from remote_gym.pettingzoo import (
+    RemoteAECEnv,
+    RemoteAgentVectorEnv,
+    RemoteParallelEnv,
+    SB3VecEnvMethods,
+    to_sb3_vec_env,
+)
 from remote_gym.testing import agent_envs
 from remote_gym.testing.agent_checks import assert_aec_trajectories_equal, assert_parallel_trajectories_equal
 from remote_gym.testing.server import running_server
@@ -249,3 +256,22 @@ def test_batched_session_needs_uniform_spaces(address: str) -> None:
     """Copies of an env whose agents have different (or non-array) spaces cannot be batched: EnvKindError."""
     with pytest.raises(errors.EnvKindError, match="a batched session needs"):
         RemoteAgentVectorEnv([address], copies=1, env="skirmish")
+
+
+def test_sb3_adapter_is_an_sb3_vec_env(address: str) -> None:
+    """With Stable-Baselines3 installed, to_sb3_vec_env gives an SB3 VecEnv; without it, a typed error."""
+    venv = RemoteAgentVectorEnv([address], copies=1, env="pursuit")
+    try:
+        if importlib.util.find_spec("stable_baselines3") is None:
+            with pytest.raises(errors.DependencyNotInstalledError, match="train"):
+                to_sb3_vec_env(venv)
+            pytest.skip(
+                "Stable-Baselines3 (which needs PyTorch) is not installed: only the refusal was checked"
+            )
+        from stable_baselines3.common.vec_env import VecEnv
+
+        adapter = to_sb3_vec_env(venv)
+        assert isinstance(adapter, VecEnv)
+        assert adapter.reset().shape == (3, 8)
+    finally:
+        venv.close()
