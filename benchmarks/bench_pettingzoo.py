@@ -155,11 +155,11 @@ def main() -> None:
     def ratio(a: str, b: str) -> str:
         return f"{statistics.median(x / y for x, y in zip(figures[a], figures[b], strict=True)):.2f}x"
 
-    table.add_row("local Parallel env", f"{statistics.median(figures['local']):.0f}", "baseline")
+    table.add_row("local Parallel env", f"{statistics.median(figures['local']):.1f}", "baseline")
     table.add_row(
-        "remote, same-host lane", f"{statistics.median(figures['lane']):.0f}", ratio("lane", "local")
+        "remote, same-host lane", f"{statistics.median(figures['lane']):.1f}", ratio("lane", "local")
     )
-    table.add_row("remote, gRPC only", f"{statistics.median(figures['grpc']):.0f}", ratio("grpc", "local"))
+    table.add_row("remote, gRPC only", f"{statistics.median(figures['grpc']):.1f}", ratio("grpc", "local"))
     table.add_row(
         f"{COPIES} local copies, one process", f"{statistics.median(figures['local16']):.1f}", "baseline"
     )
