@@ -17,6 +17,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, see
 
 from remote_gym import errors
 from remote_gym.client.env import RemoteEnvironment
+from remote_gym.client.info import server_info
 from remote_gym.pettingzoo import (
     RemoteAECEnv,
     RemoteAgentVectorEnv,
@@ -275,3 +276,14 @@ def test_sb3_adapter_is_an_sb3_vec_env(address: str) -> None:
         assert adapter.reset().shape == (3, 8)
     finally:
         venv.close()
+
+
+def test_server_info_tells_the_kind(address: str) -> None:
+    """server_info() says which hosted envs are PettingZoo envs and which Gymnasium envs."""
+    kinds = {env.name: env.kind for env in server_info(address).environments}
+    assert kinds == {
+        "skirmish": "pettingzoo",
+        "pursuit": "pettingzoo",
+        "rps": "pettingzoo",
+        "CartPole-v1": "gymnasium",
+    }

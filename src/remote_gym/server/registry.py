@@ -73,6 +73,13 @@ class EnvEntry:
                 )
         return {**self.kwargs, **client_kwargs}
 
+    @property
+    def kind(self) -> str:
+        """``"gymnasium"``, ``"pettingzoo"``, or ``""`` for an entrypoint file (what it makes tells)."""
+        if self.gym_id is not None:
+            return "gymnasium"
+        return "pettingzoo" if self.pettingzoo is not None else ""
+
     def allowed_list(self) -> list[str]:
         """Allowed kwarg names for display (``["*"]`` for any)."""
         return [ANY_KWARGS] if self.allowed_kwargs == ANY_KWARGS else sorted(self.allowed_kwargs)

@@ -561,18 +561,20 @@ class ServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HostedEnv(_message.Message):
-    __slots__ = ("name", "allowed_kwargs", "is_default", "repo", "commit")
+    __slots__ = ("name", "allowed_kwargs", "is_default", "repo", "commit", "kind")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_KWARGS_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     REPO_FIELD_NUMBER: _ClassVar[int]
     COMMIT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     name: str
     allowed_kwargs: _containers.RepeatedScalarFieldContainer[str]
     is_default: bool
     repo: str
     commit: str
-    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ...) -> None: ...
+    kind: str
+    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
     __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane")
