@@ -44,6 +44,10 @@ CAP_DRAINING = "draining"
 """Error reason ``DRAINING`` (:class:`~remote_gym.errors.ServerDrainingError`) and ``ServerInfo.draining``.
 Peers without it get ``SHUTDOWN`` (ServerShutdownError)."""
 
+CAP_PETTINGZOO = "pettingzoo"
+"""Multi-agent (PettingZoo Parallel and AEC) sessions: ``MakeRequest.multi_agent`` and the messages it
+brings (``MakeResponse.multi_agent``, ``agents_state`` of reset and step replies, ``HostedEnv.kind``)."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

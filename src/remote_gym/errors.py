@@ -25,7 +25,10 @@
         │   └── SessionEvictedError (+ConnectionLostError)  ended while detached, for a new session
         ├── ServerBusyError                         a server limit was reached
         ├── InvalidCallError                        call not valid now (e.g. step before reset)
+        │   └── EnvKindError                        a PettingZoo env asked for as a Gymnasium env, or the reverse
         ├── InvalidActionError (+ValueError)        action not in the action space
+        │   ├── UnknownAgentError                   an action for an agent the env never has
+        │   └── DeadAgentError                      an action for an agent that is no longer alive
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
         └── ServerShutdownError                     the server is shutting down
@@ -209,11 +212,31 @@ class InvalidCallError(ServerError):
     reason = "INVALID_CALL"
 
 
+class EnvKindError(InvalidCallError):
+    """The environment is of another kind than asked for: a PettingZoo env asked for as a Gymnasium
+    env, a Gymnasium env asked for as a PettingZoo env, or an AEC env that cannot be served as Parallel."""
+
+    reason = "ENV_KIND"
+
+
 class InvalidActionError(ServerError, ValueError):
     """The action is not an element of the action space; the env never saw it."""
 
     code = "INVALID_ARGUMENT"
     reason = "INVALID_ACTION"
+
+
+class UnknownAgentError(InvalidActionError):
+    """A multi-agent action names an agent that is not among the env's possible agents."""
+
+    reason = "UNKNOWN_AGENT"
+
+
+class DeadAgentError(InvalidActionError):
+    """A multi-agent action is for an agent that is not alive (not in ``env.agents``, or an AEC agent
+    whose turn comes after it terminated or truncated and whose action must then be None)."""
+
+    reason = "DEAD_AGENT"
 
 
 class RemoteEnvError(ServerError):
@@ -269,7 +292,10 @@ SERVER_ERRORS: tuple[type[ServerError], ...] = (
     SessionEvictedError,
     ServerBusyError,
     InvalidCallError,
+    EnvKindError,
     InvalidActionError,
+    UnknownAgentError,
+    DeadAgentError,
     RemoteEnvError,
     WorkerCrashedError,
     ServerShutdownError,

@@ -48,6 +48,13 @@ def test_vector_example_steps_envs_on_two_servers(capsys: pytest.CaptureFixture[
     assert "4 envs on 127.0.0.1:" in capsys.readouterr().out
 
 
+def test_pettingzoo_example_steps_copies_on_two_servers(capsys: pytest.CaptureFixture[str]) -> None:
+    """pettingzoo_vector.py steps copies of a PettingZoo env on two servers as one vector env."""
+    pytest.importorskip("pettingzoo")
+    assert _load("pettingzoo_vector").main(["--copies", "2", "--steps", "30"]) > 0
+    assert "12 agents in 4 copies on 127.0.0.1:" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("name", ["start_remote_environment", "start_environment_interaction", "train_ppo"])
 def test_examples_have_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every example script answers --help without needing its optional dependencies."""

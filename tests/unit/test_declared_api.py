@@ -31,6 +31,7 @@ PUBLIC_MODULES = {
     "remote_gym.codec",
     "remote_gym.spaces",
     "remote_gym.ray",
+    "remote_gym.pettingzoo",
     "remote_gym.testing",
     "remote_gym.testing.checks",
     "remote_gym.testing.envs",

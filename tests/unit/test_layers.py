@@ -34,6 +34,7 @@ LAYERS = {
     "__main__": 6,
     "__init__": 7,
     "spaces": 7,  # a public namespace re-exporting codec names, like __init__
+    "pettingzoo": 7,  # a public namespace re-exporting the multi-agent client, like __init__
 }
 # Pairs that must never import each other (same layer, or a layer that works without gRPC).
 FORBIDDEN_SIBLINGS = {

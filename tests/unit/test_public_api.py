@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import types
 
+import pytest
+
 import remote_gym
 import remote_gym.codec
 import remote_gym.errors
@@ -54,3 +56,16 @@ def test_every_exception_derives_from_the_base() -> None:
         elif issubclass(value, BaseException):
             assert issubclass(value, remote_gym.errors.RemoteGymError), name
             assert name.endswith("Error"), name
+
+
+def test_pettingzoo_all_is_sorted_and_complete() -> None:
+    """remote_gym.pettingzoo exports a sorted __all__ of every public name it holds."""
+    pettingzoo_api = pytest.importorskip("remote_gym.pettingzoo")
+    names = pettingzoo_api.__all__
+    assert names == sorted(names)
+    public = {
+        name
+        for name, value in vars(pettingzoo_api).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
+    assert public == set(names)

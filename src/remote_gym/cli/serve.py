@@ -69,6 +69,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "the file's name (repeatable)",
     )
     parser.add_argument(
+        "--pettingzoo",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="PettingZoo env to host for remote_gym.pettingzoo clients: a registry id "
+        "(butterfly/pistonball-v6), a module, or module:callable; hosted under that name (repeatable)",
+    )
+    parser.add_argument(
         "--repo",
         metavar="URL",
         help="git repository the --entrypoint files are in (paths relative to its root): the reference "
@@ -258,7 +266,7 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
         highlight=False,
     )
     for i, entry in enumerate(config.environments):
-        what = entry.gym_id or entry.entrypoint
+        what = entry.gym_id or entry.entrypoint or f"PettingZoo {entry.pettingzoo}"
         if entry.repo is not None and entry.commit is not None:
             what = f"{entry.entrypoint} ({entry.repo} at {entry.commit[:12]})"
         default = " (default)" if i == 0 else ""

@@ -27,6 +27,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     for env_id in args.envs:
         _check_gym_id(env_id)
         entries.append(make_entry(env_id, gym_id=env_id, kwargs=args.kwargs, allowed_kwargs=allowed))
+    for name in args.pettingzoo:
+        entries.append(make_entry(name, pettingzoo=name, kwargs=args.kwargs, allowed_kwargs=allowed))
     if args.reference and not args.repo:
         raise ConfigError("--reference needs --repo")
     if args.repo and not args.entrypoint:

@@ -22,6 +22,9 @@ class HostedEnvInfo:
     """The operator's git repository of the env's code (``repo``/``reference``), else None."""
     commit: str | None = None
     """The commit of ``repo`` the server checked out (full SHA-1), else None."""
+    kind: str = ""
+    """``"gymnasium"`` or ``"pettingzoo"`` (open it with ``remote_gym.pettingzoo``); empty for an
+    entrypoint file, or a server that does not say."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ def server_info(
         server_version=raw.server_version,
         protocol_version=raw.protocol_version,
         environments=tuple(
-            HostedEnvInfo(e.name, tuple(e.allowed_kwargs), e.is_default, e.repo or None, e.commit or None)
+            HostedEnvInfo(
+                e.name, tuple(e.allowed_kwargs), e.is_default, e.repo or None, e.commit or None, e.kind
+            )
             for e in raw.environments
         ),
         active_sessions=raw.active_sessions,

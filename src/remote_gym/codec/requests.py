@@ -108,8 +108,10 @@ def make_request(
     restart_on_failure: bool = False,
     vectorization_mode: str = "",
     per_env_infos: bool = False,
+    multi_agent: str = "",
 ) -> pb.Request:
-    """The first request of a new session: which env to make (``num_envs`` > 0: a vector session)."""
+    """The first request of a new session: which env to make (``num_envs`` > 0: a vector session;
+    ``multi_agent`` ``"parallel"`` or ``"aec"``: a PettingZoo env served with that API)."""
     make = pb.MakeRequest(
         protocol_version=PROTOCOL_VERSION,
         env_name=env or "",
@@ -123,6 +125,8 @@ def make_request(
         make.per_env_infos = per_env_infos
     if vectorization_mode:
         make.vectorization_mode = vectorization_mode
+    if multi_agent:
+        make.multi_agent = multi_agent
     if compression:
         make.accept_compression.append(pb.COMPRESSION_ZSTD)
     _say_window(make)

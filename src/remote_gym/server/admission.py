@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 
 from remote_gym.codec.requests import autoreset_mode_from_wire
-from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError
+from remote_gym.errors import EnvKindError, InvalidCallError, ServerBusyError, ServerShutdownError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.handlers.spec import CreateSpec
-from remote_gym.server.registry import Registry
+from remote_gym.server.registry import EnvEntry, Registry
 
 _MAKE_REQUEST_SLACK_BYTES = 4096
 """Room for a MakeRequest's fields other than its kwargs (names, modes, session id, token)."""
@@ -68,6 +68,7 @@ class Admission:
                 f"of {config.max_kwargs_bytes} bytes (its max_kwargs_bytes)"
             )
         entry, kwargs = self.registry.resolve(make.env_name, make.kwargs_json)
+        check_kind(make, entry)
         first_index = next(self._env_indices)
         for _ in range(max(make.num_envs, 1) - 1):  # one index per sub-env, consecutive
             next(self._env_indices)
@@ -75,6 +76,7 @@ class Admission:
             env_name=entry.name,
             gym_id=entry.gym_id,
             entrypoint=entry.entrypoint,
+            pettingzoo=entry.pettingzoo,
             kwargs=kwargs,
             render_mode=make.render_mode or None,
             env_index=first_index,
@@ -86,4 +88,23 @@ class Admission:
             workers=config.workers_per_session,
             vectorization_mode=make.vectorization_mode or "sync",
             per_env_infos=make.per_env_infos,
+            multi_agent=make.multi_agent,
         )
+
+
+def check_kind(make: pb.MakeRequest, entry: EnvEntry) -> None:
+    """Refuse, before any worker starts, a session of another kind than the entry's env.
+
+    Raises:
+        EnvKindError: A PettingZoo entry asked for as a Gymnasium env, or a Gymnasium id asked for
+            as a PettingZoo env.
+        InvalidCallError: An unknown multi-agent API, or a batched AEC session.
+    """
+    if make.multi_agent not in ("", "parallel", "aec"):
+        raise InvalidCallError(f"multi_agent must be 'parallel' or 'aec', got {make.multi_agent!r}")
+    if entry.pettingzoo is not None and not make.multi_agent:
+        raise EnvKindError(f"{entry.name!r} is a PettingZoo env: open it with remote_gym.pettingzoo")
+    if entry.gym_id is not None and make.multi_agent:
+        raise EnvKindError(f"{entry.name!r} is a Gymnasium env: open it with remote_gym.make")
+    if make.multi_agent == "aec" and make.num_envs:
+        raise InvalidCallError("batched multi-agent sessions serve the Parallel API only")

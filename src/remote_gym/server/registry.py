@@ -21,7 +21,7 @@ _CODE_KEYS = ("entrypoint", "repo", "reference")
 class EnvEntry:
     """One environment the server may create.
 
-    Exactly one of ``gym_id`` and ``entrypoint`` is set.
+    Exactly one of ``gym_id``, ``entrypoint`` and ``pettingzoo`` is set.
     """
 
     name: str
@@ -30,6 +30,11 @@ class EnvEntry:
     """Gymnasium id passed to ``gymnasium.make`` (``"module:Id"`` imports the module first)."""
     entrypoint: str | None = None
     """Path of a Python file defining ``create_environment(enable_rendering, env_id, **kwargs)``."""
+    pettingzoo: str | None = None
+    """A PettingZoo env (multi-agent sessions only): an id of PettingZoo's registry
+    (``"butterfly/pistonball-v6"``, made with ``pettingzoo.make``), a module
+    (``"pettingzoo.butterfly.pistonball_v6"``, whose ``parallel_env`` and ``env`` make it), or
+    ``"module:callable"`` returning a Parallel or AEC env."""
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     """Operator's keyword arguments (defaults a client may override where allowed)."""
     allowed_kwargs: frozenset[str] | str = frozenset()
@@ -40,8 +45,10 @@ class EnvEntry:
     """The commit of ``repo`` checked out (a full SHA-1)."""
 
     def __post_init__(self) -> None:
-        if (self.gym_id is None) == (self.entrypoint is None):
-            raise ConfigError(f"environment {self.name!r} needs exactly one of gym_id and entrypoint")
+        if sum(x is not None for x in (self.gym_id, self.entrypoint, self.pettingzoo)) != 1:
+            raise ConfigError(
+                f"environment {self.name!r} needs exactly one of gym_id, entrypoint and pettingzoo"
+            )
         if self.entrypoint is not None and not pathlib.Path(self.entrypoint).is_file():
             raise ConfigError(f"entrypoint file {self.entrypoint!r} of {self.name!r} does not exist")
         try:
@@ -66,6 +73,13 @@ class EnvEntry:
                 )
         return {**self.kwargs, **client_kwargs}
 
+    @property
+    def kind(self) -> str:
+        """``"gymnasium"``, ``"pettingzoo"``, or ``""`` for an entrypoint file (what it makes tells)."""
+        if self.gym_id is not None:
+            return "gymnasium"
+        return "pettingzoo" if self.pettingzoo is not None else ""
+
     def allowed_list(self) -> list[str]:
         """Allowed kwarg names for display (``["*"]`` for any)."""
         return [ANY_KWARGS] if self.allowed_kwargs == ANY_KWARGS else sorted(self.allowed_kwargs)
@@ -76,6 +90,7 @@ def make_entry(
     *,
     gym_id: str | None = None,
     entrypoint: str | pathlib.Path | None = None,
+    pettingzoo: str | None = None,
     kwargs: Mapping[str, Any] | None = None,
     allowed_kwargs: Collection[str] | str | None = None,
     repo: str | None = None,
@@ -98,6 +113,7 @@ def make_entry(
         name=name,
         gym_id=gym_id,
         entrypoint=str(entrypoint) if entrypoint is not None else None,
+        pettingzoo=pettingzoo,
         kwargs=kwargs,
         allowed_kwargs=allowed,
         repo=repo,

@@ -267,7 +267,8 @@ def create_remote_environment_server(
     Args:
         default_args: The default environment, as in 0.7.x: ``{"entrypoint": "envs/entry.py",
             "entrypoint_kwargs": {...}}``, or ``{"env_id": "CartPole-v1", "entrypoint_kwargs": {...}}``
-            for a registered Gymnasium id. With ``"repo": URL`` (and ``"reference"``: a branch, tag
+            for a registered Gymnasium id, or ``{"pettingzoo": "butterfly/pistonball-v6"}`` for a
+            PettingZoo env (a registry id, a module, or ``module:callable``). With ``"repo": URL`` (and ``"reference"``: a branch, tag
             or commit; default: the repository's default branch), ``entrypoint`` is a path in that git
             repository, which is resolved to a commit and checked out into ``repo_cache_dir`` first
             (as in 0.7.x; ``server_info()`` reports the commit). Clients can never name code.
@@ -312,7 +313,16 @@ def create_remote_environment_server(
     return EnvServer(config).start()
 
 
-_ARG_KEYS = {"entrypoint", "entrypoint_kwargs", "env_id", "kwargs", "allowed_kwargs", "repo", "reference"}
+_ARG_KEYS = {
+    "entrypoint",
+    "entrypoint_kwargs",
+    "env_id",
+    "pettingzoo",
+    "kwargs",
+    "allowed_kwargs",
+    "repo",
+    "reference",
+}
 
 
 def _entry_from_args(
@@ -324,8 +334,9 @@ def _entry_from_args(
     kwargs = dict(args.get("entrypoint_kwargs") or args.get("kwargs") or {})
     gym_id = args.get("env_id")
     entrypoint = args.get("entrypoint")
+    pettingzoo = args.get("pettingzoo")
     if name == "default":  # name the default after what it runs
-        name = str(gym_id) if gym_id else pathlib.Path(str(entrypoint or "default")).stem
+        name = str(gym_id or pettingzoo or pathlib.Path(str(entrypoint or "default")).stem)
     repo, commit = args.get("repo"), None
     if repo is None and args.get("reference") is not None:
         raise ConfigError(f"environment {name!r} names a reference but no repo")
@@ -340,6 +351,7 @@ def _entry_from_args(
         name,
         gym_id=gym_id,
         entrypoint=entrypoint,
+        pettingzoo=pettingzoo,
         kwargs=kwargs,
         allowed_kwargs=allowed,
         repo=repo,

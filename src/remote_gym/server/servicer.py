@@ -128,6 +128,7 @@ class RemoteGymServicer:
                 is_default=i == 0,
                 repo=entry.repo or "",
                 commit=entry.commit or "",
+                kind=entry.kind,
             )
         return info
 

@@ -286,8 +286,54 @@ class Error(_message.Message):
     sub_env_index: int
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., remote_type: _Optional[str] = ..., remote_traceback: _Optional[str] = ..., exitcode: _Optional[int] = ..., sub_env_index: _Optional[int] = ...) -> None: ...
 
+class AgentSpaces(_message.Message):
+    __slots__ = ("agent", "observation_space", "action_space")
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_SPACE_FIELD_NUMBER: _ClassVar[int]
+    ACTION_SPACE_FIELD_NUMBER: _ClassVar[int]
+    agent: Value
+    observation_space: Space
+    action_space: Space
+    def __init__(self, agent: _Optional[_Union[Value, _Mapping]] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ...) -> None: ...
+
+class MultiAgentDescription(_message.Message):
+    __slots__ = ("api", "possible_agents", "spaces", "state_space", "has_state", "max_num_agents", "num_copies")
+    API_FIELD_NUMBER: _ClassVar[int]
+    POSSIBLE_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    SPACES_FIELD_NUMBER: _ClassVar[int]
+    STATE_SPACE_FIELD_NUMBER: _ClassVar[int]
+    HAS_STATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_NUM_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    NUM_COPIES_FIELD_NUMBER: _ClassVar[int]
+    api: str
+    possible_agents: Value
+    spaces: _containers.RepeatedCompositeFieldContainer[AgentSpaces]
+    state_space: Space
+    has_state: bool
+    max_num_agents: int
+    num_copies: int
+    def __init__(self, api: _Optional[str] = ..., possible_agents: _Optional[_Union[Value, _Mapping]] = ..., spaces: _Optional[_Iterable[_Union[AgentSpaces, _Mapping]]] = ..., state_space: _Optional[_Union[Space, _Mapping]] = ..., has_state: _Optional[bool] = ..., max_num_agents: _Optional[int] = ..., num_copies: _Optional[int] = ...) -> None: ...
+
+class MultiAgentState(_message.Message):
+    __slots__ = ("agents", "agent_selection", "rewards", "cumulative_rewards", "terminations", "truncations", "infos")
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    AGENT_SELECTION_FIELD_NUMBER: _ClassVar[int]
+    REWARDS_FIELD_NUMBER: _ClassVar[int]
+    CUMULATIVE_REWARDS_FIELD_NUMBER: _ClassVar[int]
+    TERMINATIONS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATIONS_FIELD_NUMBER: _ClassVar[int]
+    INFOS_FIELD_NUMBER: _ClassVar[int]
+    agents: Value
+    agent_selection: Value
+    rewards: Value
+    cumulative_rewards: Value
+    terminations: Value
+    truncations: Value
+    infos: Value
+    def __init__(self, agents: _Optional[_Union[Value, _Mapping]] = ..., agent_selection: _Optional[_Union[Value, _Mapping]] = ..., rewards: _Optional[_Union[Value, _Mapping]] = ..., cumulative_rewards: _Optional[_Union[Value, _Mapping]] = ..., terminations: _Optional[_Union[Value, _Mapping]] = ..., truncations: _Optional[_Union[Value, _Mapping]] = ..., infos: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
 class MakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos", "min_protocol_version", "max_protocol_version", "capabilities", "client_version")
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos", "min_protocol_version", "max_protocol_version", "capabilities", "client_version", "multi_agent")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENV_NAME_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -304,6 +350,7 @@ class MakeRequest(_message.Message):
     MAX_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     CLIENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MULTI_AGENT_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     env_name: str
     kwargs_json: str
@@ -320,10 +367,11 @@ class MakeRequest(_message.Message):
     max_protocol_version: int
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     client_version: str
-    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., client_version: _Optional[str] = ...) -> None: ...
+    multi_agent: str
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., client_version: _Optional[str] = ..., multi_agent: _Optional[str] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
-    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret", "min_protocol_version", "max_protocol_version", "capabilities")
+    __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret", "min_protocol_version", "max_protocol_version", "capabilities", "multi_agent")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -345,6 +393,7 @@ class MakeResponse(_message.Message):
     MIN_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    MULTI_AGENT_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     server_version: str
     session_id: str
@@ -366,7 +415,8 @@ class MakeResponse(_message.Message):
     min_protocol_version: int
     max_protocol_version: int
     capabilities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ..., lane_path: _Optional[str] = ..., lane_secret: _Optional[bytes] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+    multi_agent: MultiAgentDescription
+    def __init__(self, protocol_version: _Optional[int] = ..., server_version: _Optional[str] = ..., session_id: _Optional[str] = ..., observation_space: _Optional[_Union[Space, _Mapping]] = ..., action_space: _Optional[_Union[Space, _Mapping]] = ..., metadata: _Optional[_Union[Value, _Mapping]] = ..., spec: _Optional[_Union[Value, _Mapping]] = ..., reward_range: _Optional[_Union[Value, _Mapping]] = ..., render_mode: _Optional[str] = ..., env_name: _Optional[str] = ..., env_class: _Optional[str] = ..., num_envs: _Optional[int] = ..., resume_token: _Optional[str] = ..., resumed: _Optional[bool] = ..., resume_window_s: _Optional[float] = ..., vectorization_mode: _Optional[str] = ..., lane_path: _Optional[str] = ..., lane_secret: _Optional[bytes] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., multi_agent: _Optional[_Union[MultiAgentDescription, _Mapping]] = ...) -> None: ...
 
 class ResetRequest(_message.Message):
     __slots__ = ("seed", "options")
@@ -377,14 +427,16 @@ class ResetRequest(_message.Message):
     def __init__(self, seed: _Optional[_Union[Value, _Mapping]] = ..., options: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class ResetResponse(_message.Message):
-    __slots__ = ("observation", "info", "info_calls")
+    __slots__ = ("observation", "info", "info_calls", "agents_state")
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     INFO_CALLS_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_STATE_FIELD_NUMBER: _ClassVar[int]
     observation: Value
     info: Value
     info_calls: Value
-    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+    agents_state: MultiAgentState
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ..., agents_state: _Optional[_Union[MultiAgentState, _Mapping]] = ...) -> None: ...
 
 class StepRequest(_message.Message):
     __slots__ = ("action",)
@@ -393,20 +445,22 @@ class StepRequest(_message.Message):
     def __init__(self, action: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class StepResponse(_message.Message):
-    __slots__ = ("observation", "reward", "terminated", "truncated", "info", "info_calls")
+    __slots__ = ("observation", "reward", "terminated", "truncated", "info", "info_calls", "agents_state")
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     REWARD_FIELD_NUMBER: _ClassVar[int]
     TERMINATED_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     INFO_CALLS_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_STATE_FIELD_NUMBER: _ClassVar[int]
     observation: Value
     reward: Value
     terminated: Value
     truncated: Value
     info: Value
     info_calls: Value
-    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., reward: _Optional[_Union[Value, _Mapping]] = ..., terminated: _Optional[_Union[Value, _Mapping]] = ..., truncated: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+    agents_state: MultiAgentState
+    def __init__(self, observation: _Optional[_Union[Value, _Mapping]] = ..., reward: _Optional[_Union[Value, _Mapping]] = ..., terminated: _Optional[_Union[Value, _Mapping]] = ..., truncated: _Optional[_Union[Value, _Mapping]] = ..., info: _Optional[_Union[Value, _Mapping]] = ..., info_calls: _Optional[_Union[Value, _Mapping]] = ..., agents_state: _Optional[_Union[MultiAgentState, _Mapping]] = ...) -> None: ...
 
 class RenderRequest(_message.Message):
     __slots__ = ()
@@ -519,18 +573,20 @@ class ServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HostedEnv(_message.Message):
-    __slots__ = ("name", "allowed_kwargs", "is_default", "repo", "commit")
+    __slots__ = ("name", "allowed_kwargs", "is_default", "repo", "commit", "kind")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_KWARGS_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     REPO_FIELD_NUMBER: _ClassVar[int]
     COMMIT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     name: str
     allowed_kwargs: _containers.RepeatedScalarFieldContainer[str]
     is_default: bool
     repo: str
     commit: str
-    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ...) -> None: ...
+    kind: str
+    def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
     __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane", "min_protocol_version", "max_protocol_version", "capabilities", "draining", "detached_sessions")

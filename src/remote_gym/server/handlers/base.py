@@ -59,6 +59,10 @@ class RequestHandler:
                 logger.info("session %s: env raised %s: %s", self.session_id, type(exc).__name__, exc)
             return pb.Response(error=error_to_proto(exc))
 
+    def describe(self) -> pb.Response:
+        """The ``MakeResponse`` describing the session's env(s)."""
+        raise NotImplementedError
+
     def env_restarts(self) -> int:
         """Sub-envs recreated after they raised (vector sessions in restart mode); 0 here."""
         return 0

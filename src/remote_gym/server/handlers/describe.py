@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import gymnasium as gym
 from gymnasium.spaces import Space
 
 from remote_gym._constants import PROTOCOL_VERSION
@@ -19,13 +18,16 @@ from remote_gym.server.handlers.spec import CreateSpec
 logger = logging.getLogger(__name__)
 
 
-def describe_common(make: pb.MakeResponse, env: gym.Env[Any, Any], spec: CreateSpec) -> dict[str, Any]:
-    """Fill what every MakeResponse says (versions, names, spec, render mode); return the sendable metadata."""
+def describe_common(make: pb.MakeResponse, env: Any, spec: CreateSpec) -> dict[str, Any]:
+    """Fill what every MakeResponse says (versions, names, spec, render mode); return the sendable metadata.
+
+    ``env``: a Gymnasium env, or a PettingZoo one (which has a metadata dict and maybe a spec).
+    """
     make.protocol_version = PROTOCOL_VERSION
     make.server_version = __version__
     make.session_id = spec.session_id
     make.env_name = spec.env_name
-    make.env_class = type(env.unwrapped).__name__
+    make.env_class = type(getattr(env, "unwrapped", env)).__name__
     encode_optional(spec_dict(env), make.spec, "spec")
     make.render_mode = spec.render_mode or ""
     return sendable_metadata(env)
@@ -53,8 +55,8 @@ def encode_optional(value: Any, msg: pb.Value, what: str) -> None:
         msg.none = True
 
 
-def spec_dict(env: gym.Env[Any, Any]) -> dict[str, Any] | None:
-    spec = env.spec
+def spec_dict(env: Any) -> dict[str, Any] | None:
+    spec = getattr(env, "spec", None)
     if spec is None:
         return None
     return {
@@ -67,9 +69,9 @@ def spec_dict(env: gym.Env[Any, Any]) -> dict[str, Any] | None:
     }
 
 
-def sendable_metadata(env: gym.Env[Any, Any]) -> dict[str, Any]:
+def sendable_metadata(env: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in dict(env.metadata).items():
+    for key, value in dict(getattr(env, "metadata", None) or {}).items():
         try:
             encode_value(value, path=f"metadata[{key!r}]")
         except CodecError:

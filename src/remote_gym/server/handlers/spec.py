@@ -11,6 +11,7 @@ from typing import Any
 import gymnasium as gym
 
 from remote_gym.codec.requests import server_render_mode
+from remote_gym.errors import EnvKindError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +21,8 @@ class CreateSpec:
     env_name: str
     gym_id: str | None = None
     entrypoint: str | None = None
+    pettingzoo: str | None = None
+    """A PettingZoo module, or ``"module:callable"`` (see ``EnvEntry.pettingzoo``)."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     render_mode: str | None = None
     env_index: int = 0
@@ -37,6 +40,8 @@ class CreateSpec:
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
     per_env_infos: bool = False
     """Vector sessions in sync mode: answer with the sub-envs' own infos, not a vectorised info."""
+    multi_agent: str = ""
+    """Multi-agent sessions: ``"parallel"`` or ``"aec"``, the PettingZoo API served; empty otherwise."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
@@ -55,16 +60,27 @@ def create_env(spec: CreateSpec) -> gym.Env[Any, Any]:
         if server_mode is not None:
             return gym.make(spec.gym_id, render_mode=server_mode, **spec.kwargs)
         return gym.make(spec.gym_id, **spec.kwargs)
-    assert spec.entrypoint is not None
-    module = load_entrypoint(spec.entrypoint)
-    env = module.create_environment(
-        enable_rendering=spec.render_mode is not None, env_id=spec.env_index, **spec.kwargs
-    )
+    if spec.entrypoint is None:
+        raise EnvKindError(f"{spec.env_name!r} is a PettingZoo env: open it with remote_gym.pettingzoo")
+    env = create_from_entrypoint(spec)
+    if hasattr(env, "possible_agents"):
+        raise EnvKindError(
+            f"{spec.env_name!r} is a multi-agent (PettingZoo) env: open it with remote_gym.pettingzoo"
+        )
     if not isinstance(env, gym.Env):
         raise TypeError(
             f"create_environment in {spec.entrypoint} returned {type(env).__name__}, not a gymnasium.Env"
         )
     return env
+
+
+def create_from_entrypoint(spec: CreateSpec) -> Any:
+    """Call the ``create_environment`` of the operator's entrypoint file; whatever it returns."""
+    assert spec.entrypoint is not None
+    module = load_entrypoint(spec.entrypoint)
+    return module.create_environment(
+        enable_rendering=spec.render_mode is not None, env_id=spec.env_index, **spec.kwargs
+    )
 
 
 def load_entrypoint(path: str) -> Any:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from remote_gym.server.handlers.env import EnvHandler
+from remote_gym.server.handlers.base import RequestHandler
 from remote_gym.server.handlers.rules import SessionRules, session_answer
-from remote_gym.server.handlers.vector import VectorEnvHandler
 from remote_gym.wire.control import WorkerStatus
 
 
 class InlineHost:
     """A session's handler in the server process; requests are applied in order, each exactly once."""
 
-    def __init__(self, handler: EnvHandler | VectorEnvHandler, rules: SessionRules) -> None:
+    def __init__(self, handler: RequestHandler, rules: SessionRules) -> None:
         self._handler = handler
         self._answer = session_answer(handler, rules, in_worker=False)
 
