@@ -92,3 +92,21 @@ POLL_AVERAGE_WEIGHT = 0.125
 DEFAULT_CLIENT_SPIN_US = 300.0
 """Microseconds a client polls for a quick reply before sleeping (ClientConfig.spin_us); it saves
 the wake-up of the waiting thread, ~20-40 µs per reply on a small VM."""
+
+# capabilities
+CAPABILITY_HUB = "hub"
+"""Hubs and dialing hosts (MakeRequest.hub_host, Response.hub_end, ServerInfo.hub_hosts, RemoteGymHub).
+Until the version window lands, a hub is recognised by ServerInfo.hub_hosts; the negotiation goes in
+the make reply's capability list (hub: advertise it; client: send hub_host only when the peer has it)."""
+
+DEFAULT_HUB_PORT = 56766
+"""Port of ``remote-gym hub`` unless told otherwise (trainers and dialing hosts both connect to it)."""
+
+HUB_REDIAL_BACKOFF_S = (0.05, 2.0)
+"""A dialing host's pause before its first re-dial after a broken link, and the most it waits between tries."""
+
+HUB_HOST_GRACE_S = DEFAULT_RESUME_WINDOW_S
+"""Seconds a hub keeps a lost host's entry (its sessions waiting) before it declares the host gone."""
+
+HUB_METADATA_CARRY = "x-remote-gym-carry"
+"""Call metadata of a Carry stream: the carry id the hub sent in HubOpen."""

@@ -27,7 +27,9 @@
         ├── InvalidActionError (+ValueError)        action not in the action space
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
-        └── ServerShutdownError                     the server is shutting down
+        ├── ServerShutdownError                     the server is shutting down
+        ├── HostNotFoundError                       a hub has no attached host for the session
+        └── HostGoneError                           a hub's host serving the session did not come back
     ClusterError (RemoteGymError)                   launching or scaling servers on a cluster failed
     └── ServerStartError                            a server could not start (names node and cause)
 
@@ -240,6 +242,21 @@ class ServerShutdownError(ServerError):
     reason = "SHUTDOWN"
 
 
+class HostNotFoundError(ServerError):
+    """A hub has no attached host that can serve the session (the message lists what is attached)."""
+
+    code = "NOT_FOUND"
+    reason = "HOST_NOT_FOUND"
+
+
+class HostGoneError(ServerError):
+    """The env host serving the session through a hub lost its link and did not come back in time
+    (the message names the host)."""
+
+    code = "UNAVAILABLE"
+    reason = "HOST_GONE"
+
+
 SERVER_ERRORS: tuple[type[ServerError], ...] = (
     AuthenticationError,
     PermissionDeniedError,
@@ -251,6 +268,8 @@ SERVER_ERRORS: tuple[type[ServerError], ...] = (
     RemoteEnvError,
     WorkerCrashedError,
     ServerShutdownError,
+    HostNotFoundError,
+    HostGoneError,
 )
 """The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
 
