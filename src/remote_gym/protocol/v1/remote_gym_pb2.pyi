@@ -633,14 +633,16 @@ class ServerStats(_message.Message):
     def __init__(self, server_version: _Optional[str] = ..., monitoring: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., sessions: _Optional[_Iterable[_Union[SessionStats, _Mapping]]] = ..., metrics_text: _Optional[str] = ..., totals: _Optional[_Union[ServerTotals, _Mapping]] = ...) -> None: ...
 
 class HubEnd(_message.Message):
-    __slots__ = ("code", "reason", "message")
+    __slots__ = ("code", "reason", "message", "session_over")
     CODE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_OVER_FIELD_NUMBER: _ClassVar[int]
     code: int
     reason: str
     message: str
-    def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    session_over: bool
+    def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., session_over: _Optional[bool] = ...) -> None: ...
 
 class HubAttach(_message.Message):
     __slots__ = ("name", "environments", "capacity", "secret", "server_version", "protocol_version", "hosting")
