@@ -22,6 +22,7 @@ LAYERS = {
     "transport": 2,
     "server": 3,
     "client": 3,
+    "hub": 3,  # beside server: routes sessions to hosts that dial out, never decodes them
     "testing": 4,
     "bench": 4,
     "ray": 4,
@@ -37,6 +38,10 @@ FORBIDDEN_SIBLINGS = {
     ("transport", "codec"),
     ("server", "client"),
     ("client", "server"),
+    ("hub", "server"),
+    ("server", "hub"),
+    ("hub", "client"),
+    ("client", "hub"),
     ("testing", "ray"),
     ("ray", "testing"),
     ("bench", "ray"),
