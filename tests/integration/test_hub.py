@@ -1,0 +1,170 @@
+"""Sessions through a hub to hosts that dial out: routing, pinning, vector spreading, refusals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import data_equivalence
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
+import grpc
+# isort: on
+
+from remote_gym import RemoteEnvironment, RemoteVectorEnv, server_info
+from remote_gym.client.config import ClientConfig, Timeouts
+from remote_gym.errors import AuthenticationError, HostNotFoundError, InvalidCallError
+from remote_gym.hub import Hub
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.dial import ATTACH_METHOD
+from remote_gym.server.server import EnvServer
+from remote_gym.transport.auth import TokenAuth
+from tests.support.hub import HOST_TOKEN, dialing_host, hub_with_hosts, wait_for_hosts
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="module")
+def hub() -> Iterator[tuple[Hub, list[EnvServer]]]:
+    """A hub with hosts alpha (CartPole, Acrobot) and beta (CartPole)."""
+    with hub_with_hosts(("alpha",), ("CartPole-v1", "Acrobot-v1")) as (hub, hosts):
+        hosts.append(dialing_host(hub.address, "beta", ("CartPole-v1",)))
+        wait_for_hosts(hub, ["alpha", "beta"])
+        yield hub, hosts
+
+
+def _lock_step(remote: gym.Env, local: gym.Env, steps: int, seed: int = 3) -> None:
+    assert data_equivalence(remote.reset(seed=seed), local.reset(seed=seed), exact=True)
+    rng = np.random.default_rng(seed)
+    for i in range(steps):
+        action = local.action_space.sample() if i % 7 else int(rng.integers(0, 2))
+        expected = local.step(action)
+        assert data_equivalence(remote.step(action), expected, exact=True)
+        if expected[2] or expected[3]:
+            assert data_equivalence(remote.reset(seed=i), local.reset(seed=i), exact=True)
+
+
+@pytest.mark.parametrize("pin", [None, "alpha", "beta"])
+def test_single_env_through_the_hub_equals_the_local_env(hub: tuple[Hub, list[EnvServer]], pin: str | None) -> None:
+    address = hub[0].address
+    local = gym.make("CartPole-v1")
+    local.action_space.seed(0)
+    with RemoteEnvironment(address=address, env="CartPole-v1", host=pin) as remote:
+        remote.action_space.seed(0)
+        _lock_step(remote, local, 300)
+        if pin is not None:  # the pinned host holds the session
+            rows = {h.name: h.active_sessions for h in hub[0].info().hub_hosts}
+            assert rows[pin] == 1
+
+
+def test_pinned_env_only_one_host_offers(hub: tuple[Hub, list[EnvServer]]) -> None:
+    local = gym.make("Acrobot-v1")
+    local.action_space.seed(1)
+    with RemoteEnvironment(address=hub[0].address, env="Acrobot-v1") as remote:
+        remote.action_space.seed(1)
+        _lock_step(remote, local, 100)
+        assert {h.name: h.active_sessions for h in hub[0].info().hub_hosts} == {"alpha": 1, "beta": 0}
+
+
+def test_server_info_lists_hosts_envs_and_capacity(hub: tuple[Hub, list[EnvServer]]) -> None:
+    info = server_info(hub[0].address)
+    assert info.hosting == "hub"
+    assert [e.name for e in info.environments] == ["CartPole-v1", "Acrobot-v1"]
+    raw = hub[0].info()
+    rows = {h.name: h for h in raw.hub_hosts}
+    assert set(rows) == {"alpha", "beta"}
+    assert [e.name for e in rows["alpha"].environments] == ["CartPole-v1", "Acrobot-v1"]
+    assert rows["beta"].capacity == 256 and rows["beta"].state == "attached" and rows["beta"].attaches == 1
+    assert raw.max_sessions == 512
+
+
+@pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.value)
+def test_vector_env_spreads_over_every_host_and_equals_sync(
+    hub: tuple[Hub, list[EnvServer]], mode: AutoresetMode
+) -> None:
+    local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 5, autoreset_mode=mode)
+    with RemoteVectorEnv("CartPole-v1", 5, address=hub[0].address, autoreset_mode=mode) as remote:
+        assert {h.name: h.active_sessions for h in hub[0].info().hub_hosts} == {"alpha": 1, "beta": 1}
+        assert data_equivalence(remote.reset(seed=11), local.reset(seed=11), exact=True)
+        rng = np.random.default_rng(2)
+        for _ in range(60):
+            actions = rng.integers(0, 2, size=5)
+            expected = local.step(actions)
+            assert data_equivalence(remote.step(actions), expected, exact=True)
+            done = expected[2] | expected[3]
+            if mode is AutoresetMode.DISABLED and done.any():
+                options = {"reset_mask": done}
+                assert data_equivalence(remote.reset(options=options), local.reset(options=options), exact=True)
+    local.close()
+
+
+def test_unknown_host_or_env_lists_what_is_attached(hub: tuple[Hub, list[EnvServer]]) -> None:
+    with pytest.raises(HostNotFoundError, match="no host named 'gamma'.*alpha \\(CartPole-v1, Acrobot-v1\\)"):
+        RemoteEnvironment(address=hub[0].address, env="CartPole-v1", host="gamma")
+    with pytest.raises(HostNotFoundError, match="no attached host offers environment 'Pong'.*beta"):
+        RemoteEnvironment(address=hub[0].address, env="Pong")
+
+
+def test_garbage_from_a_trainer_is_refused(hub: tuple[Hub, list[EnvServer]]) -> None:
+    with grpc.insecure_channel(hub[0].address) as channel:
+        session = channel.stream_stream("/remote_gym.v1.RemoteGym/Session")
+        replies = list(session(iter([b"\xff\x00garbage"])))
+    error = pb.Response.FromString(replies[0]).error
+    assert error.reason == InvalidCallError.reason and "malformed" in error.message
+    with RemoteEnvironment(address=hub[0].address, env="CartPole-v1") as env:  # nothing else disturbed
+        env.reset(seed=0)
+
+
+def test_wrong_host_token_and_garbage_attach_are_refused_and_logged(
+    hub: tuple[Hub, list[EnvServer]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="remote_gym")
+    intruder = dialing_host(hub[0].address, "intruder", dial_token="not-the-token")
+    try:
+        with grpc.insecure_channel(hub[0].address) as channel:  # right token, garbage attach
+            attach = channel.stream_stream(ATTACH_METHOD)
+            replies = list(attach(iter([b"\x0a\x03\xff\xfe"]), metadata=TokenAuth(HOST_TOKEN).metadata()))
+            assert pb.HubControl.FromString(replies[0]).error.reason == InvalidCallError.reason
+        with pytest.raises(grpc.RpcError) as refused, grpc.insecure_channel(hub[0].address) as channel:
+            list(channel.stream_stream(ATTACH_METHOD)(iter([b""]), metadata=(("authorization", "Bearer x"),)))
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        intruder.stop(0.2)
+    names = {h.name for h in hub[0].info().hub_hosts}
+    assert names == {"alpha", "beta"}
+    assert "refused a host" in caplog.text
+    with RemoteEnvironment(address=hub[0].address, env="CartPole-v1") as env:
+        env.reset(seed=0)
+
+
+def test_a_different_host_cannot_take_a_name_in_use(
+    hub: tuple[Hub, list[EnvServer]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="remote_gym")
+    impostor = dialing_host(hub[0].address, "alpha")
+    try:
+        with grpc.insecure_channel(hub[0].address) as channel:
+            attach = channel.stream_stream(ATTACH_METHOD)
+            hello = pb.HubHostMessage(attach=pb.HubAttach(name="alpha", environments=[pb.HostedEnv(name="X")]))
+            replies = list(attach(iter([hello.SerializeToString()]), metadata=TokenAuth(HOST_TOKEN).metadata()))
+        error = pb.HubControl.FromString(replies[0]).error
+        assert error.reason == AuthenticationError.reason and "already attached" in error.message
+    finally:
+        impostor.stop(0.2)
+    alpha = next(h for h in hub[0].info().hub_hosts if h.name == "alpha")
+    assert alpha.attaches == 1 and alpha.state == "attached"
+    assert "already attached" in caplog.text
+
+
+def test_trainer_token_is_checked_by_the_hub() -> None:
+    with hub_with_hosts(("solo",), tokens=(TokenAuth("trainer-token"),)) as (hub, _):
+        config = ClientConfig(timeouts=Timeouts(connect=5))
+        with pytest.raises(AuthenticationError):
+            RemoteEnvironment(address=hub.address, env="CartPole-v1", config=config)
+        with RemoteEnvironment(address=hub.address, env="CartPole-v1", token="trainer-token") as env:
+            env.reset(seed=0)
