@@ -50,7 +50,9 @@ def _lock_step(remote: gym.Env, local: gym.Env, steps: int, seed: int = 3) -> No
 
 
 @pytest.mark.parametrize("pin", [None, "alpha", "beta"])
-def test_single_env_through_the_hub_equals_the_local_env(hub: tuple[Hub, list[EnvServer]], pin: str | None) -> None:
+def test_single_env_through_the_hub_equals_the_local_env(
+    hub: tuple[Hub, list[EnvServer]], pin: str | None
+) -> None:
     address = hub[0].address
     local = gym.make("CartPole-v1")
     local.action_space.seed(0)
@@ -99,7 +101,9 @@ def test_vector_env_spreads_over_every_host_and_equals_sync(
             done = expected[2] | expected[3]
             if mode is AutoresetMode.DISABLED and done.any():
                 options = {"reset_mask": done}
-                assert data_equivalence(remote.reset(options=options), local.reset(options=options), exact=True)
+                assert data_equivalence(
+                    remote.reset(options=options), local.reset(options=options), exact=True
+                )
     local.close()
 
 
@@ -150,8 +154,12 @@ def test_a_different_host_cannot_take_a_name_in_use(
     try:
         with grpc.insecure_channel(hub[0].address) as channel:
             attach = channel.stream_stream(ATTACH_METHOD)
-            hello = pb.HubHostMessage(attach=pb.HubAttach(name="alpha", environments=[pb.HostedEnv(name="X")]))
-            replies = list(attach(iter([hello.SerializeToString()]), metadata=TokenAuth(HOST_TOKEN).metadata()))
+            hello = pb.HubHostMessage(
+                attach=pb.HubAttach(name="alpha", environments=[pb.HostedEnv(name="X")])
+            )
+            replies = list(
+                attach(iter([hello.SerializeToString()]), metadata=TokenAuth(HOST_TOKEN).metadata())
+            )
         error = pb.HubControl.FromString(replies[0]).error
         assert error.reason == AuthenticationError.reason and "already attached" in error.message
     finally:

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 
 SECRET_BYTES = 32
 
+MAX_REMEMBERED_SESSIONS = 100_000
+"""Sessions whose host the hub remembers for resumes (ended ones are forgotten when their host says so)."""
+
 
 class HostLost(Exception):
     """The session's host lost its link and has not come back yet (it may still, within the grace period)."""
@@ -130,9 +133,14 @@ class HostTable:
 
     def _drop(self, host: HostLink) -> None:
         if self._hosts.get(host.name) is host and host.link is None:
-            del self._hosts[host.name]
-            self.sessions = {s: n for s, n in self.sessions.items() if n != host.name}
+            del self._hosts[host.name]  # its sessions' resumes now fail with HostGoneError
             logger.warning("host %s did not come back within %.1f s: dropped", host.name, self._grace_s)
+
+    def routed(self, session_id: str, host: HostLink) -> None:
+        """Remember that ``host`` serves session ``session_id`` (the oldest memories go past a bound)."""
+        self.sessions[session_id] = host.name
+        if len(self.sessions) > MAX_REMEMBERED_SESSIONS:
+            del self.sessions[next(iter(self.sessions))]
 
     def describe(self) -> str:
         """What is attached, for error messages."""
@@ -178,6 +186,7 @@ class HostTable:
             )
         host = self._hosts.get(name)
         if host is None:
+            del self.sessions[session_id]
             raise HostGoneError(f"host {name!r}, which served session {session_id}, did not come back")
         if host.link is None:
             try:

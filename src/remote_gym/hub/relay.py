@@ -100,14 +100,18 @@ class Relay:
         if not session_id and reply is not grpc.aio.EOF and reply[:2] != HUB_END_PREFIX:
             made = pb.Response.FromString(reply)
             if made.WhichOneof("kind") == "make":
-                self._table.sessions[made.make.session_id] = host.name
+                session_id = made.make.session_id
+                self._table.routed(session_id, host)
         read, write, read_up, write_up = downstream.read, downstream.write, upstream.read, upstream.write
         while True:
             if reply is grpc.aio.EOF:
                 await self._link_broke(host, context)
                 return
             if reply[:2] == HUB_END_PREFIX:
-                await self._end(pb.Response.FromString(reply).hub_end, context)
+                end = pb.Response.FromString(reply).hub_end
+                if end.session_over:
+                    self._table.sessions.pop(session_id, None)
+                await self._end(end, context)
                 return
             await write(reply)
             request = await read()
