@@ -81,7 +81,7 @@ def test_server_info_lists_hosts_envs_and_capacity(hub: tuple[Hub, list[EnvServe
     rows = {h.name: h for h in raw.hub_hosts}
     assert set(rows) == {"alpha", "beta"}
     assert [e.name for e in rows["alpha"].environments] == ["CartPole-v1", "Acrobot-v1"]
-    assert rows["beta"].capacity == 256 and rows["beta"].state == "attached" and rows["beta"].attaches == 1
+    assert (rows["beta"].capacity, rows["beta"].state, rows["beta"].attaches) == (256, "attached", 1)
     assert raw.max_sessions == 512
 
 
@@ -108,9 +108,9 @@ def test_vector_env_spreads_over_every_host_and_equals_sync(
 
 
 def test_unknown_host_or_env_lists_what_is_attached(hub: tuple[Hub, list[EnvServer]]) -> None:
-    with pytest.raises(HostNotFoundError, match="no host named 'gamma'.*alpha \\(CartPole-v1, Acrobot-v1\\)"):
+    with pytest.raises(HostNotFoundError, match=r"no host named 'gamma'.*alpha \(CartPole-v1, Acrobot-v1\)"):
         RemoteEnvironment(address=hub[0].address, env="CartPole-v1", host="gamma")
-    with pytest.raises(HostNotFoundError, match="no attached host offers environment 'Pong'.*beta"):
+    with pytest.raises(HostNotFoundError, match=r"no attached host offers environment 'Pong'.*beta"):
         RemoteEnvironment(address=hub[0].address, env="Pong")
 
 
@@ -119,7 +119,8 @@ def test_garbage_from_a_trainer_is_refused(hub: tuple[Hub, list[EnvServer]]) -> 
         session = channel.stream_stream("/remote_gym.v1.RemoteGym/Session")
         replies = list(session(iter([b"\xff\x00garbage"])))
     error = pb.Response.FromString(replies[0]).error
-    assert error.reason == InvalidCallError.reason and "malformed" in error.message
+    assert error.reason == InvalidCallError.reason
+    assert "malformed" in error.message
     with RemoteEnvironment(address=hub[0].address, env="CartPole-v1") as env:  # nothing else disturbed
         env.reset(seed=0)
 
@@ -161,11 +162,12 @@ def test_a_different_host_cannot_take_a_name_in_use(
                 attach(iter([hello.SerializeToString()]), metadata=TokenAuth(HOST_TOKEN).metadata())
             )
         error = pb.HubControl.FromString(replies[0]).error
-        assert error.reason == AuthenticationError.reason and "already attached" in error.message
+        assert error.reason == AuthenticationError.reason
+        assert "already attached" in error.message
     finally:
         impostor.stop(0.2)
     alpha = next(h for h in hub[0].info().hub_hosts if h.name == "alpha")
-    assert alpha.attaches == 1 and alpha.state == "attached"
+    assert (alpha.attaches, alpha.state) == (1, "attached")
     assert "already attached" in caplog.text
 
 
