@@ -59,6 +59,8 @@ def test_single_env_through_the_hub_equals_the_local_env(
     with RemoteEnvironment(address=address, env="CartPole-v1", host=pin) as remote:
         remote.action_space.seed(0)
         _lock_step(remote, local, 300)
+        # Trainer, hub and host on one machine (all on loopback): the host offers its same-host lane.
+        assert remote.unwrapped._connection.path == "lane"
         if pin is not None:  # the pinned host holds the session
             rows = {h.name: h.active_sessions for h in hub[0].info().hub_hosts}
             assert rows[pin] == 1

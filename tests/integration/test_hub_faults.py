@@ -60,7 +60,9 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
     host, port = hub.address.rsplit(":", 1)
     try:
         with cutting_proxy(host, int(port)) as proxy:
-            server = dialing_host(f"127.0.0.1:{proxy.port}", "alpha")
+            server = dialing_host(
+                f"127.0.0.1:{proxy.port}", "alpha", same_host_lane=False
+            )  # steps cross the hub
             try:
                 wait_for_hosts(hub, ["alpha"])
                 stop = threading.Event()
@@ -73,9 +75,10 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
                 thread = threading.Thread(target=cutter)
                 local = gym.make("CartPole-v1")
                 with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
+                    assert remote.unwrapped._connection.path == "grpc"
                     thread.start()
                     try:
-                        episodes = _lock_step(remote, local, 1500)
+                        episodes = _lock_step(remote, local, 1000)
                     finally:
                         stop.set()
                         thread.join()
@@ -96,7 +99,9 @@ def test_session_resumes_within_2_s_of_the_link_coming_back() -> None:
     host, port = hub.address.rsplit(":", 1)
     try:
         with cutting_proxy(host, int(port)) as proxy:
-            server = dialing_host(f"127.0.0.1:{proxy.port}", "alpha")
+            server = dialing_host(
+                f"127.0.0.1:{proxy.port}", "alpha", same_host_lane=False
+            )  # steps cross the hub
             try:
                 wait_for_hosts(hub, ["alpha"])
                 with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:

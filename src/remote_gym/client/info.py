@@ -24,6 +24,23 @@ class HostedEnvInfo:
 
 
 @dataclass(frozen=True)
+class HubHostInfo:
+    """One env host attached to a hub (``remote-gym serve --dial``), as the hub sees it."""
+
+    name: str
+    environments: tuple[str, ...]
+    capacity: int
+    """Sessions it accepts at once (0: unlimited)."""
+    active_sessions: int
+    state: str
+    """``"attached"``, or ``"lost"`` (its link broke; its sessions wait for it to come back)."""
+    state_age_s: float
+    """Seconds in that state."""
+    attaches: int
+    """1 + the times it re-attached after a broken link."""
+
+
+@dataclass(frozen=True)
 class ServerInfo:
     """A server's description."""
 
@@ -35,6 +52,8 @@ class ServerInfo:
     hosting: str
     same_host_lane: bool = False
     """Whether the server offers same-host lanes (clients on its machine then skip its gRPC process)."""
+    hosts: tuple[HubHostInfo, ...] = ()
+    """On a hub (``hosting == "hub"``): the env hosts attached to it; empty on a plain server."""
 
 
 def server_info(
@@ -70,4 +89,16 @@ def server_info(
         max_sessions=raw.max_sessions,
         hosting=raw.hosting,
         same_host_lane=raw.same_host_lane,
+        hosts=tuple(
+            HubHostInfo(
+                h.name,
+                tuple(e.name for e in h.environments),
+                h.capacity,
+                h.active_sessions,
+                h.state,
+                h.state_age_s,
+                h.attaches,
+            )
+            for h in raw.hub_hosts
+        ),
     )
