@@ -13,7 +13,7 @@ from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before 
 import grpc
 # isort: on
 
-from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym._constants import DEFAULT_SERVER_SPIN_US, PROTOCOL_VERSION
 from remote_gym._version import __version__
 from remote_gym.errors import ConfigError
 from remote_gym.hub.auth import HUB_SERVICE, HubAuthInterceptor
@@ -24,6 +24,7 @@ from remote_gym.hub.relay import Relay
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
+from remote_gym.transport.spin import new_event_loop, usable_cpus
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import is_loopback
 
@@ -50,8 +51,12 @@ class Hub:
         """The bound port (the real one when the config asked for port 0)."""
         self.hosts = HostTable(config.host_grace_s)
         self._links = HostLinks(self.hosts)
-        self._relay = Relay(self.hosts, self._links, config.max_message_bytes)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop, selector = new_event_loop(0.0)
+        if selector is not None:  # polls like a server's loop: only while one session is relayed
+            selector.configure(DEFAULT_SERVER_SPIN_US if usable_cpus() >= 2 else 0.0)
+            selector.enabled = False
+        self._relay = Relay(self.hosts, self._links, config.max_message_bytes, selector)
+        self._started = False
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
         self._stopped = threading.Event()
@@ -73,9 +78,9 @@ class Hub:
         Raises:
             ConfigError: The address cannot be bound.
         """
-        if self._loop is not None:
+        if self._started:
             raise ConfigError("this hub was started already; create a new Hub")
-        self._loop = asyncio.new_event_loop()
+        self._started = True
         self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-hub", daemon=True)
         self._thread.start()
         try:
@@ -83,6 +88,7 @@ class Hub:
         except BaseException:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
+            self._loop.close()
             self._stopped.set()
             raise
         return self
@@ -181,7 +187,9 @@ class Hub:
 
     def stop(self, grace: float | None = None) -> None:
         """Stop: end trainers' and hosts' streams (after ``grace`` seconds); idempotent."""
-        if self._loop is None or self._stopped.is_set():
+        if not self._started or self._stopped.is_set():
+            if not self._loop.is_running():
+                self._loop.close()
             self._stopped.set()
             return
         assert self._thread is not None
@@ -191,6 +199,7 @@ class Hub:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
+            self._loop.close()
             self._stopped.set()
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
@@ -198,7 +207,7 @@ class Hub:
         return self._stopped.wait(timeout)
 
     def __enter__(self) -> Hub:
-        if self._loop is None:
+        if not self._started:
             self.start()
         return self
 

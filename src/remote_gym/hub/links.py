@@ -70,8 +70,6 @@ class HostLinks:
             with contextlib.suppress(Exception):
                 await context.write(pb.HubControl(error=error_to_proto(exc)).SerializeToString())
             return
-        if first is grpc.aio.EOF:
-            return
         reader = asyncio.ensure_future(_read_until_end(context, host))
         try:
             await context.write(

@@ -20,6 +20,7 @@ from remote_gym.errors import InvalidCallError, ServerError
 from remote_gym.hub.hosts import HostLink, HostLost, HostTable
 from remote_gym.hub.links import Carry, HostLinks
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,20 @@ def _error_bytes(exc: BaseException) -> bytes:
 class Relay:
     """Session streams of trainers, each forwarded to and from one host's Carry stream."""
 
-    def __init__(self, table: HostTable, links: HostLinks, max_message_bytes: int) -> None:
+    def __init__(
+        self, table: HostTable, links: HostLinks, max_message_bytes: int, selector: SpinningSelector | None
+    ) -> None:
         self._table = table
         self._links = links
         self._limit = max_message_bytes
+        self._selector = selector
+        """The loop's selector: it polls for the next message while one session has the hub to itself."""
+        self._relaying = 0
+
+    def _count(self, change: int) -> None:
+        self._relaying += change
+        if self._selector is not None:
+            self._selector.enabled = self._relaying == 1
 
     async def session(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         """One trainer's session, relayed to the host that serves it."""
@@ -65,6 +76,7 @@ class Relay:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"host {host.name!r} did not take the session")
         carry.relay = asyncio.current_task()
         host.active += 1
+        self._count(1)
         try:
             await self._forward(first, session_id, host, carry, context)
         except asyncio.CancelledError:
@@ -73,6 +85,7 @@ class Relay:
             await self._link_broke(host, context)
         finally:
             host.active -= 1
+            self._count(-1)
             carry.done.set()
 
     async def _route(self, first: bytes) -> tuple[HostLink, str]:

@@ -184,8 +184,10 @@ class HubDialer:
             return True
         return not any(record.session_id == session_id for record in self._servicer.sessions)
 
-    async def stop(self) -> None:
-        """Stop the sessions' carries (their sessions end with the server)."""
+    async def stop(self, grace: float | None) -> None:
+        """Give open sessions ``grace`` seconds (None: until they end) to end, then cut their carries."""
+        if self._carries and (grace is None or grace > 0):
+            await asyncio.wait(list(self._carries), timeout=grace)
         for task in list(self._carries):
             task.cancel()
 
@@ -196,6 +198,13 @@ def start_dialers(
     """A running dialer for each hub of ``config.dial`` (on the running loop), with its task."""
     dialers = [HubDialer(address, config, servicer) for address in config.dial]
     return [(dialer, asyncio.ensure_future(dialer.run())) for dialer in dialers]
+
+
+async def stop_dialers(dialers: list[tuple[HubDialer, asyncio.Task[None]]], grace: float | None) -> None:
+    """Stop attaching, and stop each dialer's sessions (see :meth:`HubDialer.stop`)."""
+    await asyncio.gather(*(dialer.stop(grace) for dialer, _ in dialers))
+    for _, task in dialers:
+        task.cancel()
 
 
 def _describe(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ from grpc_health.v1.health import aio as health_aio
 from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.dial import HubDialer, start_dialers
+from remote_gym.server.dial import HubDialer, start_dialers, stop_dialers
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.listener import (
     add_health_service,
@@ -209,13 +209,11 @@ class EnvServer:
         for endpoint in (self.metrics_endpoint, self.web_endpoint):
             if endpoint is not None:  # off the loop: a scrape in progress waits for the loop
                 await asyncio.get_running_loop().run_in_executor(None, endpoint.stop)
-        for dialer, task in self._dialers:
-            task.cancel()
-            await dialer.stop()
         if self._health is not None:
             await self._health.enter_graceful_shutdown()  # probes see NOT_SERVING from now on
         if self._servicer is not None:
             self._servicer.begin_shutdown()
+        await stop_dialers(self._dialers, grace)  # a dialing host's sessions get the grace period too
         if self._server is not None:
             await self._server.stop(grace)
         if self._health_server is not None:  # probes saw NOT_SERVING during the grace period
