@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Iterator
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -180,3 +182,37 @@ def test_trainer_token_is_checked_by_the_hub() -> None:
             RemoteEnvironment(address=hub.address, env="CartPole-v1", config=config)
         with RemoteEnvironment(address=hub.address, env="CartPole-v1", token="trainer-token") as env:
             env.reset(seed=0)
+
+
+def _raw_attach(channel: grpc.Channel, name: str, secret: bytes = b"") -> tuple[Any, pb.HubControl]:
+    hello = pb.HubHostMessage(
+        attach=pb.HubAttach(name=name, secret=secret, environments=[pb.HostedEnv(name="CartPole-v1")])
+    )
+    requests: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    requests.put(hello.SerializeToString())
+    call = channel.stream_stream(ATTACH_METHOD)(
+        iter(requests.get, None), metadata=TokenAuth(HOST_TOKEN).metadata()
+    )
+    return call, pb.HubControl.FromString(next(call))
+
+
+def test_the_same_host_replaces_its_stale_link_before_the_hub_notices(
+    hub: tuple[Hub, list[EnvServer]],
+) -> None:
+    """A re-dial with the attach secret takes over the name while the old link still looks alive."""
+    with (
+        grpc.insecure_channel(hub[0].address) as old_channel,
+        grpc.insecure_channel(hub[0].address) as new_channel,
+    ):
+        old, attached = _raw_attach(old_channel, "phoenix")
+        secret = attached.attached.secret
+        assert len(secret) == 32
+        _, refused = _raw_attach(new_channel, "phoenix", b"wrong-secret")
+        assert refused.error.reason == AuthenticationError.reason
+        new, again = _raw_attach(new_channel, "phoenix", secret)
+        assert again.WhichOneof("kind") == "attached"
+        assert list(old) == []  # the hub ended the stale link itself
+        phoenix = next(h for h in hub[0].info().hub_hosts if h.name == "phoenix")
+        assert (phoenix.state, phoenix.attaches) == ("attached", 2)
+        new.cancel()
+    wait_for_hosts(hub[0], ["phoenix"], state="lost")

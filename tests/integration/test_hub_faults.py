@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
+from gymnasium.vector import SyncVectorEnv
 
 # isort: off
 from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
@@ -90,6 +91,36 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
                 assert alpha.attaches >= 3
             finally:
                 server.stop(0.5)
+    finally:
+        hub.stop(0.5)
+
+
+def test_random_link_cuts_keep_a_vector_env_over_two_hosts_equal_to_sync() -> None:
+    """Both hosts' links cut at random while a vector env spread over them steps: it equals SyncVectorEnv."""
+    hub = _hub()
+    host, port = hub.address.rsplit(":", 1)
+    try:
+        with cutting_proxy(host, int(port)) as proxy:
+            servers = [
+                dialing_host(f"127.0.0.1:{proxy.port}", name, same_host_lane=False)
+                for name in ("east", "west")
+            ]
+            try:
+                wait_for_hosts(hub, ["east", "west"])
+                local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 4)
+                with RemoteVectorEnv("CartPole-v1", 4, address=hub.address) as remote:
+                    assert data_equivalence(remote.reset(seed=2), local.reset(seed=2), exact=True)
+                    rng = np.random.default_rng(5)
+                    proxy.cut_randomly(40, 200, seed=4)
+                    for _ in range(250):
+                        actions = rng.integers(0, 2, size=4)
+                        assert data_equivalence(remote.step(actions), local.step(actions), exact=True)
+                    proxy.stop_cutting()
+                print(f"\nvector env over 2 hosts: {proxy.cuts} cuts, every step equal to SyncVectorEnv")
+                assert proxy.cuts >= 3
+            finally:
+                for server in servers:
+                    server.stop(0.5)
     finally:
         hub.stop(0.5)
 

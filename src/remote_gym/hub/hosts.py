@@ -110,7 +110,8 @@ class HostTable:
                 "or wait until the hub drops it"
             )
         else:
-            if host.link is not None:
+            if host.link is not None:  # the old link looks alive here, but the host itself says it is dead
+                logger.info("host %s replaces its stale link", name)
                 host.control.put_nowait(None)  # ends the stale stream's sender
             host.control = asyncio.Queue()
             host.attach, host.peer, host.attaches = attach, peer, host.attaches + 1
