@@ -154,6 +154,12 @@ def main() -> None:
     )
     table.add_row("step across a cut hub-host link, s", "", f"{med['resume']:.3f}", "", "<= 2 s")
     console.print(table)
+    for key, what in (
+        ("ratio1", "1 env hub/direct"),
+        ("ratio64", "64 envs hub/direct"),
+        ("resume", "cut step s"),
+    ):
+        console.print(f"{what} per run: " + ", ".join(f"{v:.2f}" for v in results[key]), highlight=False)
 
 
 if __name__ == "__main__":
