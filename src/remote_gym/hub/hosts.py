@@ -9,7 +9,13 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from remote_gym.errors import AuthenticationError, EnvNotFoundError, HostGoneError, HostNotFoundError
+from remote_gym.errors import (
+    AuthenticationError,
+    EnvNotFoundError,
+    HostGoneError,
+    HostNotFoundError,
+    ServerBusyError,
+)
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
 logger = logging.getLogger(__name__)
@@ -155,6 +161,7 @@ class HostTable:
 
         Raises:
             HostNotFoundError: No attached host is named ``pin``, or none offers ``env_name``.
+            ServerBusyError: Every host offering ``env_name`` is at its capacity.
             EnvNotFoundError: ``pin`` is attached but does not host ``env_name``.
         """
         if pin:
@@ -170,7 +177,13 @@ class HostTable:
         if not candidates:
             what = f"environment {env_name!r}" if env_name else "any environment"
             raise HostNotFoundError(f"no attached host offers {what}; {self.describe()}")
-        return max(candidates, key=lambda h: h.free)
+        best = max(candidates, key=lambda h: h.free)
+        if best.free <= 0:
+            rows = ", ".join(f"{h.name} ({h.active}/{h.attach.capacity})" for h in candidates)
+            raise ServerBusyError(
+                f"every host offering {env_name or 'the default environment'!r} is full: {rows}"
+            )
+        return best
 
     async def host_of(self, session_id: str, wait_s: float) -> HostLink:
         """The host of session ``session_id``, waiting up to ``wait_s`` for it to come back if it is lost.
