@@ -20,6 +20,7 @@ import grpc
 
 from remote_gym import RemoteEnvironment, RemoteVectorEnv, server_info
 from remote_gym.client.config import ClientConfig, Timeouts
+from remote_gym.client.stats import StatsClient
 from remote_gym.errors import AuthenticationError, HostNotFoundError, InvalidCallError
 from remote_gym.hub import Hub
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -182,6 +183,29 @@ def test_trainer_token_is_checked_by_the_hub() -> None:
             RemoteEnvironment(address=hub.address, env="CartPole-v1", config=config)
         with RemoteEnvironment(address=hub.address, env="CartPole-v1", token="trainer-token") as env:
             env.reset(seed=0)
+
+
+def test_stats_of_a_hub_show_its_sessions_by_host_and_its_hosts(hub: tuple[Hub, list[EnvServer]]) -> None:
+    """What `remote-gym top` and scripts read from a hub: relayed sessions (with their host), totals, per-host metrics."""
+    with (
+        RemoteEnvironment(
+            address=hub[0].address, env="CartPole-v1", host="beta", config=ClientConfig(same_host_lane=False)
+        ) as env,
+        StatsClient(hub[0].address) as client,
+    ):
+        env.reset(seed=0)
+        for _ in range(5):
+            env.step(0)
+        before = client.fetch()
+    row = next(r for r in before.sessions if r.session_id)
+    assert row.env == "CartPole-v1"
+    assert row.peer.endswith("-> host beta")
+    assert (row.steps, row.resets) == (5, 1)
+    assert row.received_bytes > 0
+    assert row.sent_bytes > 0
+    assert before.monitoring
+    assert 'remote_gym_hub_host_attached{host="beta"} 1' in before.metrics_text
+    assert 'remote_gym_hub_host_sessions{host="beta"} 1' in before.metrics_text
 
 
 def _raw_attach(channel: grpc.Channel, name: str, secret: bytes = b"") -> tuple[Any, pb.HubControl]:

@@ -21,6 +21,7 @@ from remote_gym.hub.config import HubConfig
 from remote_gym.hub.hosts import HostTable
 from remote_gym.hub.links import HostLinks
 from remote_gym.hub.relay import Relay
+from remote_gym.hub.stats import HubFigures
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuthInterceptor
 from remote_gym.transport.options import server_options
@@ -55,7 +56,9 @@ class Hub:
         if selector is not None:  # polls like a server's loop: only while one session is relayed
             selector.configure(DEFAULT_SERVER_SPIN_US if usable_cpus() >= 2 else 0.0)
             selector.enabled = False
-        self._relay = Relay(self.hosts, self._links, config.max_message_bytes, selector)
+        self.figures = HubFigures()
+        """The sessions the hub relays and its totals (GetStats, ``remote-gym top``)."""
+        self._relay = Relay(self.hosts, self._links, config.max_message_bytes, selector, self.figures)
         self._started = False
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
@@ -160,8 +163,7 @@ class Hub:
         return self.info()
 
     async def _stats(self, request: pb.StatsRequest, context: grpc.aio.ServicerContext) -> pb.ServerStats:
-        # The hub keeps no per-session figures of its own (it decodes no message); ask the hosts.
-        return pb.ServerStats(server_version=__version__, monitoring=False)
+        return self.figures.stats(self.hosts)
 
     def info(self) -> pb.ServerInfo:
         """The hub's description: every environment an attached host offers, and the hosts themselves."""

@@ -19,6 +19,7 @@ from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import InvalidCallError, ServerError
 from remote_gym.hub.hosts import HostLink, HostLost, HostTable
 from remote_gym.hub.links import Carry, HostLinks
+from remote_gym.hub.stats import RESET_KIND, STEP_KIND, HubFigures, Relayed
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
@@ -43,8 +44,14 @@ class Relay:
     """Session streams of trainers, each forwarded to and from one host's Carry stream."""
 
     def __init__(
-        self, table: HostTable, links: HostLinks, max_message_bytes: int, selector: SpinningSelector | None
+        self,
+        table: HostTable,
+        links: HostLinks,
+        max_message_bytes: int,
+        selector: SpinningSelector | None,
+        figures: HubFigures,
     ) -> None:
+        self._figures = figures
         self._table = table
         self._links = links
         self._limit = max_message_bytes
@@ -63,7 +70,7 @@ class Relay:
         if first is grpc.aio.EOF:
             return
         try:
-            host, session_id = await self._route(first)
+            host, session_id, make = await self._route(first)
         except HostLost as lost:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"{lost}; it may come back: try again")
         except ServerError as exc:
@@ -77,8 +84,10 @@ class Relay:
         carry.relay = asyncio.current_task()
         host.active += 1
         self._count(1)
+        relayed = Relayed(context.peer(), host.name, make.env_name, make.num_envs, session_id)
+        self._figures.opened(relayed, resumed=bool(session_id))
         try:
-            await self._forward(first, session_id, host, carry, context)
+            await self._forward(first, relayed, host, carry, context)
         except asyncio.CancelledError:
             if not carry.lost:
                 raise
@@ -86,10 +95,11 @@ class Relay:
         finally:
             host.active -= 1
             self._count(-1)
+            self._figures.closed(relayed)
             carry.done.set()
 
-    async def _route(self, first: bytes) -> tuple[HostLink, str]:
-        """The host for a session's first request, and the id of the session it resumes ("" if new)."""
+    async def _route(self, first: bytes) -> tuple[HostLink, str, pb.MakeRequest]:
+        """The host for a session's first request, the id of the session it resumes ("" if new), and the request."""
         if len(first) > self._limit:
             raise InvalidCallError(f"first request of {len(first)} bytes is over the limit of {self._limit}")
         try:
@@ -100,21 +110,21 @@ class Relay:
             raise InvalidCallError("the first request of a session must be a MakeRequest")
         resumed = make.make.resume_session_id
         if resumed:
-            return await self._table.host_of(resumed, RESUME_WAIT_S), resumed
-        return self._table.route(make.make.env_name, make.make.hub_host), ""
+            return await self._table.host_of(resumed, RESUME_WAIT_S), resumed, make.make
+        return self._table.route(make.make.env_name, make.make.hub_host), "", make.make
 
     async def _forward(
-        self, first: bytes, session_id: str, host: HostLink, carry: Carry, context: grpc.aio.ServicerContext
+        self, first: bytes, relayed: Relayed, host: HostLink, carry: Carry, context: grpc.aio.ServicerContext
     ) -> None:
         """Requests to the host, its replies to the trainer, one for one, until either side ends."""
         upstream, downstream = carry.context, context
         await upstream.write(first)
         reply = await upstream.read()
-        if not session_id and reply is not grpc.aio.EOF and reply[:2] != HUB_END_PREFIX:
+        if not relayed.session_id and reply is not grpc.aio.EOF and reply[:2] != HUB_END_PREFIX:
             made = pb.Response.FromString(reply)
             if made.WhichOneof("kind") == "make":
-                session_id = made.make.session_id
-                self._table.routed(session_id, host)
+                relayed.session_id = made.make.session_id
+                self._table.routed(relayed.session_id, host)
         read, write, read_up, write_up = downstream.read, downstream.write, upstream.read, upstream.write
         while True:
             if reply is grpc.aio.EOF:
@@ -123,7 +133,7 @@ class Relay:
             if reply[:2] == HUB_END_PREFIX:
                 end = pb.Response.FromString(reply).hub_end
                 if end.session_over:
-                    self._table.sessions.pop(session_id, None)
+                    self._table.sessions.pop(relayed.session_id, None)
                 await self._end(end, context)
                 return
             await write(reply)
@@ -131,7 +141,13 @@ class Relay:
             if request is grpc.aio.EOF:  # the trainer's stream ended: the host sees the same
                 return
             await write_up(request)
+            kind = request[0] >> 3 if request else 0  # the kind's field number, from the first byte
+            relayed.requests += 1
+            relayed.steps += kind == STEP_KIND
+            relayed.resets += kind == RESET_KIND
+            relayed.received += len(request)
             reply = await read_up()
+            relayed.sent += len(reply) if reply is not grpc.aio.EOF else 0
 
     async def _end(self, end: pb.HubEnd, context: grpc.aio.ServicerContext) -> None:
         """End the trainer's stream as the host ended the session's."""
