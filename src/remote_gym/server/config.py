@@ -173,8 +173,8 @@ class ServerConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ConfigError(f"{name} must be > 0 or None, got {value!r}")
-        if isinstance(self.dial, str):
-            object.__setattr__(self, "dial", (self.dial,))
+        if not isinstance(self.dial, tuple):  # one address, or a list of them
+            object.__setattr__(self, "dial", (self.dial,) if isinstance(self.dial, str) else tuple(self.dial))
         if isinstance(self.dial_token, str):
             object.__setattr__(self, "dial_token", TokenAuth(self.dial_token))
         if self.dial and (not self.dial_name or self.dial_token is None):
