@@ -135,14 +135,17 @@ def test_session_resumes_within_2_s_of_the_link_coming_back() -> None:
             )  # steps cross the hub
             try:
                 wait_for_hosts(hub, ["alpha"])
+                took = []
                 with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
                     remote.reset(seed=0)
-                    proxy.cut()
-                    start = time.perf_counter()
-                    remote.step(0)
-                    took = time.perf_counter() - start
-                print(f"\nstep across a cut link: {took:.3f} s")
-                assert took < 2.0
+                    for i in range(6):  # again and again: the host's re-dial backoff starts over each time
+                        remote.step(i % 2)
+                        proxy.cut()
+                        start = time.perf_counter()
+                        remote.step(i % 2)
+                        took.append(time.perf_counter() - start)
+                print("\nsteps across a cut link: " + ", ".join(f"{t:.3f}" for t in took) + " s")
+                assert max(took) < 2.0
             finally:
                 server.stop(0.5)
     finally:

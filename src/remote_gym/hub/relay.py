@@ -92,6 +92,11 @@ class Relay:
             if not carry.lost:
                 raise
             await self._link_broke(host, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # the host's stream failed under a write or read: as if it broke
+            logger.debug("relay to host %s failed: %r", host.name, exc)
+            await self._link_broke(host, context)
         finally:
             host.active -= 1
             self._count(-1)

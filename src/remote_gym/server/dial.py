@@ -108,9 +108,9 @@ class HubDialer:
         """Attach, serve, and re-attach after every broken link, until cancelled."""
         delay = HUB_REDIAL_BACKOFF_S[0]
         while True:
+            attaches = self.attaches
             try:
                 await self._attach_once()
-                delay = HUB_REDIAL_BACKOFF_S[0]
             except RemoteGymError as exc:  # the hub refused: say why, and try again slowly
                 logger.error("hub %s refused this host: %s", self.address, exc)
                 delay = HUB_REDIAL_BACKOFF_S[1]
@@ -120,6 +120,10 @@ class HubDialer:
                     delay = HUB_REDIAL_BACKOFF_S[1]
                 else:
                     logger.info("link to hub %s down: %s", self.address, _describe(exc))
+            if (
+                self.attaches > attaches
+            ):  # this link was up: the next one is tried at once, with backoff after
+                delay = HUB_REDIAL_BACKOFF_S[0]
             self.attached.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, HUB_REDIAL_BACKOFF_S[1])
