@@ -21,12 +21,14 @@ import grpc
 from remote_gym import RemoteEnvironment, RemoteVectorEnv, server_info
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.stats import StatsClient
-from remote_gym.errors import AuthenticationError, HostNotFoundError, InvalidCallError
-from remote_gym.hub import Hub
+from remote_gym.errors import AuthenticationError, HostNotFoundError, InvalidCallError, RemoteGymError
+from remote_gym.hub import Hub, HubConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.certs import CertPaths
+from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 from tests.support.hub import HOST_TOKEN, dialing_host, hub_with_hosts, wait_for_hosts
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -240,3 +242,31 @@ def test_the_same_host_replaces_its_stale_link_before_the_hub_notices(
         assert (phoenix.state, phoenix.attaches) == ("attached", 2)
         new.cancel()
     wait_for_hosts(hub[0], ["phoenix"], state="lost")
+
+
+def test_mutual_tls_on_both_links(tls_material: CertPaths) -> None:
+    """Hosts and trainers both present client certificates to a hub that asks for them."""
+    server_tls = ServerTLSConfig(
+        cert=tls_material.server_cert, key=tls_material.server_key, client_ca=tls_material.ca
+    )
+    client_tls = TLSConfig(ca=tls_material.ca, cert=tls_material.client_cert, key=tls_material.client_key)
+    hub = Hub(HubConfig(port=0, tls=server_tls, host_tokens=(TokenAuth(HOST_TOKEN),))).start()
+    try:
+        host = dialing_host(hub.address, "secure", dial_tls=client_tls)
+        try:
+            wait_for_hosts(hub, ["secure"])
+            with RemoteEnvironment(address=hub.address, env="CartPole-v1", tls=client_tls) as env:
+                env.reset(seed=0)
+                env.step(0)
+            no_cert = TLSConfig(ca=tls_material.ca)
+            with pytest.raises(RemoteGymError):
+                RemoteEnvironment(
+                    address=hub.address,
+                    env="CartPole-v1",
+                    tls=no_cert,
+                    config=ClientConfig(timeouts=Timeouts(connect=3)),
+                )
+        finally:
+            host.stop(0.5)
+    finally:
+        hub.stop(0.5)
