@@ -91,3 +91,15 @@ this, and a client stepping it in a loop sends its next request within it too.""
 DEFAULT_CLIENT_SPIN_US = 300.0
 """Microseconds a client polls for a quick reply before sleeping (ClientConfig.spin_us); it saves
 the wake-up of the waiting thread, ~20-40 µs per reply on a small VM."""
+
+DEFAULT_HUB_PORT = 56766
+"""Port of ``remote-gym hub`` unless told otherwise (trainers and dialing hosts both connect to it)."""
+
+HUB_REDIAL_BACKOFF_S = (0.05, 2.0)
+"""A dialing host's pause before its first re-dial after a broken link, and the most it waits between tries."""
+
+HUB_HOST_GRACE_S = DEFAULT_RESUME_WINDOW_S
+"""Seconds a hub keeps a lost host's entry (its sessions waiting) before it declares the host gone."""
+
+HUB_METADATA_CARRY = "x-remote-gym-carry"
+"""Call metadata of a Carry stream: the carry id the hub sent in HubOpen."""

@@ -48,6 +48,11 @@ CAP_PETTINGZOO = "pettingzoo"
 """Multi-agent (PettingZoo Parallel and AEC) sessions: ``MakeRequest.multi_agent`` and the messages it
 brings (``MakeResponse.multi_agent``, ``agents_state`` of reset and step replies, ``HostedEnv.kind``)."""
 
+CAP_HUB = "hub"
+"""Hubs and hosts that dial out to them: ``MakeRequest.hub_host`` (a pinned host), ``Response.hub_end``,
+``ServerInfo.hub_hosts``, the ``HOST_NOT_FOUND`` / ``HOST_GONE`` reasons and the ``RemoteGymHub``
+service. A hub says it is one with ``ServerInfo.hosting == "hub"``; a client pins a host only there."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

@@ -31,8 +31,10 @@
         │   └── DeadAgentError                      an action for an agent that is no longer alive
         ├── RemoteEnvError                          the env's own code raised
         ├── WorkerCrashedError                      the worker process died
-        └── ServerShutdownError                     the server is shutting down
-            └── ServerDrainingError                 the server is draining (a rolling upgrade)
+        ├── ServerShutdownError                     the server is shutting down
+        │   └── ServerDrainingError                 the server is draining (a rolling upgrade)
+        ├── HostNotFoundError                       a hub has no attached host for the session
+        └── HostGoneError                           a hub's host serving the session did not come back
     ClusterError (RemoteGymError)                   launching or scaling servers on a cluster failed
     └── ServerStartError                            a server could not start (names node and cause)
 
@@ -284,6 +286,21 @@ class ServerDrainingError(ServerShutdownError):
     reason = "DRAINING"
 
 
+class HostNotFoundError(ServerError):
+    """A hub has no attached host that can serve the session (the message lists what is attached)."""
+
+    code = "NOT_FOUND"
+    reason = "HOST_NOT_FOUND"
+
+
+class HostGoneError(ServerError):
+    """The env host serving the session through a hub lost its link and did not come back in time
+    (the message names the host)."""
+
+    code = "UNAVAILABLE"
+    reason = "HOST_GONE"
+
+
 SERVER_ERRORS: tuple[type[ServerError], ...] = (
     AuthenticationError,
     PermissionDeniedError,
@@ -300,6 +317,8 @@ SERVER_ERRORS: tuple[type[ServerError], ...] = (
     WorkerCrashedError,
     ServerShutdownError,
     ServerDrainingError,
+    HostNotFoundError,
+    HostGoneError,
 )
 """The ServerError classes a server sends; each declares its gRPC status code name and its reason."""
 

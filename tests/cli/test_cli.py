@@ -30,7 +30,7 @@ from tests.cli.helpers import make_console, run_cli, serve_in_process
 pytestmark = pytest.mark.integration
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-COMMANDS = ("demo", "serve", "interact", "play", "top", "bench", "certs")
+COMMANDS = ("demo", "serve", "hub", "interact", "play", "top", "bench", "certs")
 
 
 def _free_port() -> int:

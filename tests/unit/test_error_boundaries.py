@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "src" / "remote_gym"
 
-HOMES = {"transport/status.py", "server/handlers/foreign.py"}
+HOMES = {"transport/status.py", "server/handlers/foreign.py", "hub/foreign.py"}
 
 # Foreign exception classes, by the name a handler spells them with (``socket.error``, ``grpc.RpcError``).
 FOREIGN = {

@@ -20,6 +20,7 @@ examples:
   remote-gym serve CartPole-v1 --host 0.0.0.0       # host an environment
   remote-gym interact 192.168.1.20:56765            # play it from another machine
   remote-gym top 192.168.1.20:56765                 # watch its sessions live
+  remote-gym hub --host 0.0.0.0 --host-token T      # a hub that env hosts behind NAT dial out to
   remote-gym bench                                  # how fast is it here?
   remote-gym certs --host 192.168.1.20              # certificates for TLS / mutual TLS
   remote-gym ray launch CartPole-v1 --servers 4     # servers on a Ray cluster
@@ -29,7 +30,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand."""
-    from remote_gym.cli import bench, certs, cluster, demo, interact, serve, top
+    from remote_gym.cli import bench, certs, cluster, demo, hub, interact, serve, top
 
     parser = argparse.ArgumentParser(
         prog="remote-gym",
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"remote-gym {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (demo, serve, interact, top, bench, certs, cluster):
+    for module in (demo, serve, hub, interact, top, bench, certs, cluster):
         module.add_parser(subparsers)
     # --debug also after the command (`remote-gym serve --debug ...`); SUPPRESS keeps a root --debug.
     for subparser in {id(p): p for p in subparsers.choices.values()}.values():

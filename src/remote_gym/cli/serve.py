@@ -19,6 +19,7 @@ from remote_gym._constants import (
     DEFAULT_RESUME_WINDOW_S,
     DEFAULT_SERVER_SPIN_US,
 )
+from remote_gym.cli.dial_options import add_dial_arguments
 from remote_gym.cli.logs import logging_to
 from remote_gym.cli.options import (
     add_server_tls_arguments,
@@ -140,6 +141,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_server_tls_arguments(parser)
     add_token_argument(parser, server=True)
+    add_dial_arguments(parser)
     limits = parser.add_argument_group("session limits")
     limits.add_argument(
         "--idle-timeout", type=float, metavar="S", help="end sessions idle for S seconds (default: never)"
@@ -256,6 +258,10 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> None:
+    if config.dial:
+        hubs = ", ".join(config.dial)
+        console.print(f"remote-gym host {config.dial_name}: dialing {hubs} (no listener)", highlight=False)
+        return
     tls = config.tls
     mode = "mutual TLS" if tls and tls.mutual else "TLS" if tls else "no TLS"
     listen = f"[{config.host}]" if ":" in config.host else config.host

@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from remote_gym.cli.dial_options import dial_options
 from remote_gym.cli.options import server_tls, token
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
@@ -71,6 +72,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         spin_us=args.spin_us,
         metrics_port=args.metrics_port,
         web_port=args.web_port,
+        **dial_options(args),
     )
 
 

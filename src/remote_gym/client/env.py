@@ -57,6 +57,8 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         timeouts: Connect and per-call timeouts.
         config: Other client options.
         token: Bearer token the server requires (a ``str`` or :class:`TokenAuth`); never shown in repr.
+        host: Through a hub (``remote-gym hub``): the name of the attached host that must serve the
+            session (``HostNotFoundError`` if none is); None lets the hub pick one with room.
 
     Raises:
         ConnectError: The server could not be reached within ``timeouts.connect``.
@@ -84,6 +86,7 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         timeouts: Timeouts | None = None,
         config: ClientConfig | None = None,
         token: str | TokenAuth | None = None,
+        host: str | None = None,
     ) -> None:
         self._connection: Connection | None = None
         self._viewer: FrameViewer | None = None
@@ -102,6 +105,13 @@ class RemoteEnvironment(gym.Env[Any, Any]):
         make = make_request(
             env, kwargs_json=json.dumps(env_kwargs), render_mode=render_mode, compression=config.compression
         )
+        if host:  # through a hub: the attached host that must serve the session
+            if self._connection.server_info.hosting != "hub":
+                self._connection.close()
+                raise ConfigError(
+                    f"host={host!r} pins an env host of a hub, but {self._connection.target} is not a hub"
+                )
+            make.make.hub_host = host
         try:
             reply = self._connection.request(
                 make,

@@ -26,6 +26,7 @@ def make(
     config: ClientConfig | None = None,
     token: str | TokenAuth | None = None,
     env: str | None = None,
+    host: str | None = None,
     **kwargs: Any,
 ) -> RemoteEnvironment:
     """Open a session for environment ``id`` on the server at ``address`` (``"host:port"``).
@@ -33,6 +34,7 @@ def make(
     ``id`` names one of the environments the server hosts (None: its default), as ``gymnasium.make``'s
     ``id`` does; ``env=`` is its former name, still accepted. Extra keyword arguments go to the
     environment, as with ``gymnasium.make``; the server accepts only those its operator allowed.
+    Through a hub, ``host=`` names the attached host that must serve the session.
 
     Raises:
         ConfigError: ``id`` and ``env`` name different environments.
@@ -50,6 +52,7 @@ def make(
         timeouts=timeouts,
         config=config,
         token=token,
+        host=host,
     )
 
 

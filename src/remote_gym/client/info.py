@@ -28,6 +28,23 @@ class HostedEnvInfo:
 
 
 @dataclass(frozen=True)
+class HubHostInfo:
+    """One env host attached to a hub (``remote-gym serve --dial``), as the hub sees it."""
+
+    name: str
+    environments: tuple[str, ...]
+    capacity: int
+    """Sessions it accepts at once (0: unlimited)."""
+    active_sessions: int
+    state: str
+    """``"attached"``, or ``"lost"`` (its link broke; its sessions wait for it to come back)."""
+    state_age_s: float
+    """Seconds in that state."""
+    attaches: int
+    """1 + the times it re-attached after a broken link."""
+
+
+@dataclass(frozen=True)
 class ServerInfo:
     """A server's description."""
 
@@ -47,6 +64,8 @@ class ServerInfo:
     """True while the server drains (``serve --drain``): it takes no new session."""
     detached_sessions: int = 0
     """Sessions awaiting their client's resume (part of ``active_sessions``); they yield to new ones."""
+    hosts: tuple[HubHostInfo, ...] = ()
+    """On a hub (``hosting == "hub"``): the env hosts attached to it; empty on a plain server."""
 
 
 def server_info(
@@ -89,4 +108,16 @@ def server_info(
         capabilities=peer.capabilities,
         draining=raw.draining,
         detached_sessions=raw.detached_sessions,
+        hosts=tuple(
+            HubHostInfo(
+                h.name,
+                tuple(e.name for e in h.environments),
+                h.capacity,
+                h.active_sessions,
+                h.state,
+                h.state_age_s,
+                h.attaches,
+            )
+            for h in raw.hub_hosts
+        ),
     )

@@ -14,6 +14,7 @@ from gymnasium.vector.utils import batch_space
 
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
+from remote_gym.client.hub_hosts import apply_pins, hub_resolver, spread_over_hub
 from remote_gym.client.vector_args import (
     check_vector_options,
     env_id,
@@ -114,8 +115,13 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             config = dataclasses.replace(config, timeouts=timeouts)
         self._timeouts = config.timeouts
         self.on_env_failure = on_env_failure
-        self._recovery = HostRecovery(on_env_failure == "restart", resolver, config.timeouts)
         addresses = expand_addresses(address)
+        if isinstance(address, str) and len(addresses) == 1 and not isinstance(tls, Sequence):
+            token_auth = TokenAuth(token) if isinstance(token, str) else token
+            addresses = spread_over_hub(addresses[0], env, tls, token_auth, config)  # type: ignore[arg-type]
+            if resolver is None and addresses[0] != address:  # a hub: lost hosts' envs go to the others
+                resolver = hub_resolver(lambda: self._hosts, address)
+        self._recovery = HostRecovery(on_env_failure == "restart", resolver, config.timeouts)
         self._sizes = host_sizes(num_envs, len(addresses))
         requests = make_requests(
             env,
@@ -127,6 +133,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             compression=config.compression,
             vectorization_mode=vectorization_mode,
         )
+        addresses = apply_pins(addresses, requests)
         tokens = per_host_tokens(token, len(addresses))
         self._hosts = open_hosts(
             addresses, self._sizes, requests, per_host(tls, len(addresses)), tokens, config

@@ -18,7 +18,7 @@ from remote_gym._constants import (
 from remote_gym.errors import ConfigError
 from remote_gym.server.registry import EnvEntry
 from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.tls import ServerTLSConfig, is_loopback
+from remote_gym.transport.tls import ServerTLSConfig, TLSConfig, is_loopback
 
 HOSTING_MODES = ("process", "inline", "auto")
 
@@ -106,6 +106,16 @@ class ServerConfig:
     """Serve a live page of the sessions (and their latest frames) at ``http://127.0.0.1:web_port/``.
     Bound to loopback unless the server has both TLS and tokens; then on ``host``, over HTTPS, for
     token holders only. It only shows: nothing there acts on sessions. None: no page."""
+    dial: tuple[str, ...] = ()
+    """Hubs (``host:port``) to dial out to instead of listening: the server then opens no gRPC port,
+    attaches to each hub as :attr:`dial_name` and serves the sessions they route to it."""
+    dial_name: str = ""
+    """This host's name at its hubs (unique per hub; trainers pin a host by it). Needed with ``dial``."""
+    dial_token: TokenAuth | None = None
+    """The hubs' host token (``remote-gym hub --host-token``). Needed with ``dial``."""
+    dial_tls: TLSConfig | None = None
+    """TLS (client side; mutual with a client certificate) for the links to the hubs; None: local
+    credentials to a loopback hub, else plaintext."""
     worker_spin_us: float | None = None
     """Former name of :attr:`spin_us` (workers themselves never poll); still accepted."""
 
@@ -168,6 +178,12 @@ class ServerConfig:
         if not all(isinstance(t, TokenAuth) for t in tokens):
             raise ConfigError("tokens must be TokenAuth objects or strings")
         object.__setattr__(self, "tokens", tokens)
+        if not isinstance(self.dial, tuple):  # one address, or a list of them
+            object.__setattr__(self, "dial", (self.dial,) if isinstance(self.dial, str) else tuple(self.dial))
+        if isinstance(self.dial_token, str):
+            object.__setattr__(self, "dial_token", TokenAuth(self.dial_token))
+        if self.dial and (not self.dial_name or self.dial_token is None):
+            raise ConfigError("dialing hubs (dial) needs dial_name and dial_token")
         if (
             self.tokens
             and self.tls is None

@@ -22,6 +22,7 @@ from grpc_health.v1.health import aio as health_aio
 from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.dial import HubDialer, start_dialers, stop_dialers
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.listener import (
     add_health_service,
@@ -77,6 +78,8 @@ class EnvServer:
         self._health_server: grpc.aio.Server | None = None
         """The plaintext listener of ``config.health_port`` (health service only)."""
         self._stopped = threading.Event()
+        self._dialers: list[tuple[HubDialer, asyncio.Task[None]]] = []
+        """Dialing hosts (config.dial): each hub's dialer and the task running it."""
         self.port: int = config.port
         """The bound port (the real one when the config asked for port 0)."""
         self.metrics_endpoint: HttpEndpoint | None = None
@@ -134,6 +137,11 @@ class EnvServer:
             self._zygote = Zygote()
             await self._zygote.start()
         self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
+        if config.dial:  # a dialing host listens nowhere: its sessions come over the links it opens
+            self._dialers = start_dialers(config, self._servicer)
+            self.port = 0
+            self._start_monitoring()
+            return
         server = new_grpc_server(config, self._servicer)
         self._health = await add_health_service(server)
         try:
@@ -145,16 +153,13 @@ class EnvServer:
         self.port = port
         await server.start()
         self._server = server
-        metrics = self._servicer.metrics
-        if metrics is not None:
-            thumbnails = Thumbnails(self._servicer.sessions, asyncio.get_running_loop())
-            try:
-                self.metrics_endpoint, self.web_endpoint = start_endpoints(config, metrics, thumbnails)
-            except OSError as exc:
-                await server.stop(None)
-                if self._zygote is not None:
-                    await self._zygote.stop()
-                raise ConfigError(f"cannot serve the monitoring endpoints: {exc}") from exc
+        try:
+            self._start_monitoring()
+        except ConfigError:
+            await server.stop(None)
+            if self._zygote is not None:
+                await self._zygote.stop()
+            raise
         if config.health_port is not None:
             try:
                 self._health_server, self.health_port = await start_health_listener(
@@ -171,6 +176,16 @@ class EnvServer:
             security_mode(config),
             config.hosting,
         )
+
+    def _start_monitoring(self) -> None:
+        assert self._servicer is not None
+        metrics = self._servicer.metrics
+        if metrics is not None:
+            thumbnails = Thumbnails(self._servicer.sessions, asyncio.get_running_loop())
+            try:
+                self.metrics_endpoint, self.web_endpoint = start_endpoints(self.config, metrics, thumbnails)
+            except OSError as exc:
+                raise ConfigError(f"cannot serve the monitoring endpoints: {exc}") from exc
 
     def stop(self, grace: float | None = None) -> None:
         """Stop serving: refuse new sessions, give open ones ``grace`` seconds, then end them all.
@@ -199,6 +214,7 @@ class EnvServer:
             await self._health.enter_graceful_shutdown()  # probes see NOT_SERVING from now on
         if self._servicer is not None:
             self._servicer.begin_shutdown()
+        await stop_dialers(self._dialers, grace)  # a dialing host's sessions get the grace period too
         if self._server is not None:
             await self._server.stop(grace)
         if self._health_server is not None:  # probes saw NOT_SERVING during the grace period

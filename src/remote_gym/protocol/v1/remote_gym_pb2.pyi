@@ -333,7 +333,7 @@ class MultiAgentState(_message.Message):
     def __init__(self, agents: _Optional[_Union[Value, _Mapping]] = ..., agent_selection: _Optional[_Union[Value, _Mapping]] = ..., rewards: _Optional[_Union[Value, _Mapping]] = ..., cumulative_rewards: _Optional[_Union[Value, _Mapping]] = ..., terminations: _Optional[_Union[Value, _Mapping]] = ..., truncations: _Optional[_Union[Value, _Mapping]] = ..., infos: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class MakeRequest(_message.Message):
-    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos", "min_protocol_version", "max_protocol_version", "capabilities", "client_version", "multi_agent")
+    __slots__ = ("protocol_version", "env_name", "kwargs_json", "render_mode", "num_envs", "autoreset_mode", "accept_compression", "restart_on_failure", "resume_session_id", "resume_token", "vectorization_mode", "per_env_infos", "min_protocol_version", "max_protocol_version", "capabilities", "client_version", "multi_agent", "hub_host")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENV_NAME_FIELD_NUMBER: _ClassVar[int]
     KWARGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -351,6 +351,7 @@ class MakeRequest(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     CLIENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     MULTI_AGENT_FIELD_NUMBER: _ClassVar[int]
+    HUB_HOST_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     env_name: str
     kwargs_json: str
@@ -368,7 +369,8 @@ class MakeRequest(_message.Message):
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     client_version: str
     multi_agent: str
-    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., client_version: _Optional[str] = ..., multi_agent: _Optional[str] = ...) -> None: ...
+    hub_host: str
+    def __init__(self, protocol_version: _Optional[int] = ..., env_name: _Optional[str] = ..., kwargs_json: _Optional[str] = ..., render_mode: _Optional[str] = ..., num_envs: _Optional[int] = ..., autoreset_mode: _Optional[_Union[AutoresetMode, str]] = ..., accept_compression: _Optional[_Iterable[_Union[Compression, str]]] = ..., restart_on_failure: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., vectorization_mode: _Optional[str] = ..., per_env_infos: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., client_version: _Optional[str] = ..., multi_agent: _Optional[str] = ..., hub_host: _Optional[str] = ...) -> None: ...
 
 class MakeResponse(_message.Message):
     __slots__ = ("protocol_version", "server_version", "session_id", "observation_space", "action_space", "metadata", "spec", "reward_range", "render_mode", "env_name", "env_class", "num_envs", "resume_token", "resumed", "resume_window_s", "vectorization_mode", "lane_path", "lane_secret", "min_protocol_version", "max_protocol_version", "capabilities", "multi_agent")
@@ -547,7 +549,7 @@ class Request(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ..., sample: _Optional[_Union[SampleRequest, _Mapping]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "sample", "error")
+    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "sample", "error", "hub_end")
     MAKE_FIELD_NUMBER: _ClassVar[int]
     RESET_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
@@ -557,6 +559,7 @@ class Response(_message.Message):
     CLOSE_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    HUB_END_FIELD_NUMBER: _ClassVar[int]
     make: MakeResponse
     reset: ResetResponse
     step: StepResponse
@@ -566,7 +569,8 @@ class Response(_message.Message):
     close: CloseResponse
     sample: SampleResponse
     error: Error
-    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., sample: _Optional[_Union[SampleResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    hub_end: HubEnd
+    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., sample: _Optional[_Union[SampleResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., hub_end: _Optional[_Union[HubEnd, _Mapping]] = ...) -> None: ...
 
 class ServerInfoRequest(_message.Message):
     __slots__ = ()
@@ -589,7 +593,7 @@ class HostedEnv(_message.Message):
     def __init__(self, name: _Optional[str] = ..., allowed_kwargs: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., repo: _Optional[str] = ..., commit: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
-    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane", "min_protocol_version", "max_protocol_version", "capabilities", "draining", "detached_sessions")
+    __slots__ = ("server_version", "protocol_version", "environments", "active_sessions", "max_sessions", "hosting", "same_host_lane", "min_protocol_version", "max_protocol_version", "capabilities", "draining", "detached_sessions", "hub_hosts")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
@@ -602,6 +606,7 @@ class ServerInfo(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
     DETACHED_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    HUB_HOSTS_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     protocol_version: int
     environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
@@ -614,7 +619,8 @@ class ServerInfo(_message.Message):
     capabilities: _containers.RepeatedScalarFieldContainer[str]
     draining: bool
     detached_sessions: int
-    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., draining: _Optional[bool] = ..., detached_sessions: _Optional[int] = ...) -> None: ...
+    hub_hosts: _containers.RepeatedCompositeFieldContainer[HubHost]
+    def __init__(self, server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., active_sessions: _Optional[int] = ..., max_sessions: _Optional[int] = ..., hosting: _Optional[str] = ..., same_host_lane: _Optional[bool] = ..., min_protocol_version: _Optional[int] = ..., max_protocol_version: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ..., draining: _Optional[bool] = ..., detached_sessions: _Optional[int] = ..., hub_hosts: _Optional[_Iterable[_Union[HubHost, _Mapping]]] = ...) -> None: ...
 
 class StatsRequest(_message.Message):
     __slots__ = ()
@@ -705,3 +711,87 @@ class ServerStats(_message.Message):
     metrics_text: str
     totals: ServerTotals
     def __init__(self, server_version: _Optional[str] = ..., monitoring: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., sessions: _Optional[_Iterable[_Union[SessionStats, _Mapping]]] = ..., metrics_text: _Optional[str] = ..., totals: _Optional[_Union[ServerTotals, _Mapping]] = ...) -> None: ...
+
+class HubEnd(_message.Message):
+    __slots__ = ("code", "reason", "message", "session_over")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    SESSION_OVER_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    reason: str
+    message: str
+    session_over: bool
+    def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., session_over: _Optional[bool] = ...) -> None: ...
+
+class HubAttach(_message.Message):
+    __slots__ = ("name", "environments", "capacity", "secret", "server_version", "protocol_version", "hosting")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    HOSTING_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
+    capacity: int
+    secret: bytes
+    server_version: str
+    protocol_version: int
+    hosting: str
+    def __init__(self, name: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., capacity: _Optional[int] = ..., secret: _Optional[bytes] = ..., server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., hosting: _Optional[str] = ...) -> None: ...
+
+class HubHostMessage(_message.Message):
+    __slots__ = ("attach",)
+    ATTACH_FIELD_NUMBER: _ClassVar[int]
+    attach: HubAttach
+    def __init__(self, attach: _Optional[_Union[HubAttach, _Mapping]] = ...) -> None: ...
+
+class HubAttached(_message.Message):
+    __slots__ = ("secret", "hub_version")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    HUB_VERSION_FIELD_NUMBER: _ClassVar[int]
+    secret: bytes
+    hub_version: str
+    def __init__(self, secret: _Optional[bytes] = ..., hub_version: _Optional[str] = ...) -> None: ...
+
+class HubOpen(_message.Message):
+    __slots__ = ("carry_id", "peer")
+    CARRY_ID_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    carry_id: str
+    peer: str
+    def __init__(self, carry_id: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
+
+class HubControl(_message.Message):
+    __slots__ = ("attached", "open", "error")
+    ATTACHED_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    attached: HubAttached
+    open: HubOpen
+    error: Error
+    def __init__(self, attached: _Optional[_Union[HubAttached, _Mapping]] = ..., open: _Optional[_Union[HubOpen, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class HubHost(_message.Message):
+    __slots__ = ("name", "environments", "capacity", "active_sessions", "state", "state_age_s", "attaches", "peer", "server_version")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_AGE_S_FIELD_NUMBER: _ClassVar[int]
+    ATTACHES_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
+    capacity: int
+    active_sessions: int
+    state: str
+    state_age_s: float
+    attaches: int
+    peer: str
+    server_version: str
+    def __init__(self, name: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., capacity: _Optional[int] = ..., active_sessions: _Optional[int] = ..., state: _Optional[str] = ..., state_age_s: _Optional[float] = ..., attaches: _Optional[int] = ..., peer: _Optional[str] = ..., server_version: _Optional[str] = ...) -> None: ...

@@ -25,6 +25,128 @@ if _version_not_supported:
     )
 
 
+class RemoteGymHubStub:
+    """The service a hub offers the hosts that dial it (besides RemoteGym for trainers).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Attach = channel.stream_stream(
+                '/remote_gym.v1.RemoteGymHub/Attach',
+                request_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.HubHostMessage.SerializeToString,
+                response_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.HubControl.FromString,
+                _registered_method=True)
+        self.Carry = channel.stream_stream(
+                '/remote_gym.v1.RemoteGymHub/Carry',
+                request_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.Response.SerializeToString,
+                response_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.Request.FromString,
+                _registered_method=True)
+
+
+class RemoteGymHubServicer:
+    """The service a hub offers the hosts that dial it (besides RemoteGym for trainers).
+    """
+
+    def Attach(self, request_iterator, context):
+        """A host's control link: HubAttach first; the hub answers HubAttached, then HubOpen per session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Carry(self, request_iterator, context):
+        """One routed session: the host sends the session's Responses and receives its Requests, as bytes
+        (metadata names the carry id). A host ends it with a Response holding only `hub_end` to end the
+        trainer's stream with that status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_RemoteGymHubServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Attach': grpc.stream_stream_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.HubHostMessage.FromString,
+                    response_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.HubControl.SerializeToString,
+            ),
+            'Carry': grpc.stream_stream_rpc_method_handler(
+                    servicer.Carry,
+                    request_deserializer=remote__gym_dot_v1_dot_remote__gym__pb2.Response.FromString,
+                    response_serializer=remote__gym_dot_v1_dot_remote__gym__pb2.Request.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'remote_gym.v1.RemoteGymHub', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('remote_gym.v1.RemoteGymHub', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class RemoteGymHub:
+    """The service a hub offers the hosts that dial it (besides RemoteGym for trainers).
+    """
+
+    @staticmethod
+    def Attach(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/remote_gym.v1.RemoteGymHub/Attach',
+            remote__gym_dot_v1_dot_remote__gym__pb2.HubHostMessage.SerializeToString,
+            remote__gym_dot_v1_dot_remote__gym__pb2.HubControl.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Carry(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/remote_gym.v1.RemoteGymHub/Carry',
+            remote__gym_dot_v1_dot_remote__gym__pb2.Response.SerializeToString,
+            remote__gym_dot_v1_dot_remote__gym__pb2.Request.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class RemoteGymStub:
     """The remote-gym service.
     """

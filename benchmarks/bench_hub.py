@@ -1,0 +1,166 @@
+"""Benchmark sessions through a hub against the same sessions straight to a server (CartPole-v1), in one run.
+
+Usage:
+    uv run python benchmarks/bench_hub.py            # 5 runs
+    uv run python benchmarks/bench_hub.py --quick    # a smoke run
+
+Every process runs as an operator starts it: a hub, two hosts dialing it, and two servers of the same
+configuration listening for the direct baseline (a dialing host listens nowhere). Same-host lanes are
+off everywhere, so that every step crosses gRPC (through the hub: two gRPC hops). Each run measures
+every configuration once, in turn; ratios are taken within a run, and the table shows medians over
+runs. Processes are not pinned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import pathlib
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from servers import SERVER_SCRIPT, server_port
+
+from remote_gym import RemoteEnvironment, RemoteVectorEnv, server_info
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from tests.support.proxy import cutting_proxy  # the repository root, just added to the path
+
+ENV_ID = "CartPole-v1"
+HOST_TOKEN = "bench-host-token"
+HUB_SCRIPT = """
+import sys
+from remote_gym.hub import Hub, HubConfig
+from remote_gym.transport.auth import TokenAuth
+hub = Hub(HubConfig(port=0, host_tokens=(TokenAuth(sys.argv[1]),))).start()
+print(hub.port, flush=True)
+sys.stdin.read()
+hub.stop(0.5)
+"""
+
+
+@contextlib.contextmanager
+def server(**options: Any) -> Iterator[int]:
+    """A CartPole server process (``dial=`` makes it a dialing host); yields its port (0 when dialing)."""
+    args = {"default_args": {"env_id": ENV_ID}, "port": 0, "hosting": "process", "same_host_lane": False}
+    with server_port(SERVER_SCRIPT, json.dumps({**args, **options})) as port:
+        yield port
+
+
+def wait_for_hosts(hub: str, count: int) -> None:
+    """Wait until ``count`` hosts are attached to ``hub``."""
+    deadline = time.monotonic() + 30
+    while len([h for h in server_info(hub).hosts if h.state == "attached"]) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} hosts did not attach to {hub}")
+        time.sleep(0.1)
+
+
+def step_us(address: str, steps: int, host: str | None = None) -> float:
+    """Mean µs per step of one CartPole session at ``address`` (through a hub: on ``host``), after a warm-up."""
+    with RemoteEnvironment(address=address, env=ENV_ID, host=host) as env:
+        env.reset(seed=0)
+        for i in range(50):
+            if any(env.step(i % 2)[2:4]):
+                env.reset()
+        start = time.perf_counter()
+        for i in range(steps):
+            if any(env.step(i % 2)[2:4]):
+                env.reset()
+        return (time.perf_counter() - start) / steps * 1e6
+
+
+def vector_rate(address: str | list[str], seconds: float) -> float:
+    """Env-steps/s of 64 CartPole sub-envs at ``address``."""
+    rng = np.random.default_rng(0)
+    actions = [rng.integers(0, 2, 64) for _ in range(16)]
+    with RemoteVectorEnv(ENV_ID, 64, address=address) as envs:
+        envs.reset(seed=0)
+        for action in actions[:5]:
+            envs.step(action)
+        steps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for action in actions:
+                envs.step(action)
+            steps += len(actions)
+        return steps * 64 / (time.perf_counter() - start)
+
+
+def resume_s(hub: str, host: str, proxy: Any) -> float:
+    """Seconds the step in flight over a hub↔host link that is cut (and at once reachable again) takes."""
+    with RemoteEnvironment(address=hub, env=ENV_ID, host=host) as env:
+        env.reset(seed=0)
+        env.step(0)
+        proxy.cut()
+        start = time.perf_counter()
+        env.step(1)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="1 run, short measurements")
+    args = parser.parse_args()
+    runs, steps, seconds = (1, 300, 1.0) if args.quick else (args.runs, 2000, 2.0)
+    console = Console()
+    results: dict[str, list[float]] = {
+        k: [] for k in ("direct", "hub", "ratio1", "vdirect", "vhub", "ratio64", "resume")
+    }
+    with contextlib.ExitStack() as stack:
+        hub_port = stack.enter_context(server_port(HUB_SCRIPT, HOST_TOKEN))
+        hub = f"127.0.0.1:{hub_port}"
+        proxy = stack.enter_context(cutting_proxy("127.0.0.1", hub_port))
+        dial = {"dial_token": HOST_TOKEN}
+        stack.enter_context(server(dial=[hub], dial_name="east", **dial))
+        stack.enter_context(server(dial=[f"127.0.0.1:{proxy.port}"], dial_name="west", **dial))
+        direct = [f"127.0.0.1:{stack.enter_context(server())}" for _ in range(2)]
+        wait_for_hosts(hub, 2)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("measuring", total=runs)
+            for _ in range(runs):
+                d, h = step_us(direct[0], steps), step_us(hub, steps, "east")
+                results["direct"].append(d)
+                results["hub"].append(h)
+                results["ratio1"].append(h / d)
+                vd, vh = vector_rate(direct, seconds), vector_rate(hub, seconds)
+                results["vdirect"].append(vd)
+                results["vhub"].append(vh)
+                results["ratio64"].append(vh / vd)
+                results["resume"].append(resume_s(hub, "west", proxy))
+                progress.advance(task)
+    med = {k: statistics.median(v) for k, v in results.items()}
+    table = Table(title=f"CartPole-v1 through a hub vs direct (medians of {runs} runs; not pinned)")
+    for column in ("measure", "direct", "through the hub", "hub / direct", "target"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        "1 env, µs per step", f"{med['direct']:.0f}", f"{med['hub']:.0f}", f"{med['ratio1']:.2f}x", "<= 1.3x"
+    )
+    table.add_row(
+        "64 envs on 2 hosts, env-steps/s",
+        f"{med['vdirect']:,.0f}",
+        f"{med['vhub']:,.0f}",
+        f"{med['ratio64']:.2f}x",
+        ">= 0.9x",
+    )
+    table.add_row("step across a cut hub-host link, s", "", f"{med['resume']:.3f}", "", "<= 2 s")
+    console.print(table)
+    for key, what in (
+        ("ratio1", "1 env hub/direct"),
+        ("ratio64", "64 envs hub/direct"),
+        ("resume", "cut step s"),
+    ):
+        console.print(f"{what} per run: " + ", ".join(f"{v:.2f}" for v in results[key]), highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Hub configuration: where trainers and dialing hosts reach it, and whose tokens it accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from remote_gym._constants import DEFAULT_HUB_PORT, HUB_HOST_GRACE_S, MAX_MESSAGE_BYTES
+from remote_gym.errors import ConfigError
+from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.tls import ServerTLSConfig, is_loopback
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubConfig:
+    """Everything a :class:`~remote_gym.hub.hub.Hub` needs.
+
+    Example:
+        >>> HubConfig(port=0, host_tokens=(TokenAuth("hosts-secret"),)).host
+        '127.0.0.1'
+    """
+
+    host: str = "127.0.0.1"
+    """Address to bind; ``0.0.0.0`` or ``::`` for every interface. Trainers and hosts share the port."""
+    port: int = DEFAULT_HUB_PORT
+    """Port to bind; 0 picks a free one (see ``Hub.port``)."""
+    tls: ServerTLSConfig | None = None
+    """TLS (mutual when it has a client CA) for trainers and hosts alike; None: local credentials on
+    loopback, else plaintext. The hub terminates TLS: it sees the sessions' observations and actions."""
+    host_tokens: tuple[TokenAuth, ...] = ()
+    """Tokens a dialing host must present (``serve --dial-token``); required: a hub never lets an
+    unknown host serve its trainers."""
+    tokens: tuple[TokenAuth, ...] = ()
+    """Tokens trainers must present (as a server's ``tokens``); empty: none needed."""
+    host_grace_s: float = HUB_HOST_GRACE_S
+    """Seconds a host whose link broke keeps its name and sessions before they fail with HostGoneError."""
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    """Largest message forwarded (set the hosts' and trainers' limit to the same)."""
+    allow_token_over_plaintext: bool = False
+    """Allow tokens on a plaintext, non-loopback listener (they would travel readable)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be in 0..65535, got {self.port}")
+        if not self.host_tokens:
+            raise ConfigError("a hub needs host_tokens: the token dialing hosts present (--host-token)")
+        if set(self.host_tokens) & set(self.tokens):
+            raise ConfigError("host_tokens and tokens must differ: a trainer's token must not attach a host")
+        if self.host_grace_s < 0:
+            raise ConfigError(f"host_grace_s must be >= 0, got {self.host_grace_s!r}")
+        if not 1024 <= self.max_message_bytes < 1 << 31:
+            raise ConfigError(f"max_message_bytes must be in 1024..2**31-1, got {self.max_message_bytes}")
+        if self.tls is None and not is_loopback(self.host) and not self.allow_token_over_plaintext:
+            raise ConfigError(
+                f"host tokens on a plaintext listener at {self.host} would travel readable: configure "
+                "TLS, bind a loopback address, or set allow_token_over_plaintext=True"
+            )

@@ -1,0 +1,228 @@
+"""Hub: a server trainers reach, routing each session to an env host that dialed in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
+import grpc
+# isort: on
+
+from remote_gym._constants import DEFAULT_SERVER_SPIN_US
+from remote_gym._version import __version__
+from remote_gym.capabilities import this_release
+from remote_gym.errors import ConfigError
+from remote_gym.hub.auth import HUB_SERVICE, HubAuthInterceptor
+from remote_gym.hub.config import HubConfig
+from remote_gym.hub.hosts import HostTable
+from remote_gym.hub.links import HostLinks
+from remote_gym.hub.relay import Relay
+from remote_gym.hub.stats import HubFigures
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.auth import TokenAuthInterceptor
+from remote_gym.transport.options import server_options
+from remote_gym.transport.spin import new_event_loop
+from remote_gym.transport.status import REASON_METADATA_KEY
+from remote_gym.transport.tls import is_loopback
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RemoteGym"].full_name
+
+
+class Hub:
+    """Routes trainers' sessions to the env hosts attached to it (``remote-gym serve --dial``).
+
+    Trainers use it as a server (``RemoteEnvironment``, ``RemoteVectorEnv``, ``server_info``); hosts
+    dial it and never listen. The hub forwards each session's messages as bytes.
+
+    Example:
+        >>> from remote_gym.transport.auth import TokenAuth
+        >>> with Hub(HubConfig(port=0, host_tokens=(TokenAuth("h0st"),))) as hub:  # doctest: +SKIP
+        ...     print(hub.address)
+    """
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.port = config.port
+        """The bound port (the real one when the config asked for port 0)."""
+        self.hosts = HostTable(config.host_grace_s)
+        self._links = HostLinks(self.hosts)
+        self._loop, selector = new_event_loop(0.0)
+        if selector is not None:  # polls like a server's loop: only while one session is relayed
+            selector.configure(DEFAULT_SERVER_SPIN_US)  # no polling with one usable CPU (wire.polling)
+            selector.enabled = False
+        self.figures = HubFigures()
+        """The sessions the hub relays and its totals (GetStats, ``remote-gym top``)."""
+        self._relay = Relay(self.hosts, self._links, config.max_message_bytes, selector, self.figures)
+        self._started = False
+        self._thread: threading.Thread | None = None
+        self._server: grpc.aio.Server | None = None
+        self._stopped = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"Hub({self.address}, {len(self.hosts)} hosts)"
+
+    @property
+    def address(self) -> str:
+        """``host:port`` trainers and hosts connect to (loopback when bound to every interface)."""
+        host = self.config.host
+        if host in ("0.0.0.0", "", "::", "[::]"):
+            host = "127.0.0.1"
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
+    def start(self) -> Hub:
+        """Bind and serve on a background thread; returns when the port is open.
+
+        Raises:
+            ConfigError: The address cannot be bound.
+        """
+        if self._started:
+            raise ConfigError("this hub was started already; create a new Hub")
+        self._started = True
+        self._thread = threading.Thread(target=self._loop.run_forever, name="remote-gym-hub", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result()
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._stopped.set()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        config = self.config
+
+        def refused(who: str) -> Any:
+            return lambda peer, why: logger.warning("refused a %s from %s: %s", who, peer, why)
+
+        hosts = TokenAuthInterceptor(
+            config.host_tokens, reason_key=REASON_METADATA_KEY, on_refused=refused("host")
+        )
+        trainers = (
+            TokenAuthInterceptor(config.tokens, reason_key=REASON_METADATA_KEY, on_refused=refused("trainer"))
+            if config.tokens
+            else None
+        )
+        server = grpc.aio.server(
+            options=server_options(max_message_bytes=config.max_message_bytes),
+            interceptors=[HubAuthInterceptor(hosts, trainers)],
+        )
+        server.add_generic_rpc_handlers(self._handlers())
+        bind = f"[{config.host}]:{config.port}" if ":" in config.host else f"{config.host}:{config.port}"
+        try:
+            if config.tls is not None:
+                self.port = server.add_secure_port(bind, config.tls.server_credentials())
+            elif is_loopback(config.host):
+                local = grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+                self.port = server.add_secure_port(bind, local)
+            else:
+                self.port = server.add_insecure_port(bind)
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen on {bind}: {exc}") from exc
+        await server.start()
+        self._server = server
+        logger.info("remote-gym hub listening on %s", self.address)
+
+    def _handlers(self) -> tuple[grpc.GenericRpcHandler, ...]:
+        # Session, Attach and Carry pass bytes (no (de)serializer): the hub decodes only what routes.
+        trainer = grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "Session": grpc.stream_stream_rpc_method_handler(self._relay.session),
+                "GetServerInfo": grpc.unary_unary_rpc_method_handler(
+                    self._server_info,
+                    request_deserializer=pb.ServerInfoRequest.FromString,
+                    response_serializer=pb.ServerInfo.SerializeToString,
+                ),
+                "GetStats": grpc.unary_unary_rpc_method_handler(
+                    self._stats,
+                    request_deserializer=pb.StatsRequest.FromString,
+                    response_serializer=pb.ServerStats.SerializeToString,
+                ),
+            },
+        )
+        hosts = grpc.method_handlers_generic_handler(
+            HUB_SERVICE,
+            {
+                "Attach": grpc.stream_stream_rpc_method_handler(self._links.attach),
+                "Carry": grpc.stream_stream_rpc_method_handler(self._links.carry),
+            },
+        )
+        return trainer, hosts
+
+    async def _server_info(
+        self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerInfo:
+        return self.info()
+
+    async def _stats(self, request: pb.StatsRequest, context: grpc.aio.ServicerContext) -> pb.ServerStats:
+        return self.figures.stats(self.hosts)
+
+    def info(self) -> pb.ServerInfo:
+        """The hub's description: every environment an attached host offers, and the hosts themselves."""
+        ours = this_release()
+        info = pb.ServerInfo(
+            server_version=__version__,
+            protocol_version=ours.min_version,
+            min_protocol_version=ours.min_version,
+            max_protocol_version=ours.max_version,
+            capabilities=sorted(ours.capabilities),
+            hosting="hub",
+        )
+        seen: set[str] = set()
+        unlimited = False
+        for host in self.hosts:
+            info.hub_hosts.append(host.info())
+            if host.link is None:
+                continue
+            info.active_sessions += host.active
+            info.max_sessions += host.attach.capacity
+            unlimited |= host.attach.capacity == 0
+            for env in host.attach.environments:
+                if env.name not in seen:
+                    seen.add(env.name)
+                    info.environments.add(name=env.name, allowed_kwargs=env.allowed_kwargs)
+        if info.environments:
+            info.environments[0].is_default = True
+        if unlimited:
+            info.max_sessions = 0
+        return info
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop: end trainers' and hosts' streams (after ``grace`` seconds); idempotent."""
+        if not self._started or self._stopped.is_set():
+            if not self._loop.is_running():
+                self._loop.close()
+            self._stopped.set()
+            return
+        assert self._thread is not None
+        try:
+            if self._server is not None:
+                asyncio.run_coroutine_threadsafe(self._server.stop(grace), self._loop).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._stopped.set()
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        """Block until the hub stops (or ``timeout`` seconds pass); True if it stopped."""
+        return self._stopped.wait(timeout)
+
+    def __enter__(self) -> Hub:
+        if not self._started:
+            self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(grace=0.5)

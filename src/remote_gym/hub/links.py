@@ -1,0 +1,152 @@
+"""The hub's host-facing side: a host's Attach (control) stream, and the Carry stream of each routed session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
+import grpc
+# isort: on
+
+from remote_gym._constants import HUB_METADATA_CARRY
+from remote_gym._version import __version__
+from remote_gym.codec.errors import error_to_proto
+from remote_gym.errors import InvalidCallError, RemoteGymError
+from remote_gym.hub.foreign import attach_timeout_error, parse_from_trainer
+from remote_gym.hub.hosts import HostLink, HostTable
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+
+logger = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+"""What a host's name may be (as a DNS label, with dots and underscores)."""
+
+LOCAL_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
+"""gRPC peers on this machine (loopback or a Unix socket)."""
+
+ATTACH_TIMEOUT_S = 10.0
+"""Seconds a new Attach stream has to send its HubAttach."""
+
+CARRY_TIMEOUT_S = 10.0
+"""Seconds a host has to open the Carry stream the hub asked for."""
+
+
+@dataclass(eq=False)
+class Carry:
+    """One routed session's stream from its host, handed to the relay that asked for it."""
+
+    context: grpc.aio.ServicerContext
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by the relay when it is finished with the stream (the Carry call then ends)."""
+    lost: bool = False
+    """The host's side of the stream broke before the relay was done."""
+    relay: asyncio.Task[Any] | None = None
+    """The relay's task, cancelled when the stream breaks under it."""
+
+
+class HostLinks:
+    """Attach and Carry, for the hosts the hub's table holds."""
+
+    def __init__(self, table: HostTable) -> None:
+        self.table = table
+        self._waiting: dict[str, asyncio.Future[Carry]] = {}
+
+    async def attach(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        """A host's control stream: HubAttach in, HubAttached out, then a HubOpen per routed session."""
+        peer = context.peer()
+        try:
+            first = await asyncio.wait_for(context.read(), ATTACH_TIMEOUT_S)
+            host = self.table.attach(_parse_attach(first), peer, link := object())
+        except (asyncio.TimeoutError, RemoteGymError) as exc:
+            if isinstance(exc, asyncio.TimeoutError):
+                exc = attach_timeout_error(ATTACH_TIMEOUT_S)
+            logger.warning("refused a host from %s: %s", peer, exc)
+            with contextlib.suppress(Exception):
+                await context.write(pb.HubControl(error=error_to_proto(exc)).SerializeToString())
+            return
+        reader = asyncio.ensure_future(_read_until_end(context, host))
+        try:
+            await context.write(
+                pb.HubControl(
+                    attached=pb.HubAttached(secret=host.secret, hub_version=__version__)
+                ).SerializeToString()
+            )
+            control = host.control
+            while (message := await control.get()) is not None:
+                await context.write(message.SerializeToString())
+        finally:
+            reader.cancel()
+            self.table.lost(host, link)
+
+    async def open(self, host: HostLink, peer: str) -> Carry:
+        """Ask ``host`` for a Carry stream, and wait for it.
+
+        Raises:
+            asyncio.TimeoutError: The host did not open it within ``CARRY_TIMEOUT_S``.
+        """
+        # The host sees the trainer as local (and may offer it the same-host lane) only when both
+        # reached the hub over loopback: then trainer, hub and host share one machine.
+        if not (peer.startswith(LOCAL_PEERS) and host.peer.startswith(LOCAL_PEERS)):
+            peer = f"hub:{peer}"
+        carry_id = secrets.token_hex(16)
+        waiting: asyncio.Future[Carry] = asyncio.get_running_loop().create_future()
+        self._waiting[carry_id] = waiting
+        try:
+            host.control.put_nowait(pb.HubControl(open=pb.HubOpen(carry_id=carry_id, peer=peer)))
+            return await asyncio.wait_for(waiting, CARRY_TIMEOUT_S)
+        finally:
+            self._waiting.pop(carry_id, None)
+
+    async def carry(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        """A host's stream for one session: handed to the relay waiting for it; open until the relay is done."""
+        carry_id = dict(context.invocation_metadata() or ()).get(HUB_METADATA_CARRY, "")
+        waiting = self._waiting.pop(str(carry_id), None)
+        if waiting is None or waiting.done():
+            logger.warning("refused a carry stream from %s: unknown carry id", context.peer())
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no session waits for this carry id")
+            return
+        carry = Carry(context)
+        waiting.set_result(carry)
+        try:
+            await carry.done.wait()
+        finally:
+            if not carry.done.is_set():  # the host's side broke (or the hub stops)
+                carry.lost = True
+                if carry.relay is not None:
+                    carry.relay.cancel()
+
+
+async def _read_until_end(context: grpc.aio.ServicerContext, host: HostLink) -> None:
+    """Read the host's Attach stream until it ends (a host sends nothing after HubAttach), then end ours."""
+    with contextlib.suppress(Exception):
+        while await context.read() is not grpc.aio.EOF:
+            pass
+    host.control.put_nowait(None)
+
+
+def _parse_attach(data: Any) -> pb.HubAttach:
+    """The HubAttach in a host's first message.
+
+    Raises:
+        InvalidCallError: It is not a valid HubAttach.
+    """
+    if data is grpc.aio.EOF:
+        raise InvalidCallError("the host closed its stream before attaching")
+    message = parse_from_trainer(pb.HubHostMessage, bytes(data), "attach message")
+    if message.WhichOneof("kind") != "attach":
+        raise InvalidCallError("a host's first message must be a HubAttach")
+    attach = message.attach
+    if not NAME_PATTERN.fullmatch(attach.name):
+        raise InvalidCallError(f"invalid host name {attach.name!r}: letters, digits, '.', '_', '-' (max 63)")
+    if not attach.environments:
+        raise InvalidCallError(f"host {attach.name!r} offers no environment")
+    if attach.capacity < 0:
+        raise InvalidCallError(f"host {attach.name!r} announced a negative capacity")
+    return attach

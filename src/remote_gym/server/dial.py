@@ -1,0 +1,217 @@
+"""A host that dials out: it attaches to hubs and serves the sessions they route to it, listening nowhere.
+
+Each routed session arrives as a Carry stream the host itself opens; its messages go through the
+servicer's own Session handler, as if the trainer had connected here, so every session guarantee
+(limits, workers, resumption, metrics) holds unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, cast
+
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
+import grpc
+# isort: on
+
+from remote_gym._constants import HUB_METADATA_CARRY, HUB_REDIAL_BACKOFF_S, PROTOCOL_VERSION
+from remote_gym._version import __version__
+from remote_gym.codec.errors import error_from_proto
+from remote_gym.errors import RemoteGymError
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.config import ServerConfig
+from remote_gym.server.servicer import RemoteGymServicer
+from remote_gym.transport.options import channel_options
+from remote_gym.transport.status import REASON_METADATA_KEY
+from remote_gym.transport.tls import is_loopback
+
+logger = logging.getLogger(__name__)
+
+_HUB = pb.DESCRIPTOR.services_by_name["RemoteGymHub"].full_name
+ATTACH_METHOD = f"/{_HUB}/Attach"
+CARRY_METHOD = f"/{_HUB}/Carry"
+
+
+class CarryContext:
+    """The part of a gRPC servicer context the servicer's Session uses, over a Carry stream to a hub."""
+
+    def __init__(self, call: Any, peer: str) -> None:
+        self._call = call
+        self._peer = peer
+        self.first_reply = b""
+        self.ended = False
+
+    def peer(self) -> str:
+        """The trainer's address, as the hub described it."""
+        return self._peer
+
+    async def read(self) -> Any:
+        """The next request, or EOF once the hub ended the stream or the link broke (a broken stream)."""
+        try:
+            data = await self._call.read()
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            return grpc.aio.EOF
+        return data
+
+    async def write(self, data: bytes) -> None:
+        """Send a reply (raises when the link is down: the session then waits for a resume)."""
+        if not self.first_reply:
+            self.first_reply = data
+        await self._call.write(data)
+
+    async def abort(self, code: grpc.StatusCode, details: str, trailing_metadata: Any = ()) -> None:
+        """End the trainer's stream with this status, through the hub."""
+        reason = dict(trailing_metadata or ()).get(REASON_METADATA_KEY, "")
+        await self.end(pb.HubEnd(code=code.value[0], reason=str(reason), message=details))
+
+    async def end(self, end: pb.HubEnd) -> None:
+        """Send the session's last message and close our side."""
+        if self.ended:
+            return
+        self.ended = True
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            await self._call.write(pb.Response(hub_end=end).SerializeToString())
+            await self._call.done_writing()
+
+
+class HubDialer:
+    """Keeps this host attached to one hub, re-dialing with backoff, and serves what the hub routes."""
+
+    def __init__(self, address: str, config: ServerConfig, servicer: RemoteGymServicer) -> None:
+        self.address = address
+        self._config = config
+        self._servicer = servicer
+        self._secret = b""
+        """What the hub gave at the last attach: proves a re-dial comes from this same host."""
+        self.attached = asyncio.Event()
+        self.attaches = 0
+        self._carries: set[asyncio.Task[None]] = set()
+        token = config.dial_token
+        self._metadata: tuple[tuple[str, str], ...] = token.metadata() if token is not None else ()
+
+    def _channel(self) -> grpc.aio.Channel:
+        tls, host = self._config.dial_tls, self.address.rpartition(":")[0].strip("[]")
+        options = channel_options(
+            max_message_bytes=self._config.max_message_bytes, target_name=tls.server_name if tls else None
+        )
+        if tls is not None:
+            return grpc.aio.secure_channel(self.address, tls.channel_credentials(), options=options)
+        if is_loopback(host):
+            local = grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP)
+            return grpc.aio.secure_channel(self.address, local, options=options)
+        return grpc.aio.insecure_channel(self.address, options=options)
+
+    async def run(self) -> None:
+        """Attach, serve, and re-attach after every broken link, until cancelled."""
+        delay = HUB_REDIAL_BACKOFF_S[0]
+        while True:
+            attaches = self.attaches
+            try:
+                await self._attach_once()
+            except RemoteGymError as exc:  # the hub refused: say why, and try again slowly
+                logger.error("hub %s refused this host: %s", self.address, exc)
+                delay = HUB_REDIAL_BACKOFF_S[1]
+            except (grpc.aio.AioRpcError, OSError, asyncio.InvalidStateError) as exc:
+                if isinstance(exc, grpc.aio.AioRpcError) and exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                    logger.error("hub %s refused this host's token: %s", self.address, exc.details())
+                    delay = HUB_REDIAL_BACKOFF_S[1]
+                else:
+                    logger.info("link to hub %s down: %s", self.address, _describe(exc))
+            if (
+                self.attaches > attaches
+            ):  # this link was up: the next one is tried at once, with backoff after
+                delay = HUB_REDIAL_BACKOFF_S[0]
+            self.attached.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, HUB_REDIAL_BACKOFF_S[1])
+
+    async def _attach_once(self) -> None:
+        channel = self._channel()
+        try:
+            call = channel.stream_stream(ATTACH_METHOD)(metadata=self._metadata, wait_for_ready=True)
+            await call.write(pb.HubHostMessage(attach=self._announcement()).SerializeToString())
+            reply = await call.read()
+            if reply is grpc.aio.EOF:
+                code = await call.code()
+                raise grpc.aio.AioRpcError(code, None, None, await call.details())
+            control = pb.HubControl.FromString(reply)
+            if control.WhichOneof("kind") == "error":
+                raise error_from_proto(control.error, context=f"attaching to hub {self.address}")
+            self._secret = control.attached.secret
+            self.attaches += 1
+            self.attached.set()
+            logger.info("attached to hub %s as %s", self.address, self._config.dial_name)
+            while (reply := await call.read()) is not grpc.aio.EOF:
+                control = pb.HubControl.FromString(reply)
+                if control.WhichOneof("kind") == "open":
+                    task = asyncio.ensure_future(self._carry(channel, control.open))
+                    self._carries.add(task)
+                    task.add_done_callback(self._carries.discard)
+        finally:
+            await channel.close(
+                grace=None
+            )  # carries on this link break too: their sessions wait for a resume
+
+    def _announcement(self) -> pb.HubAttach:
+        config = self._config
+        attach = pb.HubAttach(
+            name=config.dial_name,
+            capacity=config.max_sessions,
+            secret=self._secret,
+            server_version=__version__,
+            protocol_version=PROTOCOL_VERSION,
+            hosting=config.hosting,
+        )
+        for i, entry in enumerate(config.environments):
+            attach.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
+        return attach
+
+    async def _carry(self, channel: grpc.aio.Channel, opened: pb.HubOpen) -> None:
+        """Serve one routed session over a Carry stream, through the servicer's Session handler."""
+        metadata = (*self._metadata, (HUB_METADATA_CARRY, opened.carry_id))
+        call = channel.stream_stream(CARRY_METHOD)(metadata=metadata)
+        context = CarryContext(call, opened.peer)
+        try:
+            await self._servicer.session(None, cast(grpc.aio.ServicerContext, context))
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as exc:
+            logger.info("a session's link to hub %s broke: %s", self.address, _describe(exc))
+            return
+        await context.end(pb.HubEnd(session_over=self._over(context.first_reply)))
+
+    def _over(self, first_reply: bytes) -> bool:
+        try:
+            session_id = pb.Response.FromString(first_reply).make.session_id
+        except Exception:
+            return True
+        return not any(record.session_id == session_id for record in self._servicer.sessions)
+
+    async def stop(self, grace: float | None) -> None:
+        """Give open sessions ``grace`` seconds (None: until they end) to end, then cut their carries."""
+        if self._carries and (grace is None or grace > 0):
+            await asyncio.wait(list(self._carries), timeout=grace)
+        for task in list(self._carries):
+            task.cancel()
+
+
+def start_dialers(
+    config: ServerConfig, servicer: RemoteGymServicer
+) -> list[tuple[HubDialer, asyncio.Task[None]]]:
+    """A running dialer for each hub of ``config.dial`` (on the running loop), with its task."""
+    dialers = [HubDialer(address, config, servicer) for address in config.dial]
+    return [(dialer, asyncio.ensure_future(dialer.run())) for dialer in dialers]
+
+
+async def stop_dialers(dialers: list[tuple[HubDialer, asyncio.Task[None]]], grace: float | None) -> None:
+    """Stop attaching, and stop each dialer's sessions (see :meth:`HubDialer.stop`)."""
+    await asyncio.gather(*(dialer.stop(grace) for dialer, _ in dialers))
+    for _, task in dialers:
+        task.cancel()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    return str(exc) or type(exc).__name__
