@@ -147,3 +147,31 @@ def test_a_vector_env_cut_before_its_first_reset_makes_its_session_again() -> No
             assert data_equivalence(envs.reset(seed=[1, 2]), local.reset(seed=[1, 2]), exact=True)
             assert data_equivalence(envs.step([0, 1]), local.step([0, 1]), exact=True)
             local.close()
+
+
+def test_a_restart_mode_vector_env_moves_a_draining_servers_sub_envs_to_another() -> None:
+    """When one of its servers drains, a restart-mode vector env re-creates that server's sub-envs on another."""
+    with (
+        running_server(hosting="inline", grace=2.0) as leaving,
+        running_server(hosting="inline") as staying,
+        RemoteVectorEnv(
+            "CartPole-v1", 4, address=[leaving.address, staying.address], on_env_failure="restart"
+        ) as envs,
+    ):
+        envs.reset(seed=0)
+        drainer = threading.Thread(target=leaving.drain, args=(0.5, 2.0))
+        drainer.start()
+        try:
+            moved = False
+            deadline = time.monotonic() + 10.0
+            while not moved and time.monotonic() < deadline:
+                *_, infos = envs.step(envs.action_space.sample())
+                moved = bool(infos.get("env_restarted", [False] * 4)[0])
+            assert moved, "the draining server's sub-envs were never re-created"
+            assert list(infos["env_restarted"]) == [True, True, False, False]
+            assert "ServerDrainingError" in str(infos["env_restart_reason"][0])
+            for _ in range(20):  # all four step on, on the server that stays
+                envs.step(envs.action_space.sample())
+            assert staying.active_sessions == 2
+        finally:
+            drainer.join(10)

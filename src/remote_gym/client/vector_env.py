@@ -121,7 +121,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             addresses = spread_over_hub(addresses[0], env, tls, token_auth, config)  # type: ignore[arg-type]
             if resolver is None and addresses[0] != address:  # a hub: lost hosts' envs go to the others
                 resolver = hub_resolver(lambda: self._hosts, address)
-        self._recovery = HostRecovery(on_env_failure == "restart", resolver, config.timeouts)
+        self._recovery = HostRecovery(
+            on_env_failure == "restart", resolver, config.timeouts, tuple(addresses)
+        )
         self._sizes = host_sizes(num_envs, len(addresses))
         requests = make_requests(
             env,

@@ -17,7 +17,14 @@ from remote_gym.client.config import Timeouts
 from remote_gym.client.vector_hosts import VectorHost, exchange, reopen
 from remote_gym.codec.requests import reset_request
 from remote_gym.codec.vector import decode_reset
-from remote_gym.errors import ProtocolError, RemoteGymError, TransportError, WorkerCrashedError
+from remote_gym.errors import (
+    ConnectError,
+    ProtocolError,
+    RemoteGymError,
+    ServerShutdownError,
+    TransportError,
+    WorkerCrashedError,
+)
 from remote_gym.vector.infos import host_infos
 from remote_gym.vector.parts import VectorParts
 from remote_gym.vector.restarts import StepPart, restart_infos, same_step_part, truncated_part
@@ -27,11 +34,18 @@ Resolver = Callable[[int, str], str]
 
 
 def recovery_address(
-    index: int, host: VectorHost, error: RemoteGymError, *, restart: bool, resolver: Resolver | None
+    index: int,
+    host: VectorHost,
+    error: RemoteGymError,
+    *,
+    restart: bool,
+    resolver: Resolver | None,
+    elsewhere: Resolver | None = None,
 ) -> str | None:
     """Where to re-create a failed host's sub-envs in restart mode: None for its own server (a worker
     died), the resolver's answer when the server itself was lost (its stream broke for good or it
-    cannot be reached).
+    cannot be reached), or when it is draining or shutting down (then ``elsewhere`` answers when there
+    is no resolver: another server of the vector env).
 
     Raises:
         RemoteGymError: ``error`` itself when it cannot be recovered from (not restart mode, an env's
@@ -40,6 +54,8 @@ def recovery_address(
     if restart and isinstance(error, WorkerCrashedError):
         return None
     lost = isinstance(error, TransportError) and not isinstance(error, ProtocolError)
+    if isinstance(error, ServerShutdownError):  # draining (a rolling upgrade) or stopping: go elsewhere
+        lost, resolver = True, resolver or elsewhere
     if restart and resolver is not None and lost:
         try:
             return resolver(index, host.target)
@@ -110,13 +126,28 @@ class HostRecovery:
     """What a vector env does when a host's call fails: raise the error, or re-create the host's session.
 
     In restart mode the session is re-created on the same server after its worker died, or, when the
-    server itself was lost, on the one ``resolver`` names (see :func:`recovery_address`).
+    server itself was lost, on the one ``resolver`` names (see :func:`recovery_address`); a server that
+    drains or shuts down hands its sub-envs to ``resolver``, else to another of the env's servers.
     """
 
     restart: bool
     """``on_env_failure="restart"``; otherwise every failure is raised."""
     resolver: Resolver | None
     timeouts: Timeouts
+    addresses: tuple[str, ...] = ()
+    """The vector env's servers, for sub-envs whose server drains and no resolver."""
+
+    def _address(self, index: int, host: VectorHost, error: RemoteGymError) -> str | None:
+        return recovery_address(
+            index, host, error, restart=self.restart, resolver=self.resolver, elsewhere=self._elsewhere
+        )
+
+    def _elsewhere(self, index: int, leaving: str) -> str:
+        """Another of the vector env's servers than ``leaving`` (the next one in the list)."""
+        others = [a for a in dict.fromkeys(self.addresses) if a != leaving]
+        if not others:
+            raise ConnectError(f"{leaving} is draining and the vector env has no other server to move to")
+        return others[index % len(others)]
 
     def reopen(self, index: int, host: VectorHost, error: RemoteGymError) -> None:
         """Give host ``index`` a new session after ``error`` (the new session resets all its sub-envs).
@@ -124,7 +155,7 @@ class HostRecovery:
         Raises:
             RemoteGymError: ``error`` when it cannot be recovered from; a failure to reopen, chained to it.
         """
-        address = recovery_address(index, host, error, restart=self.restart, resolver=self.resolver)
+        address = self._address(index, host, error)
         reopen_host(host, error, timeouts=self.timeouts, address=address)
 
     def recover_step(
@@ -135,7 +166,7 @@ class HostRecovery:
         Raises:
             RemoteGymError: ``error`` when it cannot be recovered from (see :meth:`reopen`).
         """
-        address = recovery_address(index, host, error, restart=self.restart, resolver=self.resolver)
+        address = self._address(index, host, error)
         return restart_host(
             host,
             error,
