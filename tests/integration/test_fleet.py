@@ -175,3 +175,25 @@ def test_a_restart_mode_vector_env_moves_a_draining_servers_sub_envs_to_another(
             assert staying.active_sessions == 2
         finally:
             drainer.join(10)
+
+
+def test_a_trainer_restarted_against_a_full_host_behind_a_hub_gets_its_sessions_at_once() -> None:
+    """Through a hub too, the detached sessions of a killed trainer yield to its restarted self at once."""
+    from tests.support.hub import dialing_host, hub_with_hosts, wait_for_hosts
+
+    with hub_with_hosts(()) as (hub, hosts):
+        hosts.append(dialing_host(hub.address, "full", ("CartPole-v1",), max_sessions=2, resume_window_s=60.0))
+        wait_for_hosts(hub, ["full"])
+        for _ in range(2):  # the killed trainer: sessions that reset, then vanished
+            make_and_vanish(hub.address, reset=True)
+        # The host holds both for a resume (they were reset); the hub's relays for them have ended.
+        _wait_for(lambda: hosts[0].active_sessions == 2)
+        _wait_for(lambda: [h.active_sessions for h in hub.info().hub_hosts] == [0])
+        start = time.monotonic()
+        with contextlib.ExitStack() as stack:
+            envs = [stack.enter_context(RemoteEnvironment(address=hub.address)) for _ in range(2)]
+            for env in envs:
+                env.reset(seed=0)
+                env.step(0)
+            elapsed = time.monotonic() - start
+        assert elapsed < 1.0 * 5, elapsed  # 1 s on an idle machine; loaded CI gets headroom
