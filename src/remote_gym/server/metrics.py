@@ -3,7 +3,8 @@
 Counts live as plain integers in the :class:`~remote_gym.server.ledger.Ledger` and each session's
 :class:`~remote_gym.server.ledger.SessionCounts`; a scrape takes a consistent snapshot of them on the
 server's event loop (where they change), then exposes it through prometheus-client's metric families.
-Latencies go to a prometheus-client histogram directly. Worker memory is read from ``/proc`` at
+Request latencies on the gRPC path also go to a prometheus-client histogram directly; step times on
+every path come from the sessions' request meters (``remote_gym_step_duration_seconds{env, path}``). Worker memory is read from ``/proc`` at
 scrape time only, so it costs nothing per step.
 """
 
@@ -15,7 +16,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -23,9 +23,11 @@ from prometheus_client.registry import Collector
 from remote_gym._version import __version__
 from remote_gym.codec.requests import REQUEST_KINDS
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.meter import BUCKETS, add_histograms, quantile
 from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import RESET, STEP
 from remote_gym.server.sessions import SessionRecord, SessionTable, collect_status
+from remote_gym.server.steptimes import step_time_family
 
 LATENCY_BUCKETS_S = (
     50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -53,6 +55,14 @@ class Snapshot:
     env_restarts: dict[str, int]
     resumes: dict[str, int]
     refusals: dict[str, int]
+    step_times: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Step latency histograms by (env, path), open and closed sessions together."""
+    step_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Seconds spent answering steps by (env, path), open and closed sessions together."""
+    session_steps: dict[str, list[int]] = field(default_factory=dict)
+    """Each open session's step latency histogram (see SessionCounts.step_histogram), by session id."""
+    taken_at: float = 0.0
+    """When it was taken (monotonic seconds)."""
     worker_pids: list[int] = field(default_factory=list)
 
 
@@ -104,6 +114,9 @@ class ServerMetrics:
         requests = {env: list(kinds) for env, kinds in ledger.requests.items()}
         bytes_in, bytes_out, env_steps = dict(ledger.bytes_in), dict(ledger.bytes_out), dict(ledger.env_steps)
         env_restarts = dict(ledger.env_restarts)
+        step_times = {key: list(counts) for key, counts in ledger.step_times.items()}
+        step_seconds: dict[tuple[str, str], float] = dict(ledger.step_seconds)
+        session_steps = {}
         rows = []
         for record in self._sessions:
             counts = record.counts
@@ -117,7 +130,13 @@ class ServerMetrics:
             bytes_out[env] = bytes_out.get(env, 0) + counts.bytes_out
             env_steps[env] = env_steps.get(env, 0) + counts.requests[STEP] * max(record.num_envs, 1)
             env_restarts[env] = env_restarts.get(env, 0) + counts.env_restarts
-            rows.append(_row(record, now))
+            for path, meter in counts.meters().items():
+                key = (env, path)
+                before = step_times.get(key, [0] * BUCKETS)
+                step_times[key] = add_histograms((before, meter.histograms.get(STEP, ())))
+                step_seconds[key] = step_seconds.get(key, 0.0) + meter.seconds[STEP]
+            session_steps[record.session_id] = counts.step_histogram()
+            rows.append(_row(record, now, session_steps[record.session_id]))
         return Snapshot(
             uptime_s=now - ledger.started_at,
             hosting=ledger.hosting,
@@ -132,6 +151,10 @@ class ServerMetrics:
             env_restarts=env_restarts,
             resumes=dict(ledger.resumes),
             refusals=dict(ledger.refusals),
+            step_times=step_times,
+            step_seconds=step_seconds,
+            session_steps=session_steps,
+            taken_at=now,
         )
 
     def text(self) -> bytes:
@@ -170,11 +193,9 @@ def totals(snap: Snapshot) -> pb.ServerTotals:
     )
 
 
-def _row(record: SessionRecord, now: float) -> pb.SessionStats:
+def _row(record: SessionRecord, now: float, steps: list[int]) -> pb.SessionStats:
     counts = record.counts
     assert counts is not None
-    recent = counts.recent_latencies()
-    p50, p99 = np.percentile(recent, (50, 99)).tolist() if recent else (0.0, 0.0)
     host = record.host
     return pb.SessionStats(
         session_id=record.session_id,
@@ -185,8 +206,8 @@ def _row(record: SessionRecord, now: float) -> pb.SessionStats:
         steps=counts.requests[STEP],
         resets=counts.requests[RESET],
         requests=sum(counts.requests),
-        latency_p50_s=p50,
-        latency_p99_s=p99,
+        latency_p50_s=quantile(steps, 0.5),
+        latency_p99_s=quantile(steps, 0.99),
         received_bytes=counts.bytes_in,
         sent_bytes=counts.bytes_out,
         worker_pid=host.pid if isinstance(host, WorkerProcess) else 0,
@@ -194,6 +215,7 @@ def _row(record: SessionRecord, now: float) -> pb.SessionStats:
         num_envs=record.num_envs,
         render_mode=record.render_mode or "",
         env_restarts=counts.env_restarts,
+        path=counts.path(),
     )
 
 
@@ -234,6 +256,7 @@ class _Collector(Collector):
             "remote_gym_steps", "Step requests answered (a vector step counts once).", ["env"], steps
         )
         yield _counter("remote_gym_resets", "Reset requests answered.", ["env"], resets)
+        yield step_time_family(snap.step_times, snap.step_seconds)
         for name, doc, label, values in (
             ("env_steps", "Sub-environment steps (a vector step of N envs counts N).", "env", snap.env_steps),
             ("received_bytes", "Bytes of requests received.", "env", snap.bytes_in),

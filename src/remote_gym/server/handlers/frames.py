@@ -17,7 +17,7 @@ import json
 import socket
 import struct
 from dataclasses import asdict, dataclass
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
@@ -46,6 +46,9 @@ class WorkerStatus:
     """Seconds since its last request on any path (lane workers only: the server sees no other's)."""
     lane_requests: list[int] | None = None
     """Requests answered on its same-host lane, by kind (lane workers only)."""
+    lane_meter: dict[str, Any] | None = None
+    """Its lane's :class:`~.meter.RequestMeter` in plain form: requests, bytes and latency histograms
+    (lane workers only)."""
 
     def to_bytes(self) -> bytes:
         """The control message carrying it."""
@@ -57,10 +60,12 @@ class WorkerStatus:
         raw = json.loads(data)
         lane = raw.get("lane_requests")
         quiet = raw.get("quiet_s")
+        meter = raw.get("lane_meter")
         return cls(
             env_restarts=int(raw.get("env_restarts", 0)),
             quiet_s=None if quiet is None else float(quiet),
             lane_requests=None if lane is None else [int(n) for n in lane],
+            lane_meter=meter if isinstance(meter, dict) else None,
         )
 
 

@@ -42,6 +42,7 @@ from remote_gym.server.handlers.frames import (
     write_description,
     write_frame,
 )
+from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.sequencer import Sequencer, error_bytes
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class LaneWorker:
         self._last_request = time.monotonic()
         self._lane_requests = [0] * len(REQUEST_KINDS)
         """Requests answered on the lane, by kind: the server reports them with its own counts."""
+        self._meter = RequestMeter(len(REQUEST_KINDS))
+        """Times and bytes of the requests answered on the lane (reported in the status)."""
         self._spin_s = spin_us_to_s(spec.spin_us)
         self._gap_s = 0.0
         """Running average of the time from a lane reply to the client's next request."""
@@ -179,6 +182,7 @@ class LaneWorker:
                 env_restarts=self._env_restarts(),
                 quiet_s=time.monotonic() - self._last_request,
                 lane_requests=self._lane_requests,
+                lane_meter=self._meter.to_json(),
             )
             write_frame(self._sock, status.to_bytes(), CONTROL_NUMBER)
 
@@ -276,12 +280,15 @@ class LaneWorker:
         for number, data in split_frames(buffer):
             if max_call_s:
                 signal.setitimer(signal.ITIMER_REAL, max_call_s)
+            start = time.perf_counter()
             reply = self._sequencer.answer(data)
+            seconds = time.perf_counter() - start
             if max_call_s:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             kind = request_kind(data)
             if kind < len(self._lane_requests):
                 self._lane_requests[kind] += 1
+                self._meter.record(kind, len(data), len(reply), seconds)
             self._last_request = time.monotonic()
             if len(reply) > limit:
                 reply = error_bytes(

@@ -1,0 +1,64 @@
+"""Every session is timed and counted on its path: the gRPC path and the same-host lane alike."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from remote_gym import ClientConfig, RemoteEnvironment
+from remote_gym.client.stats import StatsClient
+from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.testing.server import running_server
+
+pytestmark = pytest.mark.integration
+
+STEPS = 150
+
+
+def _play(env: RemoteEnvironment) -> None:
+    env.reset(seed=0)
+    for _ in range(STEPS):
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        if terminated or truncated:
+            env.reset()
+
+
+def test_lane_and_grpc_sessions_both_show_step_times_bytes_and_their_path() -> None:
+    """In /stats.json, GetStats and /metrics, a lane session and a gRPC session have p50 > 0,
+    p99 >= p50, bytes > 0 and their path; the step histogram counts each path's steps."""
+    with (
+        running_server(hosting="process", web_port=0, metrics_port=0) as server,
+        RemoteEnvironment(address=server.address) as lane,
+        RemoteEnvironment(address=server.address, config=ClientConfig(same_host_lane=False)) as grpc,
+        StatsClient(server.address) as client,
+    ):
+        _play(lane)
+        _play(grpc)
+        assert server.web_endpoint is not None
+        assert server.metrics_endpoint is not None
+        page = json.loads(urllib.request.urlopen(server.web_endpoint.url + "stats.json", timeout=10).read())
+        stats = client.fetch()
+        text = urllib.request.urlopen(server.metrics_endpoint.url + "metrics", timeout=10).read().decode()
+        expected = {lane.session_id: "lane", grpc.session_id: "grpc"}
+        for rows in (page["sessions"], [_plain(row) for row in stats.sessions]):
+            assert {row["session_id"]: row["path"] for row in rows} == expected
+            for row in rows:
+                assert int(row["steps"]) == STEPS
+                assert 0 < row["latency_p50_s"] <= row["latency_p99_s"] < 1.0
+                assert int(row["received_bytes"]) > STEPS
+                assert int(row["sent_bytes"]) > STEPS
+    counts = {
+        (sample.labels["env"], sample.labels["path"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "remote_gym_step_duration_seconds_count"
+    }
+    assert counts == {("CartPole-v1", "lane"): STEPS, ("CartPole-v1", "grpc"): STEPS}
+
+
+def _plain(row: pb.SessionStats) -> dict[str, Any]:
+    return {field.name: value for field, value in row.ListFields()}
