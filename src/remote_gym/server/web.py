@@ -9,12 +9,14 @@ basic-auth prompt with the token as password). Only GET and HEAD are answered.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import socket
 import socketserver
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import Any
@@ -23,7 +25,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from google.protobuf import json_format
 from prometheus_client import make_wsgi_app
 
+from remote_gym.server.charts import server_charts, session_sparks
 from remote_gym.server.config import ServerConfig
+from remote_gym.server.history import History
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.thumbnails import Thumbnails
 from remote_gym.transport.auth import TokenAuth
@@ -61,7 +65,10 @@ class HttpEndpoint:
         *,
         tls: ServerTLSConfig | None,
         tokens: Sequence[TokenAuth],
+        history: History | None = None,
     ) -> None:
+        self.history = history
+        """The page's history (sampled while the endpoint serves), if it serves the page."""
         server_class = _IPv6Server if ":" in host else _ThreadingServer
         self._httpd = make_server(
             host.strip("[]"), port, _guard(app, tokens), server_class, handler_class=_QuietHandler
@@ -90,6 +97,8 @@ class HttpEndpoint:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(5.0)
+        if self.history is not None:
+            self.history.stop()
 
 
 def start_endpoints(
@@ -117,9 +126,16 @@ def start_endpoints(
                     "the monitoring page listens on 127.0.0.1 only: serving it on %s needs TLS and a token",
                     config.host,
                 )
+            history = History(metrics)
             page = HttpEndpoint(
-                web_app(metrics, thumbnails), host, config.web_port, tls=config.tls, tokens=config.tokens
+                web_app(metrics, thumbnails, history),
+                host,
+                config.web_port,
+                tls=config.tls,
+                tokens=config.tokens,
+                history=history,
             )
+            history.start()
             logger.info("monitoring page at %s", page.url)
     except BaseException:
         if served is not None:
@@ -134,10 +150,12 @@ def metrics_app(metrics: ServerMetrics) -> WSGIApp:
     return app
 
 
-def web_app(metrics: ServerMetrics, thumbnails: Thumbnails) -> WSGIApp:
-    """The monitoring page (``/``), its data (``/stats.json``), frames (``/frame/ID.png``) and ``/metrics``."""
+def web_app(metrics: ServerMetrics, thumbnails: Thumbnails, history: History) -> WSGIApp:
+    """The monitoring page (``/``), its data (``/stats.json``), its charts (``/charts.json``), frames
+    (``/frame/ID.png``) and ``/metrics``."""
     page = resources.files("remote_gym.server").joinpath("monitor.html").read_bytes()
     exposition = metrics_app(metrics)
+    charts = _ChartCache(history)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -153,6 +171,8 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails) -> WSGIApp:
                 unquote_int64_if_possible=True,
             ).encode()
             return _reply(start_response, "200 OK", "application/json", body)
+        if path == "/charts.json":
+            return _reply(start_response, "200 OK", "application/json", charts.body())
         if path == "/metrics":
             return exposition(environ, start_response)
         match = _FRAME_PATH.match(path)
@@ -163,6 +183,34 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails) -> WSGIApp:
         return _reply(start_response, "404 Not Found", "text/plain", b"not found\n")
 
     return app
+
+
+class _ChartCache:
+    """The charts as JSON (``{"interval_s", "samples", "charts": {name: svg}, "sessions": {id: svg}}``),
+    drawn once per history sample however many pages ask."""
+
+    def __init__(self, history: History) -> None:
+        self._history = history
+        self._lock = threading.Lock()
+        self._drawn: tuple[int, bytes] | None = None
+
+    def body(self) -> bytes:
+        with self._lock:
+            samples, points, sessions = self._history.copy()
+            if self._drawn is None or self._drawn[0] != samples:
+                window = self._history.points.maxlen or 1
+                charts = {
+                    "interval_s": self._history.interval_s,
+                    "samples": samples,
+                    "charts": server_charts(
+                        points,
+                        now=points[-1].at if points else time.monotonic(),
+                        window_s=window * self._history.interval_s,
+                    ),
+                    "sessions": session_sparks(sessions),
+                }
+                self._drawn = (samples, json.dumps(charts).encode())
+            return self._drawn[1]
 
 
 def _reply(start_response: Callable[..., Any], status: str, content_type: str, body: bytes) -> list[bytes]:
