@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -62,3 +63,40 @@ def test_lane_and_grpc_sessions_both_show_step_times_bytes_and_their_path() -> N
 
 def _plain(row: pb.SessionStats) -> dict[str, Any]:
     return {field.name: value for field, value in row.ListFields()}
+
+
+def test_the_charts_ask_for_the_token_like_the_rest_of_the_page() -> None:
+    """With tokens, /charts.json answers 401 without the token and the charts with it."""
+    import urllib.error
+
+    from remote_gym.transport.auth import TokenAuth
+
+    with running_server(hosting="inline", web_port=0, tokens=(TokenAuth("s3cret"),)) as server:
+        assert server.web_endpoint is not None
+        url = server.web_endpoint.url + "charts.json"
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            urllib.request.urlopen(url, timeout=10)
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer s3cret"})
+        drawn = json.loads(urllib.request.urlopen(request, timeout=10).read())
+    assert set(drawn["charts"]) == {"steps", "step-time", "sessions", "events", "memory"}
+
+
+def test_closed_sessions_keep_their_step_times_in_the_histogram() -> None:
+    """Once both sessions closed, /metrics still counts their steps by path."""
+    with running_server(hosting="process", metrics_port=0) as server:
+        for lane in (True, False):
+            with RemoteEnvironment(address=server.address, config=ClientConfig(same_host_lane=lane)) as env:
+                _play(env)
+        assert server.metrics_endpoint is not None
+        url = server.metrics_endpoint.url + "metrics"
+        deadline = time.monotonic() + 10
+        while b"remote_gym_sessions_open{" in (text := urllib.request.urlopen(url, timeout=10).read()):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    counts = {
+        sample.labels["path"]: sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if sample.name == "remote_gym_step_duration_seconds_count"
+    }
+    assert counts == {"lane": STEPS, "grpc": STEPS}
