@@ -34,6 +34,7 @@ PATHS = ("grpc", "lane")
 
 _log2 = math.log2
 _ceil = math.ceil
+_FIRST_BOUND_S = BOUNDS_S[0]
 
 
 def bucket_of(seconds: float) -> int:
@@ -70,7 +71,12 @@ class RequestMeter:
         histogram = self.histograms.get(kind)
         if histogram is None:
             histogram = self.histograms[kind] = [0] * BUCKETS
-        histogram[bucket_of(seconds)] += 1
+        # bucket_of, inlined: this runs once per request
+        if seconds <= _FIRST_BOUND_S:
+            histogram[0] += 1
+        else:
+            index = _ceil(_log2(seconds) * BUCKETS_PER_OCTAVE - 1e-9) - _LOWEST_EXPONENT
+            histogram[index if index < BUCKETS else BUCKETS - 1] += 1
 
     def histogram(self, kind: int | None = None) -> list[int]:
         """A copy of the histogram of ``kind``'s latencies (of all kinds for None)."""
