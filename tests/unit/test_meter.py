@@ -75,3 +75,43 @@ def test_histograms_add_and_subtract_bucket_wise() -> None:
     assert add_histograms((a, b))[3] == 7
     assert subtract_histograms(b, a)[3] == 3
     assert subtract_histograms(a, b)[5] == 0
+
+
+def test_a_worker_status_carries_its_lane_meter() -> None:
+    """The lane's meter survives the status control message, and a status without one has none."""
+    from remote_gym.server.handlers.frames import WorkerStatus
+
+    meter = RequestMeter(8)
+    meter.record(3, 10, 20, 1e-4)
+    status = WorkerStatus(
+        env_restarts=1, quiet_s=0.5, lane_requests=meter.requests, lane_meter=meter.to_json()
+    )
+    back = WorkerStatus.from_bytes(status.to_bytes())
+    assert back.lane_meter is not None
+    assert RequestMeter.from_json(back.lane_meter, 8).histograms == meter.histograms
+    assert WorkerStatus.from_bytes(WorkerStatus(env_restarts=2).to_bytes()).lane_meter is None
+
+
+def test_a_sessions_quantiles_cover_its_last_minutes_on_both_paths() -> None:
+    """SessionCounts adds its lane meter to its gRPC one, and its recent histogram forgets old steps."""
+    from remote_gym.server.handlers.frames import WorkerStatus
+    from remote_gym.server.ledger import RECENT_S, STEP, SessionCounts
+
+    counts = SessionCounts(lane_offered=True)
+    assert counts.path() == "lane"
+    start = counts.opened_at
+    for _ in range(100):
+        counts.record(STEP, 10, 20, 1.0)  # slow steps, long ago
+    assert counts.path() == "grpc"
+    assert quantile(counts.recent_steps(start + 1), 0.5) == pytest.approx(1.0, rel=0.2)
+    counts.recent_steps(start + RECENT_S)  # the window turns
+    lane = RequestMeter(len(counts.meter.requests))
+    for _ in range(300):
+        lane.record(STEP, 10, 20, 1e-4)
+    counts.add_status(WorkerStatus(lane_meter=lane.to_json()))
+    assert counts.path() == "lane+grpc"
+    assert counts.requests[STEP] == 400
+    assert counts.bytes_in == 4000
+    recent = counts.recent_steps(start + 2 * RECENT_S)  # the slow steps are before the baseline
+    assert sum(recent) == 300
+    assert quantile(recent, 0.99) < 2e-4

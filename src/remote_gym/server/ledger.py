@@ -22,11 +22,14 @@ from collections.abc import Callable, Sequence
 
 from remote_gym.codec.requests import REQUEST_KINDS
 from remote_gym.server.handlers.frames import WorkerStatus
-from remote_gym.server.handlers.meter import BUCKETS, RequestMeter, add_histograms
+from remote_gym.server.handlers.meter import BUCKETS, RequestMeter, add_histograms, subtract_histograms
 
 logger = logging.getLogger("remote_gym.server")
 
 _KINDS = len(REQUEST_KINDS)
+
+RECENT_S = 60.0
+"""A session's p50/p99 cover its steps of the last RECENT_S to 2 * RECENT_S seconds."""
 
 
 def _ignore(seconds: float) -> None:
@@ -37,7 +40,7 @@ class SessionCounts:
     """One session's requests on every path: what the servicer records on the gRPC path, and what its
     worker reports of its same-host lane (a :class:`RequestMeter` each)."""
 
-    __slots__ = ("env_restarts", "lane", "lane_offered", "lane_seen", "meter", "observe", "opened_at")
+    __slots__ = ("_marks", "env_restarts", "lane", "lane_offered", "meter", "observe", "opened_at")
 
     def __init__(
         self, observe: Sequence[Callable[[float], None]] = (), *, lane_offered: bool = False
@@ -51,10 +54,10 @@ class SessionCounts:
         self.observe = list(observe) or [_ignore] * _KINDS
         """Per kind: also record a latency elsewhere (the server's histogram)."""
         self.opened_at = time.monotonic()
-        self.lane_seen = [0] * _KINDS
-        """Requests its worker reported answering on the lane, by kind (reports without a meter)."""
         self.env_restarts = 0
         """Sub-envs recreated after they raised, as its worker last reported."""
+        self._marks: list[tuple[float, list[int] | None]] = [(self.opened_at, None)] * 2
+        """(when, step histogram then) at the last two turns of :meth:`recent_steps`' window."""
 
     def record(self, kind: int, size_in: int, size_out: int, seconds: float) -> None:
         """Count one answered request of ``kind`` (see :func:`~remote_gym.codec.requests.request_kind`)."""
@@ -104,6 +107,18 @@ class SessionCounts:
         if any(meter.requests[STEP] for meter in meters):
             return add_histograms(meter.histogram(STEP) for meter in meters)
         return add_histograms(meter.histogram() for meter in meters)
+
+    def recent_steps(self, now: float) -> list[int]:
+        """The step histogram of its last one to two minutes (of its whole life while it is younger).
+
+        The window turns when asked (each snapshot, on the server's loop): at most every
+        :data:`RECENT_S` seconds, the histogram of the turn before becomes the baseline.
+        """
+        full = self.step_histogram()
+        if now - self._marks[1][0] >= RECENT_S:
+            self._marks = [self._marks[1], (now, full)]
+        base = self._marks[0][1]
+        return full if base is None else subtract_histograms(full, base)
 
     def path(self) -> str:
         """The path(s) its requests took, busiest first ("grpc", "lane", "lane+grpc"); the one it was

@@ -136,7 +136,7 @@ class ServerMetrics:
                 step_times[key] = add_histograms((before, meter.histograms.get(STEP, ())))
                 step_seconds[key] = step_seconds.get(key, 0.0) + meter.seconds[STEP]
             session_steps[record.session_id] = counts.step_histogram()
-            rows.append(_row(record, now, session_steps[record.session_id]))
+            rows.append(_row(record, now, counts.recent_steps(now)))
         return Snapshot(
             uptime_s=now - ledger.started_at,
             hosting=ledger.hosting,
