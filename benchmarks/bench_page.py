@@ -14,7 +14,8 @@ over the steps they made; the ratio is of the medians over rounds. Beside it, th
 (its process, zygote and workers, from ``/proc``) per step made, which depends less on what else the
 machine runs. The page's own process, not a
 browser, does the refreshing: what a browser draws costs the browser's machine, not the server's.
-Placement is not pinned.
+At the end, with the sessions open but idle, it measures what one refresh costs the server in CPU
+time (its process, zygote and workers), the idle server's own use subtracted. Placement is not pinned.
 """
 
 from __future__ import annotations
@@ -46,18 +47,28 @@ def _free_port() -> int:
 
 
 def _client(
-    port: int, lane: bool, first: int, count: int, steps: SynchronizedArray[Any], ready: Any, stop: Any
+    port: int,
+    lane: bool,
+    first: int,
+    count: int,
+    steps: SynchronizedArray[Any],
+    ready: Any,
+    stop: Any,
+    pause: Any,
 ) -> None:
     """Open ``count`` sessions and step each from its own thread until ``stop``; count in ``steps``."""
     config = ClientConfig(same_host_lane=lane)
     envs = [RemoteEnvironment(url="127.0.0.1", port=port, config=config) for _ in range(count)]
-    counters = steps.get_obj()  # type: ignore[attr-defined]
+    counters = steps.get_obj()
 
     def play(index: int, env: RemoteEnvironment) -> None:
         env.reset(seed=index)
         ready.release()
         n = 0
         while not stop.is_set():
+            if pause.is_set():  # the sessions stay open, idle
+                time.sleep(0.05)
+                continue
             _, _, terminated, truncated, _ = env.step(env.action_space.sample())
             n += 1
             if terminated or truncated:
@@ -107,13 +118,31 @@ def _cpu_s(pid: int) -> float:
     return total / ticks
 
 
-def _refresh(url: str, stop: Any, fetches: Any) -> None:
-    """What an open page does: stats.json and charts.json, once a second."""
-    while not stop.wait(1.0):
-        for path in ("stats.json", "charts.json"):
-            urllib.request.urlopen(url + path, timeout=10).read()
+def _refresh(url: str, stop: Any, fetches: Any, pause_s: float = 1.0) -> None:
+    """What an open page does: stats.json and charts.json, then again a second after the answers came."""
+    while not stop.wait(pause_s):
+        _fetch_page(url)
         with fetches.get_lock():
             fetches.value += 1
+
+
+def _fetch_page(url: str) -> None:
+    for path in ("stats.json", "charts.json"):
+        urllib.request.urlopen(url + path, timeout=30).read()
+
+
+def _refresh_cost(pid: int, url: str, refreshes: int) -> tuple[float, float]:
+    """Server CPU ms per refresh (idle sessions; the idle server's own CPU over as long subtracted), and
+    the wall ms a refresh took."""
+    start_cpu, start = _cpu_s(pid), time.perf_counter()
+    time.sleep(3.0)
+    idle_per_s = (_cpu_s(pid) - start_cpu) / (time.perf_counter() - start)
+    start_cpu, start = _cpu_s(pid), time.perf_counter()
+    for _ in range(refreshes):
+        _fetch_page(url)
+    took = time.perf_counter() - start
+    used = _cpu_s(pid) - start_cpu - idle_per_s * took
+    return used / refreshes * 1e3, took / refreshes * 1e3
 
 
 def main() -> int:
@@ -136,6 +165,7 @@ def main() -> int:
     steps = ctx.Array("q", total)
     ready = ctx.Semaphore(0)
     stop = ctx.Event()
+    pause = ctx.Event()
     console = Console(stderr=True)
     samples: dict[str, list[float]] = {"closed": [], "open": []}
     cpu: dict[str, list[float]] = {"closed": [], "open": []}
@@ -150,7 +180,9 @@ def main() -> int:
             for start in range(0, count, SESSIONS_PER_PROCESS):
                 n = min(SESSIONS_PER_PROCESS, count - start)
                 clients.append(
-                    ctx.Process(target=_client, args=(port, lane, first, n, steps, ready, stop), daemon=True)
+                    ctx.Process(
+                        target=_client, args=(port, lane, first, n, steps, ready, stop, pause), daemon=True
+                    )
                 )
                 first += n
         for client in clients:
@@ -171,15 +203,18 @@ def main() -> int:
                         refresher.start()
                         time.sleep(1.0)  # its interpreter started
                     cpu_before = _cpu_s(server_pid)
-                    before, start_t = sum(steps.get_obj()), time.perf_counter()  # type: ignore[attr-defined]
+                    before, start_t = sum(steps.get_obj()), time.perf_counter()
                     time.sleep(args.phase_s)
-                    made, took = sum(steps.get_obj()) - before, time.perf_counter() - start_t  # type: ignore[attr-defined]
+                    made, took = sum(steps.get_obj()) - before, time.perf_counter() - start_t
                     cpu[phase].append((_cpu_s(server_pid) - cpu_before) / max(made, 1) * 1e6)
                     samples[phase].append(took * total / max(made, 1) * 1e6)
                     if refresher is not None:
                         page_stop.set()
                         refresher.join(10)
                     console.print(f"round {i + 1} {phase}: {samples[phase][-1]:.0f} µs per step")
+            pause.set()
+            time.sleep(1.0)
+            refresh_cpu_ms, refresh_ms = _refresh_cost(server_pid, f"http://127.0.0.1:{web_port}/", 10)
         finally:
             stop.set()
             for client in clients:
@@ -195,6 +230,8 @@ def main() -> int:
         "median_open_us": opened,
         "ratio_open_closed": opened / closed,
         "page_refreshes": fetches.value,
+        "refresh_server_cpu_ms": refresh_cpu_ms,
+        "refresh_wall_ms": refresh_ms,
         "server_cpu_us_per_step": cpu,
         "median_server_cpu_closed": statistics.median(cpu["closed"]),
         "median_server_cpu_open": statistics.median(cpu["open"]),
@@ -223,6 +260,10 @@ def main() -> int:
     out.print(
         f"ratio open/closed: step time {opened / closed:.3f}, server CPU per step {cpu_ratio:.3f} "
         f"({fetches.value} page refreshes)"
+    )
+    out.print(
+        f"one refresh, {total} sessions open and idle: {refresh_cpu_ms:.1f} ms of server CPU, "
+        f"{refresh_ms:.0f} ms to answer"
     )
     return 0
 
