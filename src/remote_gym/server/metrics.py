@@ -161,14 +161,15 @@ class ServerMetrics:
         """Every figure in Prometheus' text exposition format."""
         return generate_latest(self.registry)
 
-    def stats(self, snap: Snapshot) -> pb.ServerStats:
-        """The ``GetStats`` reply: ``snap``'s session rows and the exposition text."""
+    def stats(self, snap: Snapshot, *, with_text: bool = True) -> pb.ServerStats:
+        """The ``GetStats`` reply: ``snap``'s session rows and (``with_text``) the exposition text,
+        which takes a snapshot of its own."""
         return pb.ServerStats(
             server_version=__version__,
             monitoring=True,
             uptime_s=snap.uptime_s,
             sessions=snap.sessions,
-            metrics_text=self.text().decode(),
+            metrics_text=self.text().decode() if with_text else "",
             totals=totals(snap),
         )
 

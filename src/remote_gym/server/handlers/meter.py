@@ -14,6 +14,7 @@ request costs a few list updates and one ``log2``: no allocation, no lock.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -81,7 +82,8 @@ class RequestMeter:
     def histogram(self, kind: int | None = None) -> list[int]:
         """A copy of the histogram of ``kind``'s latencies (of all kinds for None)."""
         if kind is not None:
-            return list(self.histograms.get(kind, ())) or [0] * BUCKETS
+            counts = self.histograms.get(kind)
+            return list(counts) if counts is not None else [0] * BUCKETS
         return add_histograms(self.histograms.values())
 
     def to_json(self) -> dict[str, Any]:
@@ -127,18 +129,18 @@ class RequestMeter:
 
 
 def add_histograms(histograms: Iterable[Sequence[int]]) -> list[int]:
-    """The bucket-wise sum of ``histograms``."""
-    total = [0] * BUCKETS
+    """The bucket-wise sum of ``histograms`` (empty ones count as zeros)."""
+    total: list[int] | None = None
     for counts in histograms:
-        for i, n in enumerate(counts):
-            if n:
-                total[i] += n
-    return total
+        if counts:
+            total = list(counts) if total is None else list(map(operator.add, total, counts))
+    return total if total is not None else [0] * BUCKETS
 
 
 def subtract_histograms(later: Sequence[int], earlier: Sequence[int]) -> list[int]:
     """What ``later`` counted since ``earlier`` (never below 0: a meter that started again counts anew)."""
-    return [max(a - b, 0) for a, b in zip(later, earlier, strict=True)]
+    difference = list(map(operator.sub, later, earlier))
+    return difference if min(difference, default=0) >= 0 else [max(n, 0) for n in difference]
 
 
 def quantile(histogram: Sequence[int], q: float) -> float:
