@@ -35,6 +35,8 @@ LATENCY_BUCKETS_S = (
 """Bucket bounds of the request latency histogram: a CartPole step takes ~100-200 µs in the server."""
 
 SNAPSHOT_TIMEOUT_S = 5.0
+RESIDENT_FRESH_S = 1.0
+"""A worker's memory read from ``/proc`` less than this long ago is not read again."""
 
 
 @dataclass
@@ -73,6 +75,8 @@ class ServerMetrics:
         self._sessions = sessions
         self._loop = asyncio.get_running_loop()
         self.registry = CollectorRegistry()
+        self._resident: dict[int, tuple[float, int]] = {}
+        """Worker memory by pid: (when read, bytes)."""
         latency = Histogram(
             "remote_gym_request_duration_seconds",
             "Time from a request's arrival to its reply, in the server, by request kind.",
@@ -95,9 +99,16 @@ class ServerMetrics:
             snap = self._take()
         else:
             snap = asyncio.run_coroutine_threadsafe(self._take_async(), self._loop).result(SNAPSHOT_TIMEOUT_S)
+        now = time.monotonic()
+        known, read = self._resident, {}
         for row in snap.sessions:  # /proc reads: off the loop when called from another thread
             if row.worker_pid:
-                row.worker_resident_bytes = resident_bytes(row.worker_pid)
+                at, size = known.get(row.worker_pid, (-RESIDENT_FRESH_S, 0))
+                if now - at >= RESIDENT_FRESH_S:
+                    at, size = now, resident_bytes(row.worker_pid)
+                read[row.worker_pid] = (at, size)
+                row.worker_resident_bytes = size
+        self._resident = read  # the workers of closed sessions forgotten
         return snap
 
     async def _take_async(self) -> Snapshot:

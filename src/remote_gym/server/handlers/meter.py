@@ -87,16 +87,13 @@ class RequestMeter:
         return add_histograms(self.histograms.values())
 
     def to_json(self) -> dict[str, Any]:
-        """Plain data (JSON-ready, histograms sparse) for a worker's status report."""
+        """Plain data (JSON-ready) for a worker's status report."""
         return {
             "requests": self.requests,
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "seconds": self.seconds,
-            "histograms": {
-                str(kind): {str(i): n for i, n in enumerate(counts) if n}
-                for kind, counts in self.histograms.items()
-            },
+            "histograms": {str(kind): counts for kind, counts in self.histograms.items()},
         }
 
     @classmethod
@@ -114,15 +111,11 @@ class RequestMeter:
                 meter.seconds[kind] = float(s)
             meter.bytes_in = int(data.get("bytes_in", 0))
             meter.bytes_out = int(data.get("bytes_out", 0))
-            for kind_text, sparse in dict(data.get("histograms", {})).items():
+            for kind_text, counts in dict(data.get("histograms", {})).items():
                 kind = int(kind_text)
-                if not 0 <= kind < kinds:
-                    continue
-                counts = meter.histograms[kind] = [0] * BUCKETS
-                for index_text, n in dict(sparse).items():
-                    index = int(index_text)
-                    if 0 <= index < BUCKETS:
-                        counts[index] = int(n)
+                if 0 <= kind < kinds:
+                    dense = list(map(int, counts))[:BUCKETS]
+                    meter.histograms[kind] = dense + [0] * (BUCKETS - len(dense))
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"not a request meter: {exc}") from exc
         return meter
