@@ -8,14 +8,13 @@ One server runs in its own process with the page on (``web_port``; its history s
 both phases, as it does whenever the page is served). Client processes (8 sessions each, one thread
 per session) step CartPole without pause for the whole run, counting steps in shared memory. Each
 round has two phases in alternating order: "closed" (nobody asks the page for anything) and "open"
-(a separate process fetches what the page's script fetches, ``stats.json`` and ``charts.json``, once a
-second, as an open tab does). A phase's per-step time is its length times the sessions stepping,
-over the steps they made; the ratio is of the medians over rounds. Beside it, the server's CPU time
-(its process, zygote and workers, from ``/proc``) per step made, which depends less on what else the
-machine runs. The page's own process, not a
-browser, does the refreshing: what a browser draws costs the browser's machine, not the server's.
-At the end, with the sessions open but idle, it measures what one refresh costs the server in CPU
-time (its process, zygote and workers), the idle server's own use subtracted. Placement is not pinned.
+(a thread of this script fetches what the page's script fetches, ``stats.json`` and ``charts.json``,
+at once and then a second after each answer, as an open tab does; a browser's drawing costs the
+browser's machine, not the server's). A phase's per-step time is its length times the sessions
+stepping, over the steps they made; the ratio is of the medians over rounds. Beside it, the server's
+CPU time (its process, zygote and workers, from ``/proc``) per step made, which depends less on what
+else the machine runs. At the end, with the sessions open but idle, it measures what one refresh
+costs the server in CPU time, the idle server's own use subtracted. Placement is not pinned.
 """
 
 from __future__ import annotations
@@ -118,12 +117,14 @@ def _cpu_s(pid: int) -> float:
     return total / ticks
 
 
-def _refresh(url: str, stop: Any, fetches: Any, pause_s: float = 1.0) -> None:
+def _refresh(url: str, stop: threading.Event, fetches: Any, first_s: float) -> None:
     """What an open page does: stats.json and charts.json, then again a second after the answers came."""
-    while not stop.wait(pause_s):
+    wait = first_s
+    while not stop.wait(wait):
         _fetch_page(url)
         with fetches.get_lock():
             fetches.value += 1
+        wait = 1.0
 
 
 def _fetch_page(url: str) -> None:
@@ -195,13 +196,13 @@ def main() -> int:
             time.sleep(args.phase_s)
             for i in range(args.rounds):
                 for phase in ("closed", "open") if i % 2 == 0 else ("open", "closed"):
-                    page_stop = ctx.Event()
+                    page_stop = threading.Event()
                     refresher = None
                     if phase == "open":
                         url = f"http://127.0.0.1:{web_port}/"
-                        refresher = ctx.Process(target=_refresh, args=(url, page_stop, fetches), daemon=True)
+                        refresher = threading.Thread(target=_refresh, args=(url, page_stop, fetches, 0.0))
                         refresher.start()
-                        time.sleep(1.0)  # its interpreter started
+                    fetched = fetches.value
                     cpu_before = _cpu_s(server_pid)
                     before, start_t = sum(steps.get_obj()), time.perf_counter()
                     time.sleep(args.phase_s)
@@ -210,8 +211,11 @@ def main() -> int:
                     samples[phase].append(took * total / max(made, 1) * 1e6)
                     if refresher is not None:
                         page_stop.set()
-                        refresher.join(10)
-                    console.print(f"round {i + 1} {phase}: {samples[phase][-1]:.0f} µs per step")
+                        refresher.join(30)
+                    console.print(
+                        f"round {i + 1} {phase}: {samples[phase][-1]:.0f} µs per step, "
+                        f"{fetches.value - fetched} refreshes"
+                    )
             pause.set()
             time.sleep(1.0)
             refresh_cpu_ms, refresh_ms = _refresh_cost(server_pid, f"http://127.0.0.1:{web_port}/", 10)
