@@ -30,7 +30,11 @@ def _play(env: RemoteEnvironment) -> None:
 
 def test_lane_and_grpc_sessions_both_show_step_times_bytes_and_their_path() -> None:
     """In /stats.json, GetStats and /metrics, a lane session and a gRPC session have p50 > 0,
-    p99 >= p50, bytes > 0 and their path; the step histogram counts each path's steps."""
+    p99 >= p50, bytes > 0 and their path; the step histogram counts each path's steps.
+
+    The page's figures from the lane are those of the workers' last report (at most one history
+    interval old): it is read until it has them all.
+    """
     with (
         running_server(hosting="process", web_port=0, metrics_port=0) as server,
         RemoteEnvironment(address=server.address) as lane,
@@ -41,7 +45,14 @@ def test_lane_and_grpc_sessions_both_show_step_times_bytes_and_their_path() -> N
         _play(grpc)
         assert server.web_endpoint is not None
         assert server.metrics_endpoint is not None
-        page = json.loads(urllib.request.urlopen(server.web_endpoint.url + "stats.json", timeout=10).read())
+        deadline = time.monotonic() + 10
+        while True:
+            page = json.loads(
+                urllib.request.urlopen(server.web_endpoint.url + "stats.json", timeout=10).read()
+            )
+            if {row["steps"] for row in page["sessions"]} == {STEPS} or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         stats = client.fetch()
         text = urllib.request.urlopen(server.metrics_endpoint.url + "metrics", timeout=10).read().decode()
         expected = {lane.session_id: "lane", grpc.session_id: "grpc"}

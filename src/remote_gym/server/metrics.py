@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ class ServerMetrics:
         self.registry = CollectorRegistry()
         self._resident: dict[int, tuple[float, int]] = {}
         """Worker memory by pid: (when read, bytes)."""
+        self.collected_at = -math.inf
+        """When the workers were last asked for their status (monotonic seconds)."""
         latency = Histogram(
             "remote_gym_request_duration_seconds",
             "Time from a request's arrival to its reply, in the server, by request kind.",
@@ -89,8 +92,9 @@ class ServerMetrics:
         self.registry.register(_Collector(self))
         ProcessCollector(registry=self.registry)  # the gRPC process's own CPU time and memory
 
-    def snapshot(self) -> Snapshot:
-        """Copy the counts; from another thread, the copy is taken on the server's event loop."""
+    def snapshot(self, *, status_age_s: float = 0.0) -> Snapshot:
+        """Copy the counts; from another thread, the copy is taken on the server's event loop, after
+        asking the workers for their status unless someone did less than ``status_age_s`` ago."""
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
@@ -98,7 +102,10 @@ class ServerMetrics:
         if on_loop:
             snap = self._take()
         else:
-            snap = asyncio.run_coroutine_threadsafe(self._take_async(), self._loop).result(SNAPSHOT_TIMEOUT_S)
+            ask = time.monotonic() - self.collected_at >= status_age_s
+            snap = asyncio.run_coroutine_threadsafe(self._take_async(ask), self._loop).result(
+                SNAPSHOT_TIMEOUT_S
+            )
         now = time.monotonic()
         known, read = self._resident, {}
         for row in snap.sessions:  # /proc reads: off the loop when called from another thread
@@ -111,13 +118,16 @@ class ServerMetrics:
         self._resident = read  # the workers of closed sessions forgotten
         return snap
 
-    async def _take_async(self) -> Snapshot:
-        await self.collect_statuses()
+    async def _take_async(self, ask: bool) -> Snapshot:
+        if ask:
+            await self.collect_statuses()
         return self._take()
 
     async def collect_statuses(self) -> None:
         """Ask every session's host what only it knows (see :func:`collect_status`), all at once."""
+        started = time.monotonic()
         await asyncio.gather(*(collect_status(record, record.host) for record in self._sessions))
+        self.collected_at = started
 
     def _take(self) -> Snapshot:
         ledger = self._sessions.ledger

@@ -162,7 +162,10 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails, history: History) ->
         if path == "/":
             return _reply(start_response, "200 OK", "text/html; charset=utf-8", page)
         if path == "/stats.json":
-            stats = metrics.stats(metrics.snapshot(), with_text=False)
+            # The workers' own figures (the lane's) as of the last time anyone asked them, at most
+            # one history interval ago: an open page costs no round trip to every worker each second.
+            snapshot = metrics.snapshot(status_age_s=history.interval_s)
+            stats = metrics.stats(snapshot, with_text=False)
             stats.ClearField("metrics_text")
             body = json.dumps(_plain(stats)).encode()
             return _reply(start_response, "200 OK", "application/json", body)
