@@ -103,11 +103,11 @@ def _cpu_s(pid: int) -> float:
     """CPU seconds (user + system) used so far by ``pid`` and its descendants alive now."""
     import os
 
-    from remote_gym.server.metrics import _with_descendants
+    from remote_gym.server.memory import with_descendants
 
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for each in _with_descendants(pid):
+    for each in with_descendants(pid):
         try:
             with open(f"/proc/{each}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()

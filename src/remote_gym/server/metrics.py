@@ -11,7 +11,6 @@ scrape time only, so it costs nothing per step.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.meter import BUCKETS, add_histograms, quantile
 from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import RESET, STEP
+from remote_gym.server.memory import resident_bytes
 from remote_gym.server.sessions import SessionRecord, SessionTable, collect_status
 from remote_gym.server.steptimes import step_time_family
 
@@ -324,26 +324,3 @@ def _family(family: CounterMetricFamily | GaugeMetricFamily, values: Labelled) -
     for key, value in sorted(values.items()):
         family.add_metric(list(key), value)
     return family
-
-
-def resident_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` and its descendants, from ``/proc`` (Linux; 0 elsewhere)."""
-    total = 0
-    for each in _with_descendants(pid):
-        with contextlib.suppress(OSError), open(f"/proc/{each}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-    return total
-
-
-def _with_descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    todo = [pid]
-    while todo and len(found) < 1024:
-        each = todo.pop()
-        found.append(each)
-        with contextlib.suppress(OSError), open(f"/proc/{each}/task/{each}/children") as children:
-            todo.extend(int(child) for child in children.read().split())
-    return found
