@@ -11,9 +11,10 @@ round has two phases in alternating order: "closed" (nobody asks the page for an
 (a thread of this script fetches what the page's script fetches, ``stats.json`` and ``charts.json``,
 at once and then a second after each answer, as an open tab does; a browser's drawing costs the
 browser's machine, not the server's). A phase's per-step time is its length times the sessions
-stepping, over the steps they made; the ratio is of the medians over rounds. Beside it, the server's
-CPU time (its process, zygote and workers, from ``/proc``) per step made, which depends less on what
-else the machine runs. At the end, with the sessions open but idle, it measures what one refresh
+stepping, over the steps they made; the ratio is of the medians over rounds (and, less exposed to
+a load that changes during the run, the median of each round's own ratio). Beside it, the server's
+CPU time (its process, zygote and workers, from ``/proc``) per step made, which depends less on
+what else the machine runs. At the end, with the sessions open but idle, it measures what one refresh
 costs the server in CPU time, the idle server's own use subtracted. Placement is not pinned.
 """
 
@@ -233,6 +234,9 @@ def main() -> int:
         "median_closed_us": closed,
         "median_open_us": opened,
         "ratio_open_closed": opened / closed,
+        "median_round_ratio": statistics.median(
+            o / c for o, c in zip(samples["open"], samples["closed"], strict=True)
+        ),
         "page_refreshes": fetches.value,
         "refresh_server_cpu_ms": refresh_cpu_ms,
         "refresh_wall_ms": refresh_ms,
@@ -262,7 +266,8 @@ def main() -> int:
     out.print(table)
     cpu_ratio = report["median_server_cpu_open"] / report["median_server_cpu_closed"]
     out.print(
-        f"ratio open/closed: step time {opened / closed:.3f}, server CPU per step {cpu_ratio:.3f} "
+        f"ratio open/closed: step time {opened / closed:.3f} (median of the rounds' own ratios "
+        f"{report['median_round_ratio']:.3f}), server CPU per step {cpu_ratio:.3f} "
         f"({fetches.value} page refreshes)"
     )
     out.print(
