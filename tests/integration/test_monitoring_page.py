@@ -57,6 +57,14 @@ def _chromium(url: str, profile: str, *flags: str) -> subprocess.CompletedProces
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
 
 
+def _wait_for_history(url: str, samples: int = 3) -> None:
+    """Wait until the server's history has ``samples`` intervals (the charts' lines have that many points)."""
+    deadline = time.monotonic() + 30
+    while json.loads(urllib.request.urlopen(url + "charts.json", timeout=10).read())["samples"] < samples:
+        assert time.monotonic() < deadline, "the server's history took no sample"
+        time.sleep(0.5)
+
+
 def _stepping(env: RemoteEnvironment, stop: threading.Event) -> threading.Thread:
     """A thread stepping ``env`` (resetting at episode ends) until ``stop`` is set."""
 
@@ -108,8 +116,9 @@ def test_page_shows_the_running_session_and_its_frame(
         assert f'src="frame/{env.session_id}.png' in dom
     assert 0 < steps[0] < steps[1]
 
+    _wait_for_history(url)  # the screenshot (README's picture) shows charts with lines
     screenshot = f"{tmp_path}/page.png"
-    chromium(url, f"{tmp_path}/profile-shot", "--window-size=1600,700", f"--screenshot={screenshot}")
+    chromium(url, f"{tmp_path}/profile-shot", "--window-size=1800,640", f"--screenshot={screenshot}")
     from PIL import Image
 
     pixels = np.asarray(Image.open(screenshot).convert("RGB")).astype(int)
@@ -163,10 +172,7 @@ def test_page_draws_its_charts_with_data_and_logs_nothing_to_the_console(
     server, lane, grpc = two_paths
     assert server.web_endpoint is not None
     url = server.web_endpoint.url
-    deadline = time.monotonic() + 30
-    while json.loads(urllib.request.urlopen(url + "charts.json", timeout=10).read())["samples"] < 3:
-        assert time.monotonic() < deadline, "the server's history took no sample"
-        time.sleep(0.5)
+    _wait_for_history(url)
     ran = _chromium(url, f"{tmp_path}/profile", "--dump-dom", "--enable-logging=stderr", "--v=0")
     dom = ran.stdout
     for chart in ("steps", "step-time", "sessions", "events", "memory"):

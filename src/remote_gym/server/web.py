@@ -213,15 +213,14 @@ class _ChartCache:
         with self._lock:
             samples, points, sessions = self._history.copy()
             if self._drawn is None or self._drawn[0] != samples:
-                window = self._history.points.maxlen or 1
+                now = points[-1].at if points else time.monotonic()
+                kept_s = (self._history.points.maxlen or 1) * self._history.interval_s
+                shown_s = now - points[0].at + self._history.interval_s if points else 0.0
                 charts = {
                     "interval_s": self._history.interval_s,
                     "samples": samples,
-                    "charts": server_charts(
-                        points,
-                        now=points[-1].at if points else time.monotonic(),
-                        window_s=window * self._history.interval_s,
-                    ),
+                    # The window kept, or less while the server is young (at least a minute).
+                    "charts": server_charts(points, now=now, window_s=min(kept_s, max(shown_s, 60.0))),
                     "sessions": session_sparks(sessions),
                 }
                 self._drawn = (samples, json.dumps(charts).encode())
