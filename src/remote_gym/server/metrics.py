@@ -4,8 +4,9 @@ Counts live as plain integers in the :class:`~remote_gym.server.ledger.Ledger` a
 :class:`~remote_gym.server.ledger.SessionCounts`; a scrape takes a consistent snapshot of them on the
 server's event loop (where they change), then exposes it through prometheus-client's metric families.
 Request latencies on the gRPC path also go to a prometheus-client histogram directly; step times on
-every path come from the sessions' request meters (``remote_gym_step_duration_seconds{env, path}``). Worker memory is read from ``/proc`` at
-scrape time only, so it costs nothing per step.
+every path come from the sessions' request meters (``remote_gym_step_duration_seconds{env, path}``).
+Worker memory is read from ``/proc`` when a snapshot is taken (at most once a second per worker), so
+it costs nothing per step.
 """
 
 from __future__ import annotations

@@ -166,7 +166,6 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails, history: History) ->
             # one history interval ago: an open page costs no round trip to every worker each second.
             snapshot = metrics.snapshot(status_age_s=history.interval_s)
             stats = metrics.stats(snapshot, with_text=False)
-            stats.ClearField("metrics_text")
             body = json.dumps(_plain(stats)).encode()
             return _reply(start_response, "200 OK", "application/json", body)
         if path == "/charts.json":
