@@ -108,13 +108,15 @@ class SessionCounts:
             return add_histograms(meter.histogram(STEP) for meter in meters)
         return add_histograms(meter.histogram() for meter in meters)
 
-    def recent_steps(self, now: float) -> list[int]:
-        """The step histogram of its last one to two minutes (of its whole life while it is younger).
+    def recent_steps(self, now: float, full: list[int] | None = None) -> list[int]:
+        """The step histogram of its last one to two minutes (of its whole life while it is younger);
+        ``full`` is :meth:`step_histogram` when the caller has it already.
 
         The window turns when asked (each snapshot, on the server's loop): at most every
         :data:`RECENT_S` seconds, the histogram of the turn before becomes the baseline.
         """
-        full = self.step_histogram()
+        if full is None:
+            full = self.step_histogram()
         if now - self._marks[1][0] >= RECENT_S:
             self._marks = [self._marks[1], (now, full)]
         base = self._marks[0][1]

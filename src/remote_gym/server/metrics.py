@@ -5,7 +5,7 @@ Counts live as plain integers in the :class:`~remote_gym.server.ledger.Ledger` a
 server's event loop (where they change), then exposes it through prometheus-client's metric families.
 Request latencies on the gRPC path also go to a prometheus-client histogram directly; step times on
 every path come from the sessions' request meters (``remote_gym_step_duration_seconds{env, path}``).
-Worker memory is read from ``/proc`` when a snapshot is taken (at most once a second per worker), so
+Worker memory is read from ``/proc`` when a snapshot is taken (at most every 5 s per worker), so
 it costs nothing per step.
 """
 
@@ -37,7 +37,7 @@ LATENCY_BUCKETS_S = (
 """Bucket bounds of the request latency histogram: a CartPole step takes ~100-200 µs in the server."""
 
 SNAPSHOT_TIMEOUT_S = 5.0
-RESIDENT_FRESH_S = 1.0
+RESIDENT_FRESH_S = 5.0
 """A worker's memory read from ``/proc`` less than this long ago is not read again."""
 
 
@@ -93,18 +93,22 @@ class ServerMetrics:
         self.registry.register(_Collector(self))
         ProcessCollector(registry=self.registry)  # the gRPC process's own CPU time and memory
 
-    def snapshot(self, *, status_age_s: float = 0.0) -> Snapshot:
+    def snapshot(self, *, status_age_s: float = 0.0, detail: bool = True) -> Snapshot:
         """Copy the counts; from another thread, the copy is taken on the server's event loop, after
-        asking the workers for their status unless someone did less than ``status_age_s`` ago."""
+        asking the workers for their status unless someone did less than ``status_age_s`` ago.
+
+        Without ``detail``, the step-time histograms by (env, path) and by session are left out
+        (the session rows, which ``/stats.json`` needs alone, have their quantiles all the same).
+        """
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
             on_loop = False
         if on_loop:
-            snap = self._take()
+            snap = self._take(detail)
         else:
             ask = time.monotonic() - self.collected_at >= status_age_s
-            snap = asyncio.run_coroutine_threadsafe(self._take_async(ask), self._loop).result(
+            snap = asyncio.run_coroutine_threadsafe(self._take_async(ask, detail), self._loop).result(
                 SNAPSHOT_TIMEOUT_S
             )
         now = time.monotonic()
@@ -119,10 +123,10 @@ class ServerMetrics:
         self._resident = read  # the workers of closed sessions forgotten
         return snap
 
-    async def _take_async(self, ask: bool) -> Snapshot:
+    async def _take_async(self, ask: bool, detail: bool) -> Snapshot:
         if ask:
             await self.collect_statuses()
-        return self._take()
+        return self._take(detail)
 
     async def collect_statuses(self) -> None:
         """Ask every session's host what only it knows (see :func:`collect_status`), all at once."""
@@ -130,7 +134,7 @@ class ServerMetrics:
         await asyncio.gather(*(collect_status(record, record.host) for record in self._sessions))
         self.collected_at = started
 
-    def _take(self) -> Snapshot:
+    def _take(self, detail: bool = True) -> Snapshot:
         ledger = self._sessions.ledger
         now = time.monotonic()
         requests = {env: list(kinds) for env, kinds in ledger.requests.items()}
@@ -145,20 +149,23 @@ class ServerMetrics:
             if counts is None:
                 continue
             env = record.env_name
+            made = counts.requests
             kinds = requests.setdefault(env, [0] * len(REQUEST_KINDS))
-            for kind, n in enumerate(counts.requests):
+            for kind, n in enumerate(made):
                 kinds[kind] += n
             bytes_in[env] = bytes_in.get(env, 0) + counts.bytes_in
             bytes_out[env] = bytes_out.get(env, 0) + counts.bytes_out
-            env_steps[env] = env_steps.get(env, 0) + counts.requests[STEP] * max(record.num_envs, 1)
+            env_steps[env] = env_steps.get(env, 0) + made[STEP] * max(record.num_envs, 1)
             env_restarts[env] = env_restarts.get(env, 0) + counts.env_restarts
-            for path, meter in counts.meters().items():
-                key = (env, path)
-                before = step_times.get(key, [0] * BUCKETS)
-                step_times[key] = add_histograms((before, meter.histograms.get(STEP, ())))
-                step_seconds[key] = step_seconds.get(key, 0.0) + meter.seconds[STEP]
-            session_steps[record.session_id] = counts.step_histogram()
-            rows.append(_row(record, now, counts.recent_steps(now)))
+            histogram = counts.step_histogram()
+            if detail:
+                for path, meter in counts.meters().items():
+                    key = (env, path)
+                    before = step_times.get(key, [0] * BUCKETS)
+                    step_times[key] = add_histograms((before, meter.histograms.get(STEP, ())))
+                    step_seconds[key] = step_seconds.get(key, 0.0) + meter.seconds[STEP]
+                session_steps[record.session_id] = histogram
+            rows.append(_row(record, now, made, counts.recent_steps(now, histogram)))
         return Snapshot(
             uptime_s=now - ledger.started_at,
             hosting=ledger.hosting,
@@ -216,7 +223,7 @@ def totals(snap: Snapshot) -> pb.ServerTotals:
     )
 
 
-def _row(record: SessionRecord, now: float, steps: list[int]) -> pb.SessionStats:
+def _row(record: SessionRecord, now: float, made: list[int], steps: list[int]) -> pb.SessionStats:
     counts = record.counts
     assert counts is not None
     host = record.host
@@ -226,9 +233,9 @@ def _row(record: SessionRecord, now: float, steps: list[int]) -> pb.SessionStats
         peer=record.peer,
         state=record.state.name.lower(),
         age_s=now - counts.opened_at,
-        steps=counts.requests[STEP],
-        resets=counts.requests[RESET],
-        requests=sum(counts.requests),
+        steps=made[STEP],
+        resets=made[RESET],
+        requests=sum(made),
         latency_p50_s=quantile(steps, 0.5),
         latency_p99_s=quantile(steps, 0.99),
         received_bytes=counts.bytes_in,

@@ -162,9 +162,9 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails, history: History) ->
         if path == "/":
             return _reply(start_response, "200 OK", "text/html; charset=utf-8", page)
         if path == "/stats.json":
-            # The workers' own figures (the lane's) as of the last time anyone asked them, at most
-            # one history interval ago: an open page costs no round trip to every worker each second.
-            snapshot = metrics.snapshot(status_age_s=history.interval_s)
+            # The workers' own figures (the lane's) as of the last time anyone asked them (the history
+            # asks every interval): an open page costs no round trip to every worker each second.
+            snapshot = metrics.snapshot(status_age_s=3 * history.interval_s, detail=False)
             stats = metrics.stats(snapshot, with_text=False)
             body = json.dumps(_plain(stats)).encode()
             return _reply(start_response, "200 OK", "application/json", body)

@@ -13,6 +13,8 @@ request costs a few list updates and one ``log2``: no allocation, no lock.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import operator
 from collections.abc import Iterable, Sequence
@@ -141,21 +143,17 @@ def quantile(histogram: Sequence[int], q: float) -> float:
 
     Interpolated geometrically inside the bucket that holds it (the buckets are spaced geometrically).
     """
-    total = sum(histogram)
+    cumulative = list(itertools.accumulate(histogram))
+    total = cumulative[-1] if cumulative else 0
     if not total:
         return 0.0
-    rank = q * total
-    seen = 0
-    for i, n in enumerate(histogram):
-        if n and seen + n >= rank:
-            if i >= len(BOUNDS_S):
-                return BOUNDS_S[-1]
-            upper = BOUNDS_S[i]
-            lower = upper / _STEP
-            fraction = min(max((rank - seen) / n, 0.0), 1.0)
-            return float(lower * _STEP**fraction)
-        seen += n
-    return BOUNDS_S[-1]
+    rank = max(q * total, 1e-9)
+    i = bisect.bisect_left(cumulative, rank)  # the first bucket whose cumulative count reaches the rank
+    if i >= len(BOUNDS_S):
+        return BOUNDS_S[-1]
+    seen = cumulative[i - 1] if i else 0
+    fraction = min(max((rank - seen) / (cumulative[i] - seen), 0.0), 1.0)
+    return float(BOUNDS_S[i] / _STEP * _STEP**fraction)
 
 
 _STEP = 2.0 ** (1 / BUCKETS_PER_OCTAVE)
