@@ -123,7 +123,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("state", "left", 100),
     ("memory", "right", 4),
 )
-"""The session table's columns, all shown from about 120 terminal columns."""
+"""The session table's columns, all shown from about 140 terminal columns (ids shortened below ~145)."""
 SHORT_ID = 6
 """Characters of a session id shown when the whole table does not fit."""
 _PER_COLUMN = 3
