@@ -21,8 +21,9 @@ if _typing.TYPE_CHECKING:
     from remote_gym.client.vector_env import RemoteVectorEnv
     from remote_gym.codec.custom_spaces import register_space
     from remote_gym.server.config import ServerConfig
+    from remote_gym.server.legacy import create_remote_environment_server
     from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
-    from remote_gym.server.server import EnvServer, create_remote_environment_server
+    from remote_gym.server.server import EnvServer
     from remote_gym.transport.auth import TokenAuth
     from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
@@ -43,7 +44,7 @@ _LAZY = {
     "EnvEntry": "remote_gym.server.registry",
     "make_entry": "remote_gym.server.registry",
     "EnvServer": "remote_gym.server.server",
-    "create_remote_environment_server": "remote_gym.server.server",
+    "create_remote_environment_server": "remote_gym.server.legacy",
     "TokenAuth": "remote_gym.transport.auth",
     "ServerTLSConfig": "remote_gym.transport.tls",
     "TLSConfig": "remote_gym.transport.tls",

@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from remote_gym import RemoteVectorEnv
 from remote_gym.cli.main import main
 from remote_gym.client.env import RemoteEnvironment
 from remote_gym.testing.server import running_server
@@ -32,10 +33,45 @@ def test_top_once_shows_a_running_session() -> None:
     [row] = [line for line in out.splitlines() if session_id in line]
     cells = [cell.strip() for cell in row.strip().strip("│").split("│")]
     assert cells[1] == "CartPole-v1"
-    assert cells[4] == "7"
-    assert cells[8] == "attached"
-    assert "MiB" in cells[9]
+    assert cells[3] == "grpc"
+    assert cells[5] == "7"
+    assert cells[11] == "attached"
+    assert "MiB" in cells[12]
     assert "sessions open 1" in out
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_top_fits_the_terminal_and_keeps_env_and_state_whole(width: int) -> None:
+    """At 80 columns `top` drops columns and shortens ids but shows env and state in full; at 160, every column."""
+    import io
+
+    from rich.console import Console
+
+    from remote_gym.cli.top import COLUMNS
+
+    with (
+        running_server(hosting="process") as server,
+        RemoteVectorEnv("CartPole-v1", 4, address=server.address) as envs,
+    ):
+        envs.reset(seed=0)
+        envs.step(envs.action_space.sample())
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
+        code = main(["top", server.address, "--once"], console=console)
+        out = buffer.getvalue()
+    assert code == 0, out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width, out
+    assert "…" not in out, out
+    header = next(line for line in lines if line.startswith("┃"))
+    row = next(line for line in lines if "CartPole-v1 ×4" in line)
+    assert "attached" in row
+    assert "lane" in row or width == 80
+    shown = {cell.strip() for cell in header.strip("┃ ").split("┃")}
+    if width == 160:
+        assert shown == {name for name, _, _ in COLUMNS}
+    else:
+        assert {"session", "env", "state", "steps/s", "p99"} <= shown < {name for name, _, _ in COLUMNS}
 
 
 def test_top_reports_an_unreachable_server() -> None:

@@ -182,7 +182,9 @@ def test_a_trainer_restarted_against_a_full_host_behind_a_hub_gets_its_sessions_
     from tests.support.hub import dialing_host, hub_with_hosts, wait_for_hosts
 
     with hub_with_hosts(()) as (hub, hosts):
-        hosts.append(dialing_host(hub.address, "full", ("CartPole-v1",), max_sessions=2, resume_window_s=60.0))
+        hosts.append(
+            dialing_host(hub.address, "full", ("CartPole-v1",), max_sessions=2, resume_window_s=60.0)
+        )
         wait_for_hosts(hub, ["full"])
         for _ in range(2):  # the killed trainer: sessions that reset, then vanished
             make_and_vanish(hub.address, reset=True)

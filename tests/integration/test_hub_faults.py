@@ -25,7 +25,7 @@ import grpc
 
 from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.config import ClientConfig, Timeouts
-from remote_gym.codec.vector import RESTARTED_KEY
+from remote_gym.vector.restarts import RESTARTED_KEY
 from remote_gym.errors import ConnectionLostError, HostGoneError
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.live import Live
@@ -34,8 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "top",
         help="watch a server's sessions live",
-        description="Show a server's open sessions (env, peer, age, steps, steps/s, latency, state, worker "
-        "memory) and its totals, refreshed every second until Ctrl-C. Opens no session.",
+        description="Show a server's open sessions (env, peer, path, age, steps, steps/s, step time p50/p99, "
+        "bytes in and out, state, worker memory; a narrow terminal shows fewer columns) and its totals, refreshed every second until Ctrl-C. Opens no session.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -103,38 +104,87 @@ def stats_view(stats: pb.ServerStats, rates: dict[str, float], address: str) -> 
         f"resumes {t.session_resumes}",
         f"worker memory {_mib(t.workers_resident_bytes)}",
     )
-    table = Table(expand=False)
-    for name, justify in (
-        ("session", "left"),
-        ("env", "left"),
-        ("peer", "left"),
-        ("age", "right"),
-        ("steps", "right"),
-        ("steps/s", "right"),
-        ("p50", "right"),
-        ("p99", "right"),
-        ("state", "left"),
-        ("memory", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in stats.sessions:
-        env = f"{row.env} ×{row.num_envs}" if row.num_envs else row.env
-        state = f"{row.state} (busy)" if row.busy else row.state
-        table.add_row(
-            row.session_id,
-            env,
-            row.peer,
-            _age(row.age_s),
-            str(row.steps),
-            f"{rates.get(row.session_id, 0.0):.0f}",
-            f"{row.latency_p50_s * 1e3:.2f} ms",
-            f"{row.latency_p99_s * 1e3:.2f} ms",
-            state,
-            _mib(row.worker_resident_bytes),
-        )
-    if not stats.sessions:
-        table.caption = "no session open"
-    return Group(summary, table)
+    return Group(summary, SessionsTable(stats.sessions, rates))
+
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    # (header, justify, priority): the lower the priority, the sooner a narrow terminal drops it.
+    ("session", "left", 100),
+    ("env", "left", 100),
+    ("peer", "left", 1),
+    ("path", "left", 7),
+    ("age", "right", 2),
+    ("steps", "right", 5),
+    ("steps/s", "right", 9),
+    ("p50", "right", 6),
+    ("p99", "right", 8),
+    ("in", "right", 3),
+    ("out", "right", 3),
+    ("state", "left", 100),
+    ("memory", "right", 4),
+)
+"""The session table's columns, all shown from about 140 terminal columns (ids shortened below ~145)."""
+SHORT_ID = 6
+"""Characters of a session id shown when the whole table does not fit."""
+_PER_COLUMN = 3
+"""Characters a column adds beside its cells: a border and a space each side."""
+
+
+class SessionsTable:
+    """The sessions as a table that fits the width it is given: it shortens ids, then drops columns by priority."""
+
+    def __init__(self, sessions: Sequence[pb.SessionStats], rates: dict[str, float]) -> None:
+        self.rows = [_cells(row, rates.get(row.session_id, 0.0)) for row in sessions]
+
+    def columns_for(self, width: int) -> tuple[list[int], bool]:
+        """The indices of the columns shown in ``width`` characters, and whether ids are shortened."""
+        shown = list(range(len(COLUMNS)))
+        for short in (False, True):
+            widths = [
+                max([len(COLUMNS[i][0])] + [len(_short(row[i], short and i == 0)) for row in self.rows])
+                for i in range(len(COLUMNS))
+            ]
+            by_priority = sorted(shown, key=lambda i: COLUMNS[i][2])
+            kept = list(shown)
+            while sum(widths[i] + _PER_COLUMN for i in kept) + 1 > width and COLUMNS[by_priority[0]][2] < 100:
+                kept.remove(by_priority.pop(0))
+            if len(kept) == len(COLUMNS) or short:
+                return kept, short
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        kept, short = self.columns_for(options.max_width)
+        table = Table(expand=False)
+        for i in kept:
+            header, justify, _ = COLUMNS[i]
+            table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for row in self.rows:
+            table.add_row(*(_short(row[i], short and i == 0) for i in kept))
+        if not self.rows:
+            table.caption = "no session open"
+        yield table
+
+
+def _cells(row: pb.SessionStats, rate: float) -> list[str]:
+    return [
+        row.session_id,
+        f"{row.env} ×{row.num_envs}" if row.num_envs else row.env,
+        row.peer.removeprefix("ipv4:"),
+        row.path,
+        _age(row.age_s),
+        str(row.steps),
+        f"{rate:.0f}",
+        f"{row.latency_p50_s * 1e3:.2f} ms",
+        f"{row.latency_p99_s * 1e3:.2f} ms",
+        _size(row.received_bytes),
+        _size(row.sent_bytes),
+        f"{row.state} (busy)" if row.busy else row.state,
+        _mib(row.worker_resident_bytes),
+    ]
+
+
+def _short(text: str, short: bool) -> str:
+    return text[:SHORT_ID] if short else text
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -165,6 +215,13 @@ def _age(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def _mib(size: int) -> str:

@@ -10,8 +10,9 @@ from remote_gym._lazy import lazy_names as _lazy_names
 
 if _typing.TYPE_CHECKING:
     from remote_gym.server.config import ServerConfig
+    from remote_gym.server.legacy import create_remote_environment_server
     from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
-    from remote_gym.server.server import EnvServer, create_remote_environment_server
+    from remote_gym.server.server import EnvServer
     from remote_gym.transport.auth import TokenAuth
     from remote_gym.transport.certs import generate_dev_certs
     from remote_gym.transport.tls import ServerTLSConfig
@@ -22,7 +23,7 @@ _LAZY = {
     "EnvEntry": "remote_gym.server.registry",
     "make_entry": "remote_gym.server.registry",
     "EnvServer": "remote_gym.server.server",
-    "create_remote_environment_server": "remote_gym.server.server",
+    "create_remote_environment_server": "remote_gym.server.legacy",
     "TokenAuth": "remote_gym.transport.auth",
     "generate_dev_certs": "remote_gym.transport.certs",
     "ServerTLSConfig": "remote_gym.transport.tls",

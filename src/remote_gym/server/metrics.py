@@ -3,19 +3,20 @@
 Counts live as plain integers in the :class:`~remote_gym.server.ledger.Ledger` and each session's
 :class:`~remote_gym.server.ledger.SessionCounts`; a scrape takes a consistent snapshot of them on the
 server's event loop (where they change), then exposes it through prometheus-client's metric families.
-Latencies go to a prometheus-client histogram directly. Worker memory is read from ``/proc`` at
-scrape time only, so it costs nothing per step.
+Request latencies on the gRPC path also go to a prometheus-client histogram directly; step times on
+every path come from the sessions' request meters (``remote_gym_step_duration_seconds{env, path}``).
+Worker memory is read from ``/proc`` when a snapshot is taken (at most every 5 s per worker), so
+it costs nothing per step.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import numpy as np
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -23,9 +24,12 @@ from prometheus_client.registry import Collector
 from remote_gym._version import __version__
 from remote_gym.codec.requests import REQUEST_KINDS
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.meter import BUCKETS, add_histograms, quantile
 from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import RESET, STEP
+from remote_gym.server.memory import resident_bytes
 from remote_gym.server.sessions import SessionRecord, SessionTable, collect_status
+from remote_gym.server.steptimes import step_time_family
 
 LATENCY_BUCKETS_S = (
     50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -33,6 +37,8 @@ LATENCY_BUCKETS_S = (
 """Bucket bounds of the request latency histogram: a CartPole step takes ~100-200 µs in the server."""
 
 SNAPSHOT_TIMEOUT_S = 5.0
+RESIDENT_FRESH_S = 5.0
+"""A worker's memory read from ``/proc`` less than this long ago is not read again."""
 
 
 @dataclass
@@ -53,6 +59,14 @@ class Snapshot:
     env_restarts: dict[str, int]
     resumes: dict[str, int]
     refusals: dict[str, int]
+    step_times: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Step latency histograms by (env, path), open and closed sessions together."""
+    step_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Seconds spent answering steps by (env, path), open and closed sessions together."""
+    session_steps: dict[str, list[int]] = field(default_factory=dict)
+    """Each open session's step latency histogram (see SessionCounts.step_histogram), by session id."""
+    taken_at: float = 0.0
+    """When it was taken (monotonic seconds)."""
     worker_pids: list[int] = field(default_factory=list)
 
 
@@ -63,6 +77,10 @@ class ServerMetrics:
         self._sessions = sessions
         self._loop = asyncio.get_running_loop()
         self.registry = CollectorRegistry()
+        self._resident: dict[int, tuple[float, int]] = {}
+        """Worker memory by pid: (when read, bytes)."""
+        self.collected_at = -math.inf
+        """When the workers were last asked for their status (monotonic seconds)."""
         latency = Histogram(
             "remote_gym_request_duration_seconds",
             "Time from a request's arrival to its reply, in the server, by request kind.",
@@ -75,49 +93,79 @@ class ServerMetrics:
         self.registry.register(_Collector(self))
         ProcessCollector(registry=self.registry)  # the gRPC process's own CPU time and memory
 
-    def snapshot(self) -> Snapshot:
-        """Copy the counts; from another thread, the copy is taken on the server's event loop."""
+    def snapshot(self, *, status_age_s: float = 0.0, detail: bool = True) -> Snapshot:
+        """Copy the counts; from another thread, the copy is taken on the server's event loop, after
+        asking the workers for their status unless someone did less than ``status_age_s`` ago.
+
+        Without ``detail``, the step-time histograms by (env, path) and by session are left out
+        (the session rows, which ``/stats.json`` needs alone, have their quantiles all the same).
+        """
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:
             on_loop = False
         if on_loop:
-            snap = self._take()
+            snap = self._take(detail)
         else:
-            snap = asyncio.run_coroutine_threadsafe(self._take_async(), self._loop).result(SNAPSHOT_TIMEOUT_S)
+            ask = time.monotonic() - self.collected_at >= status_age_s
+            snap = asyncio.run_coroutine_threadsafe(self._take_async(ask, detail), self._loop).result(
+                SNAPSHOT_TIMEOUT_S
+            )
+        now = time.monotonic()
+        known, read = self._resident, {}
         for row in snap.sessions:  # /proc reads: off the loop when called from another thread
             if row.worker_pid:
-                row.worker_resident_bytes = resident_bytes(row.worker_pid)
+                at, size = known.get(row.worker_pid, (-RESIDENT_FRESH_S, 0))
+                if now - at >= RESIDENT_FRESH_S:
+                    at, size = now, resident_bytes(row.worker_pid)
+                read[row.worker_pid] = (at, size)
+                row.worker_resident_bytes = size
+        self._resident = read  # the workers of closed sessions forgotten
         return snap
 
-    async def _take_async(self) -> Snapshot:
-        await self.collect_statuses()
-        return self._take()
+    async def _take_async(self, ask: bool, detail: bool) -> Snapshot:
+        if ask:
+            await self.collect_statuses()
+        return self._take(detail)
 
     async def collect_statuses(self) -> None:
         """Ask every session's host what only it knows (see :func:`collect_status`), all at once."""
+        started = time.monotonic()
         await asyncio.gather(*(collect_status(record, record.host) for record in self._sessions))
+        self.collected_at = started
 
-    def _take(self) -> Snapshot:
+    def _take(self, detail: bool = True) -> Snapshot:
         ledger = self._sessions.ledger
         now = time.monotonic()
         requests = {env: list(kinds) for env, kinds in ledger.requests.items()}
         bytes_in, bytes_out, env_steps = dict(ledger.bytes_in), dict(ledger.bytes_out), dict(ledger.env_steps)
         env_restarts = dict(ledger.env_restarts)
+        step_times = {key: list(counts) for key, counts in ledger.step_times.items()}
+        step_seconds: dict[tuple[str, str], float] = dict(ledger.step_seconds)
+        session_steps = {}
         rows = []
         for record in self._sessions:
             counts = record.counts
             if counts is None:
                 continue
             env = record.env_name
+            made = counts.requests
             kinds = requests.setdefault(env, [0] * len(REQUEST_KINDS))
-            for kind, n in enumerate(counts.requests):
+            for kind, n in enumerate(made):
                 kinds[kind] += n
             bytes_in[env] = bytes_in.get(env, 0) + counts.bytes_in
             bytes_out[env] = bytes_out.get(env, 0) + counts.bytes_out
-            env_steps[env] = env_steps.get(env, 0) + counts.requests[STEP] * max(record.num_envs, 1)
+            env_steps[env] = env_steps.get(env, 0) + made[STEP] * max(record.num_envs, 1)
             env_restarts[env] = env_restarts.get(env, 0) + counts.env_restarts
-            rows.append(_row(record, now))
+            histogram = counts.step_histogram()
+            if detail:
+                for path, meter in counts.meters().items():
+                    key = (env, path)
+                    before = step_times.get(key, [0] * BUCKETS)
+                    step_times[key] = add_histograms((before, meter.histograms.get(STEP, ())))
+                    step_seconds[key] = step_seconds.get(key, 0.0) + meter.seconds[STEP]
+                session_steps[record.session_id] = histogram
+            rows.append(_row(record, now, made, counts.recent_steps(now, histogram)))
         return Snapshot(
             uptime_s=now - ledger.started_at,
             hosting=ledger.hosting,
@@ -132,20 +180,25 @@ class ServerMetrics:
             env_restarts=env_restarts,
             resumes=dict(ledger.resumes),
             refusals=dict(ledger.refusals),
+            step_times=step_times,
+            step_seconds=step_seconds,
+            session_steps=session_steps,
+            taken_at=now,
         )
 
     def text(self) -> bytes:
         """Every figure in Prometheus' text exposition format."""
         return generate_latest(self.registry)
 
-    def stats(self, snap: Snapshot) -> pb.ServerStats:
-        """The ``GetStats`` reply: ``snap``'s session rows and the exposition text."""
+    def stats(self, snap: Snapshot, *, with_text: bool = True) -> pb.ServerStats:
+        """The ``GetStats`` reply: ``snap``'s session rows and (``with_text``) the exposition text,
+        which takes a snapshot of its own."""
         return pb.ServerStats(
             server_version=__version__,
             monitoring=True,
             uptime_s=snap.uptime_s,
             sessions=snap.sessions,
-            metrics_text=self.text().decode(),
+            metrics_text=self.text().decode() if with_text else "",
             totals=totals(snap),
         )
 
@@ -170,11 +223,9 @@ def totals(snap: Snapshot) -> pb.ServerTotals:
     )
 
 
-def _row(record: SessionRecord, now: float) -> pb.SessionStats:
+def _row(record: SessionRecord, now: float, made: list[int], steps: list[int]) -> pb.SessionStats:
     counts = record.counts
     assert counts is not None
-    recent = counts.recent_latencies()
-    p50, p99 = np.percentile(recent, (50, 99)).tolist() if recent else (0.0, 0.0)
     host = record.host
     return pb.SessionStats(
         session_id=record.session_id,
@@ -182,11 +233,11 @@ def _row(record: SessionRecord, now: float) -> pb.SessionStats:
         peer=record.peer,
         state=record.state.name.lower(),
         age_s=now - counts.opened_at,
-        steps=counts.requests[STEP],
-        resets=counts.requests[RESET],
-        requests=sum(counts.requests),
-        latency_p50_s=p50,
-        latency_p99_s=p99,
+        steps=made[STEP],
+        resets=made[RESET],
+        requests=sum(made),
+        latency_p50_s=quantile(steps, 0.5),
+        latency_p99_s=quantile(steps, 0.99),
         received_bytes=counts.bytes_in,
         sent_bytes=counts.bytes_out,
         worker_pid=host.pid if isinstance(host, WorkerProcess) else 0,
@@ -194,6 +245,7 @@ def _row(record: SessionRecord, now: float) -> pb.SessionStats:
         num_envs=record.num_envs,
         render_mode=record.render_mode or "",
         env_restarts=counts.env_restarts,
+        path=counts.path(),
     )
 
 
@@ -234,6 +286,7 @@ class _Collector(Collector):
             "remote_gym_steps", "Step requests answered (a vector step counts once).", ["env"], steps
         )
         yield _counter("remote_gym_resets", "Reset requests answered.", ["env"], resets)
+        yield step_time_family(snap.step_times, snap.step_seconds)
         for name, doc, label, values in (
             ("env_steps", "Sub-environment steps (a vector step of N envs counts N).", "env", snap.env_steps),
             ("received_bytes", "Bytes of requests received.", "env", snap.bytes_in),
@@ -279,26 +332,3 @@ def _family(family: CounterMetricFamily | GaugeMetricFamily, values: Labelled) -
     for key, value in sorted(values.items()):
         family.add_metric(list(key), value)
     return family
-
-
-def resident_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` and its descendants, from ``/proc`` (Linux; 0 elsewhere)."""
-    total = 0
-    for each in _with_descendants(pid):
-        with contextlib.suppress(OSError), open(f"/proc/{each}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-    return total
-
-
-def _with_descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    todo = [pid]
-    while todo and len(found) < 1024:
-        each = todo.pop()
-        found.append(each)
-        with contextlib.suppress(OSError), open(f"/proc/{each}/task/{each}/children") as children:
-            todo.extend(int(child) for child in children.read().split())
-    return found

@@ -301,7 +301,7 @@ class RemoteGymServicer:
             response.make.lane_path = lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
         if self.metrics is not None:
-            record.counts = SessionCounts(self.metrics.latency_observers)
+            record.counts = SessionCounts(self.metrics.latency_observers, lane_offered=lane is not None)
         self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 STATUS = "status"
 CLOSE_LANE = "close"
@@ -39,6 +40,9 @@ class WorkerStatus:
     """Seconds since its last request on any path (lane workers only: the server sees no other's)."""
     lane_requests: list[int] | None = None
     """Requests answered on its same-host lane, by kind (lane workers only)."""
+    lane_meter: dict[str, Any] | None = None
+    """Its lane's request meter in plain form: requests, bytes and latency histograms (lane workers
+    only; ``remote_gym.server.handlers.meter.RequestMeter``)."""
 
     def to_bytes(self) -> bytes:
         """The control message carrying it."""
@@ -50,8 +54,10 @@ class WorkerStatus:
         raw = json.loads(data)
         lane = raw.get("lane_requests")
         quiet = raw.get("quiet_s")
+        meter = raw.get("lane_meter")
         return cls(
             env_restarts=int(raw.get("env_restarts", 0)),
             quiet_s=None if quiet is None else float(quiet),
             lane_requests=None if lane is None else [int(n) for n in lane],
+            lane_meter=meter if isinstance(meter, dict) else None,
         )

@@ -627,7 +627,7 @@ class StatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class SessionStats(_message.Message):
-    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode", "env_restarts")
+    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode", "env_restarts", "path")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     PEER_FIELD_NUMBER: _ClassVar[int]
@@ -646,6 +646,7 @@ class SessionStats(_message.Message):
     NUM_ENVS_FIELD_NUMBER: _ClassVar[int]
     RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
     ENV_RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     env: str
     peer: str
@@ -664,7 +665,8 @@ class SessionStats(_message.Message):
     num_envs: int
     render_mode: str
     env_restarts: int
-    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ..., env_restarts: _Optional[int] = ...) -> None: ...
+    path: str
+    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ..., env_restarts: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
 
 class ServerTotals(_message.Message):
     __slots__ = ("sessions_opened", "sessions_closed", "steps", "env_steps", "resets", "requests", "worker_crashes", "session_resumes", "refusals", "received_bytes", "sent_bytes", "workers_resident_bytes", "env_restarts")

@@ -30,6 +30,7 @@ from typing import Any
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
+from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
@@ -100,6 +101,8 @@ class LaneWorker:
         self._last_request = time.monotonic()
         self._lane_requests = [0] * len(REQUEST_KINDS)
         """Requests answered on the lane, by kind: the server reports them with its own counts."""
+        self._meter = RequestMeter(len(REQUEST_KINDS))
+        """Times and bytes of the requests answered on the lane (reported in the status)."""
         self._next_request = PollGate(spin_budget_s(spec.spin_us))
         """Whether to poll for the client's next request: the running average of the gap before it."""
         self._replied = 0.0
@@ -157,6 +160,7 @@ class LaneWorker:
                 env_restarts=self._env_restarts(),
                 quiet_s=time.monotonic() - self._last_request,
                 lane_requests=self._lane_requests,
+                lane_meter=self._meter.to_json(),
             )
             write_frame(self._sock, status.to_bytes(), CONTROL_NUMBER)
 
@@ -244,10 +248,13 @@ class LaneWorker:
             self._close_lane()
             return
         for number, data in frames:
+            start = time.perf_counter()
             reply = self._answer(data)
+            seconds = time.perf_counter() - start
             kind = request_kind(data)
             if kind < len(self._lane_requests):
                 self._lane_requests[kind] += 1
+                self._meter.record(kind, len(data), len(reply), seconds)
             self._last_request = time.monotonic()
             try:
                 write_frame(lane, reply, number)
