@@ -287,3 +287,26 @@ def test_server_info_tells_the_kind(address: str) -> None:
         "rps": "pettingzoo",
         "CartPole-v1": "gymnasium",
     }
+
+
+def test_a_parallel_env_through_a_hub_equals_the_local_env() -> None:
+    """A PettingZoo env on a host that dials out to a hub is used through the hub as if local."""
+    from remote_gym.server.config import ServerConfig
+    from remote_gym.server.registry import make_entry
+    from remote_gym.server.server import EnvServer
+    from tests.support.hub import HOST_TOKEN, hub_with_hosts, wait_for_hosts
+
+    with hub_with_hosts(()) as (hub, hosts):
+        entry = make_entry("skirmish", pettingzoo="remote_gym.testing.agent_envs")
+        config = ServerConfig(
+            environments=(entry,), dial=(hub.address,), dial_name="agents", dial_token=HOST_TOKEN
+        )
+        hosts.append(EnvServer(config).start())
+        wait_for_hosts(hub, ["agents"])
+        remote = RemoteParallelEnv(hub.address, env="skirmish")
+        try:
+            assert (
+                assert_parallel_trajectories_equal(agent_envs.parallel_env(), remote, seed=7, steps=60) == 60
+            )
+        finally:
+            remote.close()
