@@ -74,3 +74,35 @@ def test_node_loss_recovers_on_a_replacement_node(ray_cluster: Cluster) -> None:
     while processes_of(cluster.name) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_of(cluster.name) == []
+
+
+def test_a_restarted_trainer_gets_its_sessions_from_a_full_cluster_server_at_once(
+    ray_cluster: Cluster,
+) -> None:
+    """A killed trainer's detached sessions yield at once to its restarted self on an EnvCluster's server."""
+    from remote_gym import RemoteEnvironment
+    from tests.support.raw_session import make_and_vanish
+
+    cluster = EnvCluster.launch(
+        "CartPole-v1",
+        num_servers=1,
+        server_resources=SERVER,
+        server_config={"max_sessions": 2, "resume_window_s": 60.0},
+    )
+    try:
+        address = cluster.addresses[0]
+        for _ in range(2):  # the killed trainer: sessions that reset, then vanished
+            make_and_vanish(address, reset=True)
+        start = time.monotonic()
+        envs = [RemoteEnvironment(address=address) for _ in range(2)]
+        try:
+            for env in envs:
+                env.reset(seed=0)
+                env.step(0)
+            elapsed = time.monotonic() - start
+        finally:
+            for env in envs:
+                env.close()
+        assert elapsed < 5.0, elapsed  # 1 s on an idle machine; Ray's processes share the 2 cores here
+    finally:
+        cluster.close()
