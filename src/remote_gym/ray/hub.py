@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import pathlib
 import secrets
 import shutil
@@ -71,6 +72,11 @@ class HubActor:
     def address(self) -> str:
         """Where trainers and the servers reach the hub."""
         return self._hub.address
+
+    def record(self) -> dict[str, Any]:
+        """Where the hub runs, as a server actor's record says it (``remote-gym ray status`` lists it)."""
+        node_id = ray.get_runtime_context().get_node_id()
+        return {"node_id": node_id, "pid": os.getpid(), "address": self._hub.address, "error": None}
 
     def attached(self) -> list[str]:
         """Names of the hosts attached now."""

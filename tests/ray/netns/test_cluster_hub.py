@@ -7,6 +7,7 @@ from ray.cluster_utils import Cluster
 
 from remote_gym.client.info import server_info
 from remote_gym.ray import EnvCluster
+from remote_gym.ray.status import running_servers
 from tests.ray.netns.conftest import assert_lock_step, ray
 
 SERVER = {"num_cpus": 1, "resources": {"machine": 0.1}}
@@ -23,6 +24,8 @@ def test_vector_env_through_the_clusters_hub_equals_sync_vector_env(ray_cluster:
         assert sorted(h.state for h in info.hosts) == ["attached", "attached"]
         assert all(s.address is None and s.state == "ALIVE" for s in cluster.servers)  # they listen nowhere
         assert len({s.node_id for s in cluster.servers}) == 2
+        listed = {row["name"]: row for row in running_servers()}  # `remote-gym ray status`
+        assert listed[f"{cluster.name}/hub"]["address"] == cluster.address
         remote = cluster.make_vec(4)
         try:
             assert remote.envs_per_host == (2, 2)
