@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import io
+import queue
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rich.console import Console
 
+# isort: off
+from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
+import grpc
+# isort: on
+
 from remote_gym import RemoteEnvironment
+from remote_gym.capabilities import CAP_HUB_STATS
 from remote_gym.cli.main import main
 from remote_gym.client.config import ClientConfig
 from remote_gym.client.stats import StatsClient
 from remote_gym.hub import Hub
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.server.server import EnvServer
 from remote_gym.transport.auth import TokenAuth
-from tests.support.hub import hub_with_hosts
+from tests.support.hub import HOST_TOKEN, hub_with_hosts
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -146,9 +156,46 @@ def test_a_lost_host_shows_as_missing_and_the_endpoint_keeps_its_token() -> None
         assert "link" in gamma.missing
 
 
-def _wait_for_lost(hub: Hub) -> pb.ServerStats:
-    import time
+def test_hosts_that_cannot_or_do_not_answer_show_as_missing(
+    busy_hub: tuple[Hub, list[EnvServer], dict[str, str]],
+) -> None:
+    """A host of an older release is not asked; one that announces the capability but stays silent
+    is waited for 1 s; both are listed with why, and the other hosts' figures still arrive."""
+    hub, _, _ = busy_hub
+    with grpc.insecure_channel(hub.address) as channel:
+        calls = [_raw_attach(channel, "old-release", []), _raw_attach(channel, "silent", [CAP_HUB_STATS])]
+        try:
+            started = time.monotonic()
+            stats = hub.stats()
+            took = time.monotonic() - started
+        finally:
+            for call in calls:
+                call.cancel()
+    hosts = {host.name: host for host in stats.hub_hosts}
+    assert "does not send its figures" in hosts["old-release"].missing
+    assert hosts["silent"].missing == "it did not answer within 1 s"
+    assert 1.0 <= took < 4.0
+    assert not hosts["alpha"].missing
+    assert hosts["beta"].stats.totals.steps == STEPS["beta"]
 
+
+def _raw_attach(channel: grpc.Channel, name: str, capabilities: list[str]) -> Any:
+    """A host that attaches by hand and then sends nothing."""
+    hello = pb.HubHostMessage(
+        attach=pb.HubAttach(
+            name=name, environments=[pb.HostedEnv(name="CartPole-v1")], capabilities=capabilities
+        )
+    )
+    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    requests.put(hello.SerializeToString())
+    call = channel.stream_stream(ATTACH_METHOD)(
+        iter(requests.get, None), metadata=TokenAuth(HOST_TOKEN).metadata()
+    )
+    assert pb.HubControl.FromString(next(call)).WhichOneof("kind") == "attached"
+    return call
+
+
+def _wait_for_lost(hub: Hub) -> pb.ServerStats:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         stats = hub.stats()
