@@ -53,6 +53,11 @@ CAP_HUB = "hub"
 ``ServerInfo.hub_hosts``, the ``HOST_NOT_FOUND`` / ``HOST_GONE`` reasons and the ``RemoteGymHub``
 service. A hub says it is one with ``ServerInfo.hosting == "hub"``; a client pins a host only there."""
 
+CAP_HUB_STATS = "hub_stats"
+"""A hub's GetStats and metrics show each host's own figures: ``HubAttach.capabilities``, the hub's
+``HubStatsAsk`` and the host's ``HubStatsReply`` on the Attach stream, ``ServerStats.hub_hosts`` and
+``SessionStats.host``. A hub asks only hosts that announced it; older hosts show as ``missing``."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

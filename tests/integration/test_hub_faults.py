@@ -25,12 +25,12 @@ import grpc
 
 from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.config import ClientConfig, Timeouts
-from remote_gym.vector.restarts import RESTARTED_KEY
 from remote_gym.errors import ConnectionLostError, HostGoneError
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.vector.restarts import RESTARTED_KEY
 from tests.support.hub import HOST_TOKEN, dialing_host, wait_for_hosts
 from tests.support.proxy import cutting_proxy
 

@@ -52,6 +52,9 @@ def add_parser(subparsers: Any) -> None:
         "--strategy", default="SPREAD", choices=("SPREAD", "PACK", "STRICT_SPREAD", "STRICT_PACK")
     )
     launch.add_argument("--cpus", type=float, default=1.0, help="Ray CPUs per server (default 1)")
+    launch.add_argument(
+        "--hub", action="store_true", help="also start a hub the servers dial: trainers need its address only"
+    )
     launch.set_defaults(run=run_launch)
     status = commands.add_parser("status", help="list the servers of running launches")
     status.add_argument("--ray-address", default="auto", help="Ray cluster (default: auto)")
@@ -83,13 +86,18 @@ def run_launch(args: argparse.Namespace, console: Console) -> int:
             strategy=args.strategy,
             server_resources={"num_cpus": args.cpus},
             ray_address=args.ray_address,
+            hub=args.hub,
         ) as cluster:
             table = Table(title=f"{cluster.name}: {args.env or args.entrypoint}")
             for column in ("server", "address", "node", "state", "restarts"):
                 table.add_column(column)
             for record in cluster.servers:
                 table.add_row(
-                    str(record.index), record.address, record.node_id, record.state, str(record.restarts)
+                    str(record.index),
+                    record.address or "(dials the hub)",
+                    record.node_id,
+                    record.state,
+                    str(record.restarts),
                 )
             console.print(table)
             console.print(f"addresses: {','.join(cluster.addresses)}   (Ctrl-C or SIGTERM stops them)")

@@ -51,6 +51,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="S",
         help="seconds a host whose link broke keeps its sessions before they fail",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics (the hub's and each host's, labelled host) at /metrics on this port",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address the metrics endpoint binds (default: 127.0.0.1)",
+    )
     add_server_tls_arguments(parser)
     add_token_argument(parser, server=True)
     parser.set_defaults(run=run)
@@ -68,6 +80,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         host_tokens=(TokenAuth(args.host_token),),
         tokens=(trainers,) if trainers else (),
         host_grace_s=args.host_grace,
+        metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
     )
     stop = threading.Event()
     with _stop_on_signals(stop):
@@ -76,6 +90,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             console.print(
                 f"remote-gym hub on {hub.address}; hosts dial it, trainers connect to it", highlight=False
             )
+            if hub.metrics_endpoint is not None:
+                console.print(f"metrics at {hub.metrics_endpoint.url}metrics", highlight=False)
             while not stop.wait(0.25):
                 pass
         except KeyboardInterrupt:

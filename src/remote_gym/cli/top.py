@@ -96,7 +96,8 @@ def stats_view(stats: pb.ServerStats, rates: dict[str, float], address: str) -> 
         Text(f"remote-gym {stats.server_version} at {address}", "bold"),
         f"up {_age(stats.uptime_s)}",
         f"sessions open {len(stats.sessions)} (opened {t.sessions_opened})",
-        f"steps {t.steps} ({sum(rates.values()):.0f}/s)",
+        # A hub counts what it relays (same-host lane steps bypass it); its hosts' lines count their own.
+        f"{'relayed steps' if stats.hub_hosts else 'steps'} {t.steps} ({sum(rates.values()):.0f}/s)",
         f"resets {t.resets}",
         f"crashes {t.worker_crashes}",
         f"env restarts {t.env_restarts}",
@@ -104,13 +105,33 @@ def stats_view(stats: pb.ServerStats, rates: dict[str, float], address: str) -> 
         f"resumes {t.session_resumes}",
         f"worker memory {_mib(t.workers_resident_bytes)}",
     )
-    return Group(summary, SessionsTable(stats.sessions, rates))
+    hosts = [_host_figures(host) for host in stats.hub_hosts]
+    return Group(summary, *hosts, SessionsTable(stats.sessions, rates))
+
+
+def _host_figures(host: pb.HubHostStats) -> Figures:
+    """One line of a hub's host: its own figures, or why they are missing."""
+    name = Text(f"host {host.name}", "bold")
+    if host.missing:
+        return Figures(name, host.state, f"figures missing: {host.missing}")
+    t = host.stats.totals
+    return Figures(
+        name,
+        f"remote-gym {host.stats.server_version}",
+        f"up {_age(host.stats.uptime_s)}",
+        f"sessions opened {t.sessions_opened}",
+        f"steps {t.steps}",
+        f"crashes {t.worker_crashes}",
+        f"env restarts {t.env_restarts}",
+        f"worker memory {_mib(t.workers_resident_bytes)}",
+    )
 
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (header, justify, priority): the lower the priority, the sooner a narrow terminal drops it.
     ("session", "left", 100),
     ("env", "left", 100),
+    ("host", "left", 10),
     ("peer", "left", 1),
     ("path", "left", 7),
     ("age", "right", 2),
@@ -123,7 +144,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("state", "left", 100),
     ("memory", "right", 4),
 )
-"""The session table's columns, all shown from about 140 terminal columns (ids shortened below ~145)."""
+"""The session table's columns, all shown from about 140 terminal columns (ids shortened below ~145);
+the host column only on a hub."""
+HOST_COLUMN = 2
 SHORT_ID = 6
 """Characters of a session id shown when the whole table does not fit."""
 _PER_COLUMN = 3
@@ -135,10 +158,12 @@ class SessionsTable:
 
     def __init__(self, sessions: Sequence[pb.SessionStats], rates: dict[str, float]) -> None:
         self.rows = [_cells(row, rates.get(row.session_id, 0.0)) for row in sessions]
+        self.hub = any(row.host for row in sessions)
+        """Whether the rows are a hub's (then a host column says where each session runs)."""
 
     def columns_for(self, width: int) -> tuple[list[int], bool]:
         """The indices of the columns shown in ``width`` characters, and whether ids are shortened."""
-        shown = list(range(len(COLUMNS)))
+        shown = [i for i in range(len(COLUMNS)) if self.hub or i != HOST_COLUMN]
         for short in (False, True):
             widths = [
                 max([len(COLUMNS[i][0])] + [len(_short(row[i], short and i == 0)) for row in self.rows])
@@ -148,7 +173,7 @@ class SessionsTable:
             kept = list(shown)
             while sum(widths[i] + _PER_COLUMN for i in kept) + 1 > width and COLUMNS[by_priority[0]][2] < 100:
                 kept.remove(by_priority.pop(0))
-            if len(kept) == len(COLUMNS) or short:
+            if len(kept) == len(shown) or short:
                 return kept, short
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,6 +194,7 @@ def _cells(row: pb.SessionStats, rate: float) -> list[str]:
     return [
         row.session_id,
         f"{row.env} ×{row.num_envs}" if row.num_envs else row.env,
+        row.host,
         row.peer.removeprefix("ipv4:"),
         row.path,
         _age(row.age_s),

@@ -37,6 +37,12 @@ class HubConfig:
     """Largest message forwarded (set the hosts' and trainers' limit to the same)."""
     allow_token_over_plaintext: bool = False
     """Allow tokens on a plaintext, non-loopback listener (they would travel readable)."""
+    metrics_port: int | None = None
+    """Serve Prometheus metrics (the hub's and each host's, labelled ``host``) at
+    ``http(s)://metrics_host:metrics_port/metrics``; None: no endpoint. Over HTTPS with ``tls``, for
+    holders of ``tokens`` when there are any."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics endpoint binds (loopback unless you say otherwise)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -45,6 +51,8 @@ class HubConfig:
             raise ConfigError("a hub needs host_tokens: the token dialing hosts present (--host-token)")
         if set(self.host_tokens) & set(self.tokens):
             raise ConfigError("host_tokens and tokens must differ: a trainer's token must not attach a host")
+        if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
         if self.host_grace_s < 0:
             raise ConfigError(f"host_grace_s must be >= 0, got {self.host_grace_s!r}")
         if not 1024 <= self.max_message_bytes < 1 << 31:

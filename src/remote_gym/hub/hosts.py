@@ -50,6 +50,8 @@ class HostLink:
     back: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while the host is attached."""
     gone_timer: asyncio.TimerHandle | None = None
+    asks: dict[int, asyncio.Future[pb.ServerStats]] = field(default_factory=dict)
+    """Its figures the hub asked for and awaits, by ask id (see hub.host_stats)."""
 
     @property
     def env_names(self) -> list[str]:

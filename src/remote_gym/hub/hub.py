@@ -19,12 +19,14 @@ from remote_gym.capabilities import this_release
 from remote_gym.errors import ConfigError
 from remote_gym.hub.auth import HUB_SERVICE, HubAuthInterceptor
 from remote_gym.hub.config import HubConfig
+from remote_gym.hub.host_stats import HOST_STATS_TIMEOUT_S, ask_hosts, join
 from remote_gym.hub.hosts import HostTable
 from remote_gym.hub.links import HostLinks
 from remote_gym.hub.relay import Relay
-from remote_gym.hub.stats import HubFigures
+from remote_gym.hub.stats import HubFigures, metrics_app
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuthInterceptor
+from remote_gym.transport.http import HttpEndpoint
 from remote_gym.transport.options import server_options
 from remote_gym.transport.spin import new_event_loop
 from remote_gym.transport.status import REASON_METADATA_KEY
@@ -63,6 +65,8 @@ class Hub:
         self._started = False
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
+        self.metrics_endpoint: HttpEndpoint | None = None
+        """The ``/metrics`` endpoint, when the config asks for one."""
         self._stopped = threading.Event()
 
     def __repr__(self) -> str:
@@ -130,6 +134,15 @@ class Hub:
         await server.start()
         self._server = server
         logger.info("remote-gym hub listening on %s", self.address)
+        if config.metrics_port is not None:
+            self.metrics_endpoint = HttpEndpoint(
+                metrics_app(self.stats),
+                config.metrics_host,
+                config.metrics_port,
+                tls=config.tls,
+                tokens=config.tokens,
+            )
+            logger.info("hub metrics at %smetrics", self.metrics_endpoint.url)
 
     def _handlers(self) -> tuple[grpc.GenericRpcHandler, ...]:
         # Session, Attach and Carry pass bytes (no (de)serializer): the hub decodes only what routes.
@@ -164,7 +177,17 @@ class Hub:
         return self.info()
 
     async def _stats(self, request: pb.StatsRequest, context: grpc.aio.ServicerContext) -> pb.ServerStats:
-        return self.figures.stats(self.hosts)
+        return await self._gather_stats()
+
+    async def _gather_stats(self) -> pb.ServerStats:
+        stats = self.figures.stats(self.hosts)
+        join(stats, await ask_hosts(self.hosts))
+        return stats
+
+    def stats(self) -> pb.ServerStats:
+        """What GetStats answers now: the hub's figures and each attached host's (from any thread but the hub's)."""
+        future = asyncio.run_coroutine_threadsafe(self._gather_stats(), self._loop)
+        return future.result(HOST_STATS_TIMEOUT_S + 5.0)
 
     def info(self) -> pb.ServerInfo:
         """The hub's description: every environment an attached host offers, and the hosts themselves."""
@@ -205,6 +228,8 @@ class Hub:
             return
         assert self._thread is not None
         try:
+            if self.metrics_endpoint is not None:
+                self.metrics_endpoint.stop()
             if self._server is not None:
                 asyncio.run_coroutine_threadsafe(self._server.stop(grace), self._loop).result()
         finally:

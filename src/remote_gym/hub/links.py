@@ -15,6 +15,8 @@ from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before 
 import grpc
 # isort: on
 
+from google.protobuf.message import DecodeError
+
 from remote_gym._constants import HUB_METADATA_CARRY
 from remote_gym._version import __version__
 from remote_gym.codec.errors import error_to_proto
@@ -124,10 +126,19 @@ class HostLinks:
 
 
 async def _read_until_end(context: grpc.aio.ServicerContext, host: HostLink) -> None:
-    """Read the host's Attach stream until it ends (a host sends nothing after HubAttach), then end ours."""
+    """Read the host's Attach stream until it ends (after HubAttach, a host sends only the figures the
+    hub asked for: each goes to its ask), then end ours."""
     with contextlib.suppress(Exception):
-        while await context.read() is not grpc.aio.EOF:
-            pass
+        while (data := await context.read()) is not grpc.aio.EOF:
+            try:
+                message = pb.HubHostMessage.FromString(bytes(data))
+            except DecodeError:
+                logger.warning("host %s sent an unreadable message on its control stream", host.name)
+                continue
+            if message.WhichOneof("kind") == "stats":
+                ask = host.asks.pop(message.stats.ask_id, None)
+                if ask is not None and not ask.done():
+                    ask.set_result(message.stats.stats)
     host.control.put_nowait(None)
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from remote_gym._version import __version__
 from remote_gym.hub.hosts import HostTable
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.http import WSGIApp, reply
 
 STEP_KIND = pb.Request.DESCRIPTOR.fields_by_name["step"].number
 RESET_KIND = pb.Request.DESCRIPTOR.fields_by_name["reset"].number
@@ -81,6 +86,7 @@ class HubFigures:
                 received_bytes=session.received,
                 sent_bytes=session.sent,
                 num_envs=session.num_envs,
+                host=session.host,
             )
         stats.metrics_text = self.metrics_text(hosts, stats.totals)
         return stats
@@ -117,3 +123,14 @@ class HubFigures:
                 f"remote_gym_hub_{name} {value}",
             ]
         return "\n".join(lines) + "\n"
+
+
+def metrics_app(stats: Callable[[], pb.ServerStats]) -> WSGIApp:
+    """The hub's ``/metrics``: the metrics text of ``stats()`` (its own figures and each host's)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "/") != "/metrics":
+            return reply(start_response, "404 Not Found", "text/plain", b"not found (try /metrics)\n")
+        return reply(start_response, "200 OK", CONTENT_TYPE_LATEST, stats().metrics_text.encode())
+
+    return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -10,6 +11,7 @@ from typing import Any
 import gymnasium as gym
 import ray
 
+from remote_gym.ray.hub import HubLink
 from remote_gym.ray.spec import ServerSpec, private_dir
 from remote_gym.server.handlers.spec import load_entrypoint
 from remote_gym.server.server import EnvServer
@@ -33,9 +35,11 @@ class ServerActor:
 
     A failure to start is kept and reported by :meth:`record` (with the node), so that the driver can
     name the node and the cause instead of seeing Ray restart a broken server again and again.
+    With ``hub``, it listens nowhere and dials the cluster's hub as ``server-{number}-{pid}`` (a
+    restarted server is a new host to the hub, which it need not wait to forget).
     """
 
-    def __init__(self, spec: ServerSpec, cluster: str) -> None:
+    def __init__(self, spec: ServerSpec, cluster: str, hub: HubLink | None = None, number: int = 0) -> None:
         # Inherited by the server's zygote and workers: every process of the cluster can be found.
         os.environ[CLUSTER_ENV] = cluster
         context = ray.get_runtime_context()
@@ -43,12 +47,16 @@ class ServerActor:
         self._ip: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
         self._server: EnvServer | None = None
         self._error: str | None = None
+        self._hub_name = f"server-{number}-{os.getpid()}" if hub is not None else None
         self._secrets = private_dir()
         self._workdir = private_dir(spec.files)  # the node's copy of the entrypoint's directory
         try:
             code_dir = spec.code_dir(self._workdir)  # with a repo: its commit, checked out (cached)
             _check_environment(spec, code_dir)
-            self._server = EnvServer(spec.config(self._ip, code_dir, self._secrets)).start()
+            config = spec.config(self._ip, code_dir, self._secrets)
+            if hub is not None and self._hub_name is not None:
+                config = dataclasses.replace(config, **hub.dial_options(self._hub_name, self._secrets))
+            self._server = EnvServer(config).start()
         except Exception as exc:  # reported by record(), raised on the driver as ServerStartError
             self._error = f"{type(exc).__name__}: {exc}"
 
@@ -59,7 +67,8 @@ class ServerActor:
             "node_ip": self._ip,
             "hostname": socket.gethostname(),
             "pid": os.getpid(),
-            "address": self._server.address if self._server is not None else None,
+            "address": self._server.address if self._server is not None and not self._hub_name else None,
+            "hub_name": self._hub_name,
             "error": self._error,
         }
 

@@ -17,9 +17,10 @@ from remote_gym.client.config import ClientConfig
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import ConfigError, ServerLostError
 from remote_gym.ray.health import serving
+from remote_gym.ray.hub import HubLink, start_hub, stop_hub, wait_until_attached
 from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, bundle_of
 from remote_gym.ray.records import ServerHandle, ServerRecord
-from remote_gym.ray.spawn import NAMESPACE, raise_start_error, spawn_servers, wait_until_serving
+from remote_gym.ray.spawn import NAMESPACE, note_records, raise_start_error, spawn_servers, wait_until_serving
 from remote_gym.ray.spec import ServerSpec, build_spec
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
@@ -66,6 +67,8 @@ class EnvCluster:
         self._client_tls = client_tls
         self._owns_ray = owns_ray
         self._servers: list[ServerHandle] = []
+        self._hub: tuple[Any, HubLink] | None = None
+        """The hub actor and the link its servers dial (``launch(hub=True)``)."""
         self._next_index = 0
         self.closed = False
 
@@ -91,6 +94,7 @@ class EnvCluster:
         max_restarts: int = -1,
         name: str | None = None,
         start_timeout: float = START_TIMEOUT_S,
+        hub: bool | Mapping[str, Any] = False,
     ) -> EnvCluster:
         """Start ``num_servers`` servers as Ray actors; return once every one answers health checks.
 
@@ -121,6 +125,10 @@ class EnvCluster:
             max_restarts: Times Ray restarts a server whose process or node died (-1: always).
             name: Prefix of the actors' names in the ``remote-gym`` namespace (default: random).
             start_timeout: Seconds to wait for placement, start and health of all servers.
+            hub: Also start a hub (an actor, ``{name}/hub``) that the servers dial out to: trainers
+                then need its one address (:attr:`address`) and the servers listen nowhere. A mapping
+                gives the hub actor's Ray resources (default: no CPU reserved). It has the servers'
+                ``tls`` and ``token``; the servers dial it with ``client_tls``.
 
         Raises:
             ConfigError: Invalid arguments, or a repository or reference that cannot be resolved.
@@ -163,6 +171,9 @@ class EnvCluster:
             owns_ray=owns_ray,
         )
         try:
+            if hub is not False:
+                resources = hub if isinstance(hub, Mapping) else None
+                cluster._hub = start_hub(spec, cluster.name, client_tls, resources, NAMESPACE, start_timeout)
             cluster._add(num_servers, start_timeout)
         except BaseException:
             cluster.close()
@@ -181,8 +192,15 @@ class EnvCluster:
         self.close()
 
     @property
+    def address(self) -> str | None:
+        """The hub's ``"host:port"`` (``launch(hub=True)``): one address for every server; else None."""
+        return self._hub[1].address if self._hub is not None else None
+
+    @property
     def addresses(self) -> list[str]:
-        """``"host:port"`` of every server, as last seen."""
+        """``"host:port"`` of every server, as last seen (with a hub: the hub's alone)."""
+        if self._hub is not None:
+            return [self._hub[1].address]
         return [str(server.record["address"]) for server in self._servers]
 
     @property
@@ -216,6 +234,8 @@ class EnvCluster:
         options.setdefault("tls", self._client_tls)
         options.setdefault("config", ClientConfig(resume_s=CLUSTER_RESUME_S))
         env = options.pop("env", None)
+        if self._hub is not None:  # the hub spreads the sub-envs over its hosts, and moves them
+            return RemoteVectorEnv(env, num_envs, address=self._hub[1].address, **options)
         return RemoteVectorEnv(env, num_envs, address=self.addresses, resolver=self.resolve, **options)
 
     def resolve(self, index: int, lost_address: str, timeout: float = RESOLVE_TIMEOUT_S) -> str:
@@ -277,6 +297,8 @@ class EnvCluster:
         try:
             self._remove(list(self._servers))
         finally:
+            if self._hub is not None:
+                stop_hub(self._hub[0], STOP_GRACE_S)
             if self._owns_ray:
                 ray.shutdown()
 
@@ -296,11 +318,16 @@ class EnvCluster:
             strategy=self._strategy,
             max_restarts=self._max_restarts,
             timeout=timeout,
+            hub=self._hub[1] if self._hub is not None else None,
         )
         self._next_index += count
         self._servers.extend(new)  # before waiting: a server that fails to start is still removed
         first_index = len(self._servers) - len(new)
-        wait_until_serving(new, first_index=first_index, client_tls=self._client_tls, deadline=deadline)
+        if self._hub is not None:
+            note_records(new, first_index=first_index, deadline=deadline)
+            wait_until_attached(self._hub[0], new, deadline=deadline)
+        else:
+            wait_until_serving(new, first_index=first_index, client_tls=self._client_tls, deadline=deadline)
 
     def _remove(self, servers: Sequence[ServerHandle]) -> None:
         stops = []

@@ -14,6 +14,7 @@ from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 from remote_gym.errors import ServerStartError
 from remote_gym.ray.actor import ServerActor
 from remote_gym.ray.health import serving
+from remote_gym.ray.hub import HubLink
 from remote_gym.ray.placement import actor_resources, new_group
 from remote_gym.ray.records import ServerHandle
 from remote_gym.ray.spec import ServerSpec, server_runtime_env
@@ -32,9 +33,11 @@ def spawn_servers(
     strategy: str,
     max_restarts: int,
     timeout: float,
+    hub: HubLink | None = None,
 ) -> list[ServerHandle]:
     """Place a new group of ``len(numbers)`` bundles and create one server actor in each, named
     ``{cluster}/server-{number}``; they start in the background (:func:`wait_until_serving` waits).
+    With ``hub``, the servers dial that hub instead of listening.
 
     Raises:
         ServerStartError: The placement group could not be placed within ``timeout`` seconds.
@@ -59,7 +62,7 @@ def spawn_servers(
             scheduling_strategy=PlacementGroupSchedulingStrategy(group, bundle_index),
             runtime_env=server_runtime_env(),
             **actor_resources(bundle),
-        ).remote(spec, cluster)
+        ).remote(spec, cluster, hub, number)
         new.append(ServerHandle(actor, group, {"pid": None, "node_id": None, "address": None}))
     return new
 
@@ -74,8 +77,7 @@ def wait_until_serving(
     Raises:
         ServerStartError: A server could not start, or did not serve by ``deadline`` (names node and cause).
     """
-    for offset, server in enumerate(servers):
-        server.record = _first_record(first_index + offset, server, deadline)
+    note_records(servers, first_index=first_index, deadline=deadline)
     for server in servers:
         address = str(server.record["address"])
         reason = serving(address, client_tls, timeout=max(0.1, deadline - time.monotonic()))
@@ -86,6 +88,16 @@ def wait_until_serving(
                 node_id=node,
                 cause=reason,
             )
+
+
+def note_records(servers: Sequence[ServerHandle], *, first_index: int, deadline: float) -> None:
+    """Wait until each new server has started, and note its record.
+
+    Raises:
+        ServerStartError: A server could not start, or did not by ``deadline`` (names node and cause).
+    """
+    for offset, server in enumerate(servers):
+        server.record = _first_record(first_index + offset, server, deadline)
 
 
 def raise_start_error(index: int, record: Mapping[str, Any]) -> None:

@@ -89,25 +89,29 @@ class ServerSpec:
             commit=self.commit,
         )
 
+    def server_tls(self, secrets_dir: str) -> ServerTLSConfig | None:
+        """The servers' TLS (also the cluster hub's), its files written to ``secrets_dir``; None: plaintext."""
+        if self.tls_pem is None:
+            return None
+        cert, key, ca = self.tls_pem
+        paths = [write_secret(secrets_dir, name, data) for name, data in (("cert", cert), ("key", key))]
+        ca_path = write_secret(secrets_dir, "ca", ca) if ca else None
+        return ServerTLSConfig(cert=paths[0], key=paths[1], client_ca=ca_path)
+
     def config(self, host: str, code_dir: str, secrets_dir: str) -> ServerConfig:
         """The server's configuration on ``host`` (a free port), its TLS files written to ``secrets_dir``."""
-        tls = None
-        if self.tls_pem is not None:
-            cert, key, ca = self.tls_pem
-            paths = [_write_secret(secrets_dir, name, data) for name, data in (("cert", cert), ("key", key))]
-            ca_path = _write_secret(secrets_dir, "ca", ca) if ca else None
-            tls = ServerTLSConfig(cert=paths[0], key=paths[1], client_ca=ca_path)
         return ServerConfig(
             environments=(self.entry(code_dir),),
             host=host,
             port=0,
-            tls=tls,
+            tls=self.server_tls(secrets_dir),
             tokens=tuple(TokenAuth(t) for t in self.tokens),
             **dict(self.options),
         )
 
 
-def _write_secret(directory: str, name: str, data: bytes) -> str:
+def write_secret(directory: str, name: str, data: bytes) -> str:
+    """Write ``data`` to ``directory/name.pem``, readable by this user only; returns the path."""
     path = os.path.join(directory, f"{name}.pem")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:

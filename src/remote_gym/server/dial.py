@@ -19,6 +19,7 @@ import grpc
 
 from remote_gym._constants import HUB_METADATA_CARRY, HUB_REDIAL_BACKOFF_S, PROTOCOL_VERSION
 from remote_gym._version import __version__
+from remote_gym.capabilities import CAPABILITIES
 from remote_gym.codec.errors import error_from_proto
 from remote_gym.errors import RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -144,12 +145,18 @@ class HubDialer:
             self.attaches += 1
             self.attached.set()
             logger.info("attached to hub %s as %s", self.address, self._config.dial_name)
+            writing = asyncio.Lock()  # one write at a time on the stream
             while (reply := await call.read()) is not grpc.aio.EOF:
                 control = pb.HubControl.FromString(reply)
-                if control.WhichOneof("kind") == "open":
+                kind = control.WhichOneof("kind")
+                if kind == "open":
                     task = asyncio.ensure_future(self._carry(channel, control.open))
-                    self._carries.add(task)
-                    task.add_done_callback(self._carries.discard)
+                elif kind == "stats":
+                    task = asyncio.ensure_future(self._answer_stats(call, writing, control.stats.ask_id))
+                else:
+                    continue
+                self._carries.add(task)
+                task.add_done_callback(self._carries.discard)
         finally:
             await channel.close(
                 grace=None
@@ -164,10 +171,19 @@ class HubDialer:
             server_version=__version__,
             protocol_version=PROTOCOL_VERSION,
             hosting=config.hosting,
+            capabilities=sorted(CAPABILITIES),
         )
         for i, entry in enumerate(config.environments):
             attach.environments.add(name=entry.name, allowed_kwargs=entry.allowed_list(), is_default=i == 0)
         return attach
+
+    async def _answer_stats(self, call: Any, writing: asyncio.Lock, ask_id: int) -> None:
+        """Send the hub this host's figures (what its own GetStats answers)."""
+        stats = await self._servicer.get_stats(pb.StatsRequest(), cast(grpc.aio.ServicerContext, None))
+        reply = pb.HubHostMessage(stats=pb.HubStatsReply(ask_id=ask_id, stats=stats))
+        async with writing:
+            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+                await call.write(reply.SerializeToString())
 
     async def _carry(self, channel: grpc.aio.Channel, opened: pb.HubOpen) -> None:
         """Serve one routed session over a Carry stream, through the servicer's Session handler."""

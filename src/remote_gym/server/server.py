@@ -31,7 +31,8 @@ from remote_gym.server.listener import (
 )
 from remote_gym.server.servicer import RemoteGymServicer
 from remote_gym.server.thumbnails import Thumbnails
-from remote_gym.server.web import HttpEndpoint, start_endpoints
+from remote_gym.server.web import start_endpoints
+from remote_gym.transport.http import HttpEndpoint
 from remote_gym.transport.spin import SpinningSelector, new_event_loop
 
 logger = logging.getLogger(__name__)

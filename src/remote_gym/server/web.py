@@ -1,26 +1,20 @@
 """The server's HTTP endpoints: Prometheus metrics, and a live page of the sessions; both read-only.
 
-Each runs a small threaded WSGI server (the standard library's) in the server process. Metrics use
-prometheus-client's own WSGI app. Over HTTPS with the server's certificate when it has TLS, and for
-holders of the server's token when it has tokens (``Authorization: Bearer TOKEN``, or a browser's
-basic-auth prompt with the token as password). Only GET and HEAD are answered.
+Each runs a :class:`~remote_gym.transport.http.HttpEndpoint` in the server process (over HTTPS with
+the server's certificate when it has TLS, for holders of the server's token when it has tokens).
+Metrics use prometheus-client's own WSGI app.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
-import socket
-import socketserver
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from google.protobuf.message import Message
 from prometheus_client import make_wsgi_app
@@ -30,75 +24,12 @@ from remote_gym.server.config import ServerConfig
 from remote_gym.server.history import History
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.thumbnails import Thumbnails
-from remote_gym.transport.auth import TokenAuth
-from remote_gym.transport.tls import ServerTLSConfig, is_loopback
+from remote_gym.transport.http import HttpEndpoint, WSGIApp, reply
+from remote_gym.transport.tls import is_loopback
 
 logger = logging.getLogger(__name__)
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 _FRAME_PATH = re.compile(r"^/frame/([0-9a-f]{1,64})\.png$")
-
-
-class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _IPv6Server(_ThreadingServer):
-    address_family = socket.AF_INET6
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("http %s: " + format, self.client_address[0], *args)
-
-
-class HttpEndpoint:
-    """One WSGI app served on ``host:port`` from a thread, with the server's TLS and tokens."""
-
-    def __init__(
-        self,
-        app: WSGIApp,
-        host: str,
-        port: int,
-        *,
-        tls: ServerTLSConfig | None,
-        tokens: Sequence[TokenAuth],
-        history: History | None = None,
-    ) -> None:
-        self.history = history
-        """The page's history (sampled while the endpoint serves), if it serves the page."""
-        server_class = _IPv6Server if ":" in host else _ThreadingServer
-        self._httpd = make_server(
-            host.strip("[]"), port, _guard(app, tokens), server_class, handler_class=_QuietHandler
-        )
-        if tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(tls.cert), str(tls.key))
-            if tls.client_ca is not None:
-                context.load_verify_locations(str(tls.client_ca))
-                context.verify_mode = ssl.CERT_REQUIRED
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self.scheme = "https" if tls is not None else "http"
-        self.host = host
-        self.port: int = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="remote-gym-http", daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        """Where the endpoint answers."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}/"
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(5.0)
-        if self.history is not None:
-            self.history.stop()
 
 
 def start_endpoints(
@@ -133,7 +64,7 @@ def start_endpoints(
                 config.web_port,
                 tls=config.tls,
                 tokens=config.tokens,
-                history=history,
+                on_stop=history.stop,
             )
             history.start()
             logger.info("monitoring page at %s", page.url)
@@ -160,24 +91,24 @@ def web_app(metrics: ServerMetrics, thumbnails: Thumbnails, history: History) ->
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path == "/":
-            return _reply(start_response, "200 OK", "text/html; charset=utf-8", page)
+            return reply(start_response, "200 OK", "text/html; charset=utf-8", page)
         if path == "/stats.json":
             # The workers' own figures (the lane's) as of the last time anyone asked them (the history
             # asks every interval): an open page costs no round trip to every worker each second.
             snapshot = metrics.snapshot(status_age_s=3 * history.interval_s, detail=False)
             stats = metrics.stats(snapshot, with_text=False)
             body = json.dumps(_plain(stats)).encode()
-            return _reply(start_response, "200 OK", "application/json", body)
+            return reply(start_response, "200 OK", "application/json", body)
         if path == "/charts.json":
-            return _reply(start_response, "200 OK", "application/json", charts.body())
+            return reply(start_response, "200 OK", "application/json", charts.body())
         if path == "/metrics":
             return exposition(environ, start_response)
         match = _FRAME_PATH.match(path)
         if match:
             png = thumbnails.png(match.group(1))
             if png is not None:
-                return _reply(start_response, "200 OK", "image/png", png)
-        return _reply(start_response, "404 Not Found", "text/plain", b"not found\n")
+                return reply(start_response, "200 OK", "image/png", png)
+        return reply(start_response, "404 Not Found", "text/plain", b"not found\n")
 
     return app
 
@@ -224,41 +155,3 @@ class _ChartCache:
                 }
                 self._drawn = (samples, json.dumps(charts).encode())
             return self._drawn[1]
-
-
-def _reply(start_response: Callable[..., Any], status: str, content_type: str, body: bytes) -> list[bytes]:
-    start_response(
-        status,
-        [("Content-Type", content_type), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")],
-    )
-    return [body]
-
-
-def _guard(app: WSGIApp, tokens: Sequence[TokenAuth]) -> WSGIApp:
-    """Answer GET and HEAD only, and (with tokens) only for a caller showing one of them."""
-
-    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return _reply(start_response, "405 Method Not Allowed", "text/plain", b"read-only\n")
-        if tokens and not _authorized(environ.get("HTTP_AUTHORIZATION", ""), tokens):
-            start_response(
-                "401 Unauthorized",
-                [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="remote-gym"')],
-            )
-            return [b"the server's token is needed (Authorization: Bearer TOKEN, or as password)\n"]
-        return app(environ, start_response)
-
-    return guarded
-
-
-def _authorized(header: str, tokens: Sequence[TokenAuth]) -> bool:
-    if header.startswith("Basic "):
-        try:
-            _, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except ValueError:
-            return False
-        header = f"Bearer {password}"
-    ok = False
-    for token in tokens:  # every token, so the time taken does not tell which one nearly matched
-        ok |= token.matches(header)
-    return ok

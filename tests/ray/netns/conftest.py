@@ -6,6 +6,8 @@ import os
 import pathlib
 from collections.abc import Iterator
 
+import gymnasium as gym
+import numpy as np
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -13,7 +15,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 from remote_gym.ray.local import add_machine, local_cluster  # noqa: E402
 
-__all__ = ["add_machine", "processes_of"]
+__all__ = ["add_machine", "assert_lock_step", "processes_of"]
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,19 @@ def processes_of(cluster_name: str) -> list[int]:
         except OSError:
             continue
     return [pid for pid in pids if pid != os.getpid()]
+
+
+def assert_lock_step(
+    remote: gym.vector.VectorEnv, local: gym.vector.VectorEnv, *, seed: int, action_seed: int, steps: int
+) -> None:
+    """``remote`` gives exactly ``local``'s observations, rewards and flags for ``steps`` seeded random steps."""
+    obs, _ = remote.reset(seed=seed)
+    expected, _ = local.reset(seed=seed)
+    np.testing.assert_array_equal(obs, expected)
+    local.action_space.seed(action_seed)
+    for _ in range(steps):
+        actions = local.action_space.sample()
+        got = remote.step(actions)
+        want = local.step(actions)
+        for a, b in zip(got[:4], want[:4], strict=True):
+            np.testing.assert_array_equal(a, b)

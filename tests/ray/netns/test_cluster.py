@@ -7,7 +7,6 @@ import pathlib
 import time
 
 import gymnasium as gym
-import numpy as np
 import pytest
 from ray.cluster_utils import Cluster
 
@@ -16,7 +15,7 @@ from remote_gym.errors import AuthenticationError, ConfigError, ServerStartError
 from remote_gym.ray import EnvCluster
 from remote_gym.transport.certs import CertPaths
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
-from tests.ray.netns.conftest import processes_of, ray
+from tests.ray.netns.conftest import assert_lock_step, processes_of, ray
 from tests.support.git_origin import ACROBOT_ENTRY, CARTPOLE_ENTRY, Origin
 
 SERVER = {"num_cpus": 1, "resources": {"machine": 0.1}}
@@ -39,16 +38,7 @@ def test_vector_env_equals_sync_vector_env(ray_cluster: Cluster) -> None:
         remote = cluster.make_vec(6)
         try:
             assert remote.envs_per_host == (3, 3)
-            obs, _ = remote.reset(seed=7)
-            expected, _ = local.reset(seed=7)
-            np.testing.assert_array_equal(obs, expected)
-            local.action_space.seed(3)
-            for _ in range(300):
-                actions = local.action_space.sample()
-                got = remote.step(actions)
-                want = local.step(actions)
-                for a, b in zip(got[:4], want[:4], strict=True):
-                    np.testing.assert_array_equal(a, b)
+            assert_lock_step(remote, local, seed=7, action_seed=3, steps=300)
         finally:
             remote.close()
             local.close()

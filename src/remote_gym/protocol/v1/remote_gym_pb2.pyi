@@ -627,7 +627,7 @@ class StatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class SessionStats(_message.Message):
-    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode", "env_restarts", "path")
+    __slots__ = ("session_id", "env", "peer", "state", "age_s", "steps", "resets", "requests", "latency_p50_s", "latency_p99_s", "received_bytes", "sent_bytes", "worker_pid", "worker_resident_bytes", "busy", "num_envs", "render_mode", "env_restarts", "path", "host")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
     PEER_FIELD_NUMBER: _ClassVar[int]
@@ -647,6 +647,7 @@ class SessionStats(_message.Message):
     RENDER_MODE_FIELD_NUMBER: _ClassVar[int]
     ENV_RESTARTS_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     env: str
     peer: str
@@ -666,7 +667,8 @@ class SessionStats(_message.Message):
     render_mode: str
     env_restarts: int
     path: str
-    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ..., env_restarts: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
+    host: str
+    def __init__(self, session_id: _Optional[str] = ..., env: _Optional[str] = ..., peer: _Optional[str] = ..., state: _Optional[str] = ..., age_s: _Optional[float] = ..., steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., latency_p50_s: _Optional[float] = ..., latency_p99_s: _Optional[float] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., worker_pid: _Optional[int] = ..., worker_resident_bytes: _Optional[int] = ..., busy: _Optional[bool] = ..., num_envs: _Optional[int] = ..., render_mode: _Optional[str] = ..., env_restarts: _Optional[int] = ..., path: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
 
 class ServerTotals(_message.Message):
     __slots__ = ("sessions_opened", "sessions_closed", "steps", "env_steps", "resets", "requests", "worker_crashes", "session_resumes", "refusals", "received_bytes", "sent_bytes", "workers_resident_bytes", "env_restarts")
@@ -699,20 +701,22 @@ class ServerTotals(_message.Message):
     def __init__(self, sessions_opened: _Optional[int] = ..., sessions_closed: _Optional[int] = ..., steps: _Optional[int] = ..., env_steps: _Optional[int] = ..., resets: _Optional[int] = ..., requests: _Optional[int] = ..., worker_crashes: _Optional[int] = ..., session_resumes: _Optional[int] = ..., refusals: _Optional[int] = ..., received_bytes: _Optional[int] = ..., sent_bytes: _Optional[int] = ..., workers_resident_bytes: _Optional[int] = ..., env_restarts: _Optional[int] = ...) -> None: ...
 
 class ServerStats(_message.Message):
-    __slots__ = ("server_version", "monitoring", "uptime_s", "sessions", "metrics_text", "totals")
+    __slots__ = ("server_version", "monitoring", "uptime_s", "sessions", "metrics_text", "totals", "hub_hosts")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MONITORING_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_FIELD_NUMBER: _ClassVar[int]
     METRICS_TEXT_FIELD_NUMBER: _ClassVar[int]
     TOTALS_FIELD_NUMBER: _ClassVar[int]
+    HUB_HOSTS_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     monitoring: bool
     uptime_s: float
     sessions: _containers.RepeatedCompositeFieldContainer[SessionStats]
     metrics_text: str
     totals: ServerTotals
-    def __init__(self, server_version: _Optional[str] = ..., monitoring: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., sessions: _Optional[_Iterable[_Union[SessionStats, _Mapping]]] = ..., metrics_text: _Optional[str] = ..., totals: _Optional[_Union[ServerTotals, _Mapping]] = ...) -> None: ...
+    hub_hosts: _containers.RepeatedCompositeFieldContainer[HubHostStats]
+    def __init__(self, server_version: _Optional[str] = ..., monitoring: _Optional[bool] = ..., uptime_s: _Optional[float] = ..., sessions: _Optional[_Iterable[_Union[SessionStats, _Mapping]]] = ..., metrics_text: _Optional[str] = ..., totals: _Optional[_Union[ServerTotals, _Mapping]] = ..., hub_hosts: _Optional[_Iterable[_Union[HubHostStats, _Mapping]]] = ...) -> None: ...
 
 class HubEnd(_message.Message):
     __slots__ = ("code", "reason", "message", "session_over")
@@ -727,7 +731,7 @@ class HubEnd(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., session_over: _Optional[bool] = ...) -> None: ...
 
 class HubAttach(_message.Message):
-    __slots__ = ("name", "environments", "capacity", "secret", "server_version", "protocol_version", "hosting")
+    __slots__ = ("name", "environments", "capacity", "secret", "server_version", "protocol_version", "hosting", "capabilities")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENTS_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
@@ -735,6 +739,7 @@ class HubAttach(_message.Message):
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     HOSTING_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     name: str
     environments: _containers.RepeatedCompositeFieldContainer[HostedEnv]
     capacity: int
@@ -742,13 +747,16 @@ class HubAttach(_message.Message):
     server_version: str
     protocol_version: int
     hosting: str
-    def __init__(self, name: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., capacity: _Optional[int] = ..., secret: _Optional[bytes] = ..., server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., hosting: _Optional[str] = ...) -> None: ...
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., capacity: _Optional[int] = ..., secret: _Optional[bytes] = ..., server_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., hosting: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class HubHostMessage(_message.Message):
-    __slots__ = ("attach",)
+    __slots__ = ("attach", "stats")
     ATTACH_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
     attach: HubAttach
-    def __init__(self, attach: _Optional[_Union[HubAttach, _Mapping]] = ...) -> None: ...
+    stats: HubStatsReply
+    def __init__(self, attach: _Optional[_Union[HubAttach, _Mapping]] = ..., stats: _Optional[_Union[HubStatsReply, _Mapping]] = ...) -> None: ...
 
 class HubAttached(_message.Message):
     __slots__ = ("secret", "hub_version")
@@ -767,14 +775,16 @@ class HubOpen(_message.Message):
     def __init__(self, carry_id: _Optional[str] = ..., peer: _Optional[str] = ...) -> None: ...
 
 class HubControl(_message.Message):
-    __slots__ = ("attached", "open", "error")
+    __slots__ = ("attached", "open", "stats", "error")
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
     OPEN_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     attached: HubAttached
     open: HubOpen
+    stats: HubStatsAsk
     error: Error
-    def __init__(self, attached: _Optional[_Union[HubAttached, _Mapping]] = ..., open: _Optional[_Union[HubOpen, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    def __init__(self, attached: _Optional[_Union[HubAttached, _Mapping]] = ..., open: _Optional[_Union[HubOpen, _Mapping]] = ..., stats: _Optional[_Union[HubStatsAsk, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
 
 class HubHost(_message.Message):
     __slots__ = ("name", "environments", "capacity", "active_sessions", "state", "state_age_s", "attaches", "peer", "server_version")
@@ -797,3 +807,29 @@ class HubHost(_message.Message):
     peer: str
     server_version: str
     def __init__(self, name: _Optional[str] = ..., environments: _Optional[_Iterable[_Union[HostedEnv, _Mapping]]] = ..., capacity: _Optional[int] = ..., active_sessions: _Optional[int] = ..., state: _Optional[str] = ..., state_age_s: _Optional[float] = ..., attaches: _Optional[int] = ..., peer: _Optional[str] = ..., server_version: _Optional[str] = ...) -> None: ...
+
+class HubStatsAsk(_message.Message):
+    __slots__ = ("ask_id",)
+    ASK_ID_FIELD_NUMBER: _ClassVar[int]
+    ask_id: int
+    def __init__(self, ask_id: _Optional[int] = ...) -> None: ...
+
+class HubStatsReply(_message.Message):
+    __slots__ = ("ask_id", "stats")
+    ASK_ID_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    ask_id: int
+    stats: ServerStats
+    def __init__(self, ask_id: _Optional[int] = ..., stats: _Optional[_Union[ServerStats, _Mapping]] = ...) -> None: ...
+
+class HubHostStats(_message.Message):
+    __slots__ = ("name", "state", "missing", "stats")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    state: str
+    missing: str
+    stats: ServerStats
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[str] = ..., missing: _Optional[str] = ..., stats: _Optional[_Union[ServerStats, _Mapping]] = ...) -> None: ...
