@@ -89,3 +89,12 @@ this, and a client stepping it in a loop sends its next request within it too.""
 DEFAULT_CLIENT_SPIN_US = 300.0
 """Microseconds a client polls for a quick reply before sleeping (ClientConfig.spin_us); it saves
 the wake-up of the waiting thread, ~20-40 µs per reply on a small VM."""
+
+# capabilities
+
+CAPABILITY_LANE_TCP = "lane_tcp"
+"""A client that can open a same-host lane over loopback TCP (``MakeResponse.lane_path`` of the form
+``tcp:127.0.0.1:PORT``); a server offers a TCP lane only to a client that advertises it."""
+
+CLIENT_CAPABILITIES = (CAPABILITY_LANE_TCP,)
+"""What this version's client advertises in ``MakeRequest.client_capabilities``."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from gymnasium.vector import AutoresetMode
 
-from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym._constants import CLIENT_CAPABILITIES, PROTOCOL_VERSION
 from remote_gym.codec.values import encode_value
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 
@@ -114,6 +114,7 @@ def make_request(
         env_name=env or "",
         kwargs_json=kwargs_json,
         render_mode=render_mode or "",
+        client_capabilities=CLIENT_CAPABILITIES,
     )
     if num_envs:
         make.num_envs = num_envs

@@ -13,7 +13,7 @@ from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before 
 import grpc
 # isort: on
 
-from remote_gym._constants import PROTOCOL_VERSION
+from remote_gym._constants import CAPABILITY_LANE_TCP, PROTOCOL_VERSION
 from remote_gym._version import __version__
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.requests import is_close_request, request_kind
@@ -23,9 +23,9 @@ from remote_gym.server.admission import Admission
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
-from remote_gym.server.hosting.host import start_host
+from remote_gym.server.hosting.host import WorkerStarter, start_host
 from remote_gym.server.hosting.lane import is_local_peer
-from remote_gym.server.hosting.workers import WorkerProcess, Zygote
+from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
@@ -42,7 +42,7 @@ class RemoteGymServicer:
     """Implements remote_gym.v1.RemoteGym on grpc.aio with raw-bytes requests on the hot path."""
 
     def __init__(
-        self, config: ServerConfig, zygote: Zygote | None, selector: SpinningSelector | None = None
+        self, config: ServerConfig, zygote: WorkerStarter | None, selector: SpinningSelector | None = None
     ) -> None:
         self._config = config
         self._admission = Admission(config)
@@ -258,7 +258,7 @@ class RemoteGymServicer:
         )
         self.sessions.reserve(record)  # counts against max_sessions before any await
         lane = None
-        if self._offers_lane and is_local_peer(peer):
+        if self._offers_lane and is_local_peer(peer) and self._lane_suits(make):
             assert self._zygote is not None and self._zygote.lanes is not None
             lane = self._zygote.lanes.offer(
                 session_id,
@@ -267,7 +267,9 @@ class RemoteGymServicer:
             )
         try:
             rules = SessionRules(
-                max_reply_bytes=self._config.max_message_bytes, max_call_s=self._config.max_call_s
+                max_reply_bytes=self._config.max_message_bytes,
+                max_call_s=self._config.max_call_s,
+                deadline_thread=self._config.worker_start == "spawn",
             )
             host, reply = await start_host(spec, self._zygote, rules, lane)
         except BaseException:
@@ -280,12 +282,23 @@ class RemoteGymServicer:
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
         if lane is not None:
-            response.make.lane_path = lane.path
+            if not response.make.lane_path:  # a TCP lane: the worker said which port it listens on
+                response.make.lane_path = lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
         if self.metrics is not None:
             record.counts = SessionCounts(self.metrics.latency_observers)
         self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()
+
+    def _lane_suits(self, make: pb.MakeRequest) -> bool:
+        """Whether this client can open the lane: a Unix one any can; a TCP one only a client that says so.
+
+        (The fleet branch's capability mechanism replaces ``client_capabilities`` here when it lands.)
+        """
+        lanes = self._zygote.lanes if self._zygote is not None else None
+        return lanes is not None and (
+            lanes.transport != "tcp" or CAPABILITY_LANE_TCP in make.client_capabilities
+        )
 
     def _idle(self, record: SessionRecord, idle_s: float) -> None:
         """No request on the stream for ``idle_s``: end the session, unless it is busy on its lane."""

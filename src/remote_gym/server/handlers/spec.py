@@ -37,6 +37,8 @@ class CreateSpec:
     """Vector sessions: ``"sync"`` (SyncVectorEnv of single envs) or ``"vector_entry_point"``."""
     per_env_infos: bool = False
     """Vector sessions in sync mode: answer with the sub-envs' own infos, not a vectorised info."""
+    process_start: str = "fork"
+    """How this worker starts a vector session's helper processes: ``"fork"`` or ``"spawn"``."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
