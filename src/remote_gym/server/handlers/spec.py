@@ -82,7 +82,11 @@ def load_entrypoint(path: str) -> Any:
         sys.path.insert(0, str(file.parent))
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # a later load (a warm worker's preload failed) raises the same error again
+        raise
     if not callable(getattr(module, "create_environment", None)):
         raise AttributeError(
             f"entrypoint file {file} defines no create_environment(enable_rendering, env_id, **kwargs)"

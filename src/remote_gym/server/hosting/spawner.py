@@ -205,7 +205,7 @@ class Spawner:
                 self._became_ready.set()
                 return
         finally:
-            self._filling.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._filling.discard(asyncio.current_task())
 
     def _fill(self) -> None:
         """Start as many warm workers as are missing, all at once."""
