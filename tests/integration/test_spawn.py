@@ -253,7 +253,8 @@ def test_serve_stops_its_spawned_workers_on_interrupt(tmp_path: pathlib.Path) ->
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, **flags)
     try:
         assert proc.stdout is not None
-        assert "serving on" in proc.stdout.readline()
+        while "serving on" not in (line := proc.stdout.readline()):
+            assert line, "serve exited before serving"
         children: list[int] = []
         deadline = time.monotonic() + 60
         while len(children) < 2 and time.monotonic() < deadline:
@@ -269,6 +270,8 @@ def test_serve_stops_its_spawned_workers_on_interrupt(tmp_path: pathlib.Path) ->
     finally:
         proc.kill()
         proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _children_of(pid: int) -> list[int]:
@@ -279,7 +282,7 @@ def _children_of(pid: int) -> list[int]:
             text=True,
         ).stdout
         return [int(word) for word in out.split() if word.isdigit()]
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
     rows = [line.split(None, 2) for line in out.splitlines()[1:]]
     return [int(p) for p, ppid, args in rows if ppid == str(pid) and "spawned_worker_main" in args]
 
