@@ -224,7 +224,9 @@ def test_sessions_leave_no_process_and_the_pool_stays_warm(spawn_server: EnvServ
     assert not set(used) & set(_spawned_pids())
     _wait_warm(spawn_server, 3)
     assert len(set(_spawned_pids()) - before) <= 3
-    assert len(_spawned_pids()) == len(before)  # the warm pool (and other tests' sessions in their resume window)
+    assert len(_spawned_pids()) == len(
+        before
+    )  # the warm pool (and other tests' sessions in their resume window)
 
 
 def _spawned_pids() -> list[int]:
@@ -282,7 +284,9 @@ def _children_of(pid: int) -> list[int]:
             text=True,
         ).stdout
         return [int(word) for word in out.split() if word.isdigit()]
-    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True, check=True
+    ).stdout
     rows = [line.split(None, 2) for line in out.splitlines()[1:]]
     return [int(p) for p, ppid, args in rows if ppid == str(pid) and "spawned_worker_main" in args]
 

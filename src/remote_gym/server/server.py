@@ -22,7 +22,7 @@ from remote_gym._constants import DEFAULT_PORT, WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.hosting.host import WorkerStarter
-from remote_gym.server.hosting.spawner import Spawner, preload_targets
+from remote_gym.server.hosting.spawner import Spawner
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.listener import (
     add_health_service,
@@ -33,7 +33,7 @@ from remote_gym.server.listener import (
     start_health_listener,
 )
 from remote_gym.server.provision import check_relative, provision, public_url
-from remote_gym.server.registry import EnvEntry, make_entry
+from remote_gym.server.registry import EnvEntry, make_entry, preload_targets
 from remote_gym.server.servicer import RemoteGymServicer
 from remote_gym.server.thumbnails import Thumbnails
 from remote_gym.server.web import HttpEndpoint, start_endpoints

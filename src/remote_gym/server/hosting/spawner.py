@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -33,7 +33,6 @@ from remote_gym.server.handlers.spawned import CONNECT_TIMEOUT_S, LOOPBACK, new_
 from remote_gym.server.hosting.frame_protocol import FrameProtocol
 from remote_gym.server.hosting.lane import LaneDirectory
 from remote_gym.server.hosting.workers import WorkerProcess
-from remote_gym.server.registry import EnvEntry
 from remote_gym.wire.frames import encode_frame
 from remote_gym.wire.handshake import HelloReader, SecretGate, encode_accepted
 
@@ -305,14 +304,3 @@ def _set_exit(child: _Child, code: int, forget: Callable[[_Child], None]) -> Non
     forget(child)
     if not child.exited.done():
         child.exited.set_result(code)
-
-
-def preload_targets(entries: Iterable[EnvEntry]) -> list[dict[str, str]]:
-    """What warm workers import for the hosted environments: gym ids' modules and entrypoint files."""
-    targets: list[dict[str, str]] = []
-    for entry in entries:
-        if entry.gym_id is not None:
-            targets.append({"gym_id": entry.gym_id})
-        elif entry.entrypoint is not None:
-            targets.append({"entrypoint": entry.entrypoint})
-    return targets
