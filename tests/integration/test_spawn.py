@@ -278,10 +278,9 @@ def test_serve_stops_its_spawned_workers_on_interrupt(tmp_path: pathlib.Path) ->
 
 def _children_of(pid: int) -> list[int]:
     if os.name == "nt":
+        query = f"(Get-CimInstance Win32_Process -Filter 'ParentProcessId={pid}').ProcessId"
         out = subprocess.run(
-            ["wmic", "process", "where", f"ParentProcessId={pid}", "get", "ProcessId"],
-            capture_output=True,
-            text=True,
+            ["powershell", "-NoProfile", "-Command", query], capture_output=True, text=True
         ).stdout
         return [int(word) for word in out.split() if word.isdigit()]
     out = subprocess.run(
