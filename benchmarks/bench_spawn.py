@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "fork": {"worker_start": "fork", "lane_transport": "unix"},
     "spawn": {"worker_start": "spawn", "lane_transport": "tcp", "warm_workers": 2},
     "cold": {"worker_start": "spawn", "lane_transport": "tcp", "warm_workers": 0},
+    "fork_tcp": {"worker_start": "fork", "lane_transport": "tcp"},
 }
+"""``fork_tcp`` tells the lane's share of a difference from the spawned worker's."""
 
 
 @contextlib.contextmanager
@@ -75,11 +77,12 @@ def _connect_reset_s(port: int) -> float:
     return elapsed
 
 
-def _step_us(port: int, steps: int) -> tuple[float, str]:
+def _step_us(port: int, steps: int, settle: Callable[[], None]) -> tuple[float, str]:
     with RemoteEnvironment(url="127.0.0.1", port=port, config=ClientConfig()) as env:
         env.reset(seed=0)
         for _ in range(200):  # warm-up
             env.step(0)
+        settle()
         start = time.perf_counter()
         for i in range(steps):
             _, _, terminated, truncated, _ = env.step(i & 1)
@@ -89,13 +92,14 @@ def _step_us(port: int, steps: int) -> tuple[float, str]:
         return (time.perf_counter() - start) / steps * 1e6, path
 
 
-def _vector_step_us(port: int, steps: int, num_envs: int) -> float:
+def _vector_step_us(port: int, steps: int, num_envs: int, settle: Callable[[], None]) -> float:
     env = RemoteVectorEnv(address=f"127.0.0.1:{port}", env="CartPole-v1", num_envs=num_envs)
     try:
         env.reset(seed=0)
         actions = np.zeros(num_envs, dtype=np.int64)
         for _ in range(50):
             env.step(actions)
+        settle()
         start = time.perf_counter()
         for _ in range(steps):
             env.step(actions)
@@ -141,10 +145,18 @@ def _cycles(port: int, pid: int, count: int, warm: int) -> dict[str, Any]:
 
 
 def _wait_warm(pid: int, warm: int, timeout: float = 60.0) -> None:
+    """Wait until the server has ``warm`` worker processes (plus sessions' ones) and they are preloaded."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(_descendants(pid)) != warm:
         time.sleep(0.1)
     time.sleep(2.0)  # connected and preloaded: the pool's workers connect after their imports
+
+
+def _settle(pid: int, pool: int | None) -> Callable[[], None]:
+    """Before timing steps: the spawn server's pool refilled (``pool`` processes), else a 2 s pause."""
+    if pool is None:
+        return lambda: time.sleep(2.0)
+    return lambda: _wait_warm(pid, pool)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,11 +182,15 @@ def main(argv: list[str] | None = None) -> int:
                     samples.setdefault(f"connect_{name}", []).append(_connect_reset_s(servers[name][0]) * 1e3)
                 # The pool starts a worker behind the one taken: let it finish (on 2 cores it competes).
                 _wait_warm(servers["spawn"][1], CONFIGS["spawn"]["warm_workers"])
-                for name in ("fork", "spawn"):
-                    us, paths[name] = _step_us(servers[name][0], args.steps)
+                # Timing starts once the worker started behind the session's is ready (1 session open).
+                pool = CONFIGS["spawn"]["warm_workers"] + 1
+                for name in ("fork", "spawn", "fork_tcp"):
+                    port, pid = servers[name]
+                    settle = _settle(pid, pool if name == "spawn" else None)
+                    us, paths[name] = _step_us(port, args.steps, settle)
                     samples.setdefault(f"step1_{name}", []).append(us)
                     samples.setdefault(f"step64_{name}", []).append(
-                        _vector_step_us(servers[name][0], args.vector_steps, 64)
+                        _vector_step_us(port, args.vector_steps, 64, settle)
                     )
                 _wait_warm(servers["spawn"][1], CONFIGS["spawn"]["warm_workers"])
                 progress.advance(task)
@@ -189,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             "connect_spawn_cold_vs_fork": med["connect_cold"] / med["connect_fork"],
             "step1_spawn_tcp_vs_fork_unix": med["step1_spawn"] / med["step1_fork"],
             "step64_spawn_tcp_vs_fork_unix": med["step64_spawn"] / med["step64_fork"],
+            "step1_fork_tcp_vs_fork_unix": med["step1_fork_tcp"] / med["step1_fork"],
+            "step64_fork_tcp_vs_fork_unix": med["step64_fork_tcp"] / med["step64_fork"],
         },
         "paths": paths,
         "cycles": cycles,
@@ -208,31 +226,35 @@ def _print(console: Console, report: dict[str, Any], args: argparse.Namespace) -
     table = Table(
         title=f"spawned workers + TCP lane vs forked + Unix lane (medians of {args.rounds} rounds, not pinned)"
     )
-    for column in ("measure", "fork + unix lane", "spawn + tcp lane", "ratio"):
+    for column in ("measure", "fork + unix lane", "spawn + tcp lane", "ratio", "fork + tcp lane (ratio)"):
         table.add_column(column)
     table.add_row(
         "connect + first reset (warm pool of 2)",
         f"{med['connect_fork']:.1f} ms",
         f"{med['connect_spawn']:.1f} ms",
         f"{ratios['connect_spawn_warm_vs_fork']:.2f}",
+        "",
     )
     table.add_row(
         "connect + first reset (no warm worker)",
         f"{med['connect_fork']:.1f} ms",
         f"{med['connect_cold']:.1f} ms",
         f"{ratios['connect_spawn_cold_vs_fork']:.2f}",
+        "",
     )
     table.add_row(
         f"CartPole, 1 env, per step ({report['paths']})",
         f"{med['step1_fork']:.1f} µs",
         f"{med['step1_spawn']:.1f} µs",
         f"{ratios['step1_spawn_tcp_vs_fork_unix']:.2f}",
+        f"{med['step1_fork_tcp']:.1f} µs ({ratios['step1_fork_tcp_vs_fork_unix']:.2f})",
     )
     table.add_row(
         "CartPole, 64 envs, per vector step",
         f"{med['step64_fork']:.1f} µs",
         f"{med['step64_spawn']:.1f} µs",
         f"{ratios['step64_spawn_tcp_vs_fork_unix']:.2f}",
+        f"{med['step64_fork_tcp']:.1f} µs ({ratios['step64_fork_tcp_vs_fork_unix']:.2f})",
     )
     console.print(table)
     cycles = report["cycles"]
