@@ -243,7 +243,8 @@ def _print(console: Console, report: dict[str, Any], args: argparse.Namespace) -
         "",
     )
     table.add_row(
-        f"CartPole, 1 env, per step ({report['paths']})",
+        "CartPole, 1 env, per step"
+        + ("" if set(report["paths"].values()) == {"lane"} else f" {report['paths']}"),
         f"{med['step1_fork']:.1f} µs",
         f"{med['step1_spawn']:.1f} µs",
         f"{ratios['step1_spawn_tcp_vs_fork_unix']:.2f}",

@@ -299,3 +299,20 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_env_code_from_a_git_repository_in_spawned_workers(tmp_path: pathlib.Path) -> None:
+    """An entrypoint checked out from the operator's repository runs (and is preloaded) in spawned workers."""
+    from remote_gym import create_remote_environment_server
+    from tests.support.git_origin import CARTPOLE_ENTRY, Origin
+
+    origin = Origin(tmp_path / "remote")
+    origin.commit({"envs/entry.py": CARTPOLE_ENTRY})
+    args = {"repo": origin.url, "reference": "main", "entrypoint": "envs/entry.py"}
+    with create_remote_environment_server(
+        args, port=0, repo_cache_dir=tmp_path / "cache", worker_start="spawn", warm_workers=1
+    ) as server:
+        _wait_warm(server, 1)
+        with RemoteEnvironment(address=server.address) as env:
+            assert env.reset(seed=0)[0].shape == (4,)
+            env.step(0)

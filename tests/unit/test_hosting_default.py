@@ -46,3 +46,14 @@ def test_warm_workers_need_spawned_processes() -> None:
         ServerConfig(environments=_ENVS, worker_start="spawn", warm_workers=-1)
     with pytest.raises(ConfigError, match="worker_start must be"):
         ServerConfig(environments=_ENVS, worker_start="thread")
+
+
+def test_serve_flags_reach_the_config() -> None:
+    from remote_gym.cli.main import build_parser
+    from remote_gym.cli.serve import build_config
+
+    args = build_parser().parse_args(
+        ["serve", "CartPole-v1", "--worker-start", "spawn", "--warm-workers", "2", "--lane-transport", "tcp"]
+    )
+    config = build_config(args)
+    assert (config.worker_start, config.warm_workers, config.lane_transport) == ("spawn", 2, "tcp")
