@@ -316,3 +316,19 @@ def test_env_code_from_a_git_repository_in_spawned_workers(tmp_path: pathlib.Pat
         with RemoteEnvironment(address=server.address) as env:
             assert env.reset(seed=0)[0].shape == (4,)
             env.step(0)
+
+
+def test_a_worker_that_dies_while_importing_the_env_gives_worker_crashed(tmp_path: pathlib.Path) -> None:
+    """An env module that ends the interpreter when imported: warm workers die preloading it (the pool
+    retries later); the session's own worker dies too, and the client gets WorkerCrashedError quickly."""
+    entry = tmp_path / "dying_entry.py"
+    entry.write_text("import os\nos._exit(5)\n")
+    with running_server(
+        {"Dying": {"entrypoint": str(entry)}}, hosting="process", worker_start="spawn", warm_workers=1
+    ) as server:
+        start = time.monotonic()
+        with pytest.raises(WorkerCrashedError, match="exited with code 5") as info:
+            RemoteEnvironment(address=server.address, env="Dying")
+        assert info.value.exitcode == 5
+        assert time.monotonic() - start < 15.0  # a cold interpreter on a loaded 2-core machine
+        assert server.active_sessions == 0

@@ -196,6 +196,7 @@ class Spawner:
                 try:
                     child = await self._start_child(self._preload)
                 except WorkerCrashedError as exc:
+                    self._became_ready.set()  # a session waiting for it starts its own at once
                     logger.warning("a warm worker failed to start (retrying in %.1f s): %s", pause, exc)
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, _RETRY_S[1])
