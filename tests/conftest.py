@@ -60,10 +60,31 @@ def hosted_environments() -> dict[str, dict[str, Any]]:
 LANE_PATHS = ("lane", "grpc")
 """The two paths a same-host client's requests can take: straight to the worker, or through gRPC."""
 
+SPAWNED = "spawn"
+"""A third way of hosting for the modules that list it in ``HOSTING_PATHS``: workers started by spawn
+(the Windows and macOS path) with a warm pool, the lane over loopback TCP."""
 
-@pytest.fixture(scope="session", params=LANE_PATHS)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``env_server`` runs each test on both lane paths, and on spawned workers where the module says so.
+
+    A test module sets ``HOSTING_PATHS = (*LANE_PATHS, SPAWNED)`` to run its tests once more on a
+    server whose workers are started by spawn and whose lane is TCP (kept to a few modules: the whole
+    suite must stay quick).
+    """
+    if "env_server" in metafunc.fixturenames:
+        paths = getattr(metafunc.module, "HOSTING_PATHS", LANE_PATHS)
+        metafunc.parametrize("env_server", paths, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def env_server(request: pytest.FixtureRequest) -> Iterator[EnvServer]:
     """One loopback server (worker process per session) hosting every test environment, once per path."""
+    if request.param == SPAWNED:
+        spawned = {"worker_start": "spawn", "lane_transport": "tcp", "warm_workers": 4}
+        with running_server(hosted_environments(), hosting="process", grace=0.5, **spawned) as server:
+            yield server
+        return
     lane = request.param == "lane"
     with running_server(hosted_environments(), hosting="process", grace=0.5, same_host_lane=lane) as server:
         yield server

@@ -58,6 +58,11 @@ CAP_HUB_STATS = "hub_stats"
 ``HubStatsAsk`` and the host's ``HubStatsReply`` on the Attach stream, ``ServerStats.hub_hosts`` and
 ``SessionStats.host``. A hub asks only hosts that announced it; older hosts show as ``missing``."""
 
+CAP_LANE_TCP = "lane_tcp"
+"""A same-host lane over loopback TCP: ``MakeResponse.lane_path`` of the form ``tcp:127.0.0.1:PORT``
+(servers whose workers are spawned, or ``lane_transport="tcp"``). A server offers such a lane only to
+a client that has it; a client of 1.0.0 knows Unix socket paths only."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

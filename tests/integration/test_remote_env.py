@@ -14,9 +14,12 @@ from gymnasium.utils.env_match import check_environments_match
 from remote_gym.client.env import RemoteEnvironment
 from remote_gym.errors import PermissionDeniedError, RemoteEnvError
 from remote_gym.server.server import EnvServer
-from tests.conftest import GYM_ENVS, TEST_ENVS, local_make
+from tests.conftest import GYM_ENVS, LANE_PATHS, SPAWNED, TEST_ENVS, local_make
 
 pytestmark = pytest.mark.integration
+
+HOSTING_PATHS = (*LANE_PATHS, SPAWNED)
+"""These tests run on spawned workers and the TCP lane too (see tests/conftest.py)."""
 
 ALL_ENVS = GYM_ENVS + TEST_ENVS
 RGB_ENVS = (

@@ -15,9 +15,13 @@ from remote_gym import ClientConfig, RemoteEnvironment, Timeouts
 from remote_gym.errors import ConnectionLostError
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
+from tests.conftest import LANE_PATHS, SPAWNED
 from tests.support.proxy import cutting_proxy
 
 pytestmark = pytest.mark.integration
+
+HOSTING_PATHS = (*LANE_PATHS, SPAWNED)
+"""These tests run on spawned workers and the TCP lane too (see tests/conftest.py)."""
 
 
 def _lock_step(remote: gym.Env, local: gym.Env, steps: int, *, every: int | None = None, cut=None) -> int:

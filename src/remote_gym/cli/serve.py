@@ -45,7 +45,8 @@ examples:
 
 Clients may only pick among the environments named here and set the kwargs allowed here."""
 
-_STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+_STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGBREAK")
+"""Signals that stop the server like Ctrl-C (SIGBREAK: CTRL_BREAK_EVENT on Windows)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,7 +127,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="auto",
         metavar="{process,in-process,auto}",
         help="process: a worker process per session (isolated); in-process: envs run in the server; "
-        "auto (default): process, or in-process where the platform has no fork (Windows)",
+        "auto (default): process",
+    )
+    parser.add_argument(
+        "--worker-start",
+        choices=("auto", "fork", "spawn"),
+        default="auto",
+        help="how worker processes start: fork (from a preloaded zygote), spawn (fresh interpreters: "
+        "every OS), auto (default): fork on Linux, spawn elsewhere",
+    )
+    parser.add_argument(
+        "--warm-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with spawn: keep N workers started and preloaded, so a session starts at once",
+    )
+    parser.add_argument(
+        "--lane-transport",
+        choices=("auto", "unix", "tcp"),
+        default="auto",
+        help="the same-host lane's socket: unix, tcp (127.0.0.1), auto (default): unix where available",
     )
     parser.add_argument(
         "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"
@@ -267,6 +288,7 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
     listen = f"[{config.host}]" if ":" in config.host else config.host
     console.print(
         f"remote-gym serving on {listen}:{server.port} ({mode}, hosting={config.hosting}, "
+        f"workers by {config.worker_start}, "
         f"max sessions={config.max_sessions or 'unlimited'})",
         soft_wrap=True,
         highlight=False,

@@ -1,4 +1,8 @@
-"""The client's side of the same-host lane: numbered frames straight to the session's worker over a Unix socket.
+"""The client's side of the same-host lane: numbered frames straight to the session's worker.
+
+Over a Unix socket, or over loopback TCP where the server offers that (``tcp:127.0.0.1:PORT``: on
+Windows, or when the server forces it); a TCP lane uses only calls every OS has (``select.select``),
+so Linux runs the path Windows takes.
 
 A blocking socket used from the calling thread: no event loop, no thread hand-over. Any failure
 raises :class:`LaneBroken`; the caller then re-sends the same numbered request through the gRPC
@@ -13,6 +17,7 @@ import logging
 import select
 import socket
 import time
+from collections.abc import Callable
 
 from remote_gym.errors import DeadlineExceededError, ProtocolError
 from remote_gym.transport.status import foreign_error
@@ -23,6 +28,9 @@ from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 logger = logging.getLogger(__name__)
 
 _READ_BYTES = 1 << 16
+_TCP_PREFIX = "tcp:"
+_SELECT_FD_LIMIT = 1024
+"""``select.select`` refuses larger fds on Linux (FD_SETSIZE): a TCP lane there polls with ``poll``."""
 
 
 class LaneBroken(Exception):
@@ -44,16 +52,25 @@ class Lane:
         self._decoder = FrameDecoder()
         self._reply_gate = PollGate(spin_s)
         """Whether to poll for a reply: the running average of the time from a request to its reply."""
-        self._poller = select.poll()
-        self._poller.register(sock, select.POLLIN)
+        self._portable = path.startswith(_TCP_PREFIX) or not hasattr(socket, "MSG_DONTWAIT")
+        self._readable = _readiness(sock, portable=self._portable)
+        """Waits up to its argument (seconds) for the socket to be readable; whether it is."""
 
     @classmethod
     def open(cls, path: str, secret: bytes, timeout: float, spin_s: float = 0.0) -> Lane | None:
         """Connect to ``path`` and present ``secret``; None if that fails for any reason (stay on gRPC)."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        tcp = path.startswith(_TCP_PREFIX)
+        if not tcp and not hasattr(socket, "AF_UNIX"):
+            return None
+        sock = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
-            sock.connect(path)
+            if tcp:
+                host, port = path[len(_TCP_PREFIX) :].rsplit(":", 1)
+                sock.connect((host, int(port)))
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            else:
+                sock.connect(path)
             sock.sendall(encode_hello(secret))
             hello = HelloReader()
             answer = None
@@ -113,17 +130,17 @@ class Lane:
                 if not data:
                     raise LaneBroken("the worker closed the lane")
                 return data
-        if timeout is not None:
-            remaining_ms = max(0, int((start + timeout - time.perf_counter()) * 1e3))
-            if not self._poller.poll(remaining_ms):
-                self.close()
-                raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
+        if timeout is not None and not self._readable(max(0.0, start + timeout - time.perf_counter())):
+            self.close()
+            raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
         data = sock.recv(_READ_BYTES)
         if not data:
             raise LaneBroken("the worker closed the lane")
         return data
 
     def _try_recv(self) -> bytes | None:
+        if self._portable:
+            return self._sock.recv(_READ_BYTES) if self._readable(0.0) else None
         try:
             return self._sock.recv(_READ_BYTES, socket.MSG_DONTWAIT)
         except BlockingIOError:
@@ -161,6 +178,15 @@ class Lane:
         """Close the socket; idempotent."""
         with contextlib.suppress(OSError):
             self._sock.close()
+
+
+def _readiness(sock: socket.socket, *, portable: bool) -> Callable[[float], bool]:
+    """A wait of up to ``timeout_s`` for ``sock`` to be readable: ``select.select`` on the portable path."""
+    if hasattr(select, "poll") and (not portable or sock.fileno() >= _SELECT_FD_LIMIT):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return lambda timeout_s: bool(poller.poll(int(timeout_s * 1e3)))
+    return lambda timeout_s: bool(select.select([sock], [], [], timeout_s)[0])
 
 
 class LaneSlot:

@@ -21,17 +21,32 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig, is_loopback
 
 HOSTING_MODES = ("process", "inline", "auto")
+WORKER_STARTS = ("auto", "fork", "spawn")
+LANE_TRANSPORTS = ("auto", "unix", "tcp")
 
 logger = logging.getLogger(__name__)
 
 
-def process_hosting_available() -> bool:
-    """Whether this platform can run worker processes the way the server starts them.
+def fork_available() -> bool:
+    """Whether workers can be forked from a zygote here: ``fork`` and fd passing over Unix sockets.
 
-    The zygote forks workers and hands them a Unix socket (Linux, macOS, the BSDs); Windows has
-    neither ``fork`` nor ``socket.send_fds``.
+    Linux, macOS and the BSDs have both; Windows has neither. (macOS has them, but forking after
+    importing libraries that are not fork-safe is not: ``worker_start="auto"`` spawns there.)
     """
     return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+
+
+def process_hosting_available() -> bool:
+    """Whether this platform can run worker processes: always (spawned ones need only ``subprocess``).
+
+    Kept for callers of 1.0; see :func:`fork_available` for the forked kind.
+    """
+    return True
+
+
+def unix_lane_available() -> bool:
+    """Whether the same-host lane can be a Unix socket here (else it is loopback TCP: Windows)."""
+    return hasattr(socket, "AF_UNIX")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,8 +73,23 @@ class ServerConfig:
     probes that cannot speak TLS (Kubernetes' ``grpc`` probes). None: health only on ``port``."""
     hosting: str = "auto"
     """``"process"``: one worker process per session; ``"inline"``: envs run in the server (cheap,
-    trusted); ``"auto"`` (resolved at once): ``"process"`` where the platform allows it (not on
-    Windows), else ``"inline"`` with a warning."""
+    trusted); ``"auto"`` (resolved at once): ``"process"`` (every platform has worker processes:
+    forked or spawned, see :attr:`worker_start`)."""
+    worker_start: str = "auto"
+    """How worker processes start (``hosting="process"``): ``"fork"`` from a preloaded zygote (Linux,
+    macOS; ~20 ms a session); ``"spawn"``: fresh interpreters that connect back over loopback TCP
+    (every OS; keep :attr:`warm_workers` ready to make it fast); ``"auto"`` (resolved at once):
+    ``"fork"`` on Linux, ``"spawn"`` elsewhere (Windows has no fork; macOS forks unsafely after
+    some libraries are imported)."""
+    warm_workers: int = 0
+    """``worker_start="spawn"``: interpreters kept started, connected and preloaded (gymnasium and
+    the hosted envs' modules imported, no env made). Each serves one session and exits; another is
+    started behind it. 0: each session starts its interpreter (~0.5-1 s)."""
+    lane_transport: str = "auto"
+    """The same-host lane's socket: ``"unix"`` (a Unix socket in a 0700 directory, where the platform has
+    them: not Windows), ``"tcp"`` (127.0.0.1, a free port, guarded by the session's one-time
+    secret; offered only to clients that advertise the ``lane_tcp`` capability), ``"auto"``
+    (resolved at once): ``"unix"`` where available, else ``"tcp"``."""
     max_sessions: int = 256
     """Sessions open at once; more are refused with ServerBusyError (0: unlimited)."""
     max_envs_per_session: int = 1024
@@ -125,19 +155,8 @@ class ServerConfig:
         if self.hosting not in HOSTING_MODES:
             raise ConfigError(f"hosting must be one of {HOSTING_MODES}, got {self.hosting!r}")
         if self.hosting == "auto":
-            hosting = "process" if process_hosting_available() else "inline"
-            if hosting == "inline":
-                logger.warning(
-                    "worker processes are not available on %s (no fork): environments run in the "
-                    "server process, where an env that crashes takes the server down",
-                    sys.platform,
-                )
-            object.__setattr__(self, "hosting", hosting)
-        elif self.hosting == "process" and not process_hosting_available():
-            raise ConfigError(
-                f'hosting="process" needs fork and Unix sockets, which {sys.platform} lacks: '
-                'use hosting="inline" (or "auto")'
-            )
+            object.__setattr__(self, "hosting", "process")
+        self._resolve_worker_start()
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
         if self.health_port is not None and not 0 <= self.health_port <= 65535:
@@ -194,3 +213,22 @@ class ServerConfig:
                 f"tokens on a plaintext listener at {self.host} would travel readable: configure TLS, "
                 "bind a loopback address, or set allow_token_over_plaintext=True"
             )
+
+    def _resolve_worker_start(self) -> None:
+        if self.worker_start not in WORKER_STARTS:
+            raise ConfigError(f"worker_start must be one of {WORKER_STARTS}, got {self.worker_start!r}")
+        if self.lane_transport not in LANE_TRANSPORTS:
+            raise ConfigError(f"lane_transport must be one of {LANE_TRANSPORTS}, got {self.lane_transport!r}")
+        if self.worker_start == "auto":
+            start = "fork" if sys.platform.startswith("linux") and fork_available() else "spawn"
+            object.__setattr__(self, "worker_start", start)
+        elif self.worker_start == "fork" and not fork_available():
+            raise ConfigError(f'worker_start="fork" needs fork, which {sys.platform} lacks: use "spawn"')
+        if self.lane_transport == "auto":
+            object.__setattr__(self, "lane_transport", "unix" if unix_lane_available() else "tcp")
+        elif self.lane_transport == "unix" and not unix_lane_available():
+            raise ConfigError(f'lane_transport="unix" is not available on {sys.platform}: use "tcp"')
+        if not 0 <= self.warm_workers <= 64:
+            raise ConfigError(f"warm_workers must be in 0..64, got {self.warm_workers!r}")
+        if self.warm_workers and (self.hosting != "process" or self.worker_start != "spawn"):
+            raise ConfigError('warm_workers needs hosting="process" and worker_start="spawn"')

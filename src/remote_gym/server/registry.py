@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,3 +165,14 @@ class Registry:
         if not isinstance(client_kwargs, dict):
             raise InvalidCallError("kwargs must be a JSON object")
         return entry, entry.merge_kwargs(client_kwargs)
+
+
+def preload_targets(entries: Iterable[EnvEntry]) -> list[dict[str, str]]:
+    """What warm workers import for the hosted environments: gym ids' modules and entrypoint files."""
+    targets: list[dict[str, str]] = []
+    for entry in entries:
+        if entry.gym_id is not None:
+            targets.append({"gym_id": entry.gym_id})
+        elif entry.entrypoint is not None:
+            targets.append({"entrypoint": entry.entrypoint})
+    return targets

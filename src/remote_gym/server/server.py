@@ -20,6 +20,8 @@ from remote_gym._constants import WORKER_STOP_TIMEOUT_S
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.dial import HubDialer, start_dialers, stop_dialers
+from remote_gym.server.hosting.host import WorkerStarter
+from remote_gym.server.hosting.spawner import Spawner
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.server.listener import (
     add_health_service,
@@ -29,6 +31,7 @@ from remote_gym.server.listener import (
     security_mode,
     start_health_listener,
 )
+from remote_gym.server.registry import preload_targets
 from remote_gym.server.servicer import RemoteGymServicer
 from remote_gym.server.thumbnails import Thumbnails
 from remote_gym.server.web import start_endpoints
@@ -68,7 +71,7 @@ class EnvServer:
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
         self._servicer: RemoteGymServicer | None = None
-        self._zygote: Zygote | None = None
+        self._zygote: WorkerStarter | None = None
         self._health: health_aio.HealthServicer | None = None
         self._health_server: grpc.aio.Server | None = None
         """The plaintext listener of ``config.health_port`` (health service only)."""
@@ -129,8 +132,14 @@ class EnvServer:
     async def _start(self) -> None:
         config = self.config
         if config.hosting == "process":
-            self._zygote = Zygote()
-            await self._zygote.start()
+            if config.worker_start == "spawn":
+                starter: WorkerStarter = Spawner(
+                    preload_targets(config.environments), config.warm_workers, config.lane_transport
+                )
+            else:
+                starter = Zygote(config.lane_transport)
+            self._zygote = starter
+            await starter.start()
         self._servicer = RemoteGymServicer(config, self._zygote, self._selector)
         if config.dial:  # a dialing host listens nowhere: its sessions come over the links it opens
             self._dialers = start_dialers(config, self._servicer)

@@ -15,6 +15,7 @@ import grpc
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
+from remote_gym.capabilities import CAP_LANE_TCP
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.requests import is_close_request, request_kind
 from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError, WorkerCrashedError
@@ -26,9 +27,9 @@ from remote_gym.server.endings import draining_refusal, ending_error
 from remote_gym.server.handlers.foreign import parse_request
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
-from remote_gym.server.hosting.host import start_host
+from remote_gym.server.hosting.host import WorkerStarter, start_host
 from remote_gym.server.hosting.lane import is_local_peer
-from remote_gym.server.hosting.workers import WorkerProcess, Zygote
+from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
@@ -49,7 +50,7 @@ class RemoteGymServicer:
     """Implements remote_gym.v1.RemoteGym on grpc.aio with raw-bytes requests on the hot path."""
 
     def __init__(
-        self, config: ServerConfig, zygote: Zygote | None, selector: SpinningSelector | None = None
+        self, config: ServerConfig, zygote: WorkerStarter | None, selector: SpinningSelector | None = None
     ) -> None:
         self._config = config
         self._admission = Admission(config)
@@ -258,11 +259,13 @@ class RemoteGymServicer:
             if self.sessions.draining:
                 raise draining_refusal(agreement.capabilities)
             make_room(self.sessions, self._config.max_sessions, self._config.resume_window_s)
-            record, reply = await self._open(make, peer)
+            record, reply = await self._open(make, peer, agreement.capabilities)
         record.capabilities = agreement.capabilities
         return record, reply, bool(make.resume_session_id)
 
-    async def _open(self, make: pb.MakeRequest, peer: str) -> tuple[SessionRecord, bytes]:
+    async def _open(
+        self, make: pb.MakeRequest, peer: str, capabilities: frozenset[str]
+    ) -> tuple[SessionRecord, bytes]:
         session_id = uuid.uuid4().hex[:12]
         spec = self._admission.spec_for(
             make,
@@ -275,7 +278,7 @@ class RemoteGymServicer:
         )
         self.sessions.reserve(record)  # counts against max_sessions before any await
         lane = None
-        if self._offers_lane and is_local_peer(peer):
+        if self._offers_lane and is_local_peer(peer) and self._lane_suits(capabilities):
             assert self._zygote is not None and self._zygote.lanes is not None
             lane = self._zygote.lanes.offer(
                 session_id,
@@ -284,7 +287,9 @@ class RemoteGymServicer:
             )
         try:
             rules = SessionRules(
-                max_reply_bytes=self._config.max_message_bytes, max_call_s=self._config.max_call_s
+                max_reply_bytes=self._config.max_message_bytes,
+                max_call_s=self._config.max_call_s,
+                deadline_thread=self._config.worker_start == "spawn",
             )
             host, reply = await start_host(spec, self._zygote, rules, lane)
         except BaseException:
@@ -298,12 +303,18 @@ class RemoteGymServicer:
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
         if lane is not None:
-            response.make.lane_path = lane.path
+            if not response.make.lane_path:  # a TCP lane: the worker said which port it listens on
+                response.make.lane_path = lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
         if self.metrics is not None:
             record.counts = SessionCounts(self.metrics.latency_observers, lane_offered=lane is not None)
         self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()
+
+    def _lane_suits(self, capabilities: frozenset[str]) -> bool:
+        """Whether this client can open the lane: a Unix one any can; a TCP one only a client with ``lane_tcp``."""
+        lanes = self._zygote.lanes if self._zygote is not None else None
+        return lanes is not None and (lanes.transport != "tcp" or CAP_LANE_TCP in capabilities)
 
     def _idle(self, record: SessionRecord, idle_s: float) -> None:
         """No request on the stream for ``idle_s``: end the session, unless it is busy on its lane."""

@@ -25,6 +25,7 @@ import selectors
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 logger = logging.getLogger(__name__)
 
 _HANDSHAKE_TIMEOUT_S = 2.0
+TCP_PREFIX = "tcp:"
+"""How a lane address over loopback TCP starts (``MakeResponse.lane_path``)."""
+TCP_HOST = "127.0.0.1"
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -49,7 +53,8 @@ class LaneSpec:
     """Where a worker listens for its session's client, and what it checks."""
 
     path: str
-    """Socket path, inside the server's 0700 lane directory."""
+    """Socket path, inside the server's 0700 lane directory; or ``tcp:127.0.0.1:0``: a loopback TCP
+    port of the worker's choosing (where there are no Unix sockets, or forced by the server)."""
     secret: str
     """The session's one-time secret (hex)."""
     max_message_bytes: int
@@ -106,16 +111,24 @@ class LaneWorker:
         self._next_request = PollGate(spin_budget_s(spec.spin_us))
         """Whether to poll for the client's next request: the running average of the gap before it."""
         self._replied = 0.0
-        self._poller: select.poll | None = None
-        """Both sockets while the lane is open, for polling without sleeping (see :meth:`_spin`)."""
+        self._ready_now: Callable[[], list[int]] | None = None
+        """The fds of both sockets that are readable now, while the lane is open (see :meth:`_spin`)."""
+        self.tcp = spec.path.startswith(TCP_PREFIX)
+        self.address = spec.path
+        """Where the client connects: the socket path, or ``tcp:127.0.0.1:PORT`` once listening."""
 
     def listen(self) -> None:
         """Bind the lane socket (before the session's description goes out, so the client finds it)."""
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._spec.path)
-        listener.bind(self._spec.path)
-        os.chmod(self._spec.path, 0o600)
+        if self.tcp:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind((TCP_HOST, 0))
+            self.address = f"{TCP_PREFIX}{TCP_HOST}:{listener.getsockname()[1]}"
+        else:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._spec.path)
+            listener.bind(self._spec.path)
+            os.chmod(self._spec.path, 0o600)
         listener.listen(4)
         self._listener = listener
         self._selector.register(listener, selectors.EVENT_READ, self._accept)
@@ -125,7 +138,7 @@ class LaneWorker:
         self._selector.register(self._sock, selectors.EVENT_READ, self._from_server)
         try:
             while True:
-                if self._poller is not None and self._next_request.worth_it() and self._spin():
+                if self._ready_now is not None and self._next_request.worth_it() and self._spin():
                     continue
                 # The server's frames first: a lane closed by the server (the session ended) must
                 # not answer a request that was waiting beside the close.
@@ -173,10 +186,10 @@ class LaneWorker:
         try:
             if self._admit(conn):
                 conn.settimeout(None)
+                if self.tcp:
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self._lane = conn
-                self._poller = select.poll()
-                self._poller.register(self._sock, select.POLLIN)
-                self._poller.register(conn, select.POLLIN)
+                self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
                 self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
                 return True
         except (OSError, FrameTooLargeError) as exc:
@@ -186,7 +199,7 @@ class LaneWorker:
 
     def _admit(self, conn: socket.socket) -> bool:
         """Check the peer's user and its secret; answer the handshake if both are right."""
-        uid = peer_uid(conn)
+        uid = None if self.tcp else peer_uid(conn)
         if uid is not None and uid != os.getuid():
             logger.warning("lane connection refused: peer user id %d is not the server's", uid)
             return False
@@ -211,11 +224,11 @@ class LaneWorker:
         Returns:
             True when a lane request came alone and was answered (the selector is then not needed).
         """
-        poller = self._poller
-        assert poller is not None and self._lane is not None
+        ready_now = self._ready_now
+        assert ready_now is not None and self._lane is not None
         lane_fd = self._lane.fileno()
-        ready = spin(lambda: poller.poll(0) or None, self._next_request.budget_s)
-        if ready is not None and len(ready) == 1 and ready[0][0] == lane_fd:
+        ready = spin(lambda: ready_now() or None, self._next_request.budget_s)
+        if ready is not None and len(ready) == 1 and ready[0] == lane_fd:
             self._from_lane()
             return True
         return False
@@ -270,11 +283,11 @@ class LaneWorker:
                 with contextlib.suppress(KeyError, ValueError):
                     self._selector.unregister(conn)
                 conn.close()
-        if self._listener is not None:
+        if self._listener is not None and not self.tcp:
             with contextlib.suppress(OSError):
                 os.unlink(self._spec.path)
         self._lane = self._listener = None
-        self._poller = None
+        self._ready_now = None
         self._decoder.clear()
 
 
@@ -299,11 +312,28 @@ def serve_with_lane(
             worker.listen()
         except OSError as exc:
             logger.warning("cannot listen on the lane socket %s: %s", spec.path, exc)
-        if not write_description(sock, handler):
+        if not write_description(sock, handler, worker.address if worker.tcp else ""):
             return 1
         return worker.serve()
     except (BrokenPipeError, ConnectionResetError):
         return 0
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(spec.path)
+        if not worker.tcp:
+            with contextlib.suppress(OSError):
+                os.unlink(spec.path)
+
+
+def _readable_now(*socks: socket.socket, portable: bool) -> Callable[[], list[int]]:
+    """A check, without waiting, of which of ``socks`` are readable (their fds).
+
+    ``select.poll`` where there is one; ``select.select`` on platforms without it (Windows) and on
+    TCP lanes everywhere, so that Linux runs the portable path too (a worker has few fds: select's
+    fd limit does not matter here).
+    """
+    if portable or not hasattr(select, "poll"):
+        fds = [sock.fileno() for sock in socks]
+        return lambda: select.select(fds, [], [], 0)[0]
+    poller = select.poll()
+    for sock in socks:
+        poller.register(sock, select.POLLIN)
+    return lambda: [fd for fd, _ in poller.poll(0)]

@@ -35,6 +35,9 @@ class SessionRules:
     """A longer reply is replaced by a ServerBusyError (``ServerConfig.max_message_bytes``)."""
     max_call_s: float | None = None
     """A request taking longer ends the worker (``ServerConfig.max_call_s``; worker processes only)."""
+    deadline_thread: bool = False
+    """Enforce ``max_call_s`` with a watchdog thread instead of ``SIGALRM``: the mechanism of platforms
+    without ``setitimer`` (Windows), used by every spawned worker so that Linux runs it too."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, carried in the worker's start message."""
@@ -59,7 +62,7 @@ def session_answer(
     """
     answer: Callable[[bytes], bytes] = Sequencer(handler.handle).answer
     if rules.max_call_s and in_worker:
-        deadline = CallDeadline(rules.max_call_s)
+        deadline = CallDeadline(rules.max_call_s, use_alarm=False if rules.deadline_thread else None)
         deadline.start()
         answer = deadline.wrap(answer)
     limit = rules.max_reply_bytes

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import os
-import signal
-import socket
-import time
 from typing import Any, cast
 
 import gymnasium as gym
 from gymnasium.vector.utils import batch_space
 
-from remote_gym._constants import WORKER_STOP_TIMEOUT_S
 from remote_gym.codec.requests import (
     call_request,
     get_attr_request,
@@ -27,133 +21,21 @@ from remote_gym.codec.values import decode_value
 from remote_gym.codec.vector import InfoCalls, decode_reset, decode_step
 from remote_gym.errors import WorkerCrashedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError
-from remote_gym.server.handlers.foreign import process_died_error
-from remote_gym.server.handlers.frame_io import FrameReader, write_frame
+from remote_gym.server.handlers.cores import Infos, LocalVectorCore
+from remote_gym.server.handlers.shard_helpers import Helper, spawn_helpers
 from remote_gym.server.handlers.spec import CreateSpec
-from remote_gym.server.handlers.vector import VectorEnvHandler
-from remote_gym.server.handlers.worker_loop import serve_requests
 from remote_gym.vector.infos import replay_infos, shift_calls
 from remote_gym.vector.parts import VectorParts
 from remote_gym.vector.splits import offsets_of, split_batch, split_sizes
-from remote_gym.wire.control import STATUS_REQUEST, WorkerStatus
-from remote_gym.wire.frames import CONTROL_NUMBER
 
 # The session's worker keeps the first share of the sub-envs and forks one helper process per other
-# share (before creating any env; the worker has no threads, so forking is safe). Helpers serve their
+# share (before creating any env; the worker has no threads, so forking is safe), or starts it by
+# spawn where the session's worker was spawned itself (the helper then connects back over loopback TCP). Helpers serve their
 # share with the ordinary worker loop over a socketpair. For every request the worker sends each helper
 # its part first, steps its own share meanwhile, then gathers and merges: the client still gets one
 # message per step, equal to what one ``SyncVectorEnv`` over all sub-envs would give.
 
 logger = logging.getLogger(__name__)
-
-_REQUEST_NUMBER = 1
-"""Frame number of every request to a helper (replies come in order; 0 is for control messages)."""
-
-
-class _Helper:
-    """One forked helper process serving sub-envs ``offset .. offset + size - 1`` of the session."""
-
-    def __init__(self, spec: CreateSpec, offset: int, size: int) -> None:
-        self.offset = offset
-        self.size = size
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            _run_helper(ours, theirs, spec)
-        theirs.close()
-        self.pid = pid
-        self.sock = ours
-        self.stream = ours.makefile("rb", buffering=1 << 16)
-        self.reader = FrameReader(self.stream)  # type: ignore[arg-type]
-        self.exitcode: int | None = None
-        self.restarts = 0
-        """Its sub-envs recreated after they raised, as of its last status."""
-
-    def send(self, request: pb.Request) -> None:
-        write_frame(self.sock, request.SerializeToString(), _REQUEST_NUMBER)
-
-    def ask_status(self) -> None:
-        """Ask for its status (read it with :meth:`read_status`); a dead helper is left to the next request."""
-        with contextlib.suppress(OSError):
-            write_frame(self.sock, STATUS_REQUEST, CONTROL_NUMBER)
-
-    def read_status(self) -> None:
-        """Read the status :meth:`ask_status` asked for; keep the last one if the helper is gone."""
-        try:
-            frame = self.reader.read()
-        except (OSError, ValueError):
-            frame = None
-        if frame is not None:
-            self.restarts = WorkerStatus.from_bytes(frame[1]).env_restarts
-
-    def receive(self) -> pb.Response:
-        """The helper's next reply; a dead helper raises WorkerCrashedError."""
-        try:
-            frame = self.reader.read()
-        except OSError:
-            frame = None
-        if frame is None:
-            last = self.offset + self.size - 1
-            raise process_died_error(
-                f"the helper process (pid {self.pid}) hosting sub-envs {self.offset}..{last}",
-                self._reap(timeout=2.0),
-            )
-        response: pb.Response = pb.Response.FromString(frame[1])
-        if response.WhichOneof("kind") == "error":
-            raise ReportedError(_shift_error(response.error, self.offset))
-        return response
-
-    def _reap(self, timeout: float) -> int | None:
-        deadline = time.monotonic() + timeout
-        while self.exitcode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                return None
-            if pid:
-                self.exitcode = os.waitstatus_to_exitcode(status)
-            elif time.monotonic() >= deadline:
-                return None
-            else:
-                time.sleep(0.01)
-        return self.exitcode
-
-    def stop(self) -> None:
-        """Hang up (the helper closes its envs and exits); kill it if it does not exit in time."""
-        with contextlib.suppress(OSError):
-            self.stream.close()
-            self.sock.close()
-        if self._reap(WORKER_STOP_TIMEOUT_S) is None and self.exitcode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap(WORKER_STOP_TIMEOUT_S)
-
-
-def _run_helper(ours: socket.socket, theirs: socket.socket, spec: CreateSpec) -> None:  # pragma: no cover
-    code = 70
-    try:
-        ours.close()
-        keep = theirs.fileno()
-        # Only the socket to the session's worker stays open: the worker's own socket to the server
-        # must close when the worker dies, whatever the helpers do.
-        os.closerange(3, keep)
-        os.closerange(keep + 1, 65536)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        handler = VectorEnvHandler(spec, LocalVectorCore(spec), "sync")
-        try:
-            code = serve_requests(theirs, FrameReader(theirs.makefile("rb", buffering=1 << 16)), handler)  # type: ignore[arg-type]
-        finally:
-            handler.close()
-    finally:
-        os._exit(code)
-
-
-def _shift_error(error: pb.Error, offset: int) -> pb.Error:
-    """A helper's error, its sub-env index made the session's (the helper holds sub-envs from ``offset``)."""
-    if error.HasField("sub_env_index"):
-        error.sub_env_index += offset
-    return error
 
 
 class ShardedVectorCore:
@@ -163,13 +45,18 @@ class ShardedVectorCore:
         self.spec = spec
         self.sizes = split_sizes(spec.num_envs, workers)
         self.offsets = offsets_of(self.sizes)
-        self._helpers: list[_Helper] = []
+        self._helpers: list[Helper] = []
         try:
-            for offset, size in zip(self.offsets[1:], self.sizes[1:], strict=True):
-                helper_spec = dataclasses.replace(
+            shares = list(zip(self.offsets[1:], self.sizes[1:], strict=True))
+            specs = [
+                dataclasses.replace(
                     spec, num_envs=size, env_index=spec.env_index + offset, workers=1, per_env_infos=True
                 )
-                self._helpers.append(_Helper(helper_spec, offset, size))
+                for offset, size in shares
+            ]
+            spawned = spawn_helpers(specs) if spec.process_start == "spawn" else [None] * len(specs)
+            for (offset, size), helper_spec, started in zip(shares, specs, spawned, strict=True):
+                self._helpers.append(Helper(helper_spec, offset, size, started))
             self.local = LocalVectorCore(
                 dataclasses.replace(spec, num_envs=self.sizes[0], workers=1, per_env_infos=True)
             )
@@ -192,7 +79,7 @@ class ShardedVectorCore:
         """Sub-env 0, whose metadata and spec describe the session."""
         return self.local.first_env
 
-    def _gather(self, helpers: list[_Helper], local: Any) -> tuple[Any, list[pb.Response]]:
+    def _gather(self, helpers: list[Helper], local: Any) -> tuple[Any, list[pb.Response]]:
         """Run ``local()`` (this process's share) while the helpers work, then read every helper's reply.
 
         Every helper that was sent a request is read, even after a failure, so that each stays in step.
@@ -257,8 +144,14 @@ class ShardedVectorCore:
             # A helper's spec has per_env_infos: its infos are always the sub-envs' own (InfoCalls).
             calls = shift_calls(cast(InfoCalls, infos), helper.offset)
             parts.append((obs, rewards, terminations, truncations, calls))
-        merged = self._parts.finish_step([part[:4] for part in parts])
-        return (*merged, self._infos([call for part in parts for call in part[4]]))
+        obs, rewards, terminations, truncations = self._parts.finish_step([part[:4] for part in parts])
+        return (
+            obs,
+            rewards,
+            terminations,
+            truncations,
+            self._infos([call for part in parts for call in part[4]]),
+        )
 
     def render(self) -> tuple[Any, ...]:
         """One frame per sub-env, in order."""

@@ -42,6 +42,8 @@ class CreateSpec:
     """Vector sessions in sync mode: answer with the sub-envs' own infos, not a vectorised info."""
     multi_agent: str = ""
     """Multi-agent sessions: ``"parallel"`` or ``"aec"``, the PettingZoo API served; empty otherwise."""
+    process_start: str = "fork"
+    """How this worker starts a vector session's helper processes: ``"fork"`` or ``"spawn"``."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, for the worker's start message."""
@@ -96,7 +98,11 @@ def load_entrypoint(path: str) -> Any:
         sys.path.insert(0, str(file.parent))
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # a later load (a warm worker's preload failed) raises the same error again
+        raise
     if not callable(getattr(module, "create_environment", None)):
         raise AttributeError(
             f"entrypoint file {file} defines no create_environment(enable_rendering, env_id, **kwargs)"

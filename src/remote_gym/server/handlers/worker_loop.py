@@ -36,10 +36,15 @@ class Handler(Protocol):
         ...
 
 
-def write_description(sock: socket.socket, handler: Handler) -> bool:
-    """Write the handler's description as frame 0 (an ``Error`` response if it fails); whether it worked."""
+def write_description(sock: socket.socket, handler: Handler, lane_path: str = "") -> bool:
+    """Write the handler's description as frame 0 (an ``Error`` response if it fails); whether it worked.
+
+    ``lane_path``: a lane address only the worker knows (a TCP port it picked), for the server to offer.
+    """
     try:
         described = handler.describe()
+        if lane_path:
+            described.make.lane_path = lane_path
     except BaseException as exc:
         write_frame(sock, error_bytes(exc))
         return False

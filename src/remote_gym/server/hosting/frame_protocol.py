@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import socket
 
 from remote_gym.wire.frames import FrameDecoder
 from remote_gym.wire.polling import spin
@@ -62,7 +62,7 @@ class FrameProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.cancel()
 
-    def poll(self, fd: int, budget_s: float, waiter: asyncio.Future[bytes]) -> bool:
+    def poll(self, sock: socket.socket, budget_s: float, waiter: asyncio.Future[bytes]) -> bool:
         """Read the worker's socket directly, without sleeping, for up to ``budget_s``, until ``waiter`` is done.
 
         Blocks the event loop meanwhile, so it is only worth it for replies expected within microseconds.
@@ -74,7 +74,7 @@ class FrameProtocol(asyncio.Protocol):
 
         def read_once() -> bool | None:
             try:
-                chunk = os.read(fd, _POLL_READ_BYTES)
+                chunk = sock.recv(_POLL_READ_BYTES)  # non-blocking (the transport's socket): every OS
             except BlockingIOError:
                 return None
             except OSError:

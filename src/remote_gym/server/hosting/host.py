@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
@@ -12,7 +12,8 @@ from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.inline import InlineHost
-from remote_gym.server.hosting.workers import Zygote
+from remote_gym.server.hosting.lane import LaneDirectory
+from remote_gym.server.hosting.workers import WorkerProcess
 from remote_gym.wire.control import WorkerStatus
 
 
@@ -50,10 +51,31 @@ class EnvHost(Protocol):
         ...
 
 
+class WorkerStarter(Protocol):
+    """What starts worker processes: the :class:`~.workers.Zygote` (fork) or the :class:`~.spawner.Spawner`."""
+
+    start_method: str
+    """``"fork"`` or ``"spawn"``: also how a worker starts its vector session's helpers."""
+    lanes: LaneDirectory | None
+    """Where the workers' same-host lanes listen (None until started, or after stopping)."""
+
+    async def start(self) -> None:
+        """Get ready to start workers."""
+        ...
+
+    async def spawn(self, spec_json: dict[str, Any], *, lane: bool = False) -> WorkerProcess:
+        """A worker that starts creating ``spec_json``'s env(s) at once."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop starting workers and free what that took."""
+        ...
+
+
 async def start_host(
-    spec: CreateSpec, zygote: Zygote | None, rules: SessionRules, lane: LaneSpec | None = None
+    spec: CreateSpec, zygote: WorkerStarter | None, rules: SessionRules, lane: LaneSpec | None = None
 ) -> tuple[EnvHost | None, bytes]:
-    """Create the env(s) ``spec`` describes: in a worker forked by ``zygote``, else in this process.
+    """Create the env(s) ``spec`` describes: in a worker process ``zygote`` starts, else in this process.
 
     With ``lane`` (worker processes only), the worker also listens for its client on that lane.
     Every request is answered under ``rules`` (:mod:`~remote_gym.server.handlers.rules`), on any path.
@@ -64,6 +86,7 @@ async def start_host(
     """
     if zygote is not None:
         spec_json = spec.to_json()
+        spec_json["process_start"] = zygote.start_method
         if lane is not None:
             spec_json["lane"] = lane.to_json()
         spec_json["rules"] = rules.to_json()

@@ -8,7 +8,7 @@ import secrets
 import shutil
 import tempfile
 
-from remote_gym.server.handlers.lane import LaneSpec
+from remote_gym.server.handlers.lane import TCP_HOST, TCP_PREFIX, LaneSpec
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
 
@@ -23,16 +23,22 @@ def is_local_peer(peer: str) -> bool:
 
 
 class LaneDirectory:
-    """A directory only the server's user can enter (0700), holding the lane socket of each session."""
+    """Where the workers' lanes listen: a directory only the server's user can enter (0700), holding
+    each session's Unix socket; or, with ``transport="tcp"``, a loopback port each worker picks."""
 
-    def __init__(self) -> None:
-        self.path = tempfile.mkdtemp(prefix="remote-gym-lanes-")
-        os.chmod(self.path, 0o700)  # mkdtemp already does; said explicitly because security rests on it
+    def __init__(self, transport: str = "unix") -> None:
+        self.transport = transport
+        """``"unix"`` or ``"tcp"`` (offered only to clients with the ``lane_tcp`` capability)."""
+        self.path = ""
+        if transport == "unix":
+            self.path = tempfile.mkdtemp(prefix="remote-gym-lanes-")
+            os.chmod(self.path, 0o700)  # mkdtemp already does; said explicitly because security rests on it
 
     def offer(self, session_id: str, *, max_message_bytes: int, spin_us: float) -> LaneSpec:
-        """A socket path and a new one-time secret for session ``session_id``."""
+        """A socket path (or ``tcp:127.0.0.1:0``) and a new one-time secret for session ``session_id``."""
+        path = os.path.join(self.path, f"{session_id}.sock") if self.path else f"{TCP_PREFIX}{TCP_HOST}:0"
         return LaneSpec(
-            path=os.path.join(self.path, f"{session_id}.sock"),
+            path=path,
             secret=secrets.token_hex(32),
             max_message_bytes=max_message_bytes,
             spin_us=spin_us,
@@ -40,5 +46,6 @@ class LaneDirectory:
 
     def remove(self) -> None:
         """Delete the directory and any socket left in it."""
-        with contextlib.suppress(OSError):
-            shutil.rmtree(self.path)
+        if self.path:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self.path)

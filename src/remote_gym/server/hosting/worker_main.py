@@ -16,6 +16,7 @@ from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
 from remote_gym.server.handlers.lane import logger as lane_logger
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
+from remote_gym.server.handlers.spawned import connect_back, preload, read_start_note
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.handlers.worker_loop import serve_requests
 
@@ -29,6 +30,19 @@ def run_forked_worker(sock: socket.socket) -> int:
     if frame is None:
         return 0
     return run_worker(sock, json.loads(frame[1]), reader)
+
+
+def spawned_worker_main() -> None:
+    """The main of a worker started by spawn (:mod:`.spawner`): preload, connect back, then serve one session.
+
+    Reads its start note on stdin; imports what the hosted envs need (a warm worker is then ready the
+    moment a session comes); connects back to the server and presents its secret; then reads the spec
+    and serves like a forked worker. Exits when the server closes the socket (also if the server died).
+    """
+    note = read_start_note()
+    preload(note.get("preload", []))
+    sock = connect_back(note)
+    raise SystemExit(run_forked_worker(sock))
 
 
 def _log_warnings_to_stderr() -> None:

@@ -1,4 +1,6 @@
-"""Start, talk to, and stop worker processes (forked by the zygote) from the server's event loop."""
+"""Start, talk to, and stop worker processes (forked by the zygote) from the server's event loop.
+
+Spawned workers (:mod:`.spawner`) are the same :class:`WorkerProcess` once started."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from remote_gym._constants import WORKER_START_TIMEOUT_S, WORKER_STOP_TIMEOUT_S
@@ -31,7 +34,10 @@ _MAX_DATAGRAM = 1 << 20
 class Zygote:
     """The server's handle on its zygote process; all methods run on the server's event loop."""
 
-    def __init__(self) -> None:
+    start_method = "fork"
+
+    def __init__(self, lane_transport: str = "unix") -> None:
+        self._lane_transport = lane_transport
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._pending_pids: asyncio.Queue[int] | None = None
@@ -63,7 +69,7 @@ class Zygote:
         if not ready:
             raise RuntimeError("the worker zygote exited while starting")
         loop.add_reader(ours.fileno(), self._on_readable)
-        self.lanes = LaneDirectory()
+        self.lanes = LaneDirectory(self._lane_transport)
 
     def _on_readable(self) -> None:
         assert self._control is not None and self._pending_pids is not None
@@ -111,7 +117,7 @@ class Zygote:
         transport, protocol = await loop.create_unix_connection(FrameProtocol, sock=ours)
         spec = json.dumps(spec_json).encode()
         transport.write(encode_frame(spec))
-        return WorkerProcess(pid, transport, protocol, self._exit_future(pid), lane=lane)
+        return WorkerProcess(pid, transport, protocol, self._exit_future(pid), lane=lane, sock=ours)
 
     async def stop(self) -> None:
         """Close the control socket (the zygote exits), reap the process, delete the lane directory."""
@@ -143,7 +149,9 @@ class WorkerProcess:
         protocol: FrameProtocol,
         exited: asyncio.Future[int],
         *,
+        sock: socket.socket,
         lane: bool = False,
+        kill: Callable[[], None] | None = None,
     ) -> None:
         self.pid = pid
         self.lane = lane
@@ -157,7 +165,10 @@ class WorkerProcess:
         self._busy = False
         self._numbers = Numbering()
         """Numbers of the requests written to the worker (0 is its first reply's)."""
-        self._fd = transport.get_extra_info("socket").fileno()
+        self._sock = sock
+        """The transport's (non-blocking) socket, read directly when polling for a reply."""
+        self._kill = kill
+        """How to end the process at once: ``Popen.kill`` for a spawned one; None: SIGKILL its pid."""
         self.reply_gate = PollGate()
         """Whether to poll for the next reply: the running average of the time to a reply."""
         self.polled = 0
@@ -220,7 +231,7 @@ class WorkerProcess:
         gate = self.reply_gate
         gate.budget_s = poll_s
         if gate.worth_it() and not transport.get_write_buffer_size():
-            if protocol.poll(self._fd, poll_s, waiter):
+            if protocol.poll(self._sock, poll_s, waiter):
                 self.polled += 1
             else:
                 self.poll_misses += 1
@@ -284,8 +295,11 @@ class WorkerProcess:
                 await asyncio.wait_for(asyncio.shield(self._exited), WORKER_STOP_TIMEOUT_S)
 
     def kill(self) -> None:
-        """SIGKILL the worker (it is not our child; the zygote reaps it)."""
+        """End the worker at once: ``Popen.kill`` if spawned, else SIGKILL (the zygote reaps it)."""
         if self._exited.done():  # already reaped: the pid may belong to someone else now
+            return
+        if self._kill is not None:
+            self._kill()
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
