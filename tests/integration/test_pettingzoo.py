@@ -310,3 +310,16 @@ def test_a_parallel_env_through_a_hub_equals_the_local_env() -> None:
             )
         finally:
             remote.close()
+
+
+def test_a_parallel_env_on_spawned_workers_with_the_tcp_lane_equals_the_local_env() -> None:
+    """On a server whose workers are spawned (the Windows and macOS path), with its TCP lane, too."""
+    with running_server(ENVS, worker_start="spawn", lane_transport="tcp") as server:
+        remote = RemoteParallelEnv(server.address, env="skirmish")
+        try:
+            assert remote._session.conn().path == "lane"  # the TCP lane
+            assert (
+                assert_parallel_trajectories_equal(agent_envs.parallel_env(), remote, seed=7, steps=60) == 60
+            )
+        finally:
+            remote.close()
