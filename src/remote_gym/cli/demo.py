@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="auto",
         metavar="{process,in-process,auto}",
         help="process: a worker process per session; in-process: envs run in the server; "
-        "auto (default): process, or in-process where the platform has no fork (Windows)",
+        "auto (default): process (workers forked on Linux, spawned elsewhere)",
     )
     parser.set_defaults(run=run)
 

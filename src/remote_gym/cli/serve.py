@@ -55,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "serve",
         help="host environments for remote clients",
         description="Host Gymnasium environments for remote clients until Ctrl-C or SIGTERM. Each client "
-        "session gets its own environment (in its own worker process by default; in the server on Windows).",
+        "session gets its own environment (in its own worker process by default, forked on Linux and spawned elsewhere).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
