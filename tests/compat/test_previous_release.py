@@ -81,6 +81,18 @@ def previous(tmp_path_factory: pytest.TempPathFactory) -> Release:
     version, commit = previous_release()
     known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"], check=False)
     if known.returncode:
+        shallow = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--is-shallow-repository"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if shallow.returncode or shallow.stdout.strip() == "true":  # no history to build it from at all
+            where = "not a git repository" if shallow.returncode else "a shallow clone"
+            pytest.skip(
+                f"release {version} is built from commit {commit}, and this checkout is {where}: "
+                "clone with history (git fetch --unshallow) to run the mixed-release test"
+            )
         pytest.fail(
             f"commit {commit} (release {version}) is not in this clone's history: fetch it "
             "(git fetch --unshallow) — this test builds that release from it"
