@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 from pettingzoo import AECEnv
 
-from remote_gym.client.agent_base import AgentSession, ClosesOnExit
+from remote_gym.client.agent_base import AgentSession, SessionEnvMethods
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.codec.requests import reset_request, step_request
 from remote_gym.codec.values import decode_value
@@ -18,7 +17,7 @@ from remote_gym.transport.tls import TLSConfig
 _NO_OBSERVATION = object()
 
 
-class RemoteAECEnv(ClosesOnExit, AECEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
+class RemoteAECEnv(SessionEnvMethods, AECEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
     """A PettingZoo AEC env hosted by a remote-gym server, used exactly like the local one.
 
     Each :meth:`reset` and :meth:`step` reply carries the whole turn: the agents, the selected
@@ -133,32 +132,3 @@ class RemoteAECEnv(ClosesOnExit, AECEnv[Any, Any, Any]):  # type: ignore[misc]  
         if agent == self.agent_selection and self._observation is not _NO_OBSERVATION:
             return self._observation
         return self._session.call("observe", agent)
-
-    def observation_space(self, agent: Any) -> gym.Space[Any]:
-        """The agent's observation space (see :meth:`AgentSession.observation_space`)."""
-        return self._session.observation_space(agent)
-
-    def action_space(self, agent: Any) -> gym.Space[Any]:
-        """The agent's action space (see :meth:`AgentSession.action_space`)."""
-        return self._session.action_space(agent)
-
-    def state(self) -> Any:
-        """The env's global state, from the server."""
-        return self._session.state()
-
-    def render(self) -> Any:
-        """The server's frame (see :meth:`AgentSession.render`)."""
-        return self._session.render()
-
-    def call(self, name: str, *args: Any) -> Any:
-        """Call a public method of the remote env and return its result."""
-        return self._session.call(name, *args)
-
-    def close(self) -> None:
-        """End the session; idempotent."""
-        self._session.close()
-
-    @property
-    def max_num_agents(self) -> int:
-        """The number of possible agents."""
-        return self._session.description.max_num_agents or len(self.possible_agents)

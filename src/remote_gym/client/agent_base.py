@@ -23,11 +23,17 @@ from remote_gym.errors import EnvClosedError, UnknownAgentError
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
-_T = TypeVar("_T", bound="ClosesOnExit")
+_T = TypeVar("_T", bound="SessionEnvMethods")
 
 
-class ClosesOnExit:
-    """A context manager whose exit calls ``close()``."""
+class SessionEnvMethods:
+    """What a remote Parallel env and a remote AEC env do alike: ask their :class:`AgentSession`.
+
+    A mixin placed before PettingZoo's own base class; also a context manager whose exit closes.
+    """
+
+    _session: AgentSession
+    possible_agents: list[Any]
 
     def __enter__(self: _T) -> _T:
         return self
@@ -35,9 +41,34 @@ class ClosesOnExit:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def observation_space(self, agent: Any) -> gym.Space[Any]:
+        """The agent's observation space (see :meth:`AgentSession.observation_space`)."""
+        return self._session.observation_space(agent)
+
+    def action_space(self, agent: Any) -> gym.Space[Any]:
+        """The agent's action space (see :meth:`AgentSession.action_space`)."""
+        return self._session.action_space(agent)
+
+    def state(self) -> Any:
+        """The env's global state, from the server."""
+        return self._session.state()
+
+    def render(self) -> Any:
+        """The server's frame (see :meth:`AgentSession.render`)."""
+        return self._session.render()
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Call a public method of the remote env and return its result."""
+        return self._session.call(name, *args)
+
     def close(self) -> None:
-        """Release what the object holds."""
-        raise NotImplementedError
+        """End the session; idempotent."""
+        self._session.close()
+
+    @property
+    def max_num_agents(self) -> int:
+        """The number of possible agents."""
+        return self._session.description.max_num_agents or len(self.possible_agents)
 
 
 class AgentSession:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 from pettingzoo import ParallelEnv
 
-from remote_gym.client.agent_base import AgentSession, ClosesOnExit
+from remote_gym.client.agent_base import AgentSession, SessionEnvMethods
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.codec.requests import reset_request, step_request
 from remote_gym.codec.values import decode_value
@@ -15,7 +14,7 @@ from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
 
 
-class RemoteParallelEnv(ClosesOnExit, ParallelEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
+class RemoteParallelEnv(SessionEnvMethods, ParallelEnv[Any, Any, Any]):  # type: ignore[misc]  # PettingZoo is untyped
     """A PettingZoo Parallel env hosted by a remote-gym server, used exactly like the local one.
 
     One message per :meth:`step` carries every agent's action and brings back every agent's
@@ -110,32 +109,3 @@ class RemoteParallelEnv(ClosesOnExit, ParallelEnv[Any, Any, Any]):  # type: igno
         if self.render_mode == "human":
             self._session.render()
         return result
-
-    def observation_space(self, agent: Any) -> gym.Space[Any]:
-        """The agent's observation space (see :meth:`AgentSession.observation_space`)."""
-        return self._session.observation_space(agent)
-
-    def action_space(self, agent: Any) -> gym.Space[Any]:
-        """The agent's action space (see :meth:`AgentSession.action_space`)."""
-        return self._session.action_space(agent)
-
-    def state(self) -> Any:
-        """The env's global state, from the server."""
-        return self._session.state()
-
-    def render(self) -> Any:
-        """The server's frame (see :meth:`AgentSession.render`)."""
-        return self._session.render()
-
-    def call(self, name: str, *args: Any) -> Any:
-        """Call a public method of the remote env and return its result."""
-        return self._session.call(name, *args)
-
-    def close(self) -> None:
-        """End the session; idempotent."""
-        self._session.close()
-
-    @property
-    def max_num_agents(self) -> int:
-        """The number of possible agents."""
-        return self._session.description.max_num_agents or len(self.possible_agents)
