@@ -12,7 +12,6 @@ import base64
 import logging
 import socket
 import socketserver
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -59,12 +58,7 @@ class HttpEndpoint:
             host.strip("[]"), port, guard(app, tokens), server_class, handler_class=_QuietHandler
         )
         if tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(tls.cert), str(tls.key))
-            if tls.client_ca is not None:
-                context.load_verify_locations(str(tls.client_ca))
-                context.verify_mode = ssl.CERT_REQUIRED
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self._httpd.socket = tls.ssl_context().wrap_socket(self._httpd.socket, server_side=True)
         self.scheme = "https" if tls is not None else "http"
         self.host = host
         self.port: int = self._httpd.server_address[1]

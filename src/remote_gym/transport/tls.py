@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import pathlib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,25 @@ class TLSConfig:
             certificate_chain=_read(self.cert, "client certificate"),
         )
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """The same trust as :meth:`channel_credentials`, for a plain TLS socket (a stream beside gRPC).
+
+        The server's name is checked against ``server_name`` (pass it as ``server_hostname`` when
+        wrapping) exactly as gRPC checks it.
+
+        Raises:
+            ConfigError: A file cannot be read or holds no valid PEM.
+        """
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        try:
+            if self.ca is not None and self.ca != "":
+                context.load_verify_locations(cadata=(_read(self.ca, "CA certificate") or b"").decode())
+            if self.cert is not None and self.key is not None:
+                context.load_cert_chain(str(self.cert), str(self.key))
+        except (ssl.SSLError, ValueError, OSError) as exc:
+            raise ConfigError(f"cannot load the client TLS files: {exc}") from exc
+        return context
+
 
 @dataclass(frozen=True, kw_only=True)
 class ServerTLSConfig:
@@ -110,3 +130,20 @@ class ServerTLSConfig:
             root_certificates=_read(self.client_ca, "client CA certificate"),
             require_client_auth=self.mutual,
         )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The same certificates as :meth:`server_credentials`, for a plain TLS socket (HTTP, a stream
+        beside gRPC); with mutual TLS, peers must present a certificate signed by ``client_ca``.
+
+        Raises:
+            ConfigError: A file cannot be read or holds no valid PEM.
+        """
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(str(self.cert), str(self.key))
+            if self.client_ca is not None:
+                context.load_verify_locations(str(self.client_ca))
+                context.verify_mode = ssl.CERT_REQUIRED
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"cannot load the server TLS files: {exc}") from exc
+        return context
