@@ -5,8 +5,10 @@ Usage:
     uv run python benchmarks/bench_hub.py --quick    # a smoke run
 
 Every process runs as an operator starts it: a hub, two hosts dialing it, and two servers of the same
-configuration listening for the direct baseline (a dialing host listens nowhere). Same-host lanes are
-off everywhere, so that every step crosses gRPC (through the hub: two gRPC hops). Each run measures
+configuration listening for the direct baseline (a dialing host listens nowhere); a third host dials
+through a cutting proxy (on its own loopback address, at the hub's port numbers) for the resume row
+only. Same-host lanes are off everywhere, so that every step crosses gRPC to the hub, then the hub's
+frame stream to the host. Each run measures
 every configuration once, in turn; ratios are taken within a run, and the table shows medians over
 runs. Processes are not pinned.
 """
@@ -17,6 +19,7 @@ import argparse
 import contextlib
 import json
 import pathlib
+import socket
 import statistics
 import sys
 import time
@@ -40,7 +43,7 @@ HUB_SCRIPT = """
 import sys
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.transport.auth import TokenAuth
-hub = Hub(HubConfig(port=0, host_tokens=(TokenAuth(sys.argv[1]),))).start()
+hub = Hub(HubConfig(port=0, frames_port=int(sys.argv[2]), host_tokens=(TokenAuth(sys.argv[1]),))).start()
 print(hub.port, flush=True)
 sys.stdin.read()
 hub.stop(0.5)
@@ -53,6 +56,13 @@ def server(**options: Any) -> Iterator[int]:
     args = {"default_args": {"env_id": ENV_ID}, "port": 0, "hosting": "process", "same_host_lane": False}
     with server_port(SERVER_SCRIPT, json.dumps({**args, **options})) as port:
         yield port
+
+
+def free_port() -> int:
+    """A port free on loopback now (for the hub's frame listener, which the cutting proxy mirrors)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def wait_for_hosts(hub: str, count: int) -> None:
@@ -117,14 +127,19 @@ def main() -> None:
         k: [] for k in ("direct", "hub", "ratio1", "vdirect", "vhub", "ratio64", "resume")
     }
     with contextlib.ExitStack() as stack:
-        hub_port = stack.enter_context(server_port(HUB_SCRIPT, HOST_TOKEN))
+        frames_port = free_port()
+        hub_port = stack.enter_context(server_port(HUB_SCRIPT, HOST_TOKEN, str(frames_port)))
         hub = f"127.0.0.1:{hub_port}"
-        proxy = stack.enter_context(cutting_proxy("127.0.0.1", hub_port))
+        mirrored = (frames_port,)
+        proxy = stack.enter_context(
+            cutting_proxy("127.0.0.1", hub_port, mirror_host="127.0.0.2", also=mirrored)
+        )
         dial = {"dial_token": HOST_TOKEN}
         stack.enter_context(server(dial=[hub], dial_name="east", **dial))
-        stack.enter_context(server(dial=[f"127.0.0.1:{proxy.port}"], dial_name="west", **dial))
+        stack.enter_context(server(dial=[hub], dial_name="west", **dial))
+        stack.enter_context(server(dial=[f"127.0.0.2:{proxy.port}"], dial_name="cut", **dial))
         direct = [f"127.0.0.1:{stack.enter_context(server())}" for _ in range(2)]
-        wait_for_hosts(hub, 2)
+        wait_for_hosts(hub, 3)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("measuring", total=runs)
             for _ in range(runs):
@@ -136,7 +151,7 @@ def main() -> None:
                 results["vdirect"].append(vd)
                 results["vhub"].append(vh)
                 results["ratio64"].append(vh / vd)
-                results["resume"].append(resume_s(hub, "west", proxy))
+                results["resume"].append(resume_s(hub, "cut", proxy))
                 progress.advance(task)
     med = {k: statistics.median(v) for k, v in results.items()}
     table = Table(title=f"CartPole-v1 through a hub vs direct (medians of {runs} runs; not pinned)")

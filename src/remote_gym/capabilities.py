@@ -63,6 +63,12 @@ CAP_LANE_TCP = "lane_tcp"
 (servers whose workers are spawned, or ``lane_transport="tcp"``). A server offers such a lane only to
 a client that has it; a client of 1.0.0 knows Unix socket paths only."""
 
+CAP_HUB_FRAMES = "hub_frames"
+"""A hub's sessions travel to a host over a frame stream: ``HubAttached.frames_port`` (the port of the
+hub's frame listener, beside its gRPC port), to which the host opens a TCP (TLS when the hub serves
+TLS) connection per routed session, presenting the ``HubOpen.carry_id`` as its hello. A host or hub
+without it carries every session on a gRPC ``Carry`` stream, as does a host that cannot reach the port."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

@@ -34,6 +34,9 @@ from remote_gym.vector.restarts import RESTARTED_KEY
 from tests.support.hub import HOST_TOKEN, dialing_host, wait_for_hosts
 from tests.support.proxy import cutting_proxy
 
+MIRROR = "127.0.0.2"
+"""The proxies listen here at the hub's own port numbers, so a host's frame streams cross them too."""
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
@@ -60,9 +63,9 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
     hub = _hub()
     host, port = hub.address.rsplit(":", 1)
     try:
-        with cutting_proxy(host, int(port)) as proxy:
+        with cutting_proxy(host, int(port), mirror_host=MIRROR, also=(hub.frames_port,)) as proxy:
             server = dialing_host(
-                f"127.0.0.1:{proxy.port}", "alpha", same_host_lane=False
+                f"{MIRROR}:{proxy.port}", "alpha", same_host_lane=False
             )  # steps cross the hub
             try:
                 wait_for_hosts(hub, ["alpha"])
@@ -77,6 +80,7 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
                 local = gym.make("CartPole-v1")
                 with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
                     assert remote.unwrapped._connection.path == "grpc"
+                    assert [relayed.path for relayed in hub.figures.open] == ["hub+frames"]
                     thread.start()
                     try:
                         episodes = _lock_step(remote, local, 1000)
@@ -100,9 +104,9 @@ def test_random_link_cuts_keep_a_vector_env_over_two_hosts_equal_to_sync() -> No
     hub = _hub()
     host, port = hub.address.rsplit(":", 1)
     try:
-        with cutting_proxy(host, int(port)) as proxy:
+        with cutting_proxy(host, int(port), mirror_host=MIRROR, also=(hub.frames_port,)) as proxy:
             servers = [
-                dialing_host(f"127.0.0.1:{proxy.port}", name, same_host_lane=False)
+                dialing_host(f"{MIRROR}:{proxy.port}", name, same_host_lane=False)
                 for name in ("east", "west")
             ]
             try:
@@ -129,9 +133,9 @@ def test_session_resumes_within_2_s_of_the_link_coming_back() -> None:
     hub = _hub()
     host, port = hub.address.rsplit(":", 1)
     try:
-        with cutting_proxy(host, int(port)) as proxy:
+        with cutting_proxy(host, int(port), mirror_host=MIRROR, also=(hub.frames_port,)) as proxy:
             server = dialing_host(
-                f"127.0.0.1:{proxy.port}", "alpha", same_host_lane=False
+                f"{MIRROR}:{proxy.port}", "alpha", same_host_lane=False
             )  # steps cross the hub
             try:
                 wait_for_hosts(hub, ["alpha"])

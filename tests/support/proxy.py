@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -39,8 +40,21 @@ class CuttingProxy:
     * :meth:`cut_randomly` resets every live connection after every ``lo``..``hi`` chunks forwarded.
     """
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        mirror_host: str | None = None,
+        also: tuple[int, ...] = (),
+    ) -> None:
         self._target = (target_host, target_port)
+        self._mirror = mirror_host
+        """Listen on this address at the targets' own port numbers (None: one free port on 127.0.0.1)."""
+        self._also = also
+        """More target ports (on ``target_host``), mirrored too: a client that derives one port from
+        another (a hub's frames port) goes through the proxy on every one."""
+        self._servers: list[asyncio.AbstractServer] = []
         self._loop = asyncio.new_event_loop()
         self._links: dict[int, _Link] = {}
         self._frozen: set[asyncio.StreamWriter] = set()
@@ -54,19 +68,32 @@ class CuttingProxy:
         self.connections = 0
 
     def start(self) -> CuttingProxy:
-        """Listen on a free loopback port."""
+        """Listen on a free loopback port (or the mirrored ports)."""
         self._thread.start()
-        self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
-        ).result(5)
+        host, port = self._target
+        if self._mirror is None:
+            self._server = self._listen("127.0.0.1", 0, (host, port))
+        else:
+            self._server = self._listen(self._mirror, port, (host, port))
+            self._servers = [self._listen(self._mirror, also, (host, also)) for also in self._also]
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _listen(self, host: str, port: int, target: tuple[str, int]) -> asyncio.AbstractServer:
+        def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Any:
+            return self._handle(reader, writer, target)
+
+        return asyncio.run_coroutine_threadsafe(asyncio.start_server(handle, host, port), self._loop).result(
+            5
+        )
+
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: tuple[str, int]
+    ) -> None:
         self.connections += 1
         number = self.connections
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            up_reader, up_writer = await asyncio.open_connection(*target)
         except OSError:
             writer.close()
             return
@@ -178,9 +205,10 @@ class CuttingProxy:
         """Close everything and stop the proxy thread."""
 
         async def shutdown() -> None:
-            if self._server is not None:
-                self._server.close()
-                await self._server.wait_closed()
+            for server in (self._server, *self._servers):
+                if server is not None:
+                    server.close()
+                    await server.wait_closed()
             for link in list(self._links.values()):
                 for writer in link.writers:
                     writer.transport.abort()
@@ -197,9 +225,11 @@ class CuttingProxy:
 
 
 @contextlib.contextmanager
-def cutting_proxy(target_host: str, target_port: int) -> Iterator[CuttingProxy]:
-    """A running :class:`CuttingProxy` for the ``with`` block."""
-    proxy = CuttingProxy(target_host, target_port).start()
+def cutting_proxy(
+    target_host: str, target_port: int, *, mirror_host: str | None = None, also: tuple[int, ...] = ()
+) -> Iterator[CuttingProxy]:
+    """A running :class:`CuttingProxy` for the ``with`` block (see its ``mirror_host`` and ``also``)."""
+    proxy = CuttingProxy(target_host, target_port, mirror_host=mirror_host, also=also).start()
     try:
         yield proxy
     finally:

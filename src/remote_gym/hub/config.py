@@ -43,6 +43,19 @@ class HubConfig:
     holders of ``tokens`` when there are any."""
     metrics_host: str = "127.0.0.1"
     """Address the metrics endpoint binds (loopback unless you say otherwise)."""
+    frames: bool = True
+    """Carry routed sessions to hosts over frame streams (a TCP connection per session, TLS with
+    ``tls``), much cheaper than a second gRPC stream; False: every session on a gRPC Carry stream."""
+    frames_port: int | None = None
+    """Port of the frame listener, on ``host`` (hosts must reach it as they reach ``port``); None:
+    ``port + 1`` (a free port when ``port`` is 0); 0: a free port."""
+
+    @property
+    def frames_bind_port(self) -> int:
+        """The port the frame listener binds (0: a free one)."""
+        if self.frames_port is not None:
+            return self.frames_port
+        return self.port + 1 if self.port else 0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -51,6 +64,10 @@ class HubConfig:
             raise ConfigError("a hub needs host_tokens: the token dialing hosts present (--host-token)")
         if set(self.host_tokens) & set(self.tokens):
             raise ConfigError("host_tokens and tokens must differ: a trainer's token must not attach a host")
+        if self.frames_port is not None and not 0 <= self.frames_port <= 65535:
+            raise ConfigError(f"frames_port must be in 0..65535, got {self.frames_port}")
+        if self.frames and self.port == 65535 and self.frames_port is None:
+            raise ConfigError("port 65535 leaves no port + 1 for the frame listener: set frames_port")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
         if self.host_grace_s < 0:

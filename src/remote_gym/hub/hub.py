@@ -26,6 +26,7 @@ from remote_gym.hub.relay import Relay
 from remote_gym.hub.stats import HubFigures, metrics_app
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuthInterceptor
+from remote_gym.transport.frame_stream import HELLO_TIMEOUT_S
 from remote_gym.transport.http import HttpEndpoint
 from remote_gym.transport.options import server_options
 from remote_gym.transport.spin import new_event_loop
@@ -54,7 +55,7 @@ class Hub:
         self.port = config.port
         """The bound port (the real one when the config asked for port 0)."""
         self.hosts = HostTable(config.host_grace_s)
-        self._links = HostLinks(self.hosts)
+        self._links = HostLinks(self.hosts, config.max_message_bytes)
         self._loop, selector = new_event_loop(0.0)
         if selector is not None:  # polls like a server's loop: only while one session is relayed
             selector.configure(DEFAULT_SERVER_SPIN_US)  # no polling with one usable CPU (wire.polling)
@@ -65,6 +66,7 @@ class Hub:
         self._started = False
         self._thread: threading.Thread | None = None
         self._server: grpc.aio.Server | None = None
+        self._frames: asyncio.AbstractServer | None = None
         self.metrics_endpoint: HttpEndpoint | None = None
         """The ``/metrics`` endpoint, when the config asks for one."""
         self._stopped = threading.Event()
@@ -133,7 +135,9 @@ class Hub:
             raise ConfigError(f"cannot listen on {bind}: {exc}") from exc
         await server.start()
         self._server = server
-        logger.info("remote-gym hub listening on %s", self.address)
+        if config.frames:
+            await self._listen_for_frames()
+        logger.info("remote-gym hub listening on %s (frames on port %d)", self.address, self.frames_port)
         if config.metrics_port is not None:
             self.metrics_endpoint = HttpEndpoint(
                 metrics_app(self.stats),
@@ -143,6 +147,28 @@ class Hub:
                 tokens=config.tokens,
             )
             logger.info("hub metrics at %smetrics", self.metrics_endpoint.url)
+
+    async def _listen_for_frames(self) -> None:
+        """Open the frame listener dialing hosts carry sessions on (TLS as the gRPC port)."""
+        config = self.config
+        try:
+            self._frames = await asyncio.get_running_loop().create_server(
+                self._links.frame_stream,
+                config.host.strip("[]"),
+                config.frames_bind_port,
+                ssl=config.tls.ssl_context() if config.tls is not None else None,
+                ssl_handshake_timeout=HELLO_TIMEOUT_S if config.tls is not None else None,
+            )
+        except OSError as exc:
+            assert self._server is not None
+            await self._server.stop(None)
+            raise ConfigError(f"cannot listen for frames on port {config.frames_bind_port}: {exc}") from exc
+        self._links.frames_port = self._frames.sockets[0].getsockname()[1]
+
+    @property
+    def frames_port(self) -> int:
+        """The frame listener's port (0 when the hub carries sessions on gRPC only)."""
+        return self._links.frames_port
 
     def _handlers(self) -> tuple[grpc.GenericRpcHandler, ...]:
         # Session, Attach and Carry pass bytes (no (de)serializer): the hub decodes only what routes.
@@ -231,12 +257,19 @@ class Hub:
             if self.metrics_endpoint is not None:
                 self.metrics_endpoint.stop()
             if self._server is not None:
-                asyncio.run_coroutine_threadsafe(self._server.stop(grace), self._loop).result()
+                asyncio.run_coroutine_threadsafe(self._stop(grace), self._loop).result()
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
             self._stopped.set()
+
+    async def _stop(self, grace: float | None) -> None:
+        if self._frames is not None:
+            self._frames.close()  # open frame streams end with their relays, which the gRPC stop ends
+        assert self._server is not None
+        await self._server.stop(grace)
+        await self._links.close_all()
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
         """Block until the hub stops (or ``timeout`` seconds pass); True if it stopped."""

@@ -1,4 +1,9 @@
-"""The hub's host-facing side: a host's Attach (control) stream, and the Carry stream of each routed session."""
+"""The hub's host-facing side: a host's Attach (control) stream, and the stream of each routed session.
+
+A routed session travels over a frame stream (a TCP or TLS connection the host opens to the hub's
+frames port, capability ``hub_frames``) or, for hosts without it or that cannot reach that port, a
+gRPC Carry stream. Either way the relay reads and writes it the same.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 # isort: off
 from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
@@ -19,11 +24,13 @@ from google.protobuf.message import DecodeError
 
 from remote_gym._constants import HUB_METADATA_CARRY
 from remote_gym._version import __version__
+from remote_gym.capabilities import CAP_HUB_FRAMES
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import InvalidCallError, RemoteGymError
 from remote_gym.hub.foreign import attach_timeout_error, parse_from_trainer
 from remote_gym.hub.hosts import HostLink, HostTable
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.frame_stream import FrameStream
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +47,21 @@ CARRY_TIMEOUT_S = 10.0
 """Seconds a host has to open the Carry stream the hub asked for."""
 
 
+class CarryStream(Protocol):
+    """What the relay uses of a session's stream from its host (a gRPC Carry call, or a FrameStream)."""
+
+    async def read(self) -> Any:
+        """The next message; ``grpc.aio.EOF`` (gRPC) or None (frames) once the stream ended."""
+
+    async def write(self, data: bytes) -> None:
+        """Send one message."""
+
+
 @dataclass(eq=False)
 class Carry:
     """One routed session's stream from its host, handed to the relay that asked for it."""
 
-    context: grpc.aio.ServicerContext
+    context: CarryStream
     done: asyncio.Event = field(default_factory=asyncio.Event)
     """Set by the relay when it is finished with the stream (the Carry call then ends)."""
     lost: bool = False
@@ -56,9 +73,13 @@ class Carry:
 class HostLinks:
     """Attach and Carry, for the hosts the hub's table holds."""
 
-    def __init__(self, table: HostTable) -> None:
+    def __init__(self, table: HostTable, max_message_bytes: int) -> None:
         self.table = table
+        self._limit = max_message_bytes
         self._waiting: dict[str, asyncio.Future[Carry]] = {}
+        self.frames_port = 0
+        """The port hosts open frame streams to (0: none; every session then takes a Carry stream)."""
+        self._accepting: set[asyncio.Task[None]] = set()
 
     async def attach(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         """A host's control stream: HubAttach in, HubAttached out, then a HubOpen per routed session."""
@@ -77,7 +98,11 @@ class HostLinks:
         try:
             await context.write(
                 pb.HubControl(
-                    attached=pb.HubAttached(secret=host.secret, hub_version=__version__)
+                    attached=pb.HubAttached(
+                        secret=host.secret,
+                        hub_version=__version__,
+                        frames_port=self.frames_port if CAP_HUB_FRAMES in host.attach.capabilities else 0,
+                    )
                 ).SerializeToString()
             )
             control = host.control
@@ -107,17 +132,65 @@ class HostLinks:
             self._waiting.pop(carry_id, None)
 
     async def carry(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
-        """A host's stream for one session: handed to the relay waiting for it; open until the relay is done."""
+        """A host's gRPC stream for one session: handed to the relay waiting for it; open until the relay is done."""
         carry_id = dict(context.invocation_metadata() or ()).get(HUB_METADATA_CARRY, "")
         waiting = self._waiting.pop(str(carry_id), None)
         if waiting is None or waiting.done():
             logger.warning("refused a carry stream from %s: unknown carry id", context.peer())
             await context.abort(grpc.StatusCode.NOT_FOUND, "no session waits for this carry id")
             return
-        carry = Carry(context)
+        await self._hand_over(Carry(context), waiting, None)
+
+    def frame_stream(self) -> FrameStream:
+        """A new connection to the frames port (the protocol factory of its listener)."""
+        stream = FrameStream(self._limit)
+        stream.expect_hello()
+        stream.on_open = self._accepted
+        return stream
+
+    def _accepted(self, stream: FrameStream) -> None:
+        task = asyncio.ensure_future(self._frames(stream))
+        self._accepting.add(task)
+        task.add_done_callback(self._accepting.discard)
+
+    async def _frames(self, stream: FrameStream) -> None:
+        """A host's frame stream for one session: its hello is the carry id the hub sent the host."""
+        hello = await stream.read_hello()
+        carry_id = hello.decode("ascii", "replace") if hello is not None else ""
+        waiting = self._waiting.pop(carry_id, None)
+        if waiting is None or waiting.done():
+            why = "no hello in time" if hello is None else "unknown carry id"
+            logger.warning("refused a frame stream from %s: %s", stream.peer(), why)
+            stream.abort()
+            return
+        try:
+            await self._hand_over(Carry(stream), waiting, stream.closed)
+        finally:
+            stream.close()
+
+    async def close_all(self) -> None:
+        """End every frame stream (the hub stops)."""
+        tasks = list(self._accepting)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _hand_over(
+        self, carry: Carry, waiting: asyncio.Future[Carry], closed: asyncio.Event | None
+    ) -> None:
+        """Give the relay its stream and keep it until the relay is done; if the host's side breaks
+        first (the gRPC call is cancelled, or ``closed`` is set), cancel the relay."""
         waiting.set_result(carry)
         try:
-            await carry.done.wait()
+            if closed is None:
+                await carry.done.wait()
+            else:
+                ends = [asyncio.ensure_future(carry.done.wait()), asyncio.ensure_future(closed.wait())]
+                try:
+                    await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for end in ends:
+                        end.cancel()
         finally:
             if not carry.done.is_set():  # the host's side broke (or the hub stops)
                 carry.lost = True

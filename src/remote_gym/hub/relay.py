@@ -22,6 +22,7 @@ from remote_gym.hub.hosts import HostLink, HostLost, HostTable
 from remote_gym.hub.links import Carry, HostLinks
 from remote_gym.hub.stats import RESET_KIND, STEP_KIND, HubFigures, Relayed
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.transport.frame_stream import FrameStream
 from remote_gym.transport.spin import SpinningSelector
 from remote_gym.transport.status import REASON_METADATA_KEY
 
@@ -85,7 +86,8 @@ class Relay:
         carry.relay = asyncio.current_task()
         host.active += 1
         self._count(1)
-        relayed = Relayed(context.peer(), host.name, make.env_name, make.num_envs, session_id)
+        path = "hub+frames" if isinstance(carry.context, FrameStream) else "hub+grpc"
+        relayed = Relayed(context.peer(), host.name, make.env_name, make.num_envs, session_id, path)
         self._figures.opened(relayed, resumed=bool(session_id))
         try:
             await self._forward(first, relayed, host, carry, context)
@@ -123,6 +125,8 @@ class Relay:
         upstream, downstream = carry.context, context
         await upstream.write(first)
         reply = await upstream.read()
+        if reply is None:  # a frame stream's end
+            reply = grpc.aio.EOF
         if not relayed.session_id and reply is not grpc.aio.EOF and reply[:2] != HUB_END_PREFIX:
             made = parse_from_host(pb.Response, reply, "make reply")
             if made.WhichOneof("kind") == "make":
@@ -130,7 +134,7 @@ class Relay:
                 self._table.routed(relayed.session_id, host)
         read, write, read_up, write_up = downstream.read, downstream.write, upstream.read, upstream.write
         while True:
-            if reply is grpc.aio.EOF:
+            if reply is grpc.aio.EOF or reply is None:  # None: a frame stream's end
                 await self._link_broke(host, context)
                 return
             if reply[:2] == HUB_END_PREFIX:
@@ -150,7 +154,7 @@ class Relay:
             relayed.resets += kind == RESET_KIND
             relayed.received += len(request)
             reply = await read_up()
-            relayed.sent += len(reply) if reply is not grpc.aio.EOF else 0
+            relayed.sent += len(reply) if isinstance(reply, bytes) else 0
 
     async def _end(self, end: pb.HubEnd, context: grpc.aio.ServicerContext) -> None:
         """End the trainer's stream as the host ended the session's."""

@@ -27,6 +27,8 @@ class Relayed:
     env: str
     num_envs: int
     session_id: str = ""
+    path: str = ""
+    """How the hub reaches the host for it: ``hub+frames`` (a frame stream) or ``hub+grpc`` (a Carry stream)."""
     opened: float = field(default_factory=time.monotonic)
     requests: int = 0
     steps: int = 0
@@ -87,6 +89,7 @@ class HubFigures:
                 sent_bytes=session.sent,
                 num_envs=session.num_envs,
                 host=session.host,
+                path=session.path,
             )
         stats.metrics_text = self.metrics_text(hosts, stats.totals)
         return stats

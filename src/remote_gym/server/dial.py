@@ -1,8 +1,9 @@
 """A host that dials out: it attaches to hubs and serves the sessions they route to it, listening nowhere.
 
-Each routed session arrives as a Carry stream the host itself opens; its messages go through the
-servicer's own Session handler, as if the trainer had connected here, so every session guarantee
-(limits, workers, resumption, metrics) holds unchanged.
+Each routed session arrives on a stream the host itself opens: a frame stream to the hub's frames
+port when the hub offers one (capability ``hub_frames``), else a gRPC Carry stream. Its messages go
+through the servicer's own Session handler, as if the trainer had connected here, so every session
+guarantee (limits, workers, resumption, metrics) holds unchanged.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 # isort: off
@@ -21,10 +24,11 @@ from remote_gym._constants import HUB_METADATA_CARRY, HUB_REDIAL_BACKOFF_S, PROT
 from remote_gym._version import __version__
 from remote_gym.capabilities import CAPABILITIES
 from remote_gym.codec.errors import error_from_proto
-from remote_gym.errors import RemoteGymError
+from remote_gym.errors import ConfigError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.config import ServerConfig
 from remote_gym.server.servicer import RemoteGymServicer
+from remote_gym.transport.frame_stream import FrameStream
 from remote_gym.transport.options import channel_options
 from remote_gym.transport.status import REASON_METADATA_KEY
 from remote_gym.transport.tls import is_loopback
@@ -35,13 +39,18 @@ _HUB = pb.DESCRIPTOR.services_by_name["RemoteGymHub"].full_name
 ATTACH_METHOD = f"/{_HUB}/Attach"
 CARRY_METHOD = f"/{_HUB}/Carry"
 
+FRAMES_CONNECT_TIMEOUT_S = 3.0
+"""Seconds a host waits to connect to a hub's frames port before it carries the session on gRPC."""
+
 
 class CarryContext:
-    """The part of a gRPC servicer context the servicer's Session uses, over a Carry stream to a hub."""
+    """The part of a gRPC servicer context the servicer's Session uses, over a session's stream to a hub
+    (a gRPC Carry call, or a :class:`FrameStream`)."""
 
-    def __init__(self, call: Any, peer: str) -> None:
+    def __init__(self, call: Any, peer: str, finish: Callable[[], Awaitable[None]]) -> None:
         self._call = call
         self._peer = peer
+        self._finish = finish
         self.first_reply = b""
         self.ended = False
 
@@ -55,7 +64,7 @@ class CarryContext:
             data = await self._call.read()
         except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
             return grpc.aio.EOF
-        return data
+        return grpc.aio.EOF if data is None else data  # None: a frame stream's end
 
     async def write(self, data: bytes) -> None:
         """Send a reply (raises when the link is down: the session then waits for a resume)."""
@@ -73,9 +82,9 @@ class CarryContext:
         if self.ended:
             return
         self.ended = True
-        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError, OSError):
             await self._call.write(pb.Response(hub_end=end).SerializeToString())
-            await self._call.done_writing()
+            await self._finish()
 
 
 class HubDialer:
@@ -90,6 +99,9 @@ class HubDialer:
         self.attached = asyncio.Event()
         self.attaches = 0
         self._carries: set[asyncio.Task[None]] = set()
+        self._frames_port = 0
+        """The hub's frames port given at the last attach (0: carry sessions on gRPC)."""
+        self._ssl: ssl.SSLContext | None = None
         token = config.dial_token
         self._metadata: tuple[tuple[str, str], ...] = token.metadata() if token is not None else ()
 
@@ -142,6 +154,7 @@ class HubDialer:
             if control.WhichOneof("kind") == "error":
                 raise error_from_proto(control.error, context=f"attaching to hub {self.address}")
             self._secret = control.attached.secret
+            self._frames_port = control.attached.frames_port
             self.attaches += 1
             self.attached.set()
             logger.info("attached to hub %s as %s", self.address, self._config.dial_name)
@@ -186,16 +199,57 @@ class HubDialer:
                 await call.write(reply.SerializeToString())
 
     async def _carry(self, channel: grpc.aio.Channel, opened: pb.HubOpen) -> None:
-        """Serve one routed session over a Carry stream, through the servicer's Session handler."""
-        metadata = (*self._metadata, (HUB_METADATA_CARRY, opened.carry_id))
-        call = channel.stream_stream(CARRY_METHOD)(metadata=metadata)
-        context = CarryContext(call, opened.peer)
+        """Serve one routed session over a frame stream (or a Carry call), through the servicer's Session handler."""
+        stream = await self._open_frames(opened.carry_id) if self._frames_port else None
+        if stream is not None:
+            context = CarryContext(stream, opened.peer, _closer(stream))
+        else:
+            metadata = (*self._metadata, (HUB_METADATA_CARRY, opened.carry_id))
+            call = channel.stream_stream(CARRY_METHOD)(metadata=metadata)
+            context = CarryContext(call, opened.peer, call.done_writing)
         try:
             await self._servicer.session(None, cast(grpc.aio.ServicerContext, context))
-        except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as exc:
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError, OSError) as exc:
             logger.info("a session's link to hub %s broke: %s", self.address, _describe(exc))
+            if stream is not None:
+                stream.abort()
             return
         await context.end(pb.HubEnd(session_over=self._over(context.first_reply)))
+
+    async def _open_frames(self, carry_id: str) -> FrameStream | None:
+        """A frame stream to the hub for one session, its hello sent; None (and gRPC from now on, until
+        the next attach) when the hub's frames port cannot be reached."""
+        host, port, tls = (
+            self.address.rpartition(":")[0].strip("[]"),
+            self._frames_port,
+            self._config.dial_tls,
+        )
+        limit = self._config.max_message_bytes
+        try:
+            if tls is not None and self._ssl is None:
+                self._ssl = tls.ssl_context()
+            _, stream = await asyncio.wait_for(
+                asyncio.get_running_loop().create_connection(
+                    lambda: FrameStream(limit),
+                    host,
+                    port,
+                    ssl=self._ssl if tls is not None else None,
+                    server_hostname=(tls.server_name or host) if tls is not None else None,
+                ),
+                FRAMES_CONNECT_TIMEOUT_S,
+            )
+        except (OSError, asyncio.TimeoutError, ConfigError) as exc:
+            logger.warning(
+                "cannot open a frame stream to hub %s on port %d (%s): sessions take gRPC streams until "
+                "the next attach",
+                self.address,
+                port,
+                _describe(exc),
+            )
+            self._frames_port = 0
+            return None
+        stream.send_hello(carry_id.encode("ascii"))
+        return stream
 
     def _over(self, first_reply: bytes) -> bool:
         try:
@@ -225,6 +279,13 @@ async def stop_dialers(dialers: list[tuple[HubDialer, asyncio.Task[None]]], grac
     await asyncio.gather(*(dialer.stop(grace) for dialer, _ in dialers))
     for _, task in dialers:
         task.cancel()
+
+
+def _closer(stream: FrameStream) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        stream.close()
+
+    return close
 
 
 def _describe(exc: BaseException) -> str:

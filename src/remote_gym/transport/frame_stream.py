@@ -1,0 +1,141 @@
+"""A TCP (or TLS) connection of wire frames, read and written from an asyncio event loop.
+
+The hub and the hosts that dial it carry each routed session on one of these instead of a second gRPC
+stream: a frame is a session message as the bytes gRPC would have carried (:mod:`remote_gym.wire.frames`
+gives the header), so the hop costs a socket write and a read, not HTTP/2 and gRPC's threads on both
+ends. The side that opens the connection first sends a hello (:mod:`remote_gym.wire.handshake`) with
+the one-time id it was given over its authenticated gRPC stream; the accepting side reads it within
+a deadline and hands the stream on. Each side numbers the frames it sends from 1 (the numbers help a
+reader of a packet capture; the stream's order pairs requests with replies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from collections.abc import Callable
+
+from remote_gym.wire.frames import FrameDecoder, FrameTooLargeError, Numbering, frame_parts
+from remote_gym.wire.handshake import HELLO_MAX_BYTES, encode_hello
+
+logger = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 5.0
+"""Seconds an accepted connection has to present its hello before it is closed."""
+
+
+class FrameStream(asyncio.Protocol):
+    """One connection's frames: :meth:`read` the next payload (None once the stream ended), :meth:`write` one.
+
+    Writes go to the transport's buffer at once (a session's messages alternate, so at most one
+    message waits there). A frame over ``max_frame_bytes`` ends the stream.
+    """
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self._limit = max_frame_bytes
+        self._decoder = FrameDecoder(max_frame_bytes)
+        self._frames: collections.deque[bytes] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._numbering = Numbering()
+        self.transport: asyncio.Transport | None = None
+        self.closed = asyncio.Event()
+        """Set once the connection is gone (either side closed it, or it broke)."""
+        self.on_open: Callable[[FrameStream], None] | None = None
+        """Called when the connection is made (the accepting side then reads the hello)."""
+
+    def expect_hello(self) -> None:
+        """Take the first frame as a hello (at most ``HELLO_MAX_BYTES``): :meth:`read_hello` returns it."""
+        self._decoder.max_frame_bytes = HELLO_MAX_BYTES
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self.on_open is not None:
+            self.on_open(self)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self._decoder.feed(data)
+        except FrameTooLargeError as exc:
+            logger.warning("closed a frame stream from %s: %s", self.peer(), exc)
+            self.abort()
+            return
+        for _, payload in frames:
+            self._frames.append(payload)
+        waiter = self._waiter
+        if frames and waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def eof_received(self) -> bool | None:
+        self._ended()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended()
+
+    def _ended(self) -> None:
+        self.closed.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # use
+
+    def peer(self) -> str:
+        """The other end's address as ``host:port`` ("?" when unknown)."""
+        name = self.transport.get_extra_info("peername") if self.transport is not None else None
+        return f"{name[0]}:{name[1]}" if isinstance(name, tuple) else "?"
+
+    async def read(self) -> bytes | None:
+        """The next frame's payload; None once the stream has ended."""
+        frames = self._frames
+        while not frames:
+            if self.closed.is_set():
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return frames.popleft()
+
+    async def read_hello(self, timeout_s: float = HELLO_TIMEOUT_S) -> bytes | None:
+        """The hello (the first frame), then frames up to ``max_frame_bytes``; None if none came in time."""
+        try:
+            hello = await asyncio.wait_for(self.read(), timeout_s)
+        except asyncio.TimeoutError:
+            return None
+        self._decoder.max_frame_bytes = self._limit
+        return hello
+
+    async def write(self, payload: bytes) -> None:
+        """Send one frame (an async method, as the gRPC stream's it stands in for).
+
+        Raises:
+            ConnectionResetError: The stream has ended.
+        """
+        transport = self.transport
+        if transport is None or self.closed.is_set() or transport.is_closing():
+            raise ConnectionResetError("the frame stream has ended")
+        transport.writelines(frame_parts(payload, self._numbering.next()))
+
+    def send_hello(self, secret: bytes) -> None:
+        """Present ``secret`` as this stream's first frame."""
+        assert self.transport is not None
+        self.transport.write(encode_hello(secret))
+
+    def close(self) -> None:
+        """Close after sending what is buffered."""
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection now."""
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.abort()
+        self._ended()
