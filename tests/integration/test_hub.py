@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,9 +28,11 @@ from remote_gym.hub import Hub, HubConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.server.server import EnvServer
+from remote_gym.transport import frame_stream
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.certs import CertPaths
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
+from remote_gym.wire.handshake import encode_hello
 from tests.support.hub import HOST_TOKEN, dialing_host, hub_with_hosts, wait_for_hosts
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -154,6 +158,37 @@ def test_wrong_host_token_and_garbage_attach_are_refused_and_logged(
         env.reset(seed=0)
 
 
+def test_bad_frame_streams_are_closed_and_logged_while_a_session_steps_on(
+    hub: tuple[Hub, list[EnvServer]], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong or replayed carry id, garbage, an oversized hello, a silent connection: closed, logged, and
+    the session stepping through the hub meanwhile notices nothing."""
+    caplog.set_level(logging.INFO, logger="remote_gym")
+    monkeypatch.setattr(frame_stream, "HELLO_TIMEOUT_S", 0.5)
+    frames = ("127.0.0.1", hub[0].frames_port)
+    local = gym.make("CartPole-v1")
+    with RemoteEnvironment(address=hub[0].address, env="CartPole-v1") as remote:
+        assert data_equivalence(remote.reset(seed=1), local.reset(seed=1), exact=True)
+        for attempt in (
+            encode_hello(b"0" * 32),  # an id no session waits for (a replayed one is the same: used once)
+            b"\xff" * 64,  # garbage: a header announcing 4 GB
+            encode_hello(b"x" * 1000),  # a hello over the limit
+            b"",  # a slow loris: sends nothing
+        ):
+            with socket.create_connection(frames, timeout=5) as sock:
+                sock.sendall(attempt)
+                start = time.monotonic()
+                assert sock.recv(1) == b""  # closed by the hub
+                assert time.monotonic() - start < 3
+            expected = local.step(0)
+            assert data_equivalence(remote.step(0), expected, exact=True)
+            if expected[2]:
+                assert data_equivalence(remote.reset(seed=2), local.reset(seed=2), exact=True)
+    assert caplog.text.count("refused a frame stream") >= 2
+    assert "no hello in time" in caplog.text
+    assert "over the limit" in caplog.text
+
+
 def test_a_different_host_cannot_take_a_name_in_use(
     hub: tuple[Hub, list[EnvServer]], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -258,6 +293,7 @@ def test_mutual_tls_on_both_links(tls_material: CertPaths) -> None:
             with RemoteEnvironment(address=hub.address, env="CartPole-v1", tls=client_tls) as env:
                 env.reset(seed=0)
                 env.step(0)
+                assert [relayed.path for relayed in hub.figures.open] == ["hub-frames"]  # over TLS
             no_cert = TLSConfig(ca=tls_material.ca)
             with pytest.raises(RemoteGymError):
                 RemoteEnvironment(

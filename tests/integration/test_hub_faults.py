@@ -80,7 +80,7 @@ def test_random_link_cuts_between_hub_and_host_keep_every_trajectory() -> None:
                 local = gym.make("CartPole-v1")
                 with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
                     assert remote.unwrapped._connection.path == "grpc"
-                    assert [relayed.path for relayed in hub.figures.open] == ["hub+frames"]
+                    assert [relayed.path for relayed in hub.figures.open] == ["hub-frames"]
                     thread.start()
                     try:
                         episodes = _lock_step(remote, local, 1000)

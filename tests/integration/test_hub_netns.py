@@ -83,6 +83,7 @@ TRAINER = textwrap.dedent(
     from gymnasium.utils.env_checker import data_equivalence
     from gymnasium.vector import AutoresetMode, SyncVectorEnv
     from remote_gym import RemoteEnvironment, RemoteVectorEnv, TLSConfig, server_info
+    from remote_gym.client.stats import StatsClient
 
     hub, ca = sys.argv[1], sys.argv[2]
     tls = TLSConfig(ca=ca)
@@ -104,6 +105,8 @@ TRAINER = textwrap.dedent(
                 if expected[2] or expected[3]:
                     assert data_equivalence(remote.reset(seed=i), local.reset(seed=i), exact=True)
             checked[str(pin)] = remote.unwrapped._connection.path
+            with StatsClient(hub, tls=tls) as stats:
+                checked[f"{pin} hop"] = [row.path for row in stats.fetch().sessions]
     for mode in AutoresetMode:
         local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 6, autoreset_mode=mode)
         with RemoteVectorEnv("CartPole-v1", 6, address=hub, tls=tls, autoreset_mode=mode) as remote:
@@ -216,8 +219,11 @@ def test_hosts_behind_a_wall_serve_through_the_hub(
         assert trainer.returncode == 0, err[-5000:]
         checked = json.loads(out.strip().splitlines()[-1])
         print(f"\nthrough the hub across namespaces: {checked}")
-        assert set(checked) == {"None", "east", "west", "NextStep", "SameStep", "Disabled"}
+        pins = ("None", "east", "west")
+        assert set(checked) == {*pins, *(f"{pin} hop" for pin in pins), "NextStep", "SameStep", "Disabled"}
         assert checked["east"] == "grpc"  # another machine (namespace): no same-host lane
+        # The hub reached the host on a TLS frame stream to its frames port (the gRPC port + 1).
+        assert all(checked[f"{pin} hop"] == ["hub-frames"] for pin in pins), checked
         # Nothing of the hosts listens on an address another machine could reach.
         for host in hosts:
             pids = _descendants(host.pid)

@@ -114,7 +114,7 @@ def test_get_stats_of_a_hub_carries_each_hosts_figures(
         assert row.latency_p50_s > 0
         assert row.worker_pid > 0
         assert row.worker_resident_bytes > 10e6
-        assert row.path == "grpc"
+        assert row.path == "hub-frames"  # the host saw gRPC: the hub says how it reached the host
     hosts = {host.name: host for host in stats.hub_hosts}
     assert set(hosts) == {"alpha", "beta"}
     assert all(not host.missing and host.state == "attached" for host in hosts.values())

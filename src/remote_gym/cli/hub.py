@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+from typing import Any
 
 from rich.console import Console
 
@@ -39,6 +40,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--port", type=int, default=DEFAULT_HUB_PORT, help=f"port to bind (default: {DEFAULT_HUB_PORT})"
     )
     parser.add_argument(
+        "--frames-port",
+        metavar="PORT|off",
+        default=None,
+        help="port hosts carry sessions on as frame streams (TLS as --port; default: --port + 1); "
+        "'off': sessions cross a second gRPC stream (slower)",
+    )
+    parser.add_argument(
         "--host-token",
         default=os.environ.get(HOST_TOKEN_ENV),
         metavar="TOKEN",
@@ -68,6 +76,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
+def _frames(value: str | None) -> dict[str, Any]:
+    """HubConfig's frame settings from ``--frames-port``."""
+    if value is None:
+        return {}
+    if value.lower() == "off":
+        return {"frames": False}
+    try:
+        return {"frames_port": int(value)}
+    except ValueError:
+        raise ConfigError(f"--frames-port takes a port number or 'off', not {value!r}") from None
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     """Route sessions until Ctrl-C, SIGTERM or SIGHUP."""
     if not args.host_token:
@@ -82,13 +102,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
         host_grace_s=args.host_grace,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
+        **_frames(args.frames_port),
     )
     stop = threading.Event()
     with _stop_on_signals(stop):
         hub = Hub(config).start()
         try:
+            frames = f" (session frames on port {hub.frames_port})" if hub.frames_port else ""
             console.print(
-                f"remote-gym hub on {hub.address}; hosts dial it, trainers connect to it", highlight=False
+                f"remote-gym hub on {hub.address}{frames}; hosts dial it, trainers connect to it",
+                highlight=False,
             )
             if hub.metrics_endpoint is not None:
                 console.print(f"metrics at {hub.metrics_endpoint.url}metrics", highlight=False)

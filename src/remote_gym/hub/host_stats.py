@@ -40,10 +40,9 @@ _FROM_HOST = (
     "busy",
     "render_mode",
     "env_restarts",
-    "path",
 )
 """Session figures the host knows best, copied into the hub's row of the same session: only the host
-sees a session's requests on the same-host lane, which bypass the hub."""
+sees a session's requests on the same-host lane, which bypass the hub. The path joins both views."""
 
 
 async def ask_hosts(hosts: HostTable, timeout_s: float = HOST_STATS_TIMEOUT_S) -> list[pb.HubHostStats]:
@@ -82,6 +81,9 @@ def join(stats: pb.ServerStats, hosts: list[pb.HubHostStats]) -> None:
         if theirs is not None:
             for name in _FROM_HOST:
                 setattr(session, name, getattr(theirs, name))
+            if theirs.path:  # the host's "grpc" is the hub's hop (hub-frames or hub-grpc); "lane" is its own
+                paths = theirs.path.split("+")
+                session.path = "+".join(session.path if path == "grpc" else path for path in paths)
     totals = stats.totals
     texts = {}
     for host in hosts:

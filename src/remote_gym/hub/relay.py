@@ -86,7 +86,7 @@ class Relay:
         carry.relay = asyncio.current_task()
         host.active += 1
         self._count(1)
-        path = "hub+frames" if isinstance(carry.context, FrameStream) else "hub+grpc"
+        path = "hub-frames" if isinstance(carry.context, FrameStream) else "hub-grpc"
         relayed = Relayed(context.peer(), host.name, make.env_name, make.num_envs, session_id, path)
         self._figures.opened(relayed, resumed=bool(session_id))
         try:

@@ -28,7 +28,7 @@ class Relayed:
     num_envs: int
     session_id: str = ""
     path: str = ""
-    """How the hub reaches the host for it: ``hub+frames`` (a frame stream) or ``hub+grpc`` (a Carry stream)."""
+    """How the hub reaches the host for it: ``hub-frames`` (a frame stream) or ``hub-grpc`` (a Carry stream)."""
     opened: float = field(default_factory=time.monotonic)
     requests: int = 0
     steps: int = 0

@@ -103,10 +103,11 @@ class FrameStream(asyncio.Protocol):
                 self._waiter = None
         return frames.popleft()
 
-    async def read_hello(self, timeout_s: float = HELLO_TIMEOUT_S) -> bytes | None:
-        """The hello (the first frame), then frames up to ``max_frame_bytes``; None if none came in time."""
+    async def read_hello(self) -> bytes | None:
+        """The hello (the first frame), then frames up to ``max_frame_bytes``; None if none came within
+        :data:`HELLO_TIMEOUT_S` (or the stream ended first)."""
         try:
-            hello = await asyncio.wait_for(self.read(), timeout_s)
+            hello = await asyncio.wait_for(self.read(), HELLO_TIMEOUT_S)
         except asyncio.TimeoutError:
             return None
         self._decoder.max_frame_bytes = self._limit
