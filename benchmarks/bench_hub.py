@@ -147,7 +147,7 @@ def main() -> None:
                 results["direct"].append(d)
                 results["hub"].append(h)
                 results["ratio1"].append(h / d)
-                vd, vh = vector_rate(direct, seconds), vector_rate(hub, seconds)
+                vd, vh = vector_rate(direct, seconds), vector_rate([f"east@{hub}", f"west@{hub}"], seconds)
                 results["vdirect"].append(vd)
                 results["vhub"].append(vh)
                 results["ratio64"].append(vh / vd)
