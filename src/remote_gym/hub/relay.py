@@ -123,6 +123,9 @@ class Relay:
     ) -> None:
         """Requests to the host, its replies to the trainer, one for one, until either side ends."""
         upstream, downstream = carry.context, context
+        frames = upstream if isinstance(upstream, FrameStream) else None
+        if frames is not None and self._selector is not None:
+            frames.gate.reset(self._selector.budget_s)
         await upstream.write(first)
         reply = await upstream.read()
         if reply is None:  # a frame stream's end
@@ -153,7 +156,8 @@ class Relay:
             relayed.steps += kind == STEP_KIND
             relayed.resets += kind == RESET_KIND
             relayed.received += len(request)
-            reply = await read_up()
+            # A session alone at the hub polls its host's socket for the reply (see FrameStream.poll).
+            reply = await (frames.read_soon() if frames is not None and self._relaying == 1 else read_up())
             relayed.sent += len(reply) if isinstance(reply, bytes) else 0
 
     async def _end(self, end: pb.HubEnd, context: grpc.aio.ServicerContext) -> None:
