@@ -31,7 +31,7 @@ from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.vector.restarts import RESTARTED_KEY
-from tests.support.hub import HOST_TOKEN, dialing_host, wait_for_hosts
+from tests.support.hub import HOST_TOKEN, dialing_host, hub_with_hosts, wait_for_hosts
 from tests.support.proxy import cutting_proxy
 
 MIRROR = "127.0.0.2"
@@ -307,3 +307,28 @@ async def _tasks() -> set[Any]:
     import asyncio
 
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+def test_sessions_take_grpc_carry_streams_where_frames_cannot_go() -> None:
+    """A hub with frames off, and a host that cannot reach the hub's frames port (only the gRPC port
+    is forwarded to it): sessions cross on Carry streams, and still equal the local env."""
+    with hub_with_hosts(("plain",), frames=False) as (hub, _):
+        assert hub.frames_port == 0
+        with RemoteEnvironment(address=hub.address, env="CartPole-v1", host="plain") as remote:
+            assert [relayed.path for relayed in hub.figures.open] == ["hub-grpc"]
+            _lock_step(remote, gym.make("CartPole-v1"), 60)
+    hub = _hub()
+    host, port = hub.address.rsplit(":", 1)
+    try:
+        with cutting_proxy(host, int(port), mirror_host=MIRROR) as proxy:  # the gRPC port only
+            server = dialing_host(f"{MIRROR}:{proxy.port}", "walled", same_host_lane=False)
+            try:
+                wait_for_hosts(hub, ["walled"])
+                for _ in range(2):  # the first finds the port closed; the next does not try again
+                    with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
+                        assert [relayed.path for relayed in hub.figures.open] == ["hub-grpc"]
+                        _lock_step(remote, gym.make("CartPole-v1"), 60)
+            finally:
+                server.stop(0.5)
+    finally:
+        hub.stop(0.5)
