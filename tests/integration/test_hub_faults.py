@@ -24,10 +24,12 @@ import grpc
 # isort: on
 
 from remote_gym import RemoteEnvironment, RemoteVectorEnv
+from remote_gym.capabilities import CAP_HUB_FRAMES
 from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.errors import ConnectionLostError, HostGoneError
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server import dial
 from remote_gym.server.dial import ATTACH_METHOD
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.vector.restarts import RESTARTED_KEY
@@ -309,14 +311,22 @@ async def _tasks() -> set[Any]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
-def test_sessions_take_grpc_carry_streams_where_frames_cannot_go() -> None:
-    """A hub with frames off, and a host that cannot reach the hub's frames port (only the gRPC port
-    is forwarded to it): sessions cross on Carry streams, and still equal the local env."""
+def test_sessions_take_grpc_carry_streams_where_frames_cannot_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub with frames off, a host of a release without frames (capability ``hub_frames``), and a host
+    that cannot reach the hub's frames port (only the gRPC port is forwarded to it): sessions cross on
+    Carry streams, and still equal the local env."""
     with hub_with_hosts(("plain",), frames=False) as (hub, _):
         assert hub.frames_port == 0
         with RemoteEnvironment(address=hub.address, env="CartPole-v1", host="plain") as remote:
             assert [relayed.path for relayed in hub.figures.open] == ["hub-grpc"]
             _lock_step(remote, gym.make("CartPole-v1"), 60)
+    with monkeypatch.context() as patch:
+        patch.setattr(dial, "CAPABILITIES", dial.CAPABILITIES - {CAP_HUB_FRAMES})
+        with hub_with_hosts(("older",)) as (hub, _):
+            assert hub.frames_port > 0
+            with RemoteEnvironment(address=hub.address, env="CartPole-v1", host="older") as remote:
+                assert [relayed.path for relayed in hub.figures.open] == ["hub-grpc"]
+                _lock_step(remote, gym.make("CartPole-v1"), 30)
     hub = _hub()
     host, port = hub.address.rsplit(":", 1)
     try:
