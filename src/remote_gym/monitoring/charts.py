@@ -1,4 +1,4 @@
-"""The monitoring page's charts, drawn by the server as small SVG documents from its history.
+"""The monitoring page's charts, drawn by the server (or hub) as small SVG documents from its history.
 
 Drawn here rather than in the browser by a chart library: the page then needs no script beyond its
 own, nothing to vendor, update or audit, and it works offline and without any CDN; the charts are
@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from remote_gym.server.history import Point, SessionPoint
+from remote_gym.monitoring.history import Point, SessionPoint
 
 WIDTH, HEIGHT = 296, 150
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 10, 24, 20
@@ -119,12 +119,24 @@ def sparkline(name: str, values: Sequence[float], title: str) -> str:
     )
 
 
-def server_charts(points: Sequence[Point], *, now: float, window_s: float) -> dict[str, str]:
-    """The page's charts of the server's recent figures, by name."""
+def server_charts(
+    points: Sequence[Point], *, now: float, window_s: float, prefix: str = "", of: str = ""
+) -> dict[str, str]:
+    """The page's charts of a source's recent figures, by name (the SVG's id is ``chart-{prefix}{name}``;
+    ``of``, when given, starts each title: a hub's host)."""
     times = [p.at for p in points]
 
     def chart(name: str, title: str, fmt: Callable[[float], str], *series: Series) -> tuple[str, str]:
-        return name, line_chart(name, title, times, series, now=now, window_s=window_s, fmt=fmt)
+        svg = line_chart(
+            prefix + name,
+            f"{of}: {title}" if of else title,
+            times,
+            series,
+            now=now,
+            window_s=window_s,
+            fmt=fmt,
+        )
+        return name, svg
 
     return dict(
         (
