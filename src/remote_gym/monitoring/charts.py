@@ -49,17 +49,19 @@ def line_chart(
     now: float,
     window_s: float,
     fmt: Callable[[float], str],
+    of: str = "",
 ) -> str:
     """An SVG line chart of ``series`` over ``times`` (monotonic seconds), the last ``window_s`` up to ``now``.
 
     Each line is a ``<polyline class="series">`` whose ``data-points`` says how many points it has.
+    ``of`` (a hub's host) starts its hover title; the page heads its row of charts with it.
     """
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     top = _nice_top(max((v for s in series for v in s.values), default=0.0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-{html.escape(name)}" '
         f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img">',
-        f"<title>{html.escape(title)}</title>",
+        f"<title>{html.escape(f'{of}: {title}' if of else title)}</title>",
         f'<text x="4" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>',
     ]
     x_legend = WIDTH - _RIGHT
@@ -123,20 +125,13 @@ def server_charts(
     points: Sequence[Point], *, now: float, window_s: float, prefix: str = "", of: str = ""
 ) -> dict[str, str]:
     """The page's charts of a source's recent figures, by name (the SVG's id is ``chart-{prefix}{name}``;
-    ``of``, when given, starts each title: a hub's host)."""
+    ``of``, when given, starts each hover title: a hub's host)."""
     times = [p.at for p in points]
 
     def chart(name: str, title: str, fmt: Callable[[float], str], *series: Series) -> tuple[str, str]:
-        svg = line_chart(
-            prefix + name,
-            f"{of}: {title}" if of else title,
-            times,
-            series,
-            now=now,
-            window_s=window_s,
-            fmt=fmt,
+        return name, line_chart(
+            prefix + name, title, times, series, now=now, window_s=window_s, fmt=fmt, of=of
         )
-        return name, svg
 
     return dict(
         (
