@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.request
 
@@ -31,23 +32,25 @@ def test_top_once_shows_a_running_session() -> None:
     assert code == 0, out
     assert f"remote-gym {env.server_version} at {server.address}" in out
     [row] = [line for line in out.splitlines() if session_id in line]
-    cells = [cell.strip() for cell in row.strip().strip("│").split("│")]
-    assert cells[1] == "CartPole-v1"
-    assert cells[3] == "grpc"
-    assert cells[5] == "7"
-    assert cells[11] == "attached"
-    assert "MiB" in cells[12]
+    cells = dict(zip(_cells(_header(out)), _cells(row), strict=True))
+    assert cells["env"] == "CartPole-v1"
+    assert cells["path"] == "grpc"
+    assert cells["steps"] == "7"
+    assert cells["state"] == "attached"
+    assert re.fullmatch(r"\d+(\.\d)?M", cells["mem"])
+    assert re.fullmatch(r"\d+\.\d\dms", cells["p50"])
     assert "sessions open 1" in out
 
 
-@pytest.mark.parametrize("width", [80, 160])
+@pytest.mark.parametrize("width", [80, 120, 160])
 def test_top_fits_the_terminal_and_keeps_env_and_state_whole(width: int) -> None:
-    """At 80 columns `top` drops columns and shortens ids but shows env and state in full; at 160, every column."""
+    """At 80 columns `top` drops columns and shortens ids but shows env and state in full; from 120, every
+    column, nothing cut."""
     import io
 
     from rich.console import Console
 
-    from remote_gym.cli.top import COLUMNS
+    from remote_gym.cli.top import COLUMNS, SHORT_ID
 
     with (
         running_server(hosting="process") as server,
@@ -63,16 +66,28 @@ def test_top_fits_the_terminal_and_keeps_env_and_state_whole(width: int) -> None
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= width, out
     assert "…" not in out, out
-    header = next(line for line in lines if line.startswith("┃"))
-    row = next(line for line in lines if "CartPole-v1 ×4" in line)
-    assert "attached" in row
-    assert "lane" in row or width == 80
-    shown = {cell.strip() for cell in header.strip("┃ ").split("┃")}
+    row = dict(zip(_cells(_header(out)), _cells(next(line for line in lines if "×4" in line)), strict=True))
+    assert row["env"] == "CartPole-v1 ×4"
+    assert row["state"] == "attached"
     columns = {name for name, _, _ in COLUMNS} - {"host"}  # a hub's column
-    if width == 160:
-        assert shown == columns
+    if width >= 120:
+        assert set(row) == columns
+        assert row["path"] == "lane"
+        assert len(row["session"]) == 12  # whole
     else:
-        assert {"session", "env", "state", "steps/s", "p99"} <= shown < columns
+        assert {"session", "env", "state", "steps/s", "p99"} <= set(row) < columns
+        assert len(row["session"]) == SHORT_ID
+
+
+def _header(out: str) -> str:
+    """The line above the session table's rule."""
+    lines = out.splitlines()
+    return next(lines[i - 1] for i, line in enumerate(lines) if line.startswith("───"))
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of a line of `top`'s table (columns are two spaces apart or more; no cell holds two)."""
+    return re.split(r"\s{2,}", line.strip())
 
 
 def test_top_reports_an_unreachable_server() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from remote_gym import ClientConfig, RemoteEnvironment
-from remote_gym.server.charts import HEIGHT
+from remote_gym.monitoring.charts import HEIGHT
 from remote_gym.server.server import EnvServer
 from remote_gym.testing.server import running_server
 
@@ -27,7 +27,7 @@ SCREENSHOT_COPY = "REMOTE_GYM_PAGE_SCREENSHOT"
 """When set, the screenshot is also written to this path (how README's picture is made)."""
 
 BASELINE_Y = HEIGHT - 20
-"""The charts' zero line (see remote_gym.server.charts)."""
+"""The charts' zero line (see remote_gym.monitoring.charts)."""
 POLE = np.array([202, 152, 101])
 """CartPole's pole colour in its rgb_array frames."""
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+from remote_gym.monitoring.buckets import BUCKETS, STEP_DURATION, bucket_of, from_exposition, quantile
+from remote_gym.monitoring.charts import server_charts, session_sparks
+from remote_gym.monitoring.history import TOTAL, History, Point
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.charts import server_charts, session_sparks
-from remote_gym.server.handlers.meter import BUCKETS, bucket_of
-from remote_gym.server.history import History
-from remote_gym.server.metrics import ServerMetrics, Snapshot
+from remote_gym.server.metrics import Snapshot
+from remote_gym.server.steptimes import step_time_family
+from remote_gym.server.web import reading
 
 
 def _snapshot(at: float, steps: dict[str, int], fast: int, slow: int) -> Snapshot:
@@ -39,8 +47,26 @@ def _snapshot(at: float, steps: dict[str, int], fast: int, slow: int) -> Snapsho
     )
 
 
-def _history(**kwargs: float) -> History:
-    return History(object.__new__(ServerMetrics), **kwargs)  # type: ignore[arg-type]  # add() only
+class _Server:
+    """A history of a server's snapshots, added by hand."""
+
+    def __init__(self, **kwargs: float) -> None:
+        self.history = History(dict, **kwargs)
+
+    def add(self, snap: Snapshot) -> None:
+        self.history.add({TOTAL: reading(snap)})
+
+    @property
+    def points(self) -> list[Point]:
+        return list(self.history.rings[TOTAL].points)
+
+    @property
+    def sessions(self) -> dict[str, Any]:
+        return self.history.rings[TOTAL].sessions
+
+
+def _history(**kwargs: float) -> _Server:
+    return _Server(**kwargs)
 
 
 def test_each_interval_has_its_own_rate_quantiles_and_events() -> None:
@@ -73,7 +99,8 @@ def test_charts_draw_one_line_per_series_with_every_point() -> None:
     history = _history(interval_s=1.0)
     for t in range(4):
         history.add(_snapshot(float(t), {"a": t * 50}, fast=t * 50, slow=0))
-    _, points, sessions = history.copy()
+    _, by_source, sessions = history.history.copy()
+    points = by_source[TOTAL]
     charts = server_charts(points, now=points[-1].at, window_s=60.0)
     assert set(charts) == {"steps", "step-time", "sessions", "events", "memory"}
     for svg in charts.values():
@@ -81,3 +108,39 @@ def test_charts_draw_one_line_per_series_with_every_point() -> None:
         assert svg.endswith("</svg>")
         assert set(re.findall(r'data-points="(\d+)"', svg)) == {"3"}
     assert 'data-points="3"' in session_sparks(sessions)["a"]
+
+
+class _Families(Collector):
+    def __init__(self, *families: Metric) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def test_a_step_time_histogram_reads_back_from_its_exposition() -> None:
+    """A hub reads its hosts' step times from their metrics text: the same counts, quantiles within a bucket."""
+    fast, slow = [0] * BUCKETS, [0] * BUCKETS
+    fast[bucket_of(150e-6)] = 990
+    slow[bucket_of(20e-3)] = 10
+    family = step_time_family({("CartPole-v1", "grpc"): fast, ("CartPole-v1", "lane"): slow}, {})
+    registry = CollectorRegistry()
+    registry.register(_Families(family))
+    back = from_exposition(generate_latest(registry).decode())
+    assert sum(back) == 1000
+    merged = [a + b for a, b in zip(fast, slow, strict=True)]
+    for q in (0.5, 0.99, 0.995):
+        assert 0.7 < quantile(back, q) / quantile(merged, q) < 1.42  # within one exposed bucket
+    assert from_exposition(f"{STEP_DURATION}_count 3\n") == [0] * BUCKETS
+
+
+def test_a_source_gone_from_a_reading_loses_its_rings() -> None:
+    """A hub's host that stops answering has no rings at the next sample; the others keep theirs."""
+    server = _history(interval_s=1.0)
+    for t in range(3):
+        snap = reading(_snapshot(float(t), {"a": t}, 0, 0))
+        server.history.add(
+            {TOTAL: snap, "alpha": snap, "beta": snap} if t < 2 else {TOTAL: snap, "alpha": snap}
+        )
+    assert set(server.history.rings) == {TOTAL, "alpha"}
+    assert len(server.history.rings["alpha"].points) == 2

@@ -22,6 +22,7 @@ ENTRIES = (make_entry("CartPole-v1", gym_id="CartPole-v1"),)
         ({"host_tokens": HOSTS, "host": "0.0.0.0"}, "travel readable"),
         ({"host_tokens": HOSTS, "host_grace_s": -1}, "host_grace_s"),
         ({"host_tokens": HOSTS, "port": 70000}, "port"),
+        ({"host_tokens": HOSTS, "web_port": -1}, "web_port"),
     ],
 )
 def test_hub_config_refuses(options: dict[str, object], message: str) -> None:

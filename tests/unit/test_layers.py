@@ -23,6 +23,7 @@ LAYERS = {
     "wire": 1,  # frames, handshake, control messages, polling: stdlib only (see test_wire_is_stdlib_only)
     "codec": 2,
     "transport": 2,
+    "monitoring": 3,  # what a monitoring page shows (buckets, history, charts, the page), for server and hub
     "vector": 3,  # vector semantics for client and server: codec, errors, constants, protocol below it
     "server": 4,
     "client": 4,

@@ -71,6 +71,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="ADDR",
         help="address the metrics endpoint binds (default: 127.0.0.1)",
     )
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="serve a live page of the relayed sessions, with charts per host and in total, on this port "
+        "(loopback unless the hub has TLS and a --token)",
+    )
     add_server_tls_arguments(parser)
     add_token_argument(parser, server=True)
     parser.set_defaults(run=run)
@@ -102,6 +109,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         host_grace_s=args.host_grace,
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
+        web_port=args.web_port,
         **_frames(args.frames_port),
     )
     stop = threading.Event()
@@ -115,6 +123,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             )
             if hub.metrics_endpoint is not None:
                 console.print(f"metrics at {hub.metrics_endpoint.url}metrics", highlight=False)
+            if hub.web_endpoint is not None:
+                console.print(f"monitoring page at {hub.web_endpoint.url}", highlight=False)
             while not stop.wait(0.25):
                 pass
         except KeyboardInterrupt:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
+import urllib.parse
 from collections.abc import Sequence
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.live import Live
 from rich.table import Table
@@ -142,75 +144,88 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("in", "right", 3),
     ("out", "right", 3),
     ("state", "left", 100),
-    ("memory", "right", 4),
+    ("mem", "right", 4),
 )
-"""The session table's columns, all shown from about 140 terminal columns (ids shortened below ~145);
-the host column only on a hub."""
-HOST_COLUMN = 2
+"""The session table's columns, all shown from about 120 terminal columns (a hub's too); the host
+column only on a hub. Env and state are never dropped nor cut."""
+SESSION_COLUMN, HOST_COLUMN, PEER_COLUMN = 0, 2, 3
 SHORT_ID = 6
 """Characters of a session id shown when the whole table does not fit."""
-_PER_COLUMN = 3
-"""Characters a column adds beside its cells: a border and a space each side."""
+GAP = 2
+"""Spaces between two columns."""
+_SHORTENINGS = ((False, False), (False, True), (True, True))
+"""(ids shortened, peers without their port), tried in turn before any column is dropped."""
 
 
 class SessionsTable:
-    """The sessions as a table that fits the width it is given: it shortens ids, then drops columns by priority."""
+    """The sessions as a table that fits the width it is given: it shortens peers and ids, then drops
+    columns by priority. Each column is as wide as its widest cell, so nothing is ever cut."""
 
     def __init__(self, sessions: Sequence[pb.SessionStats], rates: dict[str, float]) -> None:
         self.rows = [_cells(row, rates.get(row.session_id, 0.0)) for row in sessions]
         self.hub = any(row.host for row in sessions)
         """Whether the rows are a hub's (then a host column says where each session runs)."""
 
-    def columns_for(self, width: int) -> tuple[list[int], bool]:
-        """The indices of the columns shown in ``width`` characters, and whether ids are shortened."""
+    def layout(self, width: int) -> tuple[list[int], list[int], tuple[bool, bool]]:
+        """``(shown columns, their widths, (ids shortened, peers shortened))`` for ``width`` characters."""
         shown = [i for i in range(len(COLUMNS)) if self.hub or i != HOST_COLUMN]
-        for short in (False, True):
+        for shortened in _SHORTENINGS:
             widths = [
-                max([len(COLUMNS[i][0])] + [len(_short(row[i], short and i == 0)) for row in self.rows])
+                max([len(COLUMNS[i][0])] + [len(_shorten(row[i], i, shortened)) for row in self.rows])
                 for i in range(len(COLUMNS))
             ]
             by_priority = sorted(shown, key=lambda i: COLUMNS[i][2])
             kept = list(shown)
-            while sum(widths[i] + _PER_COLUMN for i in kept) + 1 > width and COLUMNS[by_priority[0]][2] < 100:
+            while (
+                sum(widths[i] for i in kept) + GAP * (len(kept) - 1) > width
+                and COLUMNS[by_priority[0]][2] < 100
+            ):
                 kept.remove(by_priority.pop(0))
-            if len(kept) == len(shown) or short:
-                return kept, short
+            if len(kept) == len(shown) or shortened == _SHORTENINGS[-1]:
+                return kept, [widths[i] for i in kept], shortened
         raise AssertionError("unreachable")  # pragma: no cover
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        kept, short = self.columns_for(options.max_width)
-        table = Table(expand=False)
-        for i in kept:
+        kept, widths, shortened = self.layout(options.max_width)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP - 1, 0, 0))
+        for i, cells in zip(kept, widths, strict=True):
             header, justify, _ = COLUMNS[i]
-            table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+            table.add_column(header, justify=justify, no_wrap=True, width=cells)  # type: ignore[arg-type]
         for row in self.rows:
-            table.add_row(*(_short(row[i], short and i == 0) for i in kept))
+            table.add_row(*(_shorten(row[i], i, shortened) for i in kept))
         if not self.rows:
             table.caption = "no session open"
         yield table
 
 
 def _cells(row: pb.SessionStats, rate: float) -> list[str]:
+    peer = urllib.parse.unquote(row.peer).removeprefix("ipv4:").removeprefix("ipv6:")
     return [
         row.session_id,
         f"{row.env} ×{row.num_envs}" if row.num_envs else row.env,
         row.host,
-        row.peer.removeprefix("ipv4:"),
+        peer.removesuffix(f" -> host {row.host}") if row.host else peer,  # a hub's peer names the host
         row.path,
-        _age(row.age_s),
-        str(row.steps),
+        _short_age(row.age_s),
+        _count(row.steps),
         f"{rate:.0f}",
-        f"{row.latency_p50_s * 1e3:.2f} ms",
-        f"{row.latency_p99_s * 1e3:.2f} ms",
-        _size(row.received_bytes),
-        _size(row.sent_bytes),
+        _ms(row.latency_p50_s),
+        _ms(row.latency_p99_s),
+        _bytes(row.received_bytes),
+        _bytes(row.sent_bytes),
         f"{row.state} (busy)" if row.busy else row.state,
-        _mib(row.worker_resident_bytes),
+        _mem(row.worker_resident_bytes),
     ]
 
 
-def _short(text: str, short: bool) -> str:
-    return text[:SHORT_ID] if short else text
+def _shorten(text: str, column: int, shortened: tuple[bool, bool]) -> str:
+    short_ids, short_peers = shortened
+    if column == SESSION_COLUMN and short_ids:
+        return text[:SHORT_ID]
+    if column == PEER_COLUMN and short_peers:
+        address, colon, port = text.rpartition(":")
+        return address if colon and port.isdigit() and address else text
+    return text
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -243,11 +258,46 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _size(size: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+def _short_age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    return f"{seconds / 3600:.1f}h" if seconds < 36000 else f"{seconds / 3600:.0f}h"
+
+
+def _count(n: int) -> str:
+    return str(n) if n < 1_000_000 else _scaled(n / 1e6, "M")
+
+
+def _scaled(value: float, unit: str) -> str:
+    return f"{value:.1f}{unit}" if value < 9.95 else f"{value:.0f}{unit}"
+
+
+def _ms(seconds: float) -> str:
+    """A step time in at most 6 characters: ``0.15ms``, ``12.3ms``, ``250ms``, ``1.20s``."""
+    if not seconds:
+        return "–"
+    if seconds < 0.00995:
+        return f"{seconds * 1e3:.2f}ms"
+    if seconds < 0.0995:
+        return f"{seconds * 1e3:.1f}ms"
+    return f"{seconds * 1e3:.0f}ms" if seconds < 0.9995 else f"{seconds:.2f}s"
+
+
+def _bytes(size: int) -> str:
+    """A byte count in at most 5 characters: ``85B``, ``1.2k``, ``340k``, ``12M`` (powers of 1024)."""
+    for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("k", 1 << 10)):
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} B"
+            return _scaled(size / scale, unit)
+    return f"{size}B"
+
+
+def _mem(size: int) -> str:
+    """Resident memory in MiB (``36M``) or GiB (``1.5G``), ``–`` when unknown."""
+    if not size:
+        return "–"
+    return _scaled(size / (1 << 30), "G") if size >= 1 << 30 else _scaled(size / (1 << 20), "M")
 
 
 def _mib(size: int) -> str:

@@ -43,6 +43,10 @@ class HubConfig:
     holders of ``tokens`` when there are any."""
     metrics_host: str = "127.0.0.1"
     """Address the metrics endpoint binds (loopback unless you say otherwise)."""
+    web_port: int | None = None
+    """Serve the monitoring page (as a server's ``web_port``: the relayed sessions, charts of each host's
+    figures and of their sum) on this port; None: no page. It binds ``host`` when the hub has TLS and
+    ``tokens`` (over HTTPS, for token holders), else 127.0.0.1."""
     frames: bool = True
     """Carry routed sessions to hosts over frame streams (a TCP connection per session, TLS with
     ``tls``), much cheaper than a second gRPC stream; False: every session on a gRPC Carry stream."""
@@ -70,6 +74,8 @@ class HubConfig:
             raise ConfigError("port 65535 leaves no port + 1 for the frame listener: set frames_port")
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             raise ConfigError(f"metrics_port must be in 0..65535, got {self.metrics_port}")
+        if self.web_port is not None and not 0 <= self.web_port <= 65535:
+            raise ConfigError(f"web_port must be in 0..65535, got {self.web_port}")
         if self.host_grace_s < 0:
             raise ConfigError(f"host_grace_s must be >= 0, got {self.host_grace_s!r}")
         if not 1024 <= self.max_message_bytes < 1 << 31:

@@ -71,10 +71,11 @@ async def _ask(host: HostLink, timeout_s: float) -> pb.HubHostStats:
     return row
 
 
-def join(stats: pb.ServerStats, hosts: list[pb.HubHostStats]) -> None:
+def join(stats: pb.ServerStats, hosts: list[pb.HubHostStats], *, with_text: bool = True) -> None:
     """Put the hosts' figures into the hub's ``stats``: their session figures into the hub's rows of the
     same sessions, their crash, restart and memory totals into its totals, their metrics (labelled
-    ``host``) into its metrics text, and each host's uptime and totals into ``hub_hosts``."""
+    ``host``) into its metrics text (none without ``with_text``), and each host's uptime and totals into
+    ``hub_hosts``."""
     rows = {(host.name, row.session_id): row for host in hosts for row in host.stats.sessions}
     for session in stats.sessions:
         theirs = rows.get((session.host, session.session_id))
@@ -97,7 +98,7 @@ def join(stats: pb.ServerStats, hosts: list[pb.HubHostStats]) -> None:
         shown.CopyFrom(host)
         del shown.stats.sessions[:]
         shown.stats.metrics_text = ""
-    stats.metrics_text = exposition(stats.metrics_text, texts).decode()
+    stats.metrics_text = exposition(stats.metrics_text, texts).decode() if with_text else ""
 
 
 def exposition(own: str, hosts: dict[str, str]) -> bytes:

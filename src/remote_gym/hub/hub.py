@@ -22,6 +22,7 @@ from remote_gym.hub.config import HubConfig
 from remote_gym.hub.host_stats import HOST_STATS_TIMEOUT_S, ask_hosts, join
 from remote_gym.hub.hosts import HostTable
 from remote_gym.hub.links import HostLinks
+from remote_gym.hub.page import start_page
 from remote_gym.hub.relay import Relay
 from remote_gym.hub.stats import HubFigures, metrics_app
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -69,6 +70,8 @@ class Hub:
         self._frames: asyncio.AbstractServer | None = None
         self.metrics_endpoint: HttpEndpoint | None = None
         """The ``/metrics`` endpoint, when the config asks for one."""
+        self.web_endpoint: HttpEndpoint | None = None
+        """The monitoring page, when the config asks for one (``web_port``)."""
         self._stopped = threading.Event()
 
     def __repr__(self) -> str:
@@ -147,6 +150,9 @@ class Hub:
                 tokens=config.tokens,
             )
             logger.info("hub metrics at %smetrics", self.metrics_endpoint.url)
+        if config.web_port is not None:
+            self.web_endpoint = start_page(config, self._gather_for_page, self.stats)
+            logger.info("hub monitoring page at %s", self.web_endpoint.url)
 
     async def _listen_for_frames(self) -> None:
         """Open the frame listener dialing hosts carry sessions on (TLS as the gRPC port)."""
@@ -206,9 +212,18 @@ class Hub:
         return await self._gather_stats()
 
     async def _gather_stats(self) -> pb.ServerStats:
+        return (await self._gather())[0]
+
+    async def _gather(self, with_text: bool = True) -> tuple[pb.ServerStats, list[pb.HubHostStats]]:
         stats = self.figures.stats(self.hosts)
-        join(stats, await ask_hosts(self.hosts))
-        return stats
+        hosts = await ask_hosts(self.hosts)
+        join(stats, hosts, with_text=with_text)
+        return stats, hosts
+
+    def _gather_for_page(self) -> tuple[pb.ServerStats, list[pb.HubHostStats]]:
+        """The hub's stats without metrics text, and each host's own answer (from any thread but the hub's)."""
+        future = asyncio.run_coroutine_threadsafe(self._gather(with_text=False), self._loop)
+        return future.result(HOST_STATS_TIMEOUT_S + 5.0)
 
     def stats(self) -> pb.ServerStats:
         """What GetStats answers now: the hub's figures and each attached host's (from any thread but the hub's)."""
@@ -254,8 +269,9 @@ class Hub:
             return
         assert self._thread is not None
         try:
-            if self.metrics_endpoint is not None:
-                self.metrics_endpoint.stop()
+            for endpoint in (self.metrics_endpoint, self.web_endpoint):
+                if endpoint is not None:
+                    endpoint.stop()
             if self._server is not None:
                 asyncio.run_coroutine_threadsafe(self._stop(grace), self._loop).result()
         finally:

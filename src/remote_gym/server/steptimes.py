@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.core import HistogramMetricFamily
 
-from remote_gym.server.handlers.meter import BOUNDS_S, BUCKETS_PER_OCTAVE
+from remote_gym.monitoring.buckets import BOUNDS_S, BUCKETS_PER_OCTAVE, STEP_DURATION
 
 EXPOSED_EVERY = BUCKETS_PER_OCTAVE // 2
 """Prometheus gets every other bound of the meters' buckets (each ~1.41x the one below)."""
@@ -15,8 +15,6 @@ EXPOSED_BOUNDS: tuple[tuple[int, float], ...] = tuple(
     (i, bound) for i, bound in enumerate(BOUNDS_S) if i % EXPOSED_EVERY == 0 and bound >= _LOWEST_EXPOSED_S
 )
 """(meter bucket index, bound in seconds) of the histogram's buckets (``le``), +Inf aside."""
-
-STEP_DURATION = "remote_gym_step_duration_seconds"
 
 
 def step_time_family(

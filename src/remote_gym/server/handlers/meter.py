@@ -6,31 +6,37 @@ a worker records each request its same-host lane answers (and reports its meter 
 meters merge by adding counts, and the server derives every quantile it shows (the session table's
 p50/p99, the charts, Prometheus' step-time histogram) from the same histograms.
 
-Buckets are a quarter of an octave wide (each bound ~1.19x the one below, so a quantile read from
-them is within ~9% of the exact one) from ~1 µs to 64 s, plus one for anything slower. Recording a
-request costs a few list updates and one ``log2``: no allocation, no lock.
+The buckets are :mod:`remote_gym.monitoring.buckets`' (a quarter of an octave wide, ~1 µs to 64 s).
+Recording a request costs a few list updates and one ``log2``: no allocation, no lock.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
-import operator
-from collections.abc import Iterable, Sequence
 from typing import Any
 
-BUCKETS_PER_OCTAVE = 4
-_LOWEST_EXPONENT = -20 * BUCKETS_PER_OCTAVE
-"""The lowest bound is 2**-20 s (~0.95 µs)."""
-_HIGHEST_EXPONENT = 6 * BUCKETS_PER_OCTAVE
-"""The highest finite bound is 2**6 = 64 s."""
-
-BOUNDS_S: tuple[float, ...] = tuple(
-    2.0 ** (e / BUCKETS_PER_OCTAVE) for e in range(_LOWEST_EXPONENT, _HIGHEST_EXPONENT + 1)
+from remote_gym.monitoring.buckets import (
+    BOUNDS_S,
+    BUCKETS,
+    BUCKETS_PER_OCTAVE,
+    LOWEST_EXPONENT,
+    add_histograms,
+    bucket_of,
+    quantile,
+    subtract_histograms,
 )
-"""Upper bounds (inclusive, seconds) of every bucket but the last, which holds anything slower."""
-BUCKETS = len(BOUNDS_S) + 1
+
+__all__ = [
+    "BOUNDS_S",
+    "BUCKETS",
+    "BUCKETS_PER_OCTAVE",
+    "PATHS",
+    "RequestMeter",
+    "add_histograms",
+    "bucket_of",
+    "quantile",
+    "subtract_histograms",
+]
 
 PATHS = ("grpc", "lane")
 """The paths a request can take to a session's env today (the hub and the network lane add theirs)."""
@@ -38,14 +44,6 @@ PATHS = ("grpc", "lane")
 _log2 = math.log2
 _ceil = math.ceil
 _FIRST_BOUND_S = BOUNDS_S[0]
-
-
-def bucket_of(seconds: float) -> int:
-    """The index of the bucket that holds a latency of ``seconds``."""
-    if seconds <= BOUNDS_S[0]:
-        return 0
-    index = _ceil(_log2(seconds) * BUCKETS_PER_OCTAVE - 1e-9) - _LOWEST_EXPONENT
-    return index if index < BUCKETS else BUCKETS - 1
 
 
 class RequestMeter:
@@ -78,7 +76,7 @@ class RequestMeter:
         if seconds <= _FIRST_BOUND_S:
             histogram[0] += 1
         else:
-            index = _ceil(_log2(seconds) * BUCKETS_PER_OCTAVE - 1e-9) - _LOWEST_EXPONENT
+            index = _ceil(_log2(seconds) * BUCKETS_PER_OCTAVE - 1e-9) - LOWEST_EXPONENT
             histogram[index if index < BUCKETS else BUCKETS - 1] += 1
 
     def histogram(self, kind: int | None = None) -> list[int]:
@@ -121,39 +119,3 @@ class RequestMeter:
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"not a request meter: {exc}") from exc
         return meter
-
-
-def add_histograms(histograms: Iterable[Sequence[int]]) -> list[int]:
-    """The bucket-wise sum of ``histograms`` (empty ones count as zeros)."""
-    total: list[int] | None = None
-    for counts in histograms:
-        if counts:
-            total = list(counts) if total is None else list(map(operator.add, total, counts))
-    return total if total is not None else [0] * BUCKETS
-
-
-def subtract_histograms(later: Sequence[int], earlier: Sequence[int]) -> list[int]:
-    """What ``later`` counted since ``earlier`` (never below 0: a meter that started again counts anew)."""
-    difference = list(map(operator.sub, later, earlier))
-    return difference if min(difference, default=0) >= 0 else [max(n, 0) for n in difference]
-
-
-def quantile(histogram: Sequence[int], q: float) -> float:
-    """The ``q``-quantile (0..1) of the latencies counted in ``histogram``, in seconds (0.0 if empty).
-
-    Interpolated geometrically inside the bucket that holds it (the buckets are spaced geometrically).
-    """
-    cumulative = list(itertools.accumulate(histogram))
-    total = cumulative[-1] if cumulative else 0
-    if not total:
-        return 0.0
-    rank = max(q * total, 1e-9)
-    i = bisect.bisect_left(cumulative, rank)  # the first bucket whose cumulative count reaches the rank
-    if i >= len(BOUNDS_S):
-        return BOUNDS_S[-1]
-    seen = cumulative[i - 1] if i else 0
-    fraction = min(max((rank - seen) / (cumulative[i] - seen), 0.0), 1.0)
-    return float(BOUNDS_S[i] / _STEP * _STEP**fraction)
-
-
-_STEP = 2.0 ** (1 / BUCKETS_PER_OCTAVE)

@@ -1,4 +1,4 @@
-"""The monitoring page's charts, drawn by the server as small SVG documents from its history.
+"""The monitoring page's charts, drawn by the server (or hub) as small SVG documents from its history.
 
 Drawn here rather than in the browser by a chart library: the page then needs no script beyond its
 own, nothing to vendor, update or audit, and it works offline and without any CDN; the charts are
@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from remote_gym.server.history import Point, SessionPoint
+from remote_gym.monitoring.history import Point, SessionPoint
 
 WIDTH, HEIGHT = 296, 150
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 10, 24, 20
@@ -49,17 +49,19 @@ def line_chart(
     now: float,
     window_s: float,
     fmt: Callable[[float], str],
+    of: str = "",
 ) -> str:
     """An SVG line chart of ``series`` over ``times`` (monotonic seconds), the last ``window_s`` up to ``now``.
 
     Each line is a ``<polyline class="series">`` whose ``data-points`` says how many points it has.
+    ``of`` (a hub's host) starts its hover title; the page heads its row of charts with it.
     """
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     top = _nice_top(max((v for s in series for v in s.values), default=0.0))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-{html.escape(name)}" '
         f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img">',
-        f"<title>{html.escape(title)}</title>",
+        f"<title>{html.escape(f'{of}: {title}' if of else title)}</title>",
         f'<text x="4" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>',
     ]
     x_legend = WIDTH - _RIGHT
@@ -119,12 +121,17 @@ def sparkline(name: str, values: Sequence[float], title: str) -> str:
     )
 
 
-def server_charts(points: Sequence[Point], *, now: float, window_s: float) -> dict[str, str]:
-    """The page's charts of the server's recent figures, by name."""
+def server_charts(
+    points: Sequence[Point], *, now: float, window_s: float, prefix: str = "", of: str = ""
+) -> dict[str, str]:
+    """The page's charts of a source's recent figures, by name (the SVG's id is ``chart-{prefix}{name}``;
+    ``of``, when given, starts each hover title: a hub's host)."""
     times = [p.at for p in points]
 
     def chart(name: str, title: str, fmt: Callable[[float], str], *series: Series) -> tuple[str, str]:
-        return name, line_chart(name, title, times, series, now=now, window_s=window_s, fmt=fmt)
+        return name, line_chart(
+            prefix + name, title, times, series, now=now, window_s=window_s, fmt=fmt, of=of
+        )
 
     return dict(
         (

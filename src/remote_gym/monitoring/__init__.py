@@ -1,0 +1,1 @@
+"""What a monitoring page shows, for a server and a hub alike: step-time buckets, history, charts, the page."""
