@@ -63,6 +63,13 @@ CAP_LANE_TCP = "lane_tcp"
 (servers whose workers are spawned, or ``lane_transport="tcp"``). A server offers such a lane only to
 a client that has it; a client of 1.0.0 knows Unix socket paths only."""
 
+CAP_NETWORK_LANE = "network_lane"
+"""A lane for a client on another host: ``MakeResponse.lane_path`` of the form ``tcp:ADDRESS:PORT``
+(plaintext, where the operator allowed it) or ``tls:ADDRESS:PORT`` (TLS with the gRPC server's
+certificates; the client checks the server's name as gRPC does). A server offers it only to a client
+that has it and is not on the server's host; a client leaves it out of its make request when its
+``ClientConfig.network_lane`` is off."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

@@ -32,8 +32,8 @@ BOUNDS_S: tuple[float, ...] = tuple(
 """Upper bounds (inclusive, seconds) of every bucket but the last, which holds anything slower."""
 BUCKETS = len(BOUNDS_S) + 1
 
-PATHS = ("grpc", "lane")
-"""The paths a request can take to a session's env today (the hub and the network lane add theirs)."""
+PATHS = ("grpc", "lane", "network-lane")
+"""The paths a request can take to a session's env today (the hub adds its own)."""
 
 _log2 = math.log2
 _ceil = math.ceil
