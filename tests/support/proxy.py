@@ -39,8 +39,11 @@ class CuttingProxy:
     * :meth:`cut_randomly` resets every live connection after every ``lo``..``hi`` chunks forwarded.
     """
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(
+        self, target_host: str, target_port: int, listen: tuple[str, int] = ("127.0.0.1", 0)
+    ) -> None:
         self._target = (target_host, target_port)
+        self._listen = listen
         self._loop = asyncio.new_event_loop()
         self._links: dict[int, _Link] = {}
         self._frozen: set[asyncio.StreamWriter] = set()
@@ -54,10 +57,10 @@ class CuttingProxy:
         self.connections = 0
 
     def start(self) -> CuttingProxy:
-        """Listen on a free loopback port."""
+        """Listen (on a free loopback port unless told where)."""
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
+            asyncio.start_server(self._handle, *self._listen), self._loop
         ).result(5)
         self.port = self._server.sockets[0].getsockname()[1]
         return self

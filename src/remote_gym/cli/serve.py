@@ -150,6 +150,26 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the same-host lane's socket: unix, tcp (127.0.0.1), auto (default): unix where available",
     )
     parser.add_argument(
+        "--network-lane",
+        default=None,
+        metavar="ADDR[:LO-HI]",
+        help="offer clients on other hosts a direct stream to their session's worker: the address they "
+        "reach this host at, and the ports workers may listen on (default: any free one); TLS with "
+        "--cert/--key (mTLS with --ca). Off by default",
+    )
+    parser.add_argument(
+        "--network-lane-bind",
+        default="",
+        metavar="ADDR",
+        help="the local address workers listen on for --network-lane (default: the announced one; "
+        "0.0.0.0 behind NAT)",
+    )
+    parser.add_argument(
+        "--network-lane-plaintext",
+        action="store_true",
+        help="allow --network-lane on a server without TLS (steps travel readable: a trusted network only)",
+    )
+    parser.add_argument(
         "--grace", type=float, default=5.0, metavar="S", help="seconds open sessions get at shutdown"
     )
     parser.add_argument(

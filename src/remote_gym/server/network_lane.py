@@ -45,7 +45,7 @@ class NetworkLaneConfig:
             )
 
     @classmethod
-    def parse(cls, text: str, *, plaintext: bool = False) -> NetworkLaneConfig:
+    def parse(cls, text: str, *, bind: str = "", plaintext: bool = False) -> NetworkLaneConfig:
         """From ``ADDRESS``, ``ADDRESS:PORT`` or ``ADDRESS:LOW-HIGH`` (IPv6 in brackets: ``[::1]:4000-4010``).
 
         Raises:
@@ -66,7 +66,7 @@ class NetworkLaneConfig:
                 high = int(high_text or low_text)
         except ValueError as exc:
             raise ConfigError(f"network lane {text!r}: expected ADDRESS[:PORT[-PORT]]") from exc
-        return cls(announce=address, ports=(low, high), plaintext=plaintext)
+        return cls(announce=address, ports=(low, high), bind=bind, plaintext=plaintext)
 
     def port_candidates(self) -> range:
         """The ports a worker tries, in order (``range(0, 1)``: any free port)."""
