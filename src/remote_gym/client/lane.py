@@ -34,6 +34,8 @@ _READ_BYTES = 1 << 16
 _TCP_PREFIX = "tcp:"
 _TLS_PREFIX = "tls:"
 _NETWORK_PREFIXES = (_TCP_PREFIX, _TLS_PREFIX)
+_UNACKED_LIMIT_MS = 30_000
+"""A TCP lane whose sent bytes stay unacknowledged this long is broken (``TCP_USER_TIMEOUT``)."""
 _SELECT_FD_LIMIT = 1024
 """``select.select`` refuses larger fds on Linux (FD_SETSIZE): a TCP lane there polls with ``poll``."""
 
@@ -52,6 +54,15 @@ class LaneSecurity:
     """The name the server's certificate is checked against (the gRPC target's host, or its override)."""
     max_frame_bytes: int | None = None
     """Largest reply accepted (``ClientConfig.max_message_bytes``)."""
+
+
+def tune_tcp(sock: socket.socket) -> None:
+    """No Nagle delay; where the platform has it, give up on a peer that acknowledges nothing for a
+    while (``TCP_USER_TIMEOUT``: a network gone silent mid-reply fails the lane instead of hanging it)."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if user_timeout is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, user_timeout, _UNACKED_LIMIT_MS)
 
 
 def is_network_lane(path: str) -> bool:
@@ -107,7 +118,7 @@ class Lane:
             if tcp:
                 host, port = path[len(_TCP_PREFIX) :].rsplit(":", 1)
                 sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                tune_tcp(sock)
                 if security.tls is not None and path.startswith(_TLS_PREFIX):
                     sock = security.tls.wrap_socket(
                         sock, server_hostname=security.server_name or host.strip("[]")
@@ -151,6 +162,7 @@ class Lane:
                 sock.sendall(part)
             frames = decoder.feed(self._first_bytes(start, timeout))
             while not frames:
+                self._wait_for_more(start, timeout)
                 more = sock.recv(max(decoder.missing(), _READ_BYTES))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
@@ -184,6 +196,15 @@ class Lane:
         if not data:
             raise LaneBroken("the worker closed the lane")
         return data
+
+    def _wait_for_more(self, start: float, timeout: float | None) -> None:
+        """Wait for the rest of a reply within the call's deadline (a network may stall mid-reply)."""
+        sock = self._sock
+        if timeout is None or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+            return
+        if not self._readable(max(0.0, start + timeout - time.perf_counter())):
+            self.close()
+            raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
 
     def _try_recv(self) -> bytes | None:
         if self._portable:

@@ -29,6 +29,8 @@ HANDSHAKE_S = 2.0
 """Seconds a connection has, from its acceptance, to finish TLS and present the secret."""
 MAX_PENDING = 8
 """Connections that may be in their handshake at once; more are closed at once."""
+UNACKED_LIMIT_MS = 30_000
+"""A TCP lane whose sent bytes stay unacknowledged this long is broken (``TCP_USER_TIMEOUT``)."""
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -71,6 +73,11 @@ class Admission:
             conn.setblocking(False)
             if conn.family in (socket.AF_INET, socket.AF_INET6):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)
+                if (
+                    user_timeout is not None
+                ):  # a client gone silent fails a reply's send instead of hanging it
+                    conn.setsockopt(socket.IPPROTO_TCP, user_timeout, UNACKED_LIMIT_MS)
             if self._tls is not None:
                 conn = self._tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         except OSError as exc:
