@@ -57,6 +57,14 @@ def test_a_plaintext_server_needs_the_operators_word() -> None:
             hosting="inline",
             network_lane=NetworkLaneConfig(announce="a", plaintext=True),
         )
+    with pytest.raises(ConfigError, match="dial"):
+        ServerConfig(
+            environments=ENTRIES,
+            dial=("hub:1",),
+            dial_name="east",
+            dial_token="t",
+            network_lane=NetworkLaneConfig(announce="a", plaintext=True),
+        )
     assert ServerConfig(environments=ENTRIES).network_lane is None  # off by default
 
 

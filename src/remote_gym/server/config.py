@@ -231,6 +231,11 @@ class ServerConfig:
             return
         if self.hosting != "process":
             raise ConfigError('network_lane needs hosting="process" (the lane leads to a worker process)')
+        if self.dial:
+            raise ConfigError(
+                "network_lane with dial: a host that dials out to hubs is one trainers cannot reach, "
+                "and its sessions go through the hub on gRPC"
+            )
         if self.tls is None and not lane.plaintext:
             raise ConfigError(
                 "network_lane on a server without TLS would carry steps in plaintext: configure TLS, "
