@@ -11,7 +11,8 @@ from remote_gym.client.lane_slot import withhold_network_lane
 from remote_gym.codec.requests import make_request
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.hosting.lane import LaneDirectory, lane_for
+from remote_gym.server.hosting.lane import LaneDirectory
+from remote_gym.server.lanes import lane_for
 from remote_gym.server.network_lane import NetworkLaneConfig
 from remote_gym.server.registry import make_entry
 from remote_gym.transport.tls import ServerTLSConfig

@@ -27,8 +27,8 @@ from remote_gym.server.handlers.foreign import parse_request
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import WorkerStarter, start_host
-from remote_gym.server.hosting.lane import lane_for
 from remote_gym.server.hosting.workers import WorkerProcess
+from remote_gym.server.lanes import lane_for
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable

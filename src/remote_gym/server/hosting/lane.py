@@ -7,13 +7,9 @@ import os
 import secrets
 import shutil
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from remote_gym.capabilities import CAP_LANE_TCP, CAP_NETWORK_LANE
 from remote_gym.server.handlers.lane import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
-
-if TYPE_CHECKING:
-    from remote_gym.server.config import ServerConfig
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
 
@@ -49,25 +45,17 @@ class LaneDirectory:
             spin_us=spin_us,
         )
 
-    def offer_network(self, config: ServerConfig) -> LaneSpec:
-        """A network lane for a client on another host: the announced address, the port range, and TLS
-        with the server's certificates unless the server is plaintext (``ServerConfig.network_lane``)."""
-        network = config.network_lane
-        assert network is not None and not isinstance(network, str)
-        tls: dict[str, Any] | None = None
-        if config.tls is not None:
-            ca = config.tls.client_ca
-            tls = {
-                "cert": str(config.tls.cert),
-                "key": str(config.tls.key),
-                "client_ca": str(ca) if ca else "",
-            }
+    def offer_network(
+        self, *, address: str, network: dict[str, Any], max_message_bytes: int, spin_us: float
+    ) -> LaneSpec:
+        """A network lane for a client on another host: ``address`` is the announced one (``tls:`` when
+        ``network["tls"]`` has the server's certificate paths, else ``tcp:``); see ``LaneSpec.network``."""
         return LaneSpec(
-            path=f"{TLS_PREFIX if tls else TCP_PREFIX}{network.announced}:0",
+            path=f"{TLS_PREFIX if network.get('tls') else TCP_PREFIX}{address}:0",
             secret=secrets.token_hex(32),
-            max_message_bytes=config.max_message_bytes,
-            spin_us=config.spin_us,
-            network={"bind": network.family_host, "ports": list(network.ports), "tls": tls},
+            max_message_bytes=max_message_bytes,
+            spin_us=spin_us,
+            network=network,
         )
 
     def remove(self) -> None:
@@ -75,28 +63,3 @@ class LaneDirectory:
         if self.path:
             with contextlib.suppress(OSError):
                 shutil.rmtree(self.path)
-
-
-def lane_for(
-    config: ServerConfig,
-    lanes: LaneDirectory | None,
-    session_id: str,
-    peer: str,
-    capabilities: frozenset[str],
-) -> LaneSpec | None:
-    """The lane to offer a new session, if any: the one rule of both lanes.
-
-    A client on this host (over loopback or a Unix socket) gets the same-host lane when
-    ``same_host_lane`` is on (a TCP one only if it has ``lane_tcp``); a client on another host gets
-    the network lane when ``network_lane`` is set and it has ``network_lane`` (a client whose
-    ``ClientConfig.network_lane`` is off does not say it has). Anyone else stays on gRPC.
-    """
-    if lanes is None:
-        return None
-    if is_local_peer(peer):
-        if not config.same_host_lane or (lanes.transport == "tcp" and CAP_LANE_TCP not in capabilities):
-            return None
-        return lanes.offer(session_id, max_message_bytes=config.max_message_bytes, spin_us=config.spin_us)
-    if config.network_lane is None or CAP_NETWORK_LANE not in capabilities:
-        return None
-    return lanes.offer_network(config)
