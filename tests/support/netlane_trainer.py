@@ -178,7 +178,7 @@ def check_cuts(servers: dict[str, str], sessions: int) -> dict[str, Any]:
     for k in range(sessions):
         with RemoteEnvironment(address=servers["cut"], env="CartPole-v1") as remote:
             start = path_of(remote)
-            same_episodes(remote, 40, seed=100 + k)
+            same_episodes(remote, 150, seed=100 + k)
             ends[f"{start}->{path_of(remote)}"] = ends.get(f"{start}->{path_of(remote)}", 0) + 1
     with RemoteVectorEnv("CartPole-v1", 3, address=servers["cut"]) as remote:
         same_vector(remote, 3, AutoresetMode.NEXT_STEP, 40)

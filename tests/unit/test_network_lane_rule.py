@@ -16,6 +16,7 @@ from remote_gym.server.lanes import lane_for
 from remote_gym.server.network_lane import NetworkLaneConfig
 from remote_gym.server.registry import make_entry
 from remote_gym.transport.tls import ServerTLSConfig
+from remote_gym.wire.handshake import REOPEN_WINDOW, SecretChain, derived_secret
 
 ENTRIES = (make_entry("CartPole-v1", gym_id="CartPole-v1"),)
 
@@ -119,3 +120,19 @@ def test_a_client_without_the_network_lane_does_not_ask_for_it() -> None:
     withhold_network_lane(request, ClientConfig(network_lane=False))
     assert CAP_NETWORK_LANE not in request.make.capabilities
     assert CAP_LANE_TCP in request.make.capabilities
+
+
+def test_a_network_lane_takes_each_of_its_secrets_once() -> None:
+    """The session's secret first, then derived ones in increasing order (gaps allowed: cut attempts)."""
+    master = bytes(range(32))
+    chain = SecretChain(master)
+    assert chain.admit(b"x" * 32) == "wrong secret"
+    assert chain.admit(derived_secret(master, 0)) is None
+    assert chain.admit(master) == "its secret was used already"
+    assert chain.admit(derived_secret(master, 3)) is None  # attempts 1 and 2 never reached the worker
+    assert chain.admit(derived_secret(master, 2)) == "its secret was used already"
+    assert chain.admit(derived_secret(master, 4 + REOPEN_WINDOW)) == "wrong secret"  # too far ahead
+    assert chain.admit(derived_secret(master, 4)) is None
+    assert derived_secret(master, 5) != derived_secret(bytes(32), 5)
+    chain.close()
+    assert chain.admit(derived_secret(master, 5)) == "the lane is closed"

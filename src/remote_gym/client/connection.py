@@ -152,6 +152,7 @@ class Connection:
         self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
         payload = self._prepare(request)
+        self._lane.reopen_if_due()
         if self._lane.lane is not None:
             try:
                 lane_reply = self._lane.request(payload, call_timeout)
@@ -195,6 +196,7 @@ class Connection:
 
     async def _exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
         """:meth:`request`'s coroutine form, without parsing the reply (for :func:`request_all`)."""
+        self._lane.reopen_if_due()
         if self._lane.lane is not None:
             lane_reply = await self._lane.arequest(payload, call_timeout)
             if lane_reply is not None:

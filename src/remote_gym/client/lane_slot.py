@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 
 from remote_gym.capabilities import CAP_NETWORK_LANE
 from remote_gym.client.config import ClientConfig
@@ -12,6 +14,7 @@ from remote_gym.errors import ConfigError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.status import foreign_error
 from remote_gym.transport.tls import TLSConfig
+from remote_gym.wire.handshake import derived_secret
 from remote_gym.wire.polling import spin_budget_s
 
 logger = logging.getLogger(__name__)
@@ -24,12 +27,39 @@ def withhold_network_lane(request: pb.Request, config: ClientConfig) -> None:
         request.make.capabilities.remove(CAP_NETWORK_LANE)
 
 
+REOPEN_DELAY_S = (0.05, 5.0)
+"""A network lane is opened again this long after it broke, doubling (to the second figure) while
+it keeps breaking; a request carried on it sets the delay back to the first."""
+REOPEN_TIMEOUT_S = 1.0
+"""Longest wait for a re-opened lane's connection and handshake (the request waits meanwhile)."""
+MAX_FAILED_REOPENS = 5
+"""Attempts in a row that do not open the lane before the session stays on gRPC for good."""
+
+
+@dataclass
+class _Reopening:
+    """A network lane to open again after a cut: its offer, and when and how often to try."""
+
+    path: str
+    secret: bytes
+    spin_s: float
+    security: LaneSecurity | None
+    attempt: int = 0
+    """The number of the last connection tried (0: the first, with the session's own secret)."""
+    delay: float = REOPEN_DELAY_S[0]
+    due: float = 0.0
+    failures: int = 0
+
+
 class LaneSlot:
-    """A connection's lane, if it has one: tries a request on it, and falls back for good on any failure."""
+    """A connection's lane, if it has one: tries a request on it, and falls back to gRPC on any failure
+    (a network lane is opened again later, with the next of its one-time secrets; a same-host lane
+    stays closed)."""
 
     def __init__(self, target: str) -> None:
         self._target = target
         self.lane: Lane | None = None
+        self._reopening: _Reopening | None = None
 
     @property
     def path(self) -> str:
@@ -56,6 +86,31 @@ class LaneSlot:
             server_name = (tls.server_name if tls is not None else None) or host
             security = LaneSecurity(context, server_name, config.max_message_bytes)
         self.open(path, secret, config.timeouts.connect, config.spin_us, security)
+        if network:
+            self._reopening = _Reopening(path, secret, spin_budget_s(config.spin_us), security)
+
+    def reopen_if_due(self) -> None:
+        """Before a request: open a network lane again if it broke a while ago (see :data:`REOPEN_DELAY_S`)."""
+        again = self._reopening
+        if self.lane is not None or again is None or time.monotonic() < again.due:
+            return
+        again.attempt += 1  # every attempt takes a new secret: a cut one may have been used up
+        secret = derived_secret(again.secret, again.attempt)
+        self.lane = Lane.open(again.path, secret, REOPEN_TIMEOUT_S, again.spin_s, again.security)
+        if self.lane is not None:
+            logger.info("the lane to %s is open again", self._target)
+            again.failures = 0
+            return
+        again.failures += 1
+        if again.failures >= MAX_FAILED_REOPENS:
+            logger.info("the lane to %s cannot be opened again: staying on gRPC", self._target)
+            self._reopening = None
+        else:
+            self._postpone(again)
+
+    def _postpone(self, again: _Reopening) -> None:
+        again.due = time.monotonic() + again.delay
+        again.delay = min(again.delay * 2, REOPEN_DELAY_S[1])
 
     def open(
         self,
@@ -80,13 +135,19 @@ class LaneSlot:
         lane = self.lane
         assert lane is not None
         try:
-            return lane.roundtrip(payload, timeout)
+            reply = lane.roundtrip(payload, timeout)
         except LaneBroken as exc:
             self._fall_back(exc)
             return None
         except BaseException:  # a deadline or an interrupt: the lane is out of step
             self.close()
             raise
+        self._carried()
+        return reply
+
+    def _carried(self) -> None:
+        if self._reopening is not None:
+            self._reopening.delay = REOPEN_DELAY_S[0]
 
     async def arequest(self, payload: bytes, timeout: float | None) -> bytes | None:
         """:meth:`request` on the running event loop."""
@@ -94,8 +155,9 @@ class LaneSlot:
         assert lane is not None
         try:
             if timeout is None:
-                return await lane.aroundtrip(payload)
-            return await asyncio.wait_for(lane.aroundtrip(payload), timeout)
+                reply = await lane.aroundtrip(payload)
+            else:
+                reply = await asyncio.wait_for(lane.aroundtrip(payload), timeout)
         except LaneBroken as exc:
             self._fall_back(exc)
             return None
@@ -105,13 +167,20 @@ class LaneSlot:
         except BaseException:
             self.close()
             raise
+        self._carried()
+        return reply
 
     def _fall_back(self, exc: BaseException) -> None:
         logger.info("the lane to %s broke (%s): going on through gRPC", self._target, exc)
-        self.close()
+        lane, self.lane = self.lane, None
+        if lane is not None:
+            lane.close()
+        if self._reopening is not None:
+            self._postpone(self._reopening)
 
     def close(self) -> None:
-        """Close the lane (idempotent); later requests go through gRPC."""
+        """Close the lane for good (idempotent); later requests go through gRPC."""
+        self._reopening = None
         lane, self.lane = self.lane, None
         if lane is not None:
             lane.close()

@@ -6,7 +6,7 @@ from typing import Any
 
 from remote_gym.capabilities import CAP_LANE_TCP, CAP_NETWORK_LANE
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.handlers.lane import LaneSpec
+from remote_gym.server.handlers.lane_spec import LaneSpec
 from remote_gym.server.hosting.lane import LaneDirectory, is_local_peer
 
 

@@ -1,9 +1,13 @@
-"""The worker's side of the same-host lane: answer the server's socket and a local client's socket alike.
+"""The worker's side of the lanes: answer the server's socket and the client's socket alike.
 
 When the client runs on the server's machine, the session's worker also listens on a Unix socket in
-a directory only the server's user can enter. The client connects, presents the session's one-time
-secret (:mod:`remote_gym.wire.handshake`), and then sends its numbered requests there, in the frame
-format the server uses (:mod:`remote_gym.wire.frames`), skipping the gRPC process. Both sockets feed one :class:`Sequencer`: the client's
+a directory only the server's user can enter (or on loopback TCP). The client connects, presents the
+session's one-time secret (:mod:`remote_gym.wire.handshake`), and then sends its numbered requests
+there, in the frame format the server uses (:mod:`remote_gym.wire.frames`), skipping the gRPC
+process. A client on another host gets the same over TCP on an address the server announces (the
+network lane), TLS with the server's certificates where it has them; a network lane that breaks may
+be opened again, with the next of the session's one-time secrets. Connections are admitted without
+blocking the session (:mod:`.lane_admit`). Both sockets feed one :class:`Sequencer`: the client's
 request numbers (``Request.seq``) are the session's numbering across both paths, so a request
 re-sent through the server after the lane broke is applied once. Each socket has its own frame
 numbers, so the lane never disturbs the server's pairing of replies with requests.
@@ -26,56 +30,20 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
 from remote_gym.server.handlers.lane_admit import Admission, Pending, listen_tcp, network_tls, peer_uid
+from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
-from remote_gym.wire.handshake import SecretGate
+from remote_gym.wire.handshake import SecretChain, SecretGate
 from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 
 logger = logging.getLogger(__name__)
-
-TCP_PREFIX = "tcp:"
-"""How a lane address over TCP starts (``MakeResponse.lane_path``): loopback, or a network lane."""
-TLS_PREFIX = "tls:"
-"""How the address of a network lane over TLS starts."""
-TCP_HOST = "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class LaneSpec:
-    """Where a worker listens for its session's client, and what it checks."""
-
-    path: str
-    """Socket path, inside the server's 0700 lane directory; or ``tcp:127.0.0.1:0``: a loopback TCP
-    port of the worker's choosing (where there are no Unix sockets, or forced by the server)."""
-    secret: str
-    """The session's one-time secret (hex)."""
-    max_message_bytes: int
-    """Largest request accepted on the lane (as gRPC limits it on the other path; replies: SessionRules)."""
-    spin_us: float = 0.0
-    """While the client's next request usually comes within this, poll the lane for it instead of
-    sleeping (``ServerConfig.spin_us``; never with one usable CPU)."""
-    network: dict[str, Any] | None = None
-    """A network lane (the client is on another host): ``bind`` (address), ``ports`` (``[low, high]``,
-    ``[0, 0]``: any) and ``tls`` (``{"cert", "key", "client_ca"}`` paths, or None for plaintext);
-    ``path`` is then ``tcp:`` or ``tls:`` and the announced address, and the worker adds its port."""
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-data form, carried in the worker's start message."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LaneSpec:
-        """Inverse of :meth:`to_json`."""
-        return cls(**data)
 
 
 class LaneWorker:
@@ -94,7 +62,9 @@ class LaneWorker:
         self._answer = session_answer(handler, rules)
         self._env_restarts = handler.env_restarts
         self._spec = spec
-        self._gate = SecretGate(bytes.fromhex(spec.secret))
+        secret = bytes.fromhex(spec.secret)
+        self._gate = SecretChain(secret) if spec.network is not None else SecretGate(secret)
+        """A network lane may be opened again after a cut (a new secret each time); a same-host lane once."""
         self._selector = selectors.DefaultSelector()
         self._listener: socket.socket | None = None
         self._lane: socket.socket | None = None
@@ -208,6 +178,7 @@ class LaneWorker:
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn)
         if admitted:
+            self._drop_connection()  # a network lane opened again before its old connection failed here
             self._lane = conn
             self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
             self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
@@ -252,7 +223,7 @@ class LaneWorker:
         lane = self._lane
         assert lane is not None
         if not chunk:
-            self._close_lane()
+            self._lane_lost()
             return
         if self._replied:
             self._next_request.note(time.perf_counter() - self._replied)
@@ -261,7 +232,7 @@ class LaneWorker:
             frames = self._decoder.feed(chunk)
         except FrameTooLargeError as exc:
             logger.warning("lane request refused (%s): closing the lane", exc)
-            self._close_lane()
+            self._lane_lost()
             return
         for number, data in frames:
             start = time.perf_counter()
@@ -275,23 +246,38 @@ class LaneWorker:
             try:
                 write_frame(lane, reply, number)
             except OSError:  # the client went away or gave up: it re-sends through the server
-                self._close_lane()
+                self._lane_lost()
                 return
         self._replied = time.perf_counter()
 
-    def _close_lane(self) -> None:
-        self._gate.close()
-        for conn in (self._lane, self._listener):
-            if conn is not None:
-                with contextlib.suppress(KeyError, ValueError):
-                    self._selector.unregister(conn)
-                conn.close()
-        if self._listener is not None and not self.tcp:
-            with contextlib.suppress(OSError):
-                os.unlink(self._spec.path)
-        self._lane = self._listener = None
+    def _lane_lost(self) -> None:
+        """The lane's connection failed: a network lane waits for the client to open it again (after
+        re-sending through the server); a same-host lane is closed for good."""
+        if self._spec.network is not None:
+            self._drop_connection()
+        else:
+            self._close_lane()
+
+    def _drop_connection(self) -> None:
+        if self._lane is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._lane)
+            self._lane.close()
+        self._lane = None
         self._ready_now = None
         self._decoder.clear()
+
+    def _close_lane(self) -> None:
+        self._gate.close()
+        self._drop_connection()
+        if self._listener is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._listener)
+            self._listener.close()
+            if not self.tcp:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._spec.path)
+        self._listener = None
 
 
 def serve_with_lane(

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from remote_gym.server.handlers.lane import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
+from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
 
