@@ -149,8 +149,11 @@ def test_network_lane_across_namespaces(pair: NetnsPair, tmp_path: pathlib.Path)
     # Refusals: wrong, garbage, replayed; slow-loris connections closed within the deadline.
     assert found["plain_path"] == "network-lane"
     assert (found["wrong"], found["garbage"], found["replay"], found["right"]) == ("", "", "", True)
-    closed = found["silent_closed_after_s"]
-    assert all(t is not None and t < 4.0 for t in closed), closed
+    closed = sorted(found["silent_closed_after_s"])  # 2 over the limit of 8 waiting: refused at once
+    assert None not in closed, closed
+    assert closed[1] < 1.5, closed
+    assert closed[2] >= 1.9, closed  # the others: once their 2 s deadline passed
+    assert closed[-1] < 4.5, closed
     assert found["slowest_step_s"] < 0.5, found["slowest_step_s"]
     plain_log = logs["plain"].read_text()
     for why in ("wrong secret", "its secret was used already", "no secret within", "FrameTooLargeError"):

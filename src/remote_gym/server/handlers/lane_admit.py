@@ -201,7 +201,7 @@ def listen_tcp(host: str, ports: range) -> socket.socket:
         listener = socket.socket(family, socket.SOCK_STREAM)
         try:
             listener.bind((host, port))
-            listener.listen(4)
+            listener.listen(2 * MAX_PENDING)  # a flood of silent connections does not delay the client's SYN
             return listener
         except OSError as exc:
             listener.close()
