@@ -9,10 +9,10 @@ from typing import Any
 import gymnasium as gym
 
 from remote_gym.cli.dial_options import dial_options
+from remote_gym.cli.lane_options import network_lane
 from remote_gym.cli.options import server_tls, token
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
-from remote_gym.server.network_lane import NetworkLaneConfig
 from remote_gym.server.provision import check_relative, provision, public_url
 from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
 
@@ -67,13 +67,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         worker_start=args.worker_start,
         warm_workers=args.warm_workers,
         lane_transport=args.lane_transport,
-        network_lane=(
-            NetworkLaneConfig.parse(
-                args.network_lane, bind=args.network_lane_bind, plaintext=args.network_lane_plaintext
-            )
-            if args.network_lane
-            else None
-        ),
+        network_lane=network_lane(args),
         max_sessions=args.max_sessions,
         tokens=(tok,) if (tok := token(args)) else (),
         session_idle_timeout_s=args.idle_timeout,
