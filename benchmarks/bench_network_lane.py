@@ -14,13 +14,15 @@ the first and, each round, one client process in the second that measures, in tu
 - CartPole, 64 envs in one vector session on the remote host: gRPC path and network lane;
 - 210x160x3 uint8 frames (remote_gym.testing's Frame env): network lane, against the local env.
 
-Medians over rounds; every ratio is of medians of this run. Placement is not pinned.
+Medians over rounds; every ratio is of this run (of medians, of each round's own, of best rounds).
+``--pin``: the client on CPU 0, the servers and their workers on CPU 1.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pathlib
 import socket
 import statistics
@@ -216,14 +218,17 @@ def _rows() -> dict[str, common.Row]:
 def _servers(bench: common.Bench, pair: NetnsPair, certs: Any) -> dict[str, str]:
     prefix = ("ip", "netns", "exec", pair.a)
     host = pair.a_ip
+    cpus = None if bench.server_cpu is None else {bench.server_cpu}
 
     def remote_gym(**extra: str) -> str:
         spec = {"host": host, "envs": ["CartPole-v1", FRAME_ENV], "spin_us": bench.args.spin_us, **extra}
-        return f"{host}:{bench.enter_context(server_port(SERVER, json.dumps(spec), prefix=prefix))}"
+        return (
+            f"{host}:{bench.enter_context(server_port(SERVER, json.dumps(spec), prefix=prefix, cpus=cpus))}"
+        )
 
     return {
-        "grpc_echo": f"{host}:{bench.enter_context(server_port(GRPC_ECHO, host, prefix=prefix, env=_grpc_defaults()))}",
-        "tcp_echo": f"{host}:{bench.enter_context(server_port(TCP_ECHO, host, prefix=prefix))}",
+        "grpc_echo": f"{host}:{bench.enter_context(server_port(GRPC_ECHO, host, prefix=prefix, env=_grpc_defaults(), cpus=cpus))}",
+        "tcp_echo": f"{host}:{bench.enter_context(server_port(TCP_ECHO, host, prefix=prefix, cpus=cpus))}",
         "plain": remote_gym(),
         "tls": remote_gym(cert=str(certs.server_cert), key=str(certs.server_key)),
         "ca": str(certs.ca),
@@ -231,14 +236,16 @@ def _servers(bench: common.Bench, pair: NetnsPair, certs: Any) -> dict[str, str]
 
 
 def _grpc_defaults() -> dict[str, str]:
-    import os
-
     return {**os.environ, "GRPC_EXPERIMENTS": common.GRPC_DEFAULTS}
 
 
 def _run_client(pair: NetnsPair, mode: str, spec: dict[str, Any], env: dict[str, str] | None = None) -> Any:
-    """Run this script's ``mode`` (``--client``, ``--floor``) in the trainer's namespace; its JSON answer."""
-    command = ["ip", "netns", "exec", pair.b, sys.executable, __file__, mode, json.dumps(spec)]
+    """Run this script's ``mode`` (``--client``, ``--floor``) in the trainer's namespace; its JSON answer.
+
+    With ``--pin`` (``spec["cpu"]``), the client runs on that CPU (the servers on the other).
+    """
+    pin = [] if spec.get("cpu") is None else ["taskset", "-c", str(spec["cpu"])]
+    command = ["ip", "netns", "exec", pair.b, *pin, sys.executable, __file__, mode, json.dumps(spec)]
     out = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if out.returncode:
         raise RuntimeError(f"client round failed: {out.stderr[-3000:]}")
@@ -290,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(tempfile.TemporaryDirectory()), ip_addresses=(pair.a_ip,)
         )
         bench = stack.enter_context(common.Bench(args))
-        bench.placement = "not pinned; servers and client in two namespaces over a veth pair"
+        bench.placement = f"{bench.placement}; servers and client in two namespaces over a veth pair"
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))  # the driver only waits: not pinned
         spec = {**_servers(bench, pair, certs), "steps": args.steps, "spin_us": args.spin_us}
+        spec["cpu"] = bench.client_cpu
         with Progress(console=bench.console, transient=True) as progress:
             task = progress.add_task("rounds (one client process per round)", total=args.rounds)
             for _ in range(args.rounds):
