@@ -77,10 +77,18 @@ def test_network_lane_across_namespaces(pair: NetnsPair, tmp_path: pathlib.Path)
     lane = ["--network-lane", f"{pair.a_ip}:41000-41009"]
     servers = [
         _serve(pair, "tls", [*tls, *lane], logs["tls"]),
-        _serve(
+        _serve(  # spawned workers (the default off Linux) build their TLS context themselves
             pair,
             "mtls",
-            [*tls, "--ca", str(certs.ca), "--network-lane", f"{pair.a_ip}:41010-41019"],
+            [
+                *tls,
+                "--ca",
+                str(certs.ca),
+                "--network-lane",
+                f"{pair.a_ip}:41010-41019",
+                "--worker-start",
+                "spawn",
+            ],
             logs["mtls"],
         ),
         _serve(pair, "plain", ["--network-lane", pair.a_ip, "--network-lane-plaintext"], logs["plain"]),
