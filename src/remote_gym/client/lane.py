@@ -167,6 +167,8 @@ class Lane:
                 if not more:
                     raise LaneBroken("the worker closed the lane")
                 frames = decoder.feed(more)
+        except DeadlineExceededError:  # a TimeoutError, so an OSError: not a broken lane but a late reply
+            raise
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
         self._reply_gate.note(time.perf_counter() - start)
