@@ -147,6 +147,7 @@ def test_network_lane_across_namespaces(pair: NetnsPair, tmp_path: pathlib.Path)
     assert found["tls_path"] == "network-lane"
     assert found["tls_offer"] == f"tls:{pair.a_ip}"
     assert found["top_paths"] == ["network-lane"]
+    assert (found["tls_other_ca"], found["tls_other_name"]) == ("unverified", "unverified")
     assert found["opted_out"] == "grpc"
     for mode in ("NextStep", "SameStep", "Disabled"):
         assert found[f"vector_{mode}"] == ["network-lane"]

@@ -13,6 +13,7 @@ import select
 import socket
 import ssl
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from remote_gym import ClientConfig, RemoteEnvironment, RemoteVectorEnv, TLSConf
 from remote_gym.client import lane_slot
 from remote_gym.client.lane import Lane, LaneSecurity
 from remote_gym.client.stats import StatsClient
+from remote_gym.transport.certs import generate_dev_certs
 from remote_gym.wire.handshake import encode_hello
 
 
@@ -64,13 +66,16 @@ def offer_of(env: Any) -> tuple[str, bytes]:
 
 
 def present(path: str, payload: bytes, tls: ssl.SSLContext | None = None, server_name: str = "") -> bytes:
-    """Connect to a lane, send ``payload``, return what comes back (b"": closed without a word)."""
+    """Connect to a lane, send ``payload``, return what comes back (b"": closed without a word;
+    b"unverified": this side refused the server's certificate)."""
     host, port = path[4:].rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=5.0) as raw:
-        sock = tls.wrap_socket(raw, server_hostname=server_name or host) if tls is not None else raw
         try:
+            sock = tls.wrap_socket(raw, server_hostname=server_name or host) if tls is not None else raw
             sock.sendall(payload)
             return sock.recv(64)
+        except ssl.SSLCertVerificationError:  # this side refused the server
+            return b"unverified"
         except (ssl.SSLError, ConnectionError):
             return b""
 
@@ -80,7 +85,13 @@ def check_tls(servers: dict[str, str], certs: pathlib.Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with RemoteEnvironment(address=servers["tls"], env="CartPole-v1", tls=tls) as remote:
         found["tls_path"] = path_of(remote)
-        found["tls_offer"] = offer_of(remote)[0].rsplit(":", 1)[0]
+        path, secret = offer_of(remote)
+        found["tls_offer"] = path.rsplit(":", 1)[0]
+        # The client checks the lane's server as gRPC does: another CA, or another name, is refused.
+        other_ca = generate_dev_certs(tempfile.mkdtemp(), ip_addresses=(path[4:].rsplit(":", 1)[0],)).ca
+        untrusted = TLSConfig(ca=other_ca).ssl_context()
+        found["tls_other_ca"] = present(path, encode_hello(secret), untrusted)
+        found["tls_other_name"] = present(path, encode_hello(secret), tls.ssl_context(), "other.example")
         same_episodes(remote, 300, seed=1)
         with StatsClient(servers["tls"], tls=tls) as stats:
             found["top_paths"] = sorted(s.path for s in stats.fetch().sessions)
