@@ -1,4 +1,4 @@
-"""A lane's call deadline holds when the worker's side goes silent: before its reply, or in the middle of it."""
+"""A lane's call deadline holds when the worker's side goes silent (before its reply, or in the middle of it); its ports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from remote_gym.client.lane import Lane
 from remote_gym.errors import DeadlineExceededError
+from remote_gym.server.handlers.lane_admit import listen_tcp
 from remote_gym.wire.frames import encode_header
 from remote_gym.wire.handshake import HelloReader, encode_accepted
 
@@ -56,3 +57,13 @@ def test_the_deadline_holds(reply_bytes: int) -> None:
             lane.roundtrip(b"request", 0.3)
         assert 0.25 < time.monotonic() - start < 2.0
         lane.close()
+
+
+def test_a_worker_takes_the_first_free_port_of_its_range_or_none() -> None:
+    """Workers share the operator's port range; with every port of it taken, a worker has no lane."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match="in use"):
+            listen_tcp("127.0.0.1", range(port, port + 1))
+        with listen_tcp("127.0.0.1", range(port, min(port + 50, 65536))) as listener:
+            assert port < listener.getsockname()[1] < port + 50
