@@ -6,7 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 SERVER_SCRIPT = """
 import json, sys
@@ -21,11 +21,16 @@ server.stop(0.5)
 
 @contextlib.contextmanager
 def server_port(
-    script: str, *args: str, cpus: set[int] | None = None, env: dict[str, str] | None = None
+    script: str,
+    *args: str,
+    cpus: set[int] | None = None,
+    env: dict[str, str] | None = None,
+    prefix: Sequence[str] = (),
 ) -> Iterator[int]:
     """Run a server script (which prints its port, then serves until stdin closes); yields the port.
 
     ``cpus`` pins the process before it starts, so its zygote and workers inherit the placement.
+    ``prefix`` goes before the command (``ip netns exec NS``: a server in another network namespace).
     """
 
     def pin() -> None:  # runs in the child before exec
@@ -33,7 +38,7 @@ def server_port(
             os.sched_setaffinity(0, cpus)
 
     with subprocess.Popen(
-        [sys.executable, "-c", script, *args],
+        [*prefix, sys.executable, "-c", script, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

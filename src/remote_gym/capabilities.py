@@ -69,6 +69,13 @@ hub's frame listener, beside its gRPC port), to which the host opens a TCP (TLS 
 TLS) connection per routed session, presenting the ``HubOpen.carry_id`` as its hello. A host or hub
 without it carries every session on a gRPC ``Carry`` stream, as does a host that cannot reach the port."""
 
+CAP_NETWORK_LANE = "network_lane"
+"""A lane for a client on another host: ``MakeResponse.lane_path`` of the form ``tcp:ADDRESS:PORT``
+(plaintext, where the operator allowed it) or ``tls:ADDRESS:PORT`` (TLS with the gRPC server's
+certificates; the client checks the server's name as gRPC does). A server offers it only to a client
+that has it and is not on the server's host; a client leaves it out of its make request when its
+``ClientConfig.network_lane`` is off."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

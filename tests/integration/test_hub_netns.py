@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,58 +17,26 @@ from collections.abc import Iterator
 import pytest
 
 from remote_gym.transport.certs import CertPaths, generate_dev_certs
+from tests.support.netns import NetnsUnavailable, netns_available, veth_pair
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(420),
-    pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2"),
+    pytest.mark.skipif(not netns_available(), reason="needs root and iproute2"),
 ]
 
 HOST_TOKEN = "netns-host-token"
 HUB_PORT = 56766
 
 
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def namespaces() -> Iterator[tuple[str, str, str]]:
     """(hub namespace, hosts namespace, the hub's address) joined by a veth pair; deleted afterwards."""
-    tag = f"{os.getpid() % 100000}"
-    hub_ns, hosts_ns = f"rg-hub-{tag}", f"rg-hosts-{tag}"
-    subnet = 1 + os.getpid() % 250  # 169.254.<subnet>.0/30, apart from other runs on the machine
-    hub_ip, host_ip = f"169.254.{subnet}.1", f"169.254.{subnet}.2"
     try:
-        _ip("netns", "add", hub_ns)
-        _ip("netns", "add", hosts_ns)
-        _ip(
-            "link",
-            "add",
-            f"rgh{tag}",
-            "netns",
-            hub_ns,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            f"rgd{tag}",
-            "netns",
-            hosts_ns,
-        )
-        for ns, dev, address in ((hub_ns, f"rgh{tag}", hub_ip), (hosts_ns, f"rgd{tag}", host_ip)):
-            _ip("-n", ns, "link", "set", "lo", "up")
-            _ip("-n", ns, "addr", "add", f"{address}/30", "dev", dev)
-            _ip("-n", ns, "link", "set", dev, "up")
-    except subprocess.CalledProcessError as exc:
-        for ns in (hub_ns, hosts_ns):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        pytest.skip(f"cannot make network namespaces here: {exc.stderr.decode().strip()}")
-    try:
-        yield hub_ns, hosts_ns, hub_ip
-    finally:
-        for ns in (hub_ns, hosts_ns):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        with veth_pair("rg-hub") as pair:
+            yield pair.a, pair.b, pair.a_ip
+    except NetnsUnavailable as exc:
+        pytest.skip(f"cannot make network namespaces here: {exc}")
 
 
 def _in(ns: str, *command: str, **kwargs: object) -> subprocess.Popen[str]:

@@ -44,13 +44,16 @@ class CuttingProxy:
         self,
         target_host: str,
         target_port: int,
+        listen: tuple[str, int] = ("127.0.0.1", 0),
         *,
         mirror_host: str | None = None,
         also: tuple[int, ...] = (),
     ) -> None:
         self._target = (target_host, target_port)
+        self._listen_at = listen
+        """Where to listen when not mirroring (a free loopback port unless told)."""
         self._mirror = mirror_host
-        """Listen on this address at the targets' own port numbers (None: one free port on 127.0.0.1)."""
+        """Listen on this address at the targets' own port numbers (None: at ``listen``)."""
         self._also = also
         """More target ports (on ``target_host``), mirrored too: a client that derives one port from
         another (a hub's frames port) goes through the proxy on every one."""
@@ -68,11 +71,11 @@ class CuttingProxy:
         self.connections = 0
 
     def start(self) -> CuttingProxy:
-        """Listen on a free loopback port (or the mirrored ports)."""
+        """Listen (on a free loopback port unless told where, or at the mirrored ports)."""
         self._thread.start()
         host, port = self._target
         if self._mirror is None:
-            self._server = self._listen("127.0.0.1", 0, (host, port))
+            self._server = self._listen(*self._listen_at, (host, port))
         else:
             self._server = self._listen(self._mirror, port, (host, port))
             self._servers = [self._listen(self._mirror, also, (host, also)) for also in self._also]

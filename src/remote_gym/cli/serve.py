@@ -20,6 +20,7 @@ from remote_gym._constants import (
     DEFAULT_SERVER_SPIN_US,
 )
 from remote_gym.cli.dial_options import add_dial_arguments
+from remote_gym.cli.lane_options import add_network_lane_arguments, describe_network_lane
 from remote_gym.cli.logs import logging_to
 from remote_gym.cli.options import (
     add_server_tls_arguments,
@@ -163,6 +164,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_server_tls_arguments(parser)
     add_token_argument(parser, server=True)
     add_dial_arguments(parser)
+    add_network_lane_arguments(parser)
     limits = parser.add_argument_group("session limits")
     limits.add_argument(
         "--idle-timeout", type=float, metavar="S", help="end sessions idle for S seconds (default: never)"
@@ -289,7 +291,7 @@ def _print_banner(console: Console, config: ServerConfig, server: EnvServer) -> 
     console.print(
         f"remote-gym serving on {listen}:{server.port} ({mode}, hosting={config.hosting}, "
         f"workers by {config.worker_start}, "
-        f"max sessions={config.max_sessions or 'unlimited'})",
+        f"max sessions={config.max_sessions or 'unlimited'}{describe_network_lane(config)})",
         soft_wrap=True,
         highlight=False,
     )

@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 
 from remote_gym.cli.dial_options import dial_options
+from remote_gym.cli.lane_options import network_lane
 from remote_gym.cli.options import server_tls, token
 from remote_gym.errors import ConfigError
 from remote_gym.server.config import ServerConfig
@@ -66,6 +67,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         worker_start=args.worker_start,
         warm_workers=args.warm_workers,
         lane_transport=args.lane_transport,
+        network_lane=network_lane(args),
         max_sessions=args.max_sessions,
         tokens=(tok,) if (tok := token(args)) else (),
         session_idle_timeout_s=args.idle_timeout,

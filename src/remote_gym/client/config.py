@@ -57,6 +57,11 @@ class ClientConfig:
     """Use the direct lane to the session's worker when the server offers one (same machine, and this
     process can open the lane's socket): requests skip the server's gRPC process. Any lane failure
     falls back to the gRPC stream silently, with the same request numbers. False: always gRPC."""
+    network_lane: bool = True
+    """From another host, use the direct stream to the session's worker when the server offers one
+    (``ServerConfig.network_lane``): TLS with this client's trust when the channel is TLS. Any
+    failure falls back to the gRPC stream with the same request numbers (nothing lost or repeated).
+    False: the make request does not ask for it, and every request goes through gRPC."""
 
     def __post_init__(self) -> None:
         if self.resume_s < 0:

@@ -14,7 +14,7 @@ from remote_gym.capabilities import Agreement
 from remote_gym.client import runtime
 from remote_gym.client.channel import agree_with_server, split_address, target_of
 from remote_gym.client.config import ClientConfig
-from remote_gym.client.lane import LaneSlot
+from remote_gym.client.lane_slot import LaneSlot, withhold_network_lane
 from remote_gym.client.remake import Remaker
 from remote_gym.client.replies import ends_session, read_reply
 from remote_gym.client.resume import resume_and_resend
@@ -81,7 +81,7 @@ class Connection:
         )
         self._broken_by: RemoteGymError | None = None
         self._lane = LaneSlot(self.target)
-        """Same host: requests go straight to the session's worker (the stream stays as control)."""
+        """A lane: requests go straight to the session's worker (the stream stays as control)."""
         self._lane_offer: tuple[str, bytes] = ("", b"")
         """The lane path and secret the server offered in its MakeResponse (empty: none)."""
         if tls is None and not is_loopback(host):
@@ -108,7 +108,7 @@ class Connection:
 
     @property
     def path(self) -> str:
-        """Which path requests take: ``"lane"`` (same host, straight to the worker) or ``"grpc"``."""
+        """Which path requests take: ``"lane"`` / ``"network-lane"`` (straight to the worker) or ``"grpc"``."""
         return self._lane.path
 
     @property
@@ -152,6 +152,7 @@ class Connection:
         self.check_open()
         call_timeout = self.config.timeouts.call if timeout is None else timeout
         payload = self._prepare(request)
+        self._lane.reopen_if_due()
         if self._lane.lane is not None:
             try:
                 lane_reply = self._lane.request(payload, call_timeout)
@@ -178,6 +179,8 @@ class Connection:
     def _prepare(self, request: pb.Request) -> bytes:
         """Number the request (every request but the first of a session) and serialize it."""
         kind = request.WhichOneof("kind")
+        if kind == "make":
+            withhold_network_lane(request, self.config)
         payload = request.SerializeToString() if kind == "make" else self._renumber(request)
         self._remaker.sent(request, payload)
         return payload
@@ -193,6 +196,7 @@ class Connection:
 
     async def _exchange(self, payload: bytes, call_timeout: float | None) -> bytes:
         """:meth:`request`'s coroutine form, without parsing the reply (for :func:`request_all`)."""
+        self._lane.reopen_if_due()
         if self._lane.lane is not None:
             lane_reply = await self._lane.arequest(payload, call_timeout)
             if lane_reply is not None:
@@ -270,10 +274,7 @@ class Connection:
             self.session_id, self._resume_token = made.session_id, made.resume_token
             self._server_resume_window_s = made.resume_window_s
             self._lane_offer = (made.lane_path, made.lane_secret)
-            if made.lane_path and self.config.same_host_lane:
-                self._lane.open(
-                    made.lane_path, made.lane_secret, self.config.timeouts.connect, self.config.spin_us
-                )
+            self._lane.take_offer(made.lane_path, made.lane_secret, self.config, self.tls, self.host)
         return response
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
-"""The client's side of the same-host lane: numbered frames straight to the session's worker.
+"""The client's side of a lane: numbered frames straight to the session's worker.
 
-Over a Unix socket, or over loopback TCP where the server offers that (``tcp:127.0.0.1:PORT``: on
-Windows, or when the server forces it); a TCP lane uses only calls every OS has (``select.select``),
-so Linux runs the path Windows takes.
+On the server's host, over a Unix socket, or over loopback TCP where the server offers that
+(``tcp:127.0.0.1:PORT``: on Windows, or when the server forces it). From another host, the network
+lane: ``tls:ADDRESS:PORT`` (TLS with the trust of the gRPC channel, the server's name checked as gRPC
+checks it) or ``tcp:ADDRESS:PORT`` (plaintext, where the operator allowed it). A TCP lane uses only
+calls every OS has (``select.select``), so Linux runs the path Windows takes.
 
 A blocking socket used from the calling thread: no event loop, no thread hand-over. Any failure
 raises :class:`LaneBroken`; the caller then re-sends the same numbered request through the gRPC
@@ -16,25 +18,61 @@ import contextlib
 import logging
 import select
 import socket
+import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from remote_gym.errors import DeadlineExceededError, ProtocolError
-from remote_gym.transport.status import foreign_error
 from remote_gym.wire.frames import FrameDecoder, Numbering, frame_parts
 from remote_gym.wire.handshake import HelloReader, encode_hello, is_accepted
-from remote_gym.wire.polling import PollGate, spin, spin_budget_s
+from remote_gym.wire.polling import PollGate, spin
 
 logger = logging.getLogger(__name__)
 
 _READ_BYTES = 1 << 16
 _TCP_PREFIX = "tcp:"
+_TLS_PREFIX = "tls:"
+_NETWORK_PREFIXES = (_TCP_PREFIX, _TLS_PREFIX)
+_UNACKED_LIMIT_MS = 30_000
+"""A TCP lane whose sent bytes stay unacknowledged this long is broken (``TCP_USER_TIMEOUT``)."""
 _SELECT_FD_LIMIT = 1024
 """``select.select`` refuses larger fds on Linux (FD_SETSIZE): a TCP lane there polls with ``poll``."""
 
 
 class LaneBroken(Exception):
     """The lane failed (socket error, worker gone, lane closed by the server): go on through gRPC."""
+
+
+@dataclass(frozen=True)
+class LaneSecurity:
+    """What a network lane needs beyond its address: TLS trust, the server's name, the size limit."""
+
+    tls: ssl.SSLContext | None = None
+    """The gRPC channel's trust as an SSL context (None: a plaintext channel, no ``tls:`` lane)."""
+    server_name: str = ""
+    """The name the server's certificate is checked against (the gRPC target's host, or its override)."""
+    max_frame_bytes: int | None = None
+    """Largest reply accepted (``ClientConfig.max_message_bytes``)."""
+
+
+def tune_tcp(sock: socket.socket) -> None:
+    """No Nagle delay; where the platform has it, give up on a peer that acknowledges nothing for a
+    while (``TCP_USER_TIMEOUT``: a network gone silent mid-reply fails the lane instead of hanging it)."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if user_timeout is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, user_timeout, _UNACKED_LIMIT_MS)
+
+
+def is_network_lane(path: str) -> bool:
+    """Whether a lane address leads to another host (``tls:``, or ``tcp:`` to a non-loopback address)."""
+    if path.startswith(_TLS_PREFIX):
+        return True
+    if not path.startswith(_TCP_PREFIX):
+        return False
+    host = path[len(_TCP_PREFIX) :].rsplit(":", 1)[0].strip("[]")
+    return host not in ("127.0.0.1", "::1", "localhost")
 
 
 class Lane:
@@ -45,31 +83,49 @@ class Lane:
     for, which saves the thread's wake-up (``ClientConfig.spin_us``, :mod:`remote_gym.wire.polling`).
     """
 
-    def __init__(self, sock: socket.socket, path: str, spin_s: float = 0.0) -> None:
+    def __init__(
+        self, sock: socket.socket, path: str, spin_s: float = 0.0, max_frame_bytes: int | None = None
+    ) -> None:
         self._sock = sock
         self.path = path
         self._numbers = Numbering()
-        self._decoder = FrameDecoder()
+        self._decoder = FrameDecoder(max_frame_bytes)
         self._reply_gate = PollGate(spin_s)
         """Whether to poll for a reply: the running average of the time from a request to its reply."""
-        self._portable = path.startswith(_TCP_PREFIX) or not hasattr(socket, "MSG_DONTWAIT")
+        self._portable = path.startswith(_NETWORK_PREFIXES) or not hasattr(socket, "MSG_DONTWAIT")
         self._readable = _readiness(sock, portable=self._portable)
         """Waits up to its argument (seconds) for the socket to be readable; whether it is."""
 
     @classmethod
-    def open(cls, path: str, secret: bytes, timeout: float, spin_s: float = 0.0) -> Lane | None:
+    def open(
+        cls,
+        path: str,
+        secret: bytes,
+        timeout: float,
+        spin_s: float = 0.0,
+        security: LaneSecurity | None = None,
+    ) -> Lane | None:
         """Connect to ``path`` and present ``secret``; None if that fails for any reason (stay on gRPC)."""
-        tcp = path.startswith(_TCP_PREFIX)
+        security = security or LaneSecurity()
+        tcp = path.startswith(_NETWORK_PREFIXES)
         if not tcp and not hasattr(socket, "AF_UNIX"):
             return None
-        sock = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX, socket.SOCK_STREAM)
+        if path.startswith(_TLS_PREFIX) and security.tls is None:
+            logger.info("the lane at %s is TLS and this channel is not: staying on gRPC", path)
+            return None
+        sock: socket.socket | None = None
         try:
-            sock.settimeout(timeout)
             if tcp:
                 host, port = path[len(_TCP_PREFIX) :].rsplit(":", 1)
-                sock.connect((host, int(port)))
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+                tune_tcp(sock)
+                if security.tls is not None and path.startswith(_TLS_PREFIX):
+                    sock = security.tls.wrap_socket(
+                        sock, server_hostname=security.server_name or host.strip("[]")
+                    )
             else:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(timeout)
                 sock.connect(path)
             sock.sendall(encode_hello(secret))
             hello = HelloReader()
@@ -81,11 +137,13 @@ class Lane:
                 answer = hello.feed(chunk)
             if answer is not None and is_accepted(answer):
                 sock.settimeout(None)
-                return cls(sock, path, spin_s)
+                return cls(sock, path, spin_s, security.max_frame_bytes)
             logger.info("the lane at %s refused this client: staying on gRPC", path)
-        except (OSError, ProtocolError) as exc:
-            logger.debug("cannot open the lane at %s (%s): staying on gRPC", path, exc)
-        sock.close()
+        except (OSError, ProtocolError, ValueError) as exc:
+            log = logger.warning if isinstance(exc, ssl.SSLError) else logger.debug
+            log("cannot open the lane at %s (%s): staying on gRPC", path, exc)
+        if sock is not None:
+            sock.close()
         return None
 
     def roundtrip(self, payload: bytes, timeout: float | None) -> bytes:
@@ -104,10 +162,13 @@ class Lane:
                 sock.sendall(part)
             frames = decoder.feed(self._first_bytes(start, timeout))
             while not frames:
+                self._wait_for_more(start, timeout)
                 more = sock.recv(max(decoder.missing(), _READ_BYTES))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
                 frames = decoder.feed(more)
+        except DeadlineExceededError:  # a TimeoutError, so an OSError: not a broken lane but a late reply
+            raise
         except OSError as exc:
             raise LaneBroken(str(exc) or type(exc).__name__) from exc
         self._reply_gate.note(time.perf_counter() - start)
@@ -138,6 +199,15 @@ class Lane:
             raise LaneBroken("the worker closed the lane")
         return data
 
+    def _wait_for_more(self, start: float, timeout: float | None) -> None:
+        """Wait for the rest of a reply within the call's deadline (a network may stall mid-reply)."""
+        sock = self._sock
+        if timeout is None or (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+            return
+        if not self._readable(max(0.0, start + timeout - time.perf_counter())):
+            self.close()
+            raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
+
     def _try_recv(self) -> bytes | None:
         if self._portable:
             return self._sock.recv(_READ_BYTES) if self._readable(0.0) else None
@@ -158,13 +228,19 @@ class Lane:
         sock = self._sock
         number = self._numbers.next()
         decoder = self._decoder
-        sock.setblocking(False)
+        tls = isinstance(sock, ssl.SSLSocket)  # the loop's sock_* calls refuse TLS sockets
         try:
-            for part in frame_parts(payload, number):
-                await loop.sock_sendall(sock, part)
+            if tls:
+                for part in frame_parts(payload, number):
+                    sock.sendall(part)  # a request fits the socket's buffer: this does not wait
+            sock.setblocking(False)
+            if not tls:
+                for part in frame_parts(payload, number):
+                    await loop.sock_sendall(sock, part)
             frames: list[tuple[int, bytes]] = []
             while not frames:
-                more = await loop.sock_recv(sock, max(decoder.missing(), _READ_BYTES))
+                size = max(decoder.missing(), _READ_BYTES)
+                more = await (_tls_recv(loop, sock, size) if tls else loop.sock_recv(sock, size))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
                 frames = decoder.feed(more)
@@ -180,6 +256,25 @@ class Lane:
             self._sock.close()
 
 
+async def _tls_recv(loop: asyncio.AbstractEventLoop, sock: socket.socket, size: int) -> bytes:
+    """``recv`` on a non-blocking TLS socket, waiting on the loop while no whole record has come."""
+    while True:
+        try:
+            return sock.recv(size)
+        except ssl.SSLWantReadError:
+            ready: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(sock.fileno(), _settle, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(sock.fileno())
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def _readiness(sock: socket.socket, *, portable: bool) -> Callable[[float], bool]:
     """A wait of up to ``timeout_s`` for ``sock`` to be readable: ``select.select`` on the portable path."""
     if hasattr(select, "poll") and (not portable or sock.fileno() >= _SELECT_FD_LIMIT):
@@ -187,68 +282,3 @@ def _readiness(sock: socket.socket, *, portable: bool) -> Callable[[float], bool
         poller.register(sock, select.POLLIN)
         return lambda timeout_s: bool(poller.poll(int(timeout_s * 1e3)))
     return lambda timeout_s: bool(select.select([sock], [], [], timeout_s)[0])
-
-
-class LaneSlot:
-    """A connection's lane, if it has one: tries a request on it, and falls back for good on any failure."""
-
-    def __init__(self, target: str) -> None:
-        self._target = target
-        self.lane: Lane | None = None
-
-    @property
-    def path(self) -> str:
-        """Which path requests take now: ``"lane"`` or ``"grpc"``."""
-        return "lane" if self.lane is not None else "grpc"
-
-    def open(self, path: str, secret: bytes, timeout: float, spin_us: float = 0.0) -> None:
-        """Open the lane a MakeResponse offered (if this process can open its path)."""
-        self.close()
-        self.lane = Lane.open(path, secret, timeout, spin_budget_s(spin_us))
-        if self.lane is not None:
-            logger.debug("requests to %s go straight to the worker over %s", self._target, path)
-
-    def request(self, payload: bytes, timeout: float | None) -> bytes | None:
-        """The reply to ``payload`` through the lane, or None if the lane failed (re-send it through gRPC).
-
-        Raises:
-            DeadlineExceededError: No reply within ``timeout`` (the lane is closed).
-        """
-        lane = self.lane
-        assert lane is not None
-        try:
-            return lane.roundtrip(payload, timeout)
-        except LaneBroken as exc:
-            self._fall_back(exc)
-            return None
-        except BaseException:  # a deadline or an interrupt: the lane is out of step
-            self.close()
-            raise
-
-    async def arequest(self, payload: bytes, timeout: float | None) -> bytes | None:
-        """:meth:`request` on the running event loop."""
-        lane = self.lane
-        assert lane is not None
-        try:
-            if timeout is None:
-                return await lane.aroundtrip(payload)
-            return await asyncio.wait_for(lane.aroundtrip(payload), timeout)
-        except LaneBroken as exc:
-            self._fall_back(exc)
-            return None
-        except asyncio.TimeoutError as exc:
-            self.close()
-            raise foreign_error(exc, f"request to {self._target}", timeout=timeout) from exc
-        except BaseException:
-            self.close()
-            raise
-
-    def _fall_back(self, exc: BaseException) -> None:
-        logger.info("the lane to %s broke (%s): going on through gRPC", self._target, exc)
-        self.close()
-
-    def close(self) -> None:
-        """Close the lane (idempotent); later requests go through gRPC."""
-        lane, self.lane = self.lane, None
-        if lane is not None:
-            lane.close()

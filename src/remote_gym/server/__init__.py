@@ -11,6 +11,7 @@ from remote_gym._lazy import lazy_names as _lazy_names
 if _typing.TYPE_CHECKING:
     from remote_gym.server.config import ServerConfig
     from remote_gym.server.legacy import create_remote_environment_server
+    from remote_gym.server.network_lane import NetworkLaneConfig
     from remote_gym.server.registry import ANY_KWARGS, EnvEntry, make_entry
     from remote_gym.server.server import EnvServer
     from remote_gym.transport.auth import TokenAuth
@@ -19,6 +20,7 @@ if _typing.TYPE_CHECKING:
 
 _LAZY = {
     "ServerConfig": "remote_gym.server.config",
+    "NetworkLaneConfig": "remote_gym.server.network_lane",
     "ANY_KWARGS": "remote_gym.server.registry",
     "EnvEntry": "remote_gym.server.registry",
     "make_entry": "remote_gym.server.registry",
@@ -33,6 +35,7 @@ __all__ = [
     "ANY_KWARGS",
     "EnvEntry",
     "EnvServer",
+    "NetworkLaneConfig",
     "ServerConfig",
     "ServerTLSConfig",
     "TokenAuth",

@@ -16,6 +16,7 @@ from remote_gym._constants import (
     MAX_MESSAGE_BYTES,
 )
 from remote_gym.errors import ConfigError
+from remote_gym.server.network_lane import NetworkLaneConfig
 from remote_gym.server.registry import EnvEntry
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig, is_loopback
@@ -124,6 +125,12 @@ class ServerConfig:
     session's worker: a Unix socket in a directory only the server's user can enter, opened with a
     one-time secret sent over the session's stream. Steps then skip the gRPC process; the stream
     stays the session's control channel. ``hosting="process"`` only. False: never offer it."""
+    network_lane: NetworkLaneConfig | str | None = None
+    """Offer a client on another host a direct stream to its session's worker (address to announce,
+    ports; a string is parsed by :meth:`NetworkLaneConfig.parse`): steps then skip the gRPC process, as
+    :attr:`same_host_lane` does for clients on this host. TLS with :attr:`tls`'s certificates; on a
+    plaintext server only with ``NetworkLaneConfig.plaintext``. ``hosting="process"`` only. None
+    (default): every remote client stays on gRPC."""
     monitoring: bool = True
     """Count each session's requests, bytes and latencies (a few integer additions and one histogram
     observation per request) for ``GetStats``, ``remote-gym top`` and the metrics endpoint. False
@@ -203,6 +210,7 @@ class ServerConfig:
             object.__setattr__(self, "dial_token", TokenAuth(self.dial_token))
         if self.dial and (not self.dial_name or self.dial_token is None):
             raise ConfigError("dialing hubs (dial) needs dial_name and dial_token")
+        self._check_network_lane()
         if (
             self.tokens
             and self.tls is None
@@ -212,6 +220,26 @@ class ServerConfig:
             raise ConfigError(
                 f"tokens on a plaintext listener at {self.host} would travel readable: configure TLS, "
                 "bind a loopback address, or set allow_token_over_plaintext=True"
+            )
+
+    def _check_network_lane(self) -> None:
+        lane = self.network_lane
+        if isinstance(lane, str):
+            lane = NetworkLaneConfig.parse(lane)
+            object.__setattr__(self, "network_lane", lane)
+        if lane is None:
+            return
+        if self.hosting != "process":
+            raise ConfigError('network_lane needs hosting="process" (the lane leads to a worker process)')
+        if self.dial:
+            raise ConfigError(
+                "network_lane with dial: a host that dials out to hubs is one trainers cannot reach, "
+                "and its sessions go through the hub on gRPC"
+            )
+        if self.tls is None and not lane.plaintext:
+            raise ConfigError(
+                "network_lane on a server without TLS would carry steps in plaintext: configure TLS, "
+                "or allow it with NetworkLaneConfig(plaintext=True) (serve --network-lane-plaintext)"
             )
 
     def _resolve_worker_start(self) -> None:

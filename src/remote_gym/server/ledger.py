@@ -40,17 +40,32 @@ class SessionCounts:
     """One session's requests on every path: what the servicer records on the gRPC path, and what its
     worker reports of its same-host lane (a :class:`RequestMeter` each)."""
 
-    __slots__ = ("_marks", "env_restarts", "lane", "lane_offered", "meter", "observe", "opened_at")
+    __slots__ = (
+        "_marks",
+        "env_restarts",
+        "lane",
+        "lane_name",
+        "lane_offered",
+        "meter",
+        "observe",
+        "opened_at",
+    )
 
     def __init__(
-        self, observe: Sequence[Callable[[float], None]] = (), *, lane_offered: bool = False
+        self,
+        observe: Sequence[Callable[[float], None]] = (),
+        *,
+        lane_offered: bool = False,
+        lane_name: str = "lane",
     ) -> None:
         self.meter = RequestMeter(_KINDS)
         """Requests that passed through the gRPC process."""
         self.lane: RequestMeter | None = None
         """Requests its worker answered on the same-host lane, as of its last report."""
         self.lane_offered = lane_offered
-        """Whether the session was offered a same-host lane."""
+        """Whether the session was offered a lane."""
+        self.lane_name = lane_name
+        """Its lane's path name: ``"lane"`` (same host) or ``"network-lane"`` (a client on another host)."""
         self.observe = list(observe) or [_ignore] * _KINDS
         """Per kind: also record a latency elsewhere (the server's histogram)."""
         self.opened_at = time.monotonic()
@@ -81,7 +96,7 @@ class SessionCounts:
         """Its meters by path (see :data:`~remote_gym.server.handlers.meter.PATHS`)."""
         meters = {"grpc": self.meter}
         if self.lane is not None:
-            meters["lane"] = self.lane
+            meters[self.lane_name] = self.lane
         return meters
 
     @property
@@ -123,14 +138,14 @@ class SessionCounts:
         return full if base is None else subtract_histograms(full, base)
 
     def path(self) -> str:
-        """The path(s) its requests took, busiest first ("grpc", "lane", "lane+grpc"); the one it was
-        offered while it has sent nothing."""
+        """The path(s) its requests took, busiest first ("grpc", "lane", "network-lane", "lane+grpc");
+        the one it was offered while it has sent nothing."""
         used = sorted(
             ((sum(meter.requests), name) for name, meter in self.meters().items() if sum(meter.requests)),
             reverse=True,
         )
         if not used:
-            return "lane" if self.lane_offered else "grpc"
+            return self.lane_name if self.lane_offered else "grpc"
         return "+".join(name for _, name in used)
 
 

@@ -15,7 +15,6 @@ import grpc
 
 from remote_gym._constants import PROTOCOL_VERSION
 from remote_gym._version import __version__
-from remote_gym.capabilities import CAP_LANE_TCP
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.requests import is_close_request, request_kind
 from remote_gym.errors import InvalidCallError, ServerBusyError, ServerShutdownError, WorkerCrashedError
@@ -28,8 +27,8 @@ from remote_gym.server.handlers.foreign import parse_request
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import WorkerStarter, start_host
-from remote_gym.server.hosting.lane import is_local_peer
 from remote_gym.server.hosting.workers import WorkerProcess
+from remote_gym.server.lanes import lane_for
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
@@ -277,14 +276,8 @@ class RemoteGymServicer:
             session_id, spec.env_name, peer, num_envs=spec.num_envs, render_mode=spec.render_mode
         )
         self.sessions.reserve(record)  # counts against max_sessions before any await
-        lane = None
-        if self._offers_lane and is_local_peer(peer) and self._lane_suits(capabilities):
-            assert self._zygote is not None and self._zygote.lanes is not None
-            lane = self._zygote.lanes.offer(
-                session_id,
-                max_message_bytes=self._config.max_message_bytes,
-                spin_us=self._config.spin_us,
-            )
+        lanes = self._zygote.lanes if self._zygote is not None else None
+        lane = lane_for(self._config, lanes, session_id, peer, capabilities)
         try:
             rules = SessionRules(
                 max_reply_bytes=self._config.max_message_bytes,
@@ -302,19 +295,20 @@ class RemoteGymServicer:
         stamp_window(response.make)
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
-        if lane is not None:
-            if not response.make.lane_path:  # a TCP lane: the worker said which port it listens on
-                response.make.lane_path = lane.path
+        if lane is not None and (response.make.lane_path or not lane.path.endswith(":0")):
+            # A TCP lane's port is the worker's choice (none: it could not listen, so no lane).
+            response.make.lane_path = response.make.lane_path or lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
+        else:
+            lane = None
         if self.metrics is not None:
-            record.counts = SessionCounts(self.metrics.latency_observers, lane_offered=lane is not None)
+            record.counts = SessionCounts(
+                self.metrics.latency_observers,
+                lane_offered=lane is not None,
+                lane_name="network-lane" if lane is not None and lane.network else "lane",
+            )
         self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()
-
-    def _lane_suits(self, capabilities: frozenset[str]) -> bool:
-        """Whether this client can open the lane: a Unix one any can; a TCP one only a client with ``lane_tcp``."""
-        lanes = self._zygote.lanes if self._zygote is not None else None
-        return lanes is not None and (lanes.transport != "tcp" or CAP_LANE_TCP in capabilities)
 
     def _idle(self, record: SessionRecord, idle_s: float) -> None:
         """No request on the stream for ``idle_s``: end the session, unless it is busy on its lane."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import grpc
 
 from remote_gym.errors import ConfigError
+from remote_gym.wire.tls import client_ssl_context, server_ssl_context
 
 PathLike = str | pathlib.Path
 
@@ -82,15 +83,9 @@ class TLSConfig:
         Raises:
             ConfigError: A file cannot be read or holds no valid PEM.
         """
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        try:
-            if self.ca is not None and self.ca != "":
-                context.load_verify_locations(cadata=(_read(self.ca, "CA certificate") or b"").decode())
-            if self.cert is not None and self.key is not None:
-                context.load_cert_chain(str(self.cert), str(self.key))
-        except (ssl.SSLError, ValueError, OSError) as exc:
-            raise ConfigError(f"cannot load the client TLS files: {exc}") from exc
-        return context
+        if self.ca is not None and self.ca != "":
+            _read(self.ca, "CA certificate")  # the same error as channel_credentials for a missing file
+        return client_ssl_context(self.ca or None, self.cert, self.key)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,12 +133,4 @@ class ServerTLSConfig:
         Raises:
             ConfigError: A file cannot be read or holds no valid PEM.
         """
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        try:
-            context.load_cert_chain(str(self.cert), str(self.key))
-            if self.client_ca is not None:
-                context.load_verify_locations(str(self.client_ca))
-                context.verify_mode = ssl.CERT_REQUIRED
-        except (ssl.SSLError, OSError) as exc:
-            raise ConfigError(f"cannot load the server TLS files: {exc}") from exc
-        return context
+        return server_ssl_context(self.cert, self.key, self.client_ca)

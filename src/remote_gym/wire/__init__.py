@@ -8,5 +8,6 @@ Modules:
     frames: the frame format (``<u32 length><u32 number><payload>``), its encoder and decoder.
     control: the control messages (frames numbered 0) and :class:`~.control.WorkerStatus`.
     handshake: both ends of the lane handshake (a one-time secret, then an acceptance).
+    tls: SSL contexts of the TLS streams (built from certificate paths; the sockets are the caller's).
     polling: when to poll instead of sleep, and the polling loop (one policy for every process).
 """

@@ -8,6 +8,7 @@ the connection without a word. After that, the lane carries numbered requests an
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from remote_gym.wire.frames import HEADER_BYTES, FrameDecoder, encode_frame
@@ -73,3 +74,49 @@ class SecretGate:
     def close(self) -> None:
         """Refuse everyone from now on (the lane is closing)."""
         self._secret = None
+
+
+REOPEN_WINDOW = 8
+"""How many derived secrets past the last one used a :class:`SecretChain` accepts (a client counts
+every attempt, also those a cut ended before the worker answered)."""
+
+
+def derived_secret(secret: bytes, attempt: int) -> bytes:
+    """The secret of a network lane's connection number ``attempt``: the session's own for 0, then
+    ``HMAC-SHA256(secret, "remote-gym lane N")`` (a used or overheard one tells nothing of the next)."""
+    if attempt == 0:
+        return secret
+    return hmac.new(secret, f"remote-gym lane {attempt}".encode(), hashlib.sha256).digest()
+
+
+class SecretChain(SecretGate):
+    """A network lane's secrets: one per connection, so that the client can open its lane again after a cut.
+
+    The first connection presents the session's secret, a later one a :func:`derived_secret` of a
+    higher number than any used before (within :data:`REOPEN_WINDOW`); each is good once.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        super().__init__(secret)
+        self._master: bytes | None = secret
+        self._next = 0
+        """The lowest attempt number not used yet."""
+
+    def admit(self, presented: bytes) -> str | None:
+        """Check a presented secret; None if admitted (it and every lower number are then used up)."""
+        master = self._master
+        if master is None:
+            return "the lane is closed"
+        for attempt in range(self._next, self._next + REOPEN_WINDOW):
+            if hmac.compare_digest(presented, derived_secret(master, attempt)):
+                self._next = attempt + 1
+                return None
+        for attempt in range(max(0, self._next - REOPEN_WINDOW), self._next):
+            if hmac.compare_digest(presented, derived_secret(master, attempt)):
+                return "its secret was used already"
+        return "wrong secret"
+
+    def close(self) -> None:
+        """Refuse everyone from now on."""
+        super().close()
+        self._master = None

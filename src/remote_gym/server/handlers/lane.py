@@ -1,9 +1,13 @@
-"""The worker's side of the same-host lane: answer the server's socket and a local client's socket alike.
+"""The worker's side of the lanes: answer the server's socket and the client's socket alike.
 
 When the client runs on the server's machine, the session's worker also listens on a Unix socket in
-a directory only the server's user can enter. The client connects, presents the session's one-time
-secret (:mod:`remote_gym.wire.handshake`), and then sends its numbered requests there, in the frame
-format the server uses (:mod:`remote_gym.wire.frames`), skipping the gRPC process. Both sockets feed one :class:`Sequencer`: the client's
+a directory only the server's user can enter (or on loopback TCP). The client connects, presents the
+session's one-time secret (:mod:`remote_gym.wire.handshake`), and then sends its numbered requests
+there, in the frame format the server uses (:mod:`remote_gym.wire.frames`), skipping the gRPC
+process. A client on another host gets the same over TCP on an address the server announces (the
+network lane), TLS with the server's certificates where it has them; a network lane that breaks may
+be opened again, with the next of the session's one-time secrets. Connections are admitted without
+blocking the session (:mod:`.lane_admit`). Both sockets feed one :class:`Sequencer`: the client's
 request numbers (``Request.seq``) are the session's numbering across both paths, so a request
 re-sent through the server after the lane broke is applied once. Each socket has its own frame
 numbers, so the lane never disturbs the server's pairing of replies with requests.
@@ -23,63 +27,23 @@ import os
 import select
 import selectors
 import socket
-import struct
+import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
+from remote_gym.server.handlers.lane_admit import Admission, Pending, listen_tcp, network_tls, peer_uid
+from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
-from remote_gym.wire.handshake import HelloReader, SecretGate, encode_accepted
+from remote_gym.wire.handshake import SecretChain, SecretGate
 from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 
 logger = logging.getLogger(__name__)
-
-_HANDSHAKE_TIMEOUT_S = 2.0
-TCP_PREFIX = "tcp:"
-"""How a lane address over loopback TCP starts (``MakeResponse.lane_path``)."""
-TCP_HOST = "127.0.0.1"
-_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
-
-
-@dataclass(frozen=True)
-class LaneSpec:
-    """Where a worker listens for its session's client, and what it checks."""
-
-    path: str
-    """Socket path, inside the server's 0700 lane directory; or ``tcp:127.0.0.1:0``: a loopback TCP
-    port of the worker's choosing (where there are no Unix sockets, or forced by the server)."""
-    secret: str
-    """The session's one-time secret (hex)."""
-    max_message_bytes: int
-    """Largest request accepted on the lane (as gRPC limits it on the other path; replies: SessionRules)."""
-    spin_us: float = 0.0
-    """While the client's next request usually comes within this, poll the lane for it instead of
-    sleeping (``ServerConfig.spin_us``; never with one usable CPU)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-data form, carried in the worker's start message."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LaneSpec:
-        """Inverse of :meth:`to_json`."""
-        return cls(**data)
-
-
-def peer_uid(conn: socket.socket) -> int | None:
-    """The user id of a Unix socket's peer (Linux ``SO_PEERCRED``); None where the platform cannot tell."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
-        return None
-    _pid, uid, _gid = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))
-    return int(uid)
 
 
 class LaneWorker:
@@ -98,7 +62,9 @@ class LaneWorker:
         self._answer = session_answer(handler, rules)
         self._env_restarts = handler.env_restarts
         self._spec = spec
-        self._gate = SecretGate(bytes.fromhex(spec.secret))
+        secret = bytes.fromhex(spec.secret)
+        self._gate = SecretChain(secret) if spec.network is not None else SecretGate(secret)
+        """A network lane may be opened again after a cut (a new secret each time); a same-host lane once."""
         self._selector = selectors.DefaultSelector()
         self._listener: socket.socket | None = None
         self._lane: socket.socket | None = None
@@ -113,15 +79,22 @@ class LaneWorker:
         self._replied = 0.0
         self._ready_now: Callable[[], list[int]] | None = None
         """The fds of both sockets that are readable now, while the lane is open (see :meth:`_spin`)."""
-        self.tcp = spec.path.startswith(TCP_PREFIX)
+        self.tcp = spec.path.startswith((TCP_PREFIX, TLS_PREFIX))
+        self._admission = Admission(self._gate, network_tls(spec.network))
         self.address = spec.path
         """Where the client connects: the socket path, or ``tcp:127.0.0.1:PORT`` once listening."""
 
     def listen(self) -> None:
         """Bind the lane socket (before the session's description goes out, so the client finds it)."""
-        if self.tcp:
+        network = self._spec.network
+        if network is not None:
+            low, high = network["ports"]
+            listener = listen_tcp(network["bind"], range(low, high + 1))
+            self.address = f"{self._spec.path.rsplit(':', 1)[0]}:{listener.getsockname()[1]}"
+        elif self.tcp:
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind((TCP_HOST, 0))
+            listener.listen(4)
             self.address = f"{TCP_PREFIX}{TCP_HOST}:{listener.getsockname()[1]}"
         else:
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -129,7 +102,7 @@ class LaneWorker:
                 os.unlink(self._spec.path)
             listener.bind(self._spec.path)
             os.chmod(self._spec.path, 0o600)
-        listener.listen(4)
+            listener.listen(4)
         self._listener = listener
         self._selector.register(listener, selectors.EVENT_READ, self._accept)
 
@@ -142,12 +115,13 @@ class LaneWorker:
                     continue
                 # The server's frames first: a lane closed by the server (the session ended) must
                 # not answer a request that was waiting beside the close.
-                for key, _ in sorted(
-                    self._selector.select(), key=lambda event: event[0].data != self._from_server
-                ):
+                events = self._selector.select(self._admission.timeout(time.monotonic()))
+                for key, _ in sorted(events, key=lambda event: event[0].data != self._from_server):
                     if not key.data():
                         return 0
+                self._expire_pending()
         finally:
+            self._admission.close()
             self._close_lane()
             self._selector.close()
 
@@ -180,43 +154,41 @@ class LaneWorker:
     def _accept(self) -> bool:
         assert self._listener is not None
         try:
-            conn, _ = self._listener.accept()
+            conn, address = self._listener.accept()
         except OSError:
             return True
-        try:
-            if self._admit(conn):
-                conn.settimeout(None)
-                if self.tcp:
-                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._lane = conn
-                self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
-                self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
-                return True
-        except (OSError, FrameTooLargeError) as exc:
-            logger.warning("lane connection failed during its handshake: %s", exc)
-        conn.close()
-        return True
-
-    def _admit(self, conn: socket.socket) -> bool:
-        """Check the peer's user and its secret; answer the handshake if both are right."""
         uid = None if self.tcp else peer_uid(conn)
         if uid is not None and uid != os.getuid():
             logger.warning("lane connection refused: peer user id %d is not the server's", uid)
-            return False
-        conn.settimeout(_HANDSHAKE_TIMEOUT_S)
-        hello = HelloReader()
-        presented = None
-        while presented is None:
-            chunk = conn.recv(hello.missing())
-            if not chunk:
-                return False
-            presented = hello.feed(chunk)
-        refused = self._gate.admit(presented)
-        if refused is not None:
-            logger.warning("lane connection refused (%s)", refused)
-            return False
-        conn.sendall(encode_accepted())
+            conn.close()
+            return True
+        entry = self._admission.start(conn, address)
+        if entry is not None:
+            self._selector.register(entry.conn, selectors.EVENT_READ, lambda: self._advance(entry))
         return True  # still listening: a replay of the secret is refused, and logged
+
+    def _advance(self, entry: Pending) -> bool:
+        """A connection in its handshake is readable: go on with it; open the lane once it is admitted."""
+        admitted = self._admission.advance(entry)
+        conn = entry.conn
+        if admitted is None:
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if entry.wants_write else 0)
+            self._selector.modify(conn, events, lambda: self._advance(entry))
+            return True
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(conn)
+        if admitted:
+            self._drop_connection()  # a network lane opened again before its old connection failed here
+            self._lane = conn
+            self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
+            self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
+        return True
+
+    def _expire_pending(self) -> None:
+        for entry in self._admission.overdue(time.monotonic()):
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(entry.conn)
+            self._admission.expire(entry)
 
     def _spin(self) -> bool:
         """Poll both sockets (without sleeping) until one is readable or the spin budget is spent.
@@ -239,6 +211,8 @@ class LaneWorker:
             return True
         try:
             chunk = lane.recv(READ_BYTES)
+            while chunk and isinstance(lane, ssl.SSLSocket) and lane.pending():
+                chunk += lane.recv(READ_BYTES)  # decrypted already: the selector would not tell
         except OSError:
             chunk = b""
         self._lane_chunk(chunk)
@@ -249,7 +223,7 @@ class LaneWorker:
         lane = self._lane
         assert lane is not None
         if not chunk:
-            self._close_lane()
+            self._lane_lost()
             return
         if self._replied:
             self._next_request.note(time.perf_counter() - self._replied)
@@ -258,7 +232,7 @@ class LaneWorker:
             frames = self._decoder.feed(chunk)
         except FrameTooLargeError as exc:
             logger.warning("lane request refused (%s): closing the lane", exc)
-            self._close_lane()
+            self._lane_lost()
             return
         for number, data in frames:
             start = time.perf_counter()
@@ -272,23 +246,38 @@ class LaneWorker:
             try:
                 write_frame(lane, reply, number)
             except OSError:  # the client went away or gave up: it re-sends through the server
-                self._close_lane()
+                self._lane_lost()
                 return
         self._replied = time.perf_counter()
 
-    def _close_lane(self) -> None:
-        self._gate.close()
-        for conn in (self._lane, self._listener):
-            if conn is not None:
-                with contextlib.suppress(KeyError, ValueError):
-                    self._selector.unregister(conn)
-                conn.close()
-        if self._listener is not None and not self.tcp:
-            with contextlib.suppress(OSError):
-                os.unlink(self._spec.path)
-        self._lane = self._listener = None
+    def _lane_lost(self) -> None:
+        """The lane's connection failed: a network lane waits for the client to open it again (after
+        re-sending through the server); a same-host lane is closed for good."""
+        if self._spec.network is not None:
+            self._drop_connection()
+        else:
+            self._close_lane()
+
+    def _drop_connection(self) -> None:
+        if self._lane is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._lane)
+            self._lane.close()
+        self._lane = None
         self._ready_now = None
         self._decoder.clear()
+
+    def _close_lane(self) -> None:
+        self._gate.close()
+        self._drop_connection()
+        if self._listener is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._listener)
+            self._listener.close()
+            if not self.tcp:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._spec.path)
+        self._listener = None
 
 
 def serve_with_lane(

@@ -38,8 +38,8 @@ __all__ = [
     "subtract_histograms",
 ]
 
-PATHS = ("grpc", "lane")
-"""The paths a request can take to a session's env today (the hub and the network lane add theirs)."""
+PATHS = ("grpc", "lane", "network-lane")
+"""The paths a request can take to a session's env today (the hub adds its own)."""
 
 _log2 = math.log2
 _ceil = math.ceil

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.factory import create_handler
-from remote_gym.server.handlers.lane import LaneSpec
+from remote_gym.server.handlers.lane_spec import LaneSpec
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spec import CreateSpec

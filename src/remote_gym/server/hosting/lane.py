@@ -7,8 +7,9 @@ import os
 import secrets
 import shutil
 import tempfile
+from typing import Any
 
-from remote_gym.server.handlers.lane import TCP_HOST, TCP_PREFIX, LaneSpec
+from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
 
@@ -42,6 +43,19 @@ class LaneDirectory:
             secret=secrets.token_hex(32),
             max_message_bytes=max_message_bytes,
             spin_us=spin_us,
+        )
+
+    def offer_network(
+        self, *, address: str, network: dict[str, Any], max_message_bytes: int, spin_us: float
+    ) -> LaneSpec:
+        """A network lane for a client on another host: ``address`` is the announced one (``tls:`` when
+        ``network["tls"]`` has the server's certificate paths, else ``tcp:``); see ``LaneSpec.network``."""
+        return LaneSpec(
+            path=f"{TLS_PREFIX if network.get('tls') else TCP_PREFIX}{address}:0",
+            secret=secrets.token_hex(32),
+            max_message_bytes=max_message_bytes,
+            spin_us=spin_us,
+            network=network,
         )
 
     def remove(self) -> None:

@@ -12,8 +12,9 @@ from typing import Any, BinaryIO
 
 from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
-from remote_gym.server.handlers.lane import LaneSpec, serve_with_lane
 from remote_gym.server.handlers.lane import logger as lane_logger
+from remote_gym.server.handlers.lane import serve_with_lane
+from remote_gym.server.handlers.lane_spec import LaneSpec
 from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.handlers.spawned import connect_back, preload, read_start_note
