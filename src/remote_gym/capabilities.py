@@ -63,6 +63,11 @@ CAP_LANE_TCP = "lane_tcp"
 (servers whose workers are spawned, or ``lane_transport="tcp"``). A server offers such a lane only to
 a client that has it; a client of 1.0.0 knows Unix socket paths only."""
 
+CAP_VECTOR_ASYNC = "vector_async"
+"""Asynchronous vector stepping: ``Request.async_step`` / ``Response.async_step`` (VectorAsyncStep*),
+the send/recv of ``RemoteVectorEnv(batch_size=M)``. A client uses it only against a server that has
+it; against one without it, ``batch_size < num_envs`` is refused at construction (ConfigError)."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

@@ -12,6 +12,7 @@ from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, request_all, split_address
 from remote_gym.codec.spaces import decode_space
 from remote_gym.errors import (
+    ConfigError,
     ProtocolError,
     RemoteEnvError,
     RemoteGymError,
@@ -72,6 +73,23 @@ def agreed_spaces(hosts: Sequence[VectorHost], replies: Sequence[pb.MakeResponse
         if reply.num_envs != host.size:
             raise ProtocolError(f"{host.target} created {reply.num_envs} sub-envs, not {host.size}")
     return observation_space, action_space
+
+
+def check_pool_spaces(hosts: Sequence[VectorHost], replies: Sequence[pb.MakeResponse]) -> None:
+    """A mixed pool's groups must have equal spaces: refuse the first that differs from group 0.
+
+    Raises:
+        ConfigError: Names the group, its env and server, which space differs, and both spaces.
+    """
+    first = [decode_space(replies[0].observation_space), decode_space(replies[0].action_space)]
+    for i, (host, reply) in enumerate(zip(hosts, replies, strict=True)):
+        spaces = [decode_space(reply.observation_space), decode_space(reply.action_space)]
+        for which, mine, theirs in zip(("observation", "action"), spaces, first, strict=True):
+            if mine != theirs:
+                raise ConfigError(
+                    f"envs[{i}] ({reply.env_name!r} on {host.target}) has the {which} space {mine}, "
+                    f"envs[0] ({replies[0].env_name!r}) has {theirs}: a pool's sub-envs need equal spaces"
+                )
 
 
 def connect_all(
