@@ -25,25 +25,42 @@ from remote_gym.client.connection import Connection
 from remote_gym.client.vector_hosts import VectorHost, attribute_error
 from remote_gym.codec.values import encode_value
 from remote_gym.codec.vector import InfoCalls, decode_step
-from remote_gym.errors import InvalidCallError, RemoteGymError
+from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.status import foreign_error
 from remote_gym.vector.infos import replay_infos
+from remote_gym.vector.splits import merge_batches, split_batch
+
+LINGER_S = 0.001
+"""How long a host waits, after its first result, for the rest of its share before answering."""
+
+MAX_WAIT_S = 0.002
+"""How long a host waits for a first result before answering with none: actions sent to it meanwhile
+wait on the client until its answer (a session answers one request at a time)."""
 
 ENV_ID_KEY = "env_id"
 """Info key of ``recv``: the global index of each sub-env in the batch (as EnvPool's ``info["env_id"]``)."""
 
 
 @dataclass
-class _Result:
-    """One sub-env's result, queued until a ``recv`` returns it."""
+class _Chunk:
+    """The results of one reply (or of a reset), queued until ``recv`` calls return them, row by row."""
 
-    env_id: int
+    ids: np.ndarray
+    """Global sub-env indices, one per row."""
     obs: Any
-    reward: float
-    terminated: bool
-    truncated: bool
-    infos: list[dict[Any, Any]]
+    rewards: np.ndarray
+    terminations: np.ndarray
+    truncations: np.ndarray
+    calls: InfoCalls
+    """Each row's infos as ``(row, info)``, in row order."""
+    start: int = 0
+    """Rows already returned."""
+
+    @property
+    def left(self) -> int:
+        """Rows not yet returned."""
+        return len(self.ids) - self.start
 
 
 @dataclass
@@ -84,15 +101,19 @@ class AsyncSteps:
         self._timeout = timeout
         self._host_of = np.concatenate([np.full(h.size, k, dtype=np.int64) for k, h in enumerate(hosts)])
         self._states = [_HostState() for _ in hosts]
-        self._ready: deque[_Result] = deque()
+        self._ready: deque[_Chunk] = deque()
         self.awaiting = np.zeros(self.num_envs, dtype=np.bool_)
         """Sub-envs a ``recv`` (or reset) returned and that got no action since: those ``send`` accepts."""
         self._batch_spaces: dict[int, spaces.Space[Any]] = {}
+        self._array_actions = isinstance(
+            batch_space(action_space, 1), spaces.Box | spaces.MultiDiscrete | spaces.MultiBinary
+        )
+        """A batch of actions is one numpy array: a host's actions travel as slices of the caller's."""
 
     @property
     def busy(self) -> bool:
         """Whether actions were sent whose results no ``recv`` returned yet."""
-        return bool(self._ready) or any(s.stepping or s.ids or s.task for s in self._states)
+        return bool(self.queued) or any(s.stepping or s.ids or s.task for s in self._states)
 
     def _batch(self, n: int) -> spaces.Space[Any]:
         space = self._batch_spaces.get(n)
@@ -107,18 +128,21 @@ class AsyncSteps:
         self._ready.clear()
         for state in self._states:
             state.ids, state.actions, state.stepping, state.task = [], [], 0, None
-        per_env: list[list[dict[Any, Any]]] = [[] for _ in range(self.num_envs)]
-        for index, info in infos:
-            per_env[index].append(info)
-        for env_id, env_obs in enumerate(iterate(batch_space(self._obs_space, self.num_envs), obs)):
-            self._ready.append(_Result(env_id, env_obs, 0.0, False, False, per_env[env_id]))
+        n = self.num_envs
+        zeros = np.zeros(n, dtype=np.bool_)
+        self._ready.append(_Chunk(np.arange(n), obs, np.zeros(n), zeros, zeros.copy(), list(infos)))
         self.awaiting[:] = False
 
     def reset_all(self) -> None:
         """After a synchronous ``reset()``: every sub-env awaits its action, nothing is queued."""
-        self.reset_done(create_empty_array(self._obs_space, self.num_envs), [])
+        self.reset_done(None, [])
         self._ready.clear()
         self.awaiting[:] = True
+
+    @property
+    def queued(self) -> int:
+        """Results received and not yet returned by ``recv``."""
+        return sum(chunk.left for chunk in self._ready)
 
     # -- send ----------------------------------------------------------------------------------
 
@@ -141,19 +165,40 @@ class AsyncSteps:
                 f"send: sub-env {int(not_ready[0])} was not returned by recv since its last action "
                 "(send only to the env_ids recv returned)"
             )
-        items = _split_actions(self._batch(len(ids)), actions, len(ids))
+        space = self._batch(len(ids))
+        if isinstance(actions, np.ndarray) and isinstance(
+            space, spaces.Box | spaces.MultiDiscrete | spaces.MultiBinary
+        ):
+            if len(actions) != len(ids):
+                raise InvalidActionError(f"send got {len(actions)} actions for {len(ids)} env_ids")
+            self.awaiting[ids] = False
+            hosts = self._host_of[ids]
+            for k in np.unique(hosts).tolist():
+                mine = hosts == k
+                state = self._states[k]
+                state.ids.extend((ids[mine] - self.hosts[k].offset).tolist())
+                state.actions.append(actions[mine])  # one array of this batch's actions for the host
+            return
+        items = _split_actions(space, actions, len(ids))
         self.awaiting[ids] = False
         for env_id, action in zip(ids.tolist(), items, strict=True):
             k = int(self._host_of[env_id])
             state = self._states[k]
             state.ids.append(env_id - self.hosts[k].offset)
-            state.actions.append(action)
+            state.actions.append(action[None] if self._array_actions else action)
 
     # -- recv ----------------------------------------------------------------------------------
 
     def kick(self, driver_run: Any) -> None:
-        """Pass queued actions to the hosts that have no request in flight (without waiting for results)."""
-        if any(s.ids and s.task is None for s in self._states):
+        """Pass queued actions to the hosts that have no request in flight, without waiting for results,
+        when the next ``recv`` would wait (with fewer queued results than a batch) and there are several
+        hosts: the hosts then step while the caller goes on. Otherwise actions gather until that ``recv``,
+        and go in fewer, larger requests."""
+        if (
+            len(self.hosts) > 1
+            and self.queued < self.batch_size
+            and any(s.ids and s.task is None for s in self._states)
+        ):
             driver_run(self._pump(0))
 
     def recv(self, driver_run: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -165,25 +210,51 @@ class AsyncSteps:
             RemoteGymError: A host failed (the error names it, and the sub-env that raised).
         """
         need = self.batch_size
-        stepping = len(self._ready) + sum(len(s.ids) + s.stepping for s in self._states)
+        stepping = self.queued + sum(len(s.ids) + s.stepping for s in self._states)
         if stepping < need:
             raise InvalidCallError(
                 f"recv needs {need} sub-envs stepping or with results, and {stepping} are: send "
                 "actions to the env_ids the last recv returned first"
             )
-        driver_run(self._pump(need))
-        batch = [self._ready.popleft() for _ in range(need)]
-        ids = np.array([r.env_id for r in batch], dtype=np.int32)
+        active = [k for k, s in enumerate(self._states) if s.ids or s.stepping or s.task]
+        if len(active) == 1 and self._states[active[0]].task is None:
+            self._wait_on(active[0], need)  # one host: a plain round trip, no gather machinery
+        else:
+            driver_run(self._pump(need))
+        obs, rewards, terminations, truncations, calls, ids = self._take_rows(need)
         self.awaiting[ids] = True
-        obs = concatenate(self._obs_space, [r.obs for r in batch], create_empty_array(self._obs_space, need))
-        infos = replay_infos([(k, info) for k, r in enumerate(batch) for info in r.infos], need)
-        infos[ENV_ID_KEY] = ids
+        infos = replay_infos(calls, need)
+        infos[ENV_ID_KEY] = ids.astype(np.int32)
+        return obs, rewards, terminations, truncations, infos
+
+    def _take_rows(self, need: int) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, InfoCalls, np.ndarray]:
+        """The first ``need`` queued rows as one batch (a whole reply's batch as it came)."""
+        first = self._ready[0]
+        if first.start == 0 and first.left == need:
+            self._ready.popleft()
+            return first.obs, first.rewards, first.terminations, first.truncations, first.calls, first.ids
+        parts: list[tuple[_Chunk, int, int]] = []
+        while need > sum(b - a for _, a, b in parts):
+            chunk = self._ready[0]
+            a = chunk.start
+            b = a + min(chunk.left, need - sum(y - x for _, x, y in parts))
+            parts.append((chunk, a, b))
+            chunk.start = b
+            if not chunk.left:
+                self._ready.popleft()
+        calls: InfoCalls = []
+        row = 0
+        for chunk, a, b in parts:
+            calls += [(row + i - a, info) for i, info in chunk.calls if a <= i < b]
+            row += b - a
+        space = self._obs_space
         return (
-            obs,
-            np.array([r.reward for r in batch], dtype=np.float64),
-            np.array([r.terminated for r in batch], dtype=np.bool_),
-            np.array([r.truncated for r in batch], dtype=np.bool_),
-            infos,
+            merge_batches(space, [split_batch(space, c.obs, a, b) for c, a, b in parts]),
+            np.concatenate([c.rewards[a:b] for c, a, b in parts]),
+            np.concatenate([c.terminations[a:b] for c, a, b in parts]),
+            np.concatenate([c.truncations[a:b] for c, a, b in parts]),
+            calls,
+            np.concatenate([c.ids[a:b] for c, a, b in parts]),
         )
 
     def settle(self, driver_run: Any) -> None:
@@ -191,15 +262,29 @@ class AsyncSteps:
         if any(s.task is not None for s in self._states):
             driver_run(self._pump(0, settle=True))
 
+    def abandon(self, driver_run: Any) -> None:
+        """Before closing: cancel the requests in flight (their sessions end next anyway)."""
+        tasks = [s.task for s in self._states if s.task is not None]
+        for state in self._states:
+            state.task = None
+        if tasks:
+
+            async def cancel() -> None:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+            driver_run(cancel())
+
     async def _pump(self, need: int, *, settle: bool = False) -> None:
         """Keep every host busy and gather replies until ``need`` results are queued."""
         errors: list[RemoteGymError] = []
         while True:
             for k, state in enumerate(self._states):
-                if state.task is None and (state.ids or (state.stepping and len(self._ready) < need)):
-                    state.task = asyncio.ensure_future(self._ask(k))
+                if state.task is None and (state.ids or (state.stepping and self.queued < need)):
+                    state.task = asyncio.ensure_future(self._ask(k, need))
             tasks = [s.task for s in self._states if s.task is not None]
-            if errors or len(self._ready) >= need and not (settle and tasks):
+            if errors or (self.queued >= need and not (settle and tasks)):
                 break
             if not tasks:
                 break
@@ -215,42 +300,55 @@ class AsyncSteps:
             raise errors[0]
         await asyncio.sleep(0)  # let the requests just started go out before the caller goes on
 
-    async def _ask(self, k: int) -> pb.Response:
+    def _wait_on(self, k: int, need: int) -> None:
+        """Round trips to host ``k`` alone (nothing else in flight) until ``need`` results are queued."""
+        host = self.hosts[k]
+        while self.queued < need:
+            request = self._request(k, need, max_wait_s=0.0)  # no actions can come meanwhile
+            try:
+                reply = host.connection.request(request, timeout=self._timeout, what="async step on")
+            except RemoteGymError as exc:
+                raise attribute_error(host, exc) from None
+            self._take(k, reply)
+
+    async def _ask(self, k: int, need: int) -> pb.Response:
         """Send host ``k`` its queued actions; its reply (results of at least one sub-env)."""
-        host, state = self.hosts[k], self._states[k]
+        request = self._request(k, need, max_wait_s=MAX_WAIT_S)
+        return await request_on(self.hosts[k].connection, request, self._timeout, "async step on")
+
+    def _request(self, k: int, need: int, *, max_wait_s: float) -> pb.Request:
+        """Host ``k``'s next request: its queued actions, and a wait for its share of the results still
+        needed (split evenly over the hosts with sub-envs stepping), or fewer :data:`LINGER_S` after its first.
+        """
+        state = self._states[k]
         request = pb.Request()
         ask = request.async_step
-        ask.min_ready = 1
+        busy = sum(1 for s in self._states if s.stepping or s.ids)
+        ask.min_ready = max(1, -(-(need - self.queued) // max(1, busy)))
+        ask.linger_s = LINGER_S
+        ask.max_wait_s = max_wait_s
         if state.ids:
             ask.env_ids.extend(state.ids)
-            batch = concatenate(
-                self._action_space, state.actions, create_empty_array(self._action_space, len(state.ids))
-            )
+            if self._array_actions:  # arrays of several actions each, in the order of state.ids
+                batch = np.concatenate(state.actions)
+            else:
+                batch = concatenate(
+                    self._action_space, state.actions, create_empty_array(self._action_space, len(state.ids))
+                )
             encode_value(batch, ask.actions, path="actions")
             state.stepping += len(state.ids)
             state.ids, state.actions = [], []
-        return await request_on(host.connection, request, self._timeout, "async step on")
+        return request
 
     def _take(self, k: int, reply: pb.Response) -> None:
-        offset = self.hosts[k].offset
         step = reply.async_step
+        if not step.env_ids:  # the host's wait ended with no result (max_wait_s)
+            return
         obs, rewards, terminations, truncations, infos = decode_step(step.step)
-        n = len(step.env_ids)
-        self._states[k].stepping -= n
-        per_env: list[list[dict[Any, Any]]] = [[] for _ in range(n)]
-        for index, info in infos if isinstance(infos, list) else []:
-            per_env[index].append(info)
-        for j, (local, env_obs) in enumerate(zip(step.env_ids, iterate(batch_space(self._obs_space, n), obs))):
-            self._ready.append(
-                _Result(
-                    offset + int(local),
-                    env_obs,
-                    float(rewards[j]),
-                    bool(terminations[j]),
-                    bool(truncations[j]),
-                    per_env[j],
-                )
-            )
+        ids = np.asarray(step.env_ids, dtype=np.int64) + self.hosts[k].offset
+        self._states[k].stepping -= len(ids)
+        calls = infos if isinstance(infos, list) else []
+        self._ready.append(_Chunk(ids, obs, rewards, terminations, truncations, calls))
 
 
 def _split_actions(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
@@ -259,8 +357,6 @@ def _split_actions(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
     Raises:
         InvalidActionError: ``actions`` is not such a batch.
     """
-    from remote_gym.errors import InvalidActionError
-
     try:
         items = list(iterate(space, actions))
     except Exception as exc:

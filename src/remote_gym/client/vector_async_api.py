@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,7 +73,9 @@ class AsyncVectorMethods:
         call = self._timeouts.call
         return connection.run(coro, connection.recovery_bound(call), "async step on hosts, first")
 
-    def async_reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None) -> None:
+    def async_reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> None:
         """Reset every sub-env; the next ``recv`` calls return their first observations (EnvPool's ``async_reset``).
 
         ``seed`` and ``options`` are as in :meth:`reset` (a ``reset_mask`` is refused here).
@@ -121,6 +124,12 @@ class AsyncVectorMethods:
             TransportError: A host did not answer within ``timeouts.call``.
         """
         return self._async_steps().recv(self._run)
+
+    def _abandon_async(self) -> None:
+        """Before closing: cancel requests in flight, never raising."""
+        if self._async is not None:
+            with contextlib.suppress(Exception):
+                self._async.abandon(self._run)
 
     def _settle_async(self) -> None:
         """Before a synchronous call: wait for the requests in flight (their results stay queued)."""

@@ -341,6 +341,7 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
 
     def close_extras(self, **kwargs: Any) -> None:
         """End every host's session (the servers free the sub-envs and their workers)."""
+        self._abandon_async()
         for host in self._hosts:
             host.connection.close()
 

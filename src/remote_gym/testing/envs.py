@@ -262,16 +262,32 @@ class MixedInfoEnv(ToyEnv[np.int64, np.int64]):
 
 class SleepyEnv(MixedInfoEnv):
     """:class:`MixedInfoEnv` whose steps take ``step_s`` seconds of ``time.sleep`` (a slow simulator
-    that leaves the CPU free): for asynchronous stepping, where slow sub-envs must not hold up others."""
+    that leaves the CPU free): for asynchronous stepping, where slow sub-envs must not hold up others.
+
+    With ``slow_every=K``, an env first reset with a seed divisible by K steps in ``slow_s`` instead
+    (a vector env reset with ``seed=0`` has one slow sub-env in K).
+    """
 
     def __init__(
-        self, *, render_mode: str | None = None, episode_length: int = EPISODE_LENGTH, step_s: float = 0.001
+        self,
+        *,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
+        step_s: float = 0.001,
+        slow_s: float = 0.01,
+        slow_every: int = 0,
     ) -> None:
         super().__init__(render_mode=render_mode, episode_length=episode_length)
-        self.step_s = float(step_s)
+        self.step_s, self.slow_s, self.slow_every = float(step_s), float(slow_s), int(slow_every)
+        self._pause = self.step_s
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        if seed is not None and self.slow_every:
+            self._pause = self.slow_s if seed % self.slow_every == 0 else self.step_s
+        return super().reset(seed=seed, options=options)
 
     def _transition(self, action: np.int64) -> tuple[np.int64, float]:
-        time.sleep(self.step_s)
+        time.sleep(self._pause)
         return super()._transition(action)
 
 

@@ -527,14 +527,18 @@ class CloseResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class VectorAsyncStepRequest(_message.Message):
-    __slots__ = ("env_ids", "actions", "min_ready")
+    __slots__ = ("env_ids", "actions", "min_ready", "linger_s", "max_wait_s")
     ENV_IDS_FIELD_NUMBER: _ClassVar[int]
     ACTIONS_FIELD_NUMBER: _ClassVar[int]
     MIN_READY_FIELD_NUMBER: _ClassVar[int]
+    LINGER_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_WAIT_S_FIELD_NUMBER: _ClassVar[int]
     env_ids: _containers.RepeatedScalarFieldContainer[int]
     actions: Value
     min_ready: int
-    def __init__(self, env_ids: _Optional[_Iterable[int]] = ..., actions: _Optional[_Union[Value, _Mapping]] = ..., min_ready: _Optional[int] = ...) -> None: ...
+    linger_s: float
+    max_wait_s: float
+    def __init__(self, env_ids: _Optional[_Iterable[int]] = ..., actions: _Optional[_Union[Value, _Mapping]] = ..., min_ready: _Optional[int] = ..., linger_s: _Optional[float] = ..., max_wait_s: _Optional[float] = ...) -> None: ...
 
 class VectorAsyncStepResponse(_message.Message):
     __slots__ = ("env_ids", "step")

@@ -4,10 +4,11 @@ A session asked for ``async_step`` (capability ``vector_async``) steps the named
 :class:`~remote_gym.server.handlers.cores.LocalVectorCore` one by one, exactly as Gymnasium's
 ``SyncVectorEnv.step`` steps sub-env ``i`` (its autoreset mode included, and its bookkeeping kept, so
 that synchronous calls between asynchronous ones stay exact). Each sub-env step is a job for a pool
-of threads; the reply goes out once ``min_ready`` sub-envs have finished and carries every result
-ready by then, so a slow sub-env holds up only itself. Envs that wait (I/O, sleeps, simulators in C
-that release the GIL) overlap; pure-Python envs run one at a time, as under ``SyncVectorEnv``, and
-the thread that holds the GIL takes job after job without a switch.
+of threads; the reply goes out once ``min_ready`` sub-envs have finished (or ``linger_s`` after the first
+did) and carries every result ready by then, so a slow sub-env holds up only itself. Envs that wait
+(I/O, sleeps, simulators in C that release the GIL) overlap on the pool; a sub-env whose steps are
+quick (under :data:`INLINE_S`, measured) is stepped by the request's thread itself, in order, since a
+thread hand-off would cost more than its step (pure-Python envs run one at a time anyway, under the GIL).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,10 @@ StepResult = tuple[Any, float, bool, bool, list[dict[str, Any]]]
 
 MAX_THREADS = 32
 """Stepping threads per session at most (one per sub-env below that)."""
+
+INLINE_S = 0.0002
+"""A sub-env whose recent steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
+the request's own thread: handing it to a pool thread would cost more than its step."""
 
 
 def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
@@ -76,6 +82,8 @@ class AsyncStepper:
         self._ready: list[tuple[int, StepResult | BaseException]] = []
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
+        self._seconds = np.zeros(envs.num_envs, dtype=np.float64)
+        """Each sub-env's recent step time (a moving average), to tell quick ones from slow ones."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -88,15 +96,23 @@ class AsyncStepper:
             seen: set[int] = set()
             for env_id in env_ids:
                 if not 0 <= env_id < num_envs:
-                    raise InvalidCallError(f"env id {env_id} is not a sub-env of this session (0..{num_envs - 1})")
+                    raise InvalidCallError(
+                        f"env id {env_id} is not a sub-env of this session (0..{num_envs - 1})"
+                    )
                 if env_id in seen or env_id in self._busy:
                     raise InvalidCallError(f"sub-env {env_id} is already stepping; collect its result first")
                 seen.add(env_id)
             self._busy.update(env_ids)
-        if not self._threads:
-            self._start()
-        for job in zip(env_ids, actions, strict=True):
-            self._jobs.put(job)
+        inline = []
+        for env_id, action in zip(env_ids, actions, strict=True):
+            if self._seconds[env_id] < INLINE_S:
+                inline.append((env_id, action))
+                continue
+            if not self._threads:
+                self._start()
+            self._jobs.put((env_id, action))
+        for env_id, action in inline:
+            self._run(env_id, action)
 
     def _start(self) -> None:
         for n in range(self._size):
@@ -109,26 +125,41 @@ class AsyncStepper:
             job = self._jobs.get()
             if job is None:
                 return
-            env_id, action = job
-            result: StepResult | BaseException
-            try:
-                result = step_one(self._envs, env_id, action)
-            except BaseException as exc:  # handed to the request that collects it
-                result = exc
-            with self._cond:
-                self._busy.discard(env_id)
-                self._ready.append((env_id, result))
-                self._cond.notify_all()
+            self._run(*job)
 
-    def collect(self, min_ready: int) -> list[tuple[int, StepResult]]:
-        """Wait for ``min_ready`` results (fewer if fewer sub-envs are stepping); take every ready one.
+    def _run(self, env_id: int, action: Any) -> None:
+        result: StepResult | BaseException
+        start = time.perf_counter()
+        try:
+            result = step_one(self._envs, env_id, action)
+        except BaseException as exc:  # handed to the request that collects it
+            result = exc
+        self._seconds[env_id] = 0.5 * self._seconds[env_id] + 0.5 * (time.perf_counter() - start)
+        with self._cond:
+            self._busy.discard(env_id)
+            self._ready.append((env_id, result))
+            self._cond.notify_all()
+
+    def collect(self, min_ready: int, linger_s: float, max_wait_s: float = 0.0) -> list[tuple[int, StepResult]]:
+        """Wait for ``min_ready`` results (fewer if fewer sub-envs are stepping), or for one and then
+        ``linger_s`` more seconds, or (``max_wait_s`` > 0) that long in all; take every ready one.
 
         Raises:
             BaseException: The first failure of a sub-env among them (``SubEnvError`` names it).
         """
         with self._cond:
             want = max(1, min_ready)
-            self._cond.wait_for(lambda: len(self._ready) >= min(want, len(self._ready) + len(self._busy)))
+
+            def enough() -> bool:
+                return len(self._ready) >= min(want, len(self._ready) + len(self._busy))
+
+            deadline = time.monotonic() + max_wait_s if max_wait_s > 0 else None
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._cond.wait_for(lambda: enough() or bool(self._ready), timeout=left)
+            if self._ready and not enough() and linger_s > 0:
+                if deadline is not None:
+                    linger_s = min(linger_s, max(0.0, deadline - time.monotonic()))
+                self._cond.wait_for(enough, timeout=linger_s)
             ready, self._ready = self._ready, []
         for _, result in ready:
             if isinstance(result, BaseException):

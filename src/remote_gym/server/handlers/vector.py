@@ -41,6 +41,7 @@ class VectorEnvHandler(RequestHandler):
         self.core = core
         self.vectorization_mode = vectorization_mode
         self._stepper: AsyncStepper | None = None
+        self._batch_spaces: dict[int, Any] = {}
         """Asynchronous stepping (capability ``vector_async``), made by the first ``async_step``."""
 
     def _quiesce(self, *, discard: bool = False) -> None:
@@ -154,6 +155,15 @@ class VectorEnvHandler(RequestHandler):
             self._stepper.close()
         self.core.close()
 
+    def _actions(self, actions: Any, n: int) -> list[Any]:
+        """The single actions of a batch of ``n`` (checked against the batched action space once)."""
+        space = self._batch_spaces.get(n)
+        if space is None:
+            space = self._batch_spaces[n] = create_batch_space(self.core.single_action_space, n)
+        if not space.contains(actions):
+            raise InvalidActionError(f"actions {actions!r} are not a batch of {n} in {space}")
+        return list(iterate(space, actions))
+
     def _async_step(self, request: pb.Request) -> pb.Response:
         """Start stepping the named sub-envs; answer with every result ready once ``min_ready`` are."""
         core = self.core
@@ -167,27 +177,22 @@ class VectorEnvHandler(RequestHandler):
         ask = request.async_step
         env_ids = [int(i) for i in ask.env_ids]
         if env_ids:
-            actions = decode_value(ask.actions)
-            space = core.single_action_space
-            try:
-                items = list(iterate(create_batch_space(space, len(env_ids)), actions))
-            except Exception as exc:
-                raise InvalidActionError(f"actions for sub-envs {env_ids} are not a batch of {space}") from exc
-            if len(items) != len(env_ids) or not all(space.contains(a) for a in items):
-                raise InvalidActionError(f"actions {actions!r} are not {len(env_ids)} elements of {space}")
-            self._stepper.submit(env_ids, items)
-        ready = self._stepper.collect(ask.min_ready)
+            self._stepper.submit(env_ids, self._actions(decode_value(ask.actions), len(env_ids)))
+        ready = self._stepper.collect(ask.min_ready, ask.linger_s, ask.max_wait_s)
         resp = pb.Response()
         out = resp.async_step
         out.env_ids.extend(env_id for env_id, _ in ready)
         space = core.single_observation_space
-        obs = concatenate(space, [r[1][0] for r in ready], create_empty_array(space, len(ready)))
+        obs = create_empty_array(space, len(ready))
+        if ready:  # none: the wait ended at max_wait_s
+            obs = concatenate(space, [r[1][0] for r in ready], obs)
         rewards, terminations, truncations = batch_rewards(ready)
         encode_value(obs, out.step.observation, compress=self._compress, path="observation")
         encode_value(rewards, out.step.reward, path="rewards")
         encode_value(terminations, out.step.terminated, path="terminations")
         encode_value(truncations, out.step.truncated, path="truncations")
-        calls = [(k, info) for k, (_, result) in enumerate(ready) for info in result[4]]
+        # An empty info adds nothing to a vectorised info: only the others travel.
+        calls = [(k, info) for k, (_, result) in enumerate(ready) for info in result[4] if info]
         encode_info_calls(calls, out.step.info_calls, compress=self._compress)
         return resp
 
