@@ -154,24 +154,38 @@ class AsyncSteps:
             InvalidActionError: ``actions`` is not a batch of ``len(env_ids)`` actions.
         """
         ids = np.asarray(env_ids, dtype=np.int64).reshape(-1)
-        bad = ids[(ids < 0) | (ids >= self.num_envs)]
-        if bad.size:
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_envs):
+            bad = ids[(ids < 0) | (ids >= self.num_envs)]
             raise InvalidCallError(f"send: env id {int(bad[0])} is not a sub-env (0..{self.num_envs - 1})")
-        if len(np.unique(ids)) != len(ids):
-            raise InvalidCallError(f"send: env_ids {ids.tolist()} name a sub-env twice")
-        not_ready = ids[~self.awaiting[ids]]
-        if not_ready.size:
+        awaiting = self.awaiting[ids]
+        if not awaiting.all():
             raise InvalidCallError(
-                f"send: sub-env {int(not_ready[0])} was not returned by recv since its last action "
+                f"send: sub-env {int(ids[~awaiting][0])} was not returned by recv since its last action "
                 "(send only to the env_ids recv returned)"
             )
+        before = int(np.count_nonzero(self.awaiting))
+        self.awaiting[ids] = False
+        if before - int(np.count_nonzero(self.awaiting)) != len(ids):
+            self.awaiting[ids] = True
+            raise InvalidCallError(f"send: env_ids {ids.tolist()} name a sub-env twice")
+        try:
+            self._queue_actions(ids, actions)
+        except BaseException:
+            self.awaiting[ids] = True
+            raise
+
+    def _queue_actions(self, ids: np.ndarray, actions: Any) -> None:
+        """Queue each host's share of ``actions``."""
         space = self._batch(len(ids))
         if isinstance(actions, np.ndarray) and isinstance(
             space, spaces.Box | spaces.MultiDiscrete | spaces.MultiBinary
         ):
             if len(actions) != len(ids):
                 raise InvalidActionError(f"send got {len(actions)} actions for {len(ids)} env_ids")
-            self.awaiting[ids] = False
+            if len(self.hosts) == 1:
+                self._states[0].ids.extend(ids.tolist())
+                self._states[0].actions.append(np.array(actions))  # a copy: the caller may reuse its array
+                return
             hosts = self._host_of[ids]
             for k in np.unique(hosts).tolist():
                 mine = hosts == k
@@ -180,7 +194,6 @@ class AsyncSteps:
                 state.actions.append(actions[mine])  # one array of this batch's actions for the host
             return
         items = _split_actions(space, actions, len(ids))
-        self.awaiting[ids] = False
         for env_id, action in zip(ids.tolist(), items, strict=True):
             k = int(self._host_of[env_id])
             state = self._states[k]

@@ -31,8 +31,8 @@ StepResult = tuple[Any, float, bool, bool, list[dict[str, Any]]]
 MAX_THREADS = 32
 """Stepping threads per session at most (one per sub-env below that)."""
 
-INLINE_S = 0.0002
-"""A sub-env whose recent steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
+INLINE_S = 0.0005
+"""A sub-env one of whose last two steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
 the request's own thread: handing it to a pool thread would cost more than its step."""
 
 
@@ -82,8 +82,9 @@ class AsyncStepper:
         self._ready: list[tuple[int, StepResult | BaseException]] = []
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
-        self._seconds = np.zeros(envs.num_envs, dtype=np.float64)
-        """Each sub-env's recent step time (a moving average), to tell quick ones from slow ones."""
+        self._seconds = [[float("inf")] * 2 for _ in range(envs.num_envs)]
+        """Each sub-env's last two step times (unknown: slow), to tell quick ones from slow ones: one quick
+        step of the two makes a sub-env quick, so one hiccup does not send a quick one to the pool."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -105,7 +106,7 @@ class AsyncStepper:
             self._busy.update(env_ids)
         inline = []
         for env_id, action in zip(env_ids, actions, strict=True):
-            if self._seconds[env_id] < INLINE_S:
+            if min(self._seconds[env_id]) < INLINE_S:
                 inline.append((env_id, action))
                 continue
             if not self._threads:
@@ -134,7 +135,8 @@ class AsyncStepper:
             result = step_one(self._envs, env_id, action)
         except BaseException as exc:  # handed to the request that collects it
             result = exc
-        self._seconds[env_id] = 0.5 * self._seconds[env_id] + 0.5 * (time.perf_counter() - start)
+        times = self._seconds[env_id]
+        times[0], times[1] = times[1], time.perf_counter() - start
         with self._cond:
             self._busy.discard(env_id)
             self._ready.append((env_id, result))
