@@ -52,7 +52,12 @@ SLEEPY_KWARGS = {"step_s": 0.001, "slow_s": 0.01, "slow_every": 8, "episode_leng
 def server_process() -> Iterator[str]:
     """A remote-gym server in its own process hosting CartPole-v1 and the Sleepy test env."""
     environments = {SLEEPY: {"env_id": IMPORTABLE_ENV_IDS[SLEEPY], "allowed_kwargs": "*"}}
-    args = {"default_args": {"env_id": CARTPOLE}, "environments": environments, "port": 0, "hosting": "process"}
+    args = {
+        "default_args": {"env_id": CARTPOLE},
+        "environments": environments,
+        "port": 0,
+        "hosting": "process",
+    }
     with server_port(SERVER_SCRIPT, json.dumps(args)) as port:
         yield f"127.0.0.1:{port}"
 
@@ -114,7 +119,9 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs (medians are over runs; default 5)")
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per measurement (default 2)")
     parser.add_argument("--quick", action="store_true", help="1 run of 0.5 s per configuration: a smoke run")
@@ -204,7 +211,9 @@ def _print(console: Console, rows: dict[str, Row], args: argparse.Namespace) -> 
     )
     for key, floor, text in targets:
         ratio = _median(rows[key].ratios)
-        console.print(f"{rows[key].name}: {ratio:.2f} x (target {text}: {'met' if ratio >= floor else 'NOT met'})")
+        console.print(
+            f"{rows[key].name}: {ratio:.2f} x (target {text}: {'met' if ratio >= floor else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":

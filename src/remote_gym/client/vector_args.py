@@ -177,7 +177,9 @@ class EnvGroup:
     address: str | None = None
 
 
-def env_groups(envs: Sequence[EnvGroup | Mapping[str, Any]], address: str | Sequence[str] | None) -> list[EnvGroup]:
+def env_groups(
+    envs: Sequence[EnvGroup | Mapping[str, Any]], address: str | Sequence[str] | None
+) -> list[EnvGroup]:
     """The groups of a mixed pool, each with its address.
 
     Raises:

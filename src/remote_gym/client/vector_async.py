@@ -12,7 +12,6 @@ Results travel per sub-env, so each sub-env's trajectory is the local env's, wha
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,15 +20,13 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
-from remote_gym.client.connection import Connection
-from remote_gym.client.vector_hosts import VectorHost, attribute_error
+from remote_gym.client.vector_hosts import VectorHost, attribute_error, request_on
+from remote_gym.client.vector_results import ResultQueue
 from remote_gym.codec.values import encode_value
 from remote_gym.codec.vector import InfoCalls, decode_step
 from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteGymError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.transport.status import foreign_error
 from remote_gym.vector.infos import replay_infos
-from remote_gym.vector.splits import merge_batches, split_batch
 
 LINGER_S = 0.001
 """How long a host waits, after its first result, for the rest of its share before answering."""
@@ -40,27 +37,6 @@ wait on the client until its answer (a session answers one request at a time).""
 
 ENV_ID_KEY = "env_id"
 """Info key of ``recv``: the global index of each sub-env in the batch (as EnvPool's ``info["env_id"]``)."""
-
-
-@dataclass
-class _Chunk:
-    """The results of one reply (or of a reset), queued until ``recv`` calls return them, row by row."""
-
-    ids: np.ndarray
-    """Global sub-env indices, one per row."""
-    obs: Any
-    rewards: np.ndarray
-    terminations: np.ndarray
-    truncations: np.ndarray
-    calls: InfoCalls
-    """Each row's infos as ``(row, info)``, in row order."""
-    start: int = 0
-    """Rows already returned."""
-
-    @property
-    def left(self) -> int:
-        """Rows not yet returned."""
-        return len(self.ids) - self.start
 
 
 @dataclass
@@ -91,7 +67,7 @@ class AsyncSteps:
         observation_space: spaces.Space[Any],
         action_space: spaces.Space[Any],
         batch_size: int,
-        timeout: float,
+        timeout: float | None,
     ) -> None:
         self.hosts = list(hosts)
         self.num_envs = sum(host.size for host in hosts)
@@ -101,7 +77,7 @@ class AsyncSteps:
         self._timeout = timeout
         self._host_of = np.concatenate([np.full(h.size, k, dtype=np.int64) for k, h in enumerate(hosts)])
         self._states = [_HostState() for _ in hosts]
-        self._ready: deque[_Chunk] = deque()
+        self._ready = ResultQueue(observation_space)
         self.awaiting = np.zeros(self.num_envs, dtype=np.bool_)
         """Sub-envs a ``recv`` (or reset) returned and that got no action since: those ``send`` accepts."""
         self._batch_spaces: dict[int, spaces.Space[Any]] = {}
@@ -129,20 +105,20 @@ class AsyncSteps:
         for state in self._states:
             state.ids, state.actions, state.stepping, state.task = [], [], 0, None
         n = self.num_envs
-        zeros = np.zeros(n, dtype=np.bool_)
-        self._ready.append(_Chunk(np.arange(n), obs, np.zeros(n), zeros, zeros.copy(), list(infos)))
+        if obs is not None:
+            zeros = np.zeros(n, dtype=np.bool_)
+            self._ready.append(np.arange(n), obs, np.zeros(n), zeros, zeros.copy(), list(infos))
         self.awaiting[:] = False
 
     def reset_all(self) -> None:
         """After a synchronous ``reset()``: every sub-env awaits its action, nothing is queued."""
         self.reset_done(None, [])
-        self._ready.clear()
         self.awaiting[:] = True
 
     @property
     def queued(self) -> int:
         """Results received and not yet returned by ``recv``."""
-        return sum(chunk.left for chunk in self._ready)
+        return self._ready.queued
 
     # -- send ----------------------------------------------------------------------------------
 
@@ -234,41 +210,11 @@ class AsyncSteps:
             self._wait_on(active[0], need)  # one host: a plain round trip, no gather machinery
         else:
             driver_run(self._pump(need))
-        obs, rewards, terminations, truncations, calls, ids = self._take_rows(need)
+        obs, rewards, terminations, truncations, calls, ids = self._ready.take(need)
         self.awaiting[ids] = True
         infos = replay_infos(calls, need)
         infos[ENV_ID_KEY] = ids.astype(np.int32)
         return obs, rewards, terminations, truncations, infos
-
-    def _take_rows(self, need: int) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, InfoCalls, np.ndarray]:
-        """The first ``need`` queued rows as one batch (a whole reply's batch as it came)."""
-        first = self._ready[0]
-        if first.start == 0 and first.left == need:
-            self._ready.popleft()
-            return first.obs, first.rewards, first.terminations, first.truncations, first.calls, first.ids
-        parts: list[tuple[_Chunk, int, int]] = []
-        while need > sum(b - a for _, a, b in parts):
-            chunk = self._ready[0]
-            a = chunk.start
-            b = a + min(chunk.left, need - sum(y - x for _, x, y in parts))
-            parts.append((chunk, a, b))
-            chunk.start = b
-            if not chunk.left:
-                self._ready.popleft()
-        calls: InfoCalls = []
-        row = 0
-        for chunk, a, b in parts:
-            calls += [(row + i - a, info) for i, info in chunk.calls if a <= i < b]
-            row += b - a
-        space = self._obs_space
-        return (
-            merge_batches(space, [split_batch(space, c.obs, a, b) for c, a, b in parts]),
-            np.concatenate([c.rewards[a:b] for c, a, b in parts]),
-            np.concatenate([c.terminations[a:b] for c, a, b in parts]),
-            np.concatenate([c.truncations[a:b] for c, a, b in parts]),
-            calls,
-            np.concatenate([c.ids[a:b] for c, a, b in parts]),
-        )
 
     def settle(self, driver_run: Any) -> None:
         """Wait for the requests in flight (before a synchronous call on the same sessions)."""
@@ -342,12 +288,12 @@ class AsyncSteps:
         ask.max_wait_s = max_wait_s
         if state.ids:
             ask.env_ids.extend(state.ids)
+            batch: Any
             if self._array_actions:  # arrays of several actions each, in the order of state.ids
                 batch = np.concatenate(state.actions)
             else:
-                batch = concatenate(
-                    self._action_space, state.actions, create_empty_array(self._action_space, len(state.ids))
-                )
+                empty: Any = create_empty_array(self._action_space, len(state.ids))
+                batch = concatenate(self._action_space, state.actions, empty)
             encode_value(batch, ask.actions, path="actions")
             state.stepping += len(state.ids)
             state.ids, state.actions = [], []
@@ -361,7 +307,7 @@ class AsyncSteps:
         ids = np.asarray(step.env_ids, dtype=np.int64) + self.hosts[k].offset
         self._states[k].stepping -= len(ids)
         calls = infos if isinstance(infos, list) else []
-        self._ready.append(_Chunk(ids, obs, rewards, terminations, truncations, calls))
+        self._ready.append(ids, obs, rewards, terminations, truncations, calls)
 
 
 def _split_actions(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
@@ -377,23 +323,3 @@ def _split_actions(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
     if len(items) != n:
         raise InvalidActionError(f"send got {len(items)} actions for {n} env_ids")
     return items
-
-
-async def request_on(connection: Connection, request: pb.Request, timeout: float, what: str) -> pb.Response:
-    """:meth:`Connection.request` as a coroutine on the connection's loop, for requests in flight together.
-
-    Raises:
-        RemoteGymError: As :meth:`Connection.request` (a failure in flight breaks the session).
-    """
-    connection.check_open()
-    kind = request.WhichOneof("kind")
-    payload = connection._prepare(request)
-    try:
-        reply = await connection._exchange(payload, timeout)
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
-            raise
-        error = foreign_error(exc, f"{what} {connection.target}", timeout=timeout)
-        connection._mark_broken(error)
-        raise error from exc
-    return connection._parse_reply(reply, kind)

@@ -62,6 +62,23 @@ class AsyncVectorMethods:
     def _check_open(self) -> None:
         raise NotImplementedError
 
+    single_observation_space: Any
+    single_action_space: Any
+    vectorization_mode: str
+
+    def _setup_async(self, batch_size: int | None, timeout: float | None) -> None:
+        """Set :attr:`batch_size` and, when one was given, the send/recv state (once the hosts are made).
+
+        Raises:
+            ConfigError: A batch size out of range, or a host that cannot step asynchronously.
+        """
+        self.batch_size = check_batch_size(batch_size, self.num_envs)
+        if batch_size is not None:
+            check_async_hosts(self._hosts, self.vectorization_mode)
+            self._async = AsyncSteps(
+                self._hosts, self.single_observation_space, self.single_action_space, self.batch_size, timeout
+            )
+
     def _async_steps(self) -> AsyncSteps:
         if self._async is None:
             raise InvalidCallError("send/recv/async_reset need RemoteVectorEnv(..., batch_size=M)")

@@ -26,9 +26,9 @@ from remote_gym.client.vector_args import (
     per_host,
     per_host_tokens,
 )
-from remote_gym.client.vector_calls import reset_hosts, step_hosts
 from remote_gym.client.vector_async import AsyncSteps
-from remote_gym.client.vector_async_api import AsyncVectorMethods, check_async_hosts, check_batch_size
+from remote_gym.client.vector_async_api import AsyncVectorMethods
+from remote_gym.client.vector_calls import reset_hosts, step_hosts
 from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, check_pool_spaces, exchange, open_hosts
 from remote_gym.client.vector_recovery import HostRecovery, Resolver
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
@@ -136,7 +136,7 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
         elif address is None:
             raise ConfigError("RemoteVectorEnv needs address= (or envs= with an address per group)")
         addresses = expand_addresses(address)
-        if groups is None and isinstance(address, str) and len(addresses) == 1 and not isinstance(tls, Sequence):
+        if not groups and isinstance(address, str) and len(addresses) == 1 and not isinstance(tls, Sequence):
             token_auth = TokenAuth(token) if isinstance(token, str) else token
             addresses = spread_over_hub(addresses[0], env, tls, token_auth, config)  # type: ignore[arg-type]
             if resolver is None and addresses[0] != address:  # a hub: lost hosts' envs go to the others
@@ -173,16 +173,7 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
             if groups is not None:
                 check_pool_spaces(self._hosts, replies)
             self._describe(replies, render_mode)
-            self.batch_size = check_batch_size(batch_size, self.num_envs)
-            if batch_size is not None:
-                check_async_hosts(self._hosts, self.vectorization_mode)
-                self._async = AsyncSteps(
-                    self._hosts,
-                    self.single_observation_space,
-                    self.single_action_space,
-                    self.batch_size,
-                    config.timeouts.call,
-                )
+            self._setup_async(batch_size, config.timeouts.call)
         except BaseException:
             self.close_extras()
             self.closed = True

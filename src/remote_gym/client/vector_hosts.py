@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.status import foreign_error
 from remote_gym.transport.tls import TLSConfig
 from remote_gym.vector.splits import offsets_of
 
@@ -236,3 +238,25 @@ def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:
     attributed.__cause__, attributed.__context__ = exc.__cause__, exc.__context__
     attributed.__suppress_context__ = exc.__suppress_context__
     return attributed
+
+
+async def request_on(
+    connection: Connection, request: pb.Request, timeout: float | None, what: str
+) -> pb.Response:
+    """:meth:`Connection.request` as a coroutine on the connection's loop, for requests in flight together.
+
+    Raises:
+        RemoteGymError: As :meth:`Connection.request` (a failure in flight breaks the session).
+    """
+    connection.check_open()
+    kind = request.WhichOneof("kind")
+    payload = connection._prepare(request)
+    try:
+        reply = await connection._exchange(payload, timeout)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+            raise
+        error = foreign_error(exc, f"{what} {connection.target}", timeout=timeout)
+        connection._mark_broken(error)
+        raise error from exc
+    return connection._parse_reply(reply, kind)

@@ -8,7 +8,6 @@ Gymnasium convention for env modules), so a fresh process -- such as a server wo
 from __future__ import annotations
 
 import time
-
 from typing import Any
 
 import gymnasium as gym
@@ -281,7 +280,9 @@ class SleepyEnv(MixedInfoEnv):
         self.step_s, self.slow_s, self.slow_every = float(step_s), float(slow_s), int(slow_every)
         self._pause = self.step_s
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         if seed is not None and self.slow_every:
             self._pause = self.slow_s if seed % self.slow_every == 0 else self.step_s
         return super().reset(seed=seed, options=options)

@@ -50,6 +50,7 @@ def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
             f"autoreset_mode DISABLED: sub-env {i} ended its episode and must be reset "
             "(reset(options={'reset_mask': ...})) before its next step"
         )
+    reward: Any
     if mode is AutoresetMode.NEXT_STEP and envs._autoreset_envs[i]:
         obs, info = env.reset()
         reward, terminated, truncated = 0.0, False, False
@@ -142,7 +143,9 @@ class AsyncStepper:
             self._ready.append((env_id, result))
             self._cond.notify_all()
 
-    def collect(self, min_ready: int, linger_s: float, max_wait_s: float = 0.0) -> list[tuple[int, StepResult]]:
+    def collect(
+        self, min_ready: int, linger_s: float, max_wait_s: float = 0.0
+    ) -> list[tuple[int, StepResult]]:
         """Wait for ``min_ready`` results (fewer if fewer sub-envs are stepping), or for one and then
         ``linger_s`` more seconds, or (``max_wait_s`` > 0) that long in all; take every ready one.
 

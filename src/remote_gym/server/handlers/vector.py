@@ -183,7 +183,7 @@ class VectorEnvHandler(RequestHandler):
         out = resp.async_step
         out.env_ids.extend(env_id for env_id, _ in ready)
         space = core.single_observation_space
-        obs = create_empty_array(space, len(ready))
+        obs: Any = create_empty_array(space, len(ready))
         if ready:  # none: the wait ended at max_wait_s
             obs = concatenate(space, [r[1][0] for r in ready], obs)
         rewards, terminations, truncations = batch_rewards(ready)
