@@ -17,6 +17,7 @@ if _typing.TYPE_CHECKING:
     from remote_gym.client.factory import make, make_vec
     from remote_gym.client.info import HostedEnvInfo, ServerInfo, server_info
     from remote_gym.client.stats import StatsClient
+    from remote_gym.client.vector_args import EnvGroup
     from remote_gym.client.vector_env import RemoteVectorEnv
     from remote_gym.transport.auth import TokenAuth
     from remote_gym.transport.tls import TLSConfig
@@ -32,6 +33,7 @@ _LAZY = {
     "ServerInfo": "remote_gym.client.info",
     "server_info": "remote_gym.client.info",
     "StatsClient": "remote_gym.client.stats",
+    "EnvGroup": "remote_gym.client.vector_args",
     "RemoteVectorEnv": "remote_gym.client.vector_env",
     "TokenAuth": "remote_gym.transport.auth",
     "TLSConfig": "remote_gym.transport.tls",
@@ -39,6 +41,7 @@ _LAZY = {
 
 __all__ = [
     "ClientConfig",
+    "EnvGroup",
     "HostedEnvInfo",
     "RemoteEnv",
     "RemoteEnvironment",
