@@ -14,6 +14,7 @@ from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import concatenate, create_empty_array
 
+from remote_gym.client.envpool_api import make as make_envpool
 from remote_gym.client.vector_args import EnvGroup
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import ConfigError, InvalidActionError, InvalidCallError, RemoteEnvError
@@ -311,3 +312,21 @@ def test_mixed_pool(servers: list[str]) -> None:
         RemoteVectorEnv(envs=mismatch)
     with pytest.raises(ConfigError, match="address"):
         RemoteVectorEnv(envs=[EnvGroup("MixedInfo", 1)], address=servers)
+
+
+def test_envpool_make_adapter(servers: list[str]) -> None:
+    """envpool_api.make: EnvPool's arguments and seeding; its async loop runs with numpy alone."""
+    with make_envpool("CartPole-v1", num_envs=4, batch_size=2, seed=3, address=servers) as envs:
+        assert envs.single_action_space.n == 2
+        envs.async_reset()  # seeds 3..6, as EnvPool's seed=3
+        assert envs.np_random_seed == (3, 4, 5, 6)
+        steps = 0
+        for _ in range(20):
+            obs, rewards, terminations, truncations, infos = envs.recv()
+            assert obs.shape == (2, 4)
+            assert rewards.shape == terminations.shape == truncations.shape == (2,)
+            envs.send(np.ones(2, dtype=np.int64), infos["env_id"])
+            steps += len(infos["env_id"])
+        assert steps == 40
+    with pytest.raises(ConfigError, match="env_type"):
+        make_envpool("CartPole-v1", "dm", address=servers[0])
