@@ -28,7 +28,7 @@ from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteGymErr
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.vector.infos import replay_infos
 
-LINGER_S = 0.001
+LINGER_S = 0.002
 """How long a host waits, after its first result, for the rest of its share before answering."""
 
 MAX_WAIT_S = 0.002
@@ -241,7 +241,7 @@ class AsyncSteps:
         while True:
             for k, state in enumerate(self._states):
                 if state.task is None and (state.ids or (state.stepping and self.queued < need)):
-                    state.task = asyncio.ensure_future(self._ask(k, need))
+                    state.task = asyncio.ensure_future(self._ask(k, max(need, self.batch_size)))
             tasks = [s.task for s in self._states if s.task is not None]
             if errors or (self.queued >= need and not (settle and tasks)):
                 break

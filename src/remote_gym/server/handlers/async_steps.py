@@ -32,7 +32,7 @@ MAX_THREADS = 32
 """Stepping threads per session at most (one per sub-env below that)."""
 
 INLINE_S = 0.0005
-"""A sub-env one of whose last two steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
+"""A sub-env whose last two steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
 the request's own thread: handing it to a pool thread would cost more than its step."""
 
 
@@ -84,8 +84,9 @@ class AsyncStepper:
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
         self._seconds = [[float("inf")] * 2 for _ in range(envs.num_envs)]
-        """Each sub-env's last two step times (unknown: slow), to tell quick ones from slow ones: one quick
-        step of the two makes a sub-env quick, so one hiccup does not send a quick one to the pool."""
+        """Each sub-env's last two step times (unknown: slow), to tell quick ones from slow ones: a sub-env
+        is quick when both were, so that a slow env's quick autoreset step does not make it block the
+        request's thread (a quick env's one hiccup costs one hand-off to the pool)."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -107,7 +108,7 @@ class AsyncStepper:
             self._busy.update(env_ids)
         inline = []
         for env_id, action in zip(env_ids, actions, strict=True):
-            if min(self._seconds[env_id]) < INLINE_S:
+            if max(self._seconds[env_id]) < INLINE_S:
                 inline.append((env_id, action))
                 continue
             if not self._threads:
