@@ -25,7 +25,9 @@ from remote_gym.client.envpool_api import make
 
 def main(argv: Sequence[str] | None = None) -> float:
     """Train; return the mean return of the last 20 episodes."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--address", nargs="+", default=["127.0.0.1:56765"], help="servers, host:port")
     parser.add_argument("--env", default="CartPole-v1", help="environment name on the servers")
     parser.add_argument("--num-envs", type=int, default=16, help="sub-envs in all")
@@ -100,12 +102,16 @@ def main(argv: Sequence[str] | None = None) -> float:
             path.clear()
         _update(batch, act, optimizer, [*critic.parameters(), *actor.parameters()])
         recent = statistics.fmean(returns[-20:]) if returns else 0.0
-        print(f"{steps:>8} steps  {steps / (time.perf_counter() - start):>7.0f} steps/s  mean return {recent:.1f}")
+        print(
+            f"{steps:>8} steps  {steps / (time.perf_counter() - start):>7.0f} steps/s  mean return {recent:.1f}"
+        )
     envs.close()
     return statistics.fmean(returns[-20:]) if returns else 0.0
 
 
-def _advantages(paths: dict[int, list[tuple[Any, ...]]], pending: dict[int, tuple[Any, ...]]) -> dict[str, Any]:
+def _advantages(
+    paths: dict[int, list[tuple[Any, ...]]], pending: dict[int, tuple[Any, ...]]
+) -> dict[str, Any]:
     """GAE (gamma 0.99, lambda 0.95) along each sub-env's own path, bootstrapped by its pending value."""
     import torch
 

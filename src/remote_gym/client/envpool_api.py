@@ -71,7 +71,9 @@ def make(
         ConfigError: Another ``env_type``, or bad arguments.
     """
     if env_type != "gymnasium":
-        raise ConfigError(f"env_type must be 'gymnasium' (remote-gym speaks Gymnasium's API), got {env_type!r}")
+        raise ConfigError(
+            f"env_type must be 'gymnasium' (remote-gym speaks Gymnasium's API), got {env_type!r}"
+        )
     return EnvPoolEnv(
         task_id,
         num_envs,

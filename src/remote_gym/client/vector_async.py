@@ -212,7 +212,7 @@ class AsyncSteps:
             driver_run(self._pump(need))
         obs, rewards, terminations, truncations, calls, ids = self._ready.take(need)
         self.awaiting[ids] = True
-        infos = replay_infos(calls, need)
+        infos: dict[str, Any] = replay_infos(calls, need) if calls else {}
         infos[ENV_ID_KEY] = ids.astype(np.int32)
         return obs, rewards, terminations, truncations, infos
 

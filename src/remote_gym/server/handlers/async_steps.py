@@ -114,8 +114,12 @@ class AsyncStepper:
             if not self._threads:
                 self._start()
             self._jobs.put((env_id, action))
-        for env_id, action in inline:
-            self._run(env_id, action)
+        if inline:  # stepped here, in order, and published at once (one lock, one notification)
+            results = [(env_id, self._step(env_id, action)) for env_id, action in inline]
+            with self._cond:
+                self._busy.difference_update(env_id for env_id, _ in inline)
+                self._ready.extend(results)
+                self._cond.notify_all()
 
     def _start(self) -> None:
         for n in range(self._size):
@@ -130,15 +134,20 @@ class AsyncStepper:
                 return
             self._run(*job)
 
-    def _run(self, env_id: int, action: Any) -> None:
+    def _step(self, env_id: int, action: Any) -> StepResult | BaseException:
+        """Step one sub-env, timing it; its failure is returned, for the request that collects it."""
         result: StepResult | BaseException
         start = time.perf_counter()
         try:
             result = step_one(self._envs, env_id, action)
-        except BaseException as exc:  # handed to the request that collects it
+        except BaseException as exc:
             result = exc
         times = self._seconds[env_id]
         times[0], times[1] = times[1], time.perf_counter() - start
+        return result
+
+    def _run(self, env_id: int, action: Any) -> None:
+        result = self._step(env_id, action)
         with self._cond:
             self._busy.discard(env_id)
             self._ready.append((env_id, result))
