@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 HOSTED = {
     name: {"gym_id": IMPORTABLE_ENV_IDS.get(name, name), "allowed_kwargs": "*"}
-    for name in ("CartPole-v1", "MixedInfo", "DictSpaces", "Frame", "Sleepy", "Raising")
+    for name in ("CartPole-v1", "MixedInfo", "DictSpaces", "Frame", "Sleepy", "Raising", "Exiting")
 }
 
 
@@ -330,3 +330,27 @@ def test_envpool_make_adapter(servers: list[str]) -> None:
         assert steps == 40
     with pytest.raises(ConfigError, match="env_type"):
         make_envpool("CartPole-v1", "dm", address=servers[0])
+
+
+def test_lost_worker_restarts_its_sub_envs(servers: list[str]) -> None:
+    """Restart mode: a worker that dies mid-flight gets a new session; its sub-envs' episodes end
+    truncated (env_restarted), then (NEXT_STEP) return their fresh first observation, then step on."""
+    with RemoteVectorEnv("Exiting", 3, address=servers[0], on_env_failure="restart", batch_size=1) as remote:
+        remote.async_reset(seed=0)
+        first = [remote.recv()[0][0] for _ in range(3)]
+        remote.send(np.array([0, 0, 1]), [0, 1, 2])  # sub-env 2's action ends its worker process
+        rows = [remote.recv() for _ in range(3)]
+        assert sorted(int(r[4]["env_id"][0]) for r in rows) == [0, 1, 2]
+        for _, rewards, terminations, truncations, infos in rows:
+            assert truncations[0]
+            assert not terminations[0]
+            assert rewards[0] == 0.0
+            assert infos["env_restarted"][0]
+            assert "WorkerCrashedError" in infos["env_restart_reason"][0]
+        remote.send(np.zeros(3, dtype=np.int64), [0, 1, 2])
+        fresh = [remote.recv() for _ in range(3)]
+        assert not any(r[3][0] or r[2][0] for r in fresh)  # the fresh episodes' first observations
+        assert len({tuple(r[0][0]) for r in fresh}) == 3
+        assert all(obs.shape == first[0].shape for obs in first)
+        remote.send(np.zeros(3, dtype=np.int64), [0, 1, 2])
+        assert sorted(int(remote.recv()[4]["env_id"][0]) for _ in range(3)) == [0, 1, 2]

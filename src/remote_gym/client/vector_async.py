@@ -18,10 +18,13 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
+from remote_gym.client.vector_async_restarts import AsyncRestarts, recover_host
 from remote_gym.client.vector_hosts import VectorHost, attribute_error, request_on
-from remote_gym.client.vector_results import ResultQueue
+from remote_gym.client.vector_recovery import HostRecovery
+from remote_gym.client.vector_results import ResultQueue, batch_rows
 from remote_gym.codec.values import encode_value
 from remote_gym.codec.vector import InfoCalls, decode_step
 from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteGymError
@@ -68,6 +71,8 @@ class AsyncSteps:
         action_space: spaces.Space[Any],
         batch_size: int,
         timeout: float | None,
+        recovery: HostRecovery | None = None,
+        mode: AutoresetMode = AutoresetMode.NEXT_STEP,
     ) -> None:
         self.hosts = list(hosts)
         self.num_envs = sum(host.size for host in hosts)
@@ -75,6 +80,10 @@ class AsyncSteps:
         self._obs_space = observation_space
         self._action_space = action_space
         self._timeout = timeout
+        self._recovery = recovery
+        self._restarts = (
+            AsyncRestarts(observation_space, mode) if recovery is not None and recovery.restart else None
+        )
         self._host_of = np.concatenate([np.full(h.size, k, dtype=np.int64) for k, h in enumerate(hosts)])
         self._states = [_HostState() for _ in hosts]
         self._ready = ResultQueue(observation_space)
@@ -145,16 +154,22 @@ class AsyncSteps:
             self.awaiting[ids] = True
             raise InvalidCallError(f"send: env_ids {ids.tolist()} name a sub-env twice")
         try:
-            self._queue_actions(ids, actions)
+            items = None
+            if self._restarts is not None:
+                ids, items = self._restarts.made_here(ids, actions, self._batch(len(ids)), self._ready)
+            if len(ids):
+                self._queue_actions(ids, actions, items)
         except BaseException:
             self.awaiting[ids] = True
             raise
 
-    def _queue_actions(self, ids: np.ndarray, actions: Any) -> None:
-        """Queue each host's share of ``actions``."""
+    def _queue_actions(self, ids: np.ndarray, actions: Any, items: list[Any] | None = None) -> None:
+        """Queue each host's share of ``actions`` (or of ``items``, its single actions, when given)."""
         space = self._batch(len(ids))
-        if isinstance(actions, np.ndarray) and isinstance(
-            space, spaces.Box | spaces.MultiDiscrete | spaces.MultiBinary
+        if (
+            items is None
+            and isinstance(actions, np.ndarray)
+            and isinstance(space, spaces.Box | spaces.MultiDiscrete | spaces.MultiBinary)
         ):
             if len(actions) != len(ids):
                 raise InvalidActionError(f"send got {len(actions)} actions for {len(ids)} env_ids")
@@ -169,7 +184,8 @@ class AsyncSteps:
                 state.ids.extend((ids[mine] - self.hosts[k].offset).tolist())
                 state.actions.append(actions[mine])  # one array of this batch's actions for the host
             return
-        items = _split_actions(space, actions, len(ids))
+        if items is None:
+            items = batch_rows(space, actions, len(ids))
         for env_id, action in zip(ids.tolist(), items, strict=True):
             k = int(self._host_of[env_id])
             state = self._states[k]
@@ -188,7 +204,7 @@ class AsyncSteps:
             and self.queued < self.batch_size
             and any(s.ids and s.task is None for s in self._states)
         ):
-            driver_run(self._pump(0))
+            self._drive(driver_run, 0)
 
     def recv(self, driver_run: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """The first ``batch_size`` results, in the order they came: ``(obs, rewards, terminations,
@@ -209,9 +225,11 @@ class AsyncSteps:
         if len(active) == 1 and self._states[active[0]].task is None:
             self._wait_on(active[0], need)  # one host: a plain round trip, no gather machinery
         else:
-            driver_run(self._pump(need))
+            self._drive(driver_run, need)
         obs, rewards, terminations, truncations, calls, ids = self._ready.take(need)
         self.awaiting[ids] = True
+        if self._restarts is not None:
+            self._restarts.note(ids, obs)
         infos: dict[str, Any] = replay_infos(calls, need) if calls else {}
         infos[ENV_ID_KEY] = ids.astype(np.int32)
         return obs, rewards, terminations, truncations, infos
@@ -219,7 +237,7 @@ class AsyncSteps:
     def settle(self, driver_run: Any) -> None:
         """Wait for the requests in flight (before a synchronous call on the same sessions)."""
         if any(s.task is not None for s in self._states):
-            driver_run(self._pump(0, settle=True))
+            self._drive(driver_run, 0, settle=True)
 
     def abandon(self, driver_run: Any) -> None:
         """Before closing: cancel the requests in flight (their sessions end next anyway)."""
@@ -235,9 +253,30 @@ class AsyncSteps:
 
             driver_run(cancel())
 
-    async def _pump(self, need: int, *, settle: bool = False) -> None:
-        """Keep every host busy and gather replies until ``need`` results are queued."""
-        errors: list[RemoteGymError] = []
+    def _drive(self, driver_run: Any, need: int, *, settle: bool = False) -> None:
+        """:meth:`_pump` until it has what it waits for, re-creating lost hosts (restart mode) in between."""
+        while True:
+            failed = driver_run(self._pump(need, settle=settle))
+            if not failed:
+                return
+            for k, exc in failed:
+                self._lost(k, exc)
+
+    def _lost(self, k: int, exc: RemoteGymError) -> None:
+        """Host ``k`` failed: re-create its session (restart mode), or raise the error naming it."""
+        host = self.hosts[k]
+        if self._restarts is None or self._recovery is None:
+            raise attribute_error(host, exc) from None
+        state = self._states[k]
+        state.ids, state.actions, state.stepping, state.task = [], [], 0, None
+        queued = self._ready.queued_ids()
+        stepping = {i for i in range(host.offset, host.stop) if not self.awaiting[i] and i not in queued}
+        made = recover_host(k, host, exc, self._recovery, self._restarts, stepping, self._timeout)
+        self._restarts.queue(self._ready, made)
+
+    async def _pump(self, need: int, *, settle: bool = False) -> list[tuple[int, RemoteGymError]]:
+        """Keep every host busy and gather replies until ``need`` results are queued; the hosts that failed."""
+        errors: list[tuple[int, RemoteGymError]] = []
         while True:
             for k, state in enumerate(self._states):
                 if state.task is None and (state.ids or (state.stepping and self.queued < need)):
@@ -254,10 +293,9 @@ class AsyncSteps:
                     try:
                         self._take(k, task.result())
                     except RemoteGymError as exc:
-                        errors.append(attribute_error(self.hosts[k], exc))
-        if errors:
-            raise errors[0]
+                        errors.append((k, exc))
         await asyncio.sleep(0)  # let the requests just started go out before the caller goes on
+        return errors
 
     def _wait_on(self, k: int, need: int) -> None:
         """Round trips to host ``k`` alone (nothing else in flight) until ``need`` results are queued."""
@@ -267,7 +305,8 @@ class AsyncSteps:
             try:
                 reply = host.connection.request(request, timeout=self._timeout, what="async step on")
             except RemoteGymError as exc:
-                raise attribute_error(host, exc) from None
+                self._lost(k, exc)
+                continue
             self._take(k, reply)
 
     async def _ask(self, k: int, need: int) -> pb.Response:
@@ -308,18 +347,3 @@ class AsyncSteps:
         self._states[k].stepping -= len(ids)
         calls = infos if isinstance(infos, list) else []
         self._ready.append(ids, obs, rewards, terminations, truncations, calls)
-
-
-def _split_actions(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
-    """The single actions of a batch of ``n``.
-
-    Raises:
-        InvalidActionError: ``actions`` is not such a batch.
-    """
-    try:
-        items = list(iterate(space, actions))
-    except Exception as exc:
-        raise InvalidActionError(f"actions {actions!r} are not a batch of {n} actions of {space}") from exc
-    if len(items) != n:
-        raise InvalidActionError(f"send got {len(items)} actions for {n} env_ids")
-    return items

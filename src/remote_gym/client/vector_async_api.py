@@ -76,7 +76,13 @@ class AsyncVectorMethods:
         if batch_size is not None:
             check_async_hosts(self._hosts, self.vectorization_mode)
             self._async = AsyncSteps(
-                self._hosts, self.single_observation_space, self.single_action_space, self.batch_size, timeout
+                self._hosts,
+                self.single_observation_space,
+                self.single_action_space,
+                self.batch_size,
+                timeout,
+                recovery=self._recovery,  # type: ignore[attr-defined]
+                mode=self._parts.autoreset_mode,
             )
 
     def _async_steps(self) -> AsyncSteps:

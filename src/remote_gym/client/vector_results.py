@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import iterate
 
 from remote_gym.codec.vector import InfoCalls
+from remote_gym.errors import InvalidActionError
 from remote_gym.vector.splits import merge_batches, split_batch
 
 
@@ -45,6 +47,10 @@ class ResultQueue:
     def queued(self) -> int:
         """Rows queued and not yet taken."""
         return sum(chunk.left for chunk in self._chunks)
+
+    def queued_ids(self) -> set[int]:
+        """The sub-envs of the queued rows."""
+        return {int(i) for chunk in self._chunks for i in chunk.ids[chunk.start :]}
 
     def clear(self) -> None:
         """Drop every queued row."""
@@ -92,3 +98,18 @@ class ResultQueue:
             calls,
             np.concatenate([c.ids[a:b] for c, a, b in parts]),
         )
+
+
+def batch_rows(space: spaces.Space[Any], actions: Any, n: int) -> list[Any]:
+    """The single actions of a batch of ``n``.
+
+    Raises:
+        InvalidActionError: ``actions`` is not such a batch.
+    """
+    try:
+        items = list(iterate(space, actions))
+    except Exception as exc:
+        raise InvalidActionError(f"actions {actions!r} are not a batch of {n} actions of {space}") from exc
+    if len(items) != n:
+        raise InvalidActionError(f"send got {len(items)} actions for {n} env_ids")
+    return items
