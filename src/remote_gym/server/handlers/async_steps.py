@@ -32,7 +32,7 @@ MAX_THREADS = 32
 """Stepping threads per session at most (one per sub-env below that)."""
 
 INLINE_S = 0.0005
-"""A sub-env whose last two steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
+"""A sub-env three of whose last four steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
 the request's own thread: handing it to a pool thread would cost more than its step."""
 
 
@@ -83,10 +83,10 @@ class AsyncStepper:
         self._ready: list[tuple[int, StepResult | BaseException]] = []
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
-        self._seconds = [[float("inf")] * 2 for _ in range(envs.num_envs)]
-        """Each sub-env's last two step times (unknown: slow), to tell quick ones from slow ones: a sub-env
-        is quick when both were, so that a slow env's quick autoreset step does not make it block the
-        request's thread (a quick env's one hiccup costs one hand-off to the pool)."""
+        self._seconds = [[float("inf")] * 4 for _ in range(envs.num_envs)]
+        """Each sub-env's last four step times (unknown: slow), to tell quick ones from slow ones: a sub-env
+        is quick when three of them were, so that neither a slow env's quick autoreset step makes it block
+        the request's thread, nor a quick env's one hiccup (a preemption) sends it to the pool."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -108,7 +108,7 @@ class AsyncStepper:
             self._busy.update(env_ids)
         inline = []
         for env_id, action in zip(env_ids, actions, strict=True):
-            if max(self._seconds[env_id]) < INLINE_S:
+            if sorted(self._seconds[env_id])[2] < INLINE_S:
                 inline.append((env_id, action))
                 continue
             if not self._threads:
@@ -143,7 +143,8 @@ class AsyncStepper:
         except BaseException as exc:
             result = exc
         times = self._seconds[env_id]
-        times[0], times[1] = times[1], time.perf_counter() - start
+        times.pop(0)
+        times.append(time.perf_counter() - start)
         return result
 
     def _run(self, env_id: int, action: Any) -> None:
