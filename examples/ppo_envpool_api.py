@@ -3,7 +3,7 @@
 The training loop is EnvPool's: ``recv`` the first ``batch_size`` sub-envs that finished stepping,
 act on them, ``send`` the actions back with their ``env_id``. Transitions are kept per sub-env, so a
 slow sub-env (or host) never holds up the others. Only the env construction differs from an EnvPool
-script: ``remote_gym.client.envpool_api.make`` takes the servers' addresses.
+script: ``remote_gym.client.make_envpool`` takes the servers' addresses.
 
 Needs PyTorch (the train extra):  uv sync --extra train
 Run servers first:                uv run remote-gym serve CartPole-v1 --port 56765   (and another on 56766)
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from remote_gym.client.envpool_api import make
+from remote_gym.client import make_envpool
 
 
 def main(argv: Sequence[str] | None = None) -> float:
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> float:
     from torch import nn
 
     torch.manual_seed(args.seed)
-    envs = make(
+    envs = make_envpool(
         args.env,
         num_envs=args.num_envs,
         batch_size=args.batch_size,

@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import concatenate, create_empty_array
 
-from remote_gym.client.envpool_api import make as make_envpool
+from remote_gym.client import make_envpool
 from remote_gym.client.vector_args import EnvGroup
 from remote_gym.client.vector_env import RemoteVectorEnv
 from remote_gym.errors import ConfigError, InvalidActionError, InvalidCallError, RemoteEnvError
@@ -315,7 +315,7 @@ def test_mixed_pool(servers: list[str]) -> None:
 
 
 def test_envpool_make_adapter(servers: list[str]) -> None:
-    """envpool_api.make: EnvPool's arguments and seeding; its async loop runs with numpy alone."""
+    """make_envpool: EnvPool's arguments and seeding; its async loop runs with numpy alone."""
     with make_envpool("CartPole-v1", num_envs=4, batch_size=2, seed=3, address=servers) as envs:
         assert envs.single_action_space.n == 2
         envs.async_reset()  # seeds 3..6, as EnvPool's seed=3

@@ -14,6 +14,7 @@ from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401
 if _typing.TYPE_CHECKING:
     from remote_gym.client.config import ClientConfig, Timeouts
     from remote_gym.client.env import RemoteEnv, RemoteEnvironment
+    from remote_gym.client.envpool_api import EnvPoolEnv, make_envpool
     from remote_gym.client.factory import make, make_vec
     from remote_gym.client.info import HostedEnvInfo, ServerInfo, server_info
     from remote_gym.client.stats import StatsClient
@@ -27,6 +28,8 @@ _LAZY = {
     "Timeouts": "remote_gym.client.config",
     "RemoteEnv": "remote_gym.client.env",
     "RemoteEnvironment": "remote_gym.client.env",
+    "EnvPoolEnv": "remote_gym.client.envpool_api",
+    "make_envpool": "remote_gym.client.envpool_api",
     "make": "remote_gym.client.factory",
     "make_vec": "remote_gym.client.factory",
     "HostedEnvInfo": "remote_gym.client.info",
@@ -42,6 +45,7 @@ _LAZY = {
 __all__ = [
     "ClientConfig",
     "EnvGroup",
+    "EnvPoolEnv",
     "HostedEnvInfo",
     "RemoteEnv",
     "RemoteEnvironment",
@@ -52,6 +56,7 @@ __all__ = [
     "Timeouts",
     "TokenAuth",
     "make",
+    "make_envpool",
     "make_vec",
     "server_info",
 ]

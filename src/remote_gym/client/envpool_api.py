@@ -7,8 +7,8 @@ the servers' ``address`` and returns a :class:`RemoteVectorEnv` with EnvPool's s
 is seeded ``seed + i`` by the first ``reset``/``async_reset`` that names no seed.
 
 Example:
-    >>> from remote_gym.client.envpool_api import make  # doctest: +SKIP
-    >>> envs = make("CartPole-v1", num_envs=64, batch_size=32, seed=0, address=["a:56765", "b:56765"])  # doctest: +SKIP
+    >>> from remote_gym.client import make_envpool  # doctest: +SKIP
+    >>> envs = make_envpool("CartPole-v1", num_envs=64, batch_size=32, seed=0, address=["a:56765", "b:56765"])  # doctest: +SKIP
     >>> envs.async_reset()  # doctest: +SKIP
     >>> obs, rew, term, trunc, info = envs.recv()  # doctest: +SKIP
     >>> envs.send(policy(obs), info["env_id"])  # doctest: +SKIP
@@ -82,3 +82,7 @@ def make(
         seed=seed,
         **options,
     )
+
+
+make_envpool = make
+""":func:`make` under the name ``remote_gym.client`` exports it by."""
