@@ -202,6 +202,8 @@ def test_typed_errors(servers: list[str]) -> None:
     """step() with M < N, ids not returned by recv, repeated or unknown ids, bad actions, bad batch sizes."""
     with pytest.raises(ConfigError, match="batch_size"):
         RemoteVectorEnv("CartPole-v1", 4, address=servers[0], batch_size=5)
+    with pytest.raises(ConfigError, match="DISABLED"):
+        RemoteVectorEnv("CartPole-v1", 4, address=servers[0], batch_size=2, autoreset_mode="Disabled")
     with (
         RemoteVectorEnv("CartPole-v1", 4, address=servers[0]) as plain,
         pytest.raises(InvalidCallError, match="batch_size"),
@@ -214,6 +216,8 @@ def test_typed_errors(servers: list[str]) -> None:
         with pytest.raises(InvalidCallError, match="not returned by recv"):
             remote.send(np.zeros(1, dtype=np.int64), [0])  # nothing received yet
         ids = remote.recv()[4]["env_id"]
+        with pytest.raises(InvalidCallError, match="reset_mask"):
+            remote.reset(options={"reset_mask": np.array([True, False, False, False])})
         with pytest.raises(InvalidCallError, match="twice"):
             remote.send(np.zeros(2, dtype=np.int64), [ids[0], ids[0]])
         with pytest.raises(InvalidCallError, match="not a sub-env"):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from remote_gym.capabilities import CAP_VECTOR_ASYNC
 from remote_gym.client.vector_async import AsyncSteps
@@ -73,6 +74,11 @@ class AsyncVectorMethods:
             ConfigError: A batch size out of range, or a host that cannot step asynchronously.
         """
         self.batch_size = check_batch_size(batch_size, self.num_envs)
+        if self.batch_size < self.num_envs and self._parts.autoreset_mode is AutoresetMode.DISABLED:
+            raise ConfigError(
+                "batch_size below num_envs needs autoreset_mode NEXT_STEP or SAME_STEP: with DISABLED, "
+                "ended sub-envs would need reset(options={'reset_mask': ...}), which steps all of them"
+            )
         if batch_size is not None:
             check_async_hosts(self._hosts, self.vectorization_mode)
             self._async = AsyncSteps(
@@ -154,10 +160,18 @@ class AsyncVectorMethods:
             with contextlib.suppress(Exception):
                 self._async.abandon(self._run)
 
-    def _settle_async(self) -> None:
-        """Before a synchronous call: wait for the requests in flight (their results stay queued)."""
-        if self._async is not None:
-            self._async.settle(self._run)
+    def _settle_async(self, options: dict[str, Any] | None = None) -> None:
+        """Before a synchronous call: wait for the requests in flight (their results stay queued).
+
+        Raises:
+            InvalidCallError: ``options`` of a ``reset`` has a reset mask, and sub-envs are stepped one by
+                one (the observations of the sub-envs it leaves alone are not kept on this side).
+        """
+        if self._async is None:
+            return
+        if options and "reset_mask" in options and self.batch_size < self.num_envs:
+            raise InvalidCallError("reset_mask needs batch_size == num_envs; reset every sub-env instead")
+        self._async.settle(self._run)
 
     def _check_sync_step(self) -> None:
         """``step`` steps every sub-env at once: refused with ``batch_size < num_envs`` or results pending.

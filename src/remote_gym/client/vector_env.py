@@ -259,7 +259,7 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
             TransportError: A host did not answer (the error names it).
         """
         self._check_open()
-        self._settle_async()
+        self._settle_async(options)
         plan = self._parts.plan_reset(seed, options)
         observations, infos = reset_hosts(self._hosts, plan, self._recovery, timeout=self._timeouts.call)
         obs = self._parts.finish_reset(plan, observations)
