@@ -18,6 +18,7 @@ if _typing.TYPE_CHECKING:
     from remote_gym.client.env import RemoteEnv, RemoteEnvironment
     from remote_gym.client.factory import make, make_vec
     from remote_gym.client.info import HostedEnvInfo, ServerInfo, server_info
+    from remote_gym.client.vector_args import EnvGroup
     from remote_gym.client.vector_env import RemoteVectorEnv
     from remote_gym.codec.custom_spaces import register_space
     from remote_gym.server.config import ServerConfig
@@ -37,6 +38,7 @@ _LAZY = {
     "HostedEnvInfo": "remote_gym.client.info",
     "ServerInfo": "remote_gym.client.info",
     "server_info": "remote_gym.client.info",
+    "EnvGroup": "remote_gym.client.vector_args",
     "RemoteVectorEnv": "remote_gym.client.vector_env",
     "register_space": "remote_gym.codec.custom_spaces",
     "ServerConfig": "remote_gym.server.config",
@@ -54,6 +56,7 @@ __all__ = [
     "ANY_KWARGS",
     "ClientConfig",
     "EnvEntry",
+    "EnvGroup",
     "EnvServer",
     "HostedEnvInfo",
     "RemoteEnv",

@@ -76,6 +76,11 @@ certificates; the client checks the server's name as gRPC does). A server offers
 that has it and is not on the server's host; a client leaves it out of its make request when its
 ``ClientConfig.network_lane`` is off."""
 
+CAP_VECTOR_ASYNC = "vector_async"
+"""Asynchronous vector stepping: ``Request.async_step`` / ``Response.async_step`` (VectorAsyncStep*),
+the send/recv of ``RemoteVectorEnv(batch_size=M)``. A client uses it only against a server that has
+it; against one without it, ``batch_size < num_envs`` is refused at construction (ConfigError)."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

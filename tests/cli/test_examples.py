@@ -55,7 +55,9 @@ def test_pettingzoo_example_steps_copies_on_two_servers(capsys: pytest.CaptureFi
     assert "12 agents in 4 copies on 127.0.0.1:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["start_remote_environment", "start_environment_interaction", "train_ppo"])
+@pytest.mark.parametrize(
+    "name", ["start_remote_environment", "start_environment_interaction", "train_ppo", "ppo_envpool_api"]
+)
 def test_examples_have_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every example script answers --help without needing its optional dependencies."""
     with pytest.raises(SystemExit) as info:

@@ -209,3 +209,17 @@ def test_release_pair(
     assert (report["client"], report["server"]) == (releases[client].version, releases[server].version)
     assert report["first_path"] == ("lane" if lane else "grpc")
     assert proxy.cuts >= 2, f"only {proxy.cuts} cuts during {report['steps']} steps"
+
+
+def test_async_stepping_needs_a_server_that_has_it(servers: dict[str, str]) -> None:
+    """batch_size against a server of the previous release: ConfigError naming it; step() works as before."""
+    import numpy as np
+
+    from remote_gym.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="vector_async"):
+        remote_gym.RemoteVectorEnv("CartPole-v1", 2, address=servers["previous"], batch_size=1)
+    with remote_gym.RemoteVectorEnv("CartPole-v1", 2, address=servers["this"], batch_size=1) as envs:
+        envs.async_reset(seed=0)
+        envs.send(np.zeros(1, dtype=np.int64), envs.recv()[4]["env_id"])
+        assert envs.recv()[4]["env_id"].shape == (1,)

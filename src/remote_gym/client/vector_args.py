@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode
@@ -104,14 +106,21 @@ def make_requests(
     restart: bool,
     compression: bool,
     vectorization_mode: str = "sync",
+    names: Sequence[str | None] | None = None,
+    kwargs_jsons: Sequence[str] | None = None,
+    per_env_infos: bool = False,
 ) -> list[pb.Request]:
-    """The first request of each host's session: ``sizes[i]`` sub-envs on host ``i``."""
+    """The first request of each host's session: ``sizes[i]`` sub-envs on host ``i``.
+
+    A mixed pool gives each host its env ``names[i]`` and kwargs ``kwargs_jsons[i]``; ``per_env_infos``
+    asks every host for its sub-envs' own infos even when there is one (asynchronous stepping).
+    """
     requests = []
-    for size in sizes:
+    for i, size in enumerate(sizes):
         requests.append(
             make_request(
-                env,
-                kwargs_json=kwargs_json,
+                names[i] if names is not None else env,
+                kwargs_json=kwargs_jsons[i] if kwargs_jsons is not None else kwargs_json,
                 render_mode=render_mode,
                 compression=compression,
                 num_envs=size,
@@ -120,7 +129,7 @@ def make_requests(
                 vectorization_mode=vectorization_mode,
                 # Several hosts: each sends its sub-envs' own infos, so that merging them equals one
                 # SyncVectorEnv whatever the split (a vectorised info is typed by its first sub-env).
-                per_env_infos=len(sizes) > 1,
+                per_env_infos=per_env_infos or len(sizes) > 1,
             )
         )
     return requests
@@ -155,3 +164,41 @@ def check_vector_options(vectorization_mode: str, on_env_failure: str, render_mo
         raise ConfigError(f"on_env_failure must be one of {ON_ENV_FAILURE}, got {on_env_failure!r}")
     if render_mode == "human":
         raise ConfigError("RemoteVectorEnv has no 'human' render mode; use 'rgb_array' and show the frames")
+
+
+@dataclass(frozen=True)
+class EnvGroup:
+    """Sub-envs of a mixed pool (``RemoteVectorEnv(envs=[...])``): ``num_envs`` copies of env ``id``
+    made with ``kwargs``, on the server ``address`` (None: the vector env's single ``address``)."""
+
+    id: str | None = None
+    num_envs: int = 1
+    kwargs: Mapping[str, Any] | None = None
+    address: str | None = None
+
+
+def env_groups(
+    envs: Sequence[EnvGroup | Mapping[str, Any]], address: str | Sequence[str] | None
+) -> list[EnvGroup]:
+    """The groups of a mixed pool, each with its address.
+
+    Raises:
+        ConfigError: No group, a group of fewer than one sub-env, unknown keys, or a group without
+            an address when ``address`` is not one string.
+    """
+    groups: list[EnvGroup] = []
+    for i, item in enumerate(envs):
+        try:
+            group = item if isinstance(item, EnvGroup) else EnvGroup(**item)
+        except TypeError as exc:
+            raise ConfigError(f"envs[{i}] is not an EnvGroup or a dict of its fields: {exc}") from None
+        if group.num_envs < 1:
+            raise ConfigError(f"envs[{i}] has num_envs={group.num_envs}; every group needs at least one")
+        if group.address is None:
+            if not isinstance(address, str):
+                raise ConfigError(f"envs[{i}] names no address, and address= is not one server")
+            group = EnvGroup(group.id, group.num_envs, group.kwargs, address)
+        groups.append(group)
+    if not groups:
+        raise ConfigError("envs= needs at least one group of sub-envs")
+    return groups

@@ -16,7 +16,9 @@ from remote_gym.client.config import ClientConfig, Timeouts
 from remote_gym.client.env import _merge_kwargs
 from remote_gym.client.hub_hosts import apply_pins, hub_resolver, spread_over_hub
 from remote_gym.client.vector_args import (
+    EnvGroup,
     check_vector_options,
+    env_groups,
     env_id,
     expand_addresses,
     host_sizes,
@@ -24,13 +26,15 @@ from remote_gym.client.vector_args import (
     per_host,
     per_host_tokens,
 )
+from remote_gym.client.vector_async import AsyncSteps
+from remote_gym.client.vector_async_api import AsyncVectorMethods
 from remote_gym.client.vector_calls import reset_hosts, step_hosts
-from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, exchange, open_hosts
+from remote_gym.client.vector_hosts import VectorHost, agreed_spaces, check_pool_spaces, exchange, open_hosts
 from remote_gym.client.vector_recovery import HostRecovery, Resolver
 from remote_gym.codec.remote_space import SpacePath, bind_remote_spaces
 from remote_gym.codec.requests import call_request, render_request, sample_request, set_attr_request
 from remote_gym.codec.values import decode_value
-from remote_gym.errors import EnvClosedError
+from remote_gym.errors import ConfigError, EnvClosedError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
 from remote_gym.transport.tls import TLSConfig
@@ -40,7 +44,7 @@ from remote_gym.vector.parts import VectorParts
 from remote_gym.vector.splits import set_attr_values
 
 
-class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
+class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
     """Sub-environments on one or more remote-gym servers, used as one Gymnasium vector env.
 
     Results equal those of a local ``gymnasium.vector.SyncVectorEnv`` over the same envs, with the
@@ -75,6 +79,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             ``gymnasium.make_vec`` picks). :attr:`vectorization_mode` then holds the servers' choice.
         resolver: Restart mode: ``resolver(i, lost_address)`` gives the server that replaces host ``i``'s
             lost one; its sub-envs are re-created there as after a worker crash (see vector_recovery).
+        batch_size: EnvPool's asynchronous API (servers with the ``vector_async`` capability):
+            :meth:`async_reset`, :meth:`send` and :meth:`recv`, which returns the first ``batch_size``
+            sub-envs to finish with ``infos["env_id"]``. Below ``num_envs``, :meth:`step` is refused.
+            None: ``num_envs``, and no asynchronous API (exactly the synchronous vector env).
+        envs: A mixed pool instead of ``id``/``num_envs``: a list of :class:`EnvGroup` (or dicts of its
+            fields), each its own session of ``num_envs`` sub-envs of env ``id`` with ``kwargs`` on
+            ``address`` (default: ``address``). Their spaces must be equal (ConfigError names the first
+            group that differs); sub-envs are numbered group after group.
 
     Raises:
         ConfigError: Invalid arguments.
@@ -91,7 +103,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         id: str | None = None,
         num_envs: int | Sequence[int] = 1,
         *,
-        address: str | Sequence[str],
+        address: str | Sequence[str] | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         on_env_failure: str = "raise",
         render_mode: str | None = None,
@@ -103,9 +115,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         vectorization_mode: str = "sync",
         resolver: Resolver | None = None,
         env: str | None = None,
+        batch_size: int | None = None,
+        envs: Sequence[EnvGroup | Mapping[str, Any]] | None = None,
     ) -> None:
         env = env_id(id, env)
         self._hosts: list[VectorHost] = []
+        self._async: AsyncSteps | None = None
         self.closed = False
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         check_vector_options(vectorization_mode, on_env_failure, render_mode)
@@ -115,8 +130,13 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             config = dataclasses.replace(config, timeouts=timeouts)
         self._timeouts = config.timeouts
         self.on_env_failure = on_env_failure
+        groups = env_groups(envs, address) if envs is not None else None
+        if groups is not None:
+            address, num_envs = [g.address or "" for g in groups], [g.num_envs for g in groups]
+        elif address is None:
+            raise ConfigError("RemoteVectorEnv needs address= (or envs= with an address per group)")
         addresses = expand_addresses(address)
-        if isinstance(address, str) and len(addresses) == 1 and not isinstance(tls, Sequence):
+        if not groups and isinstance(address, str) and len(addresses) == 1 and not isinstance(tls, Sequence):
             token_auth = TokenAuth(token) if isinstance(token, str) else token
             addresses = spread_over_hub(addresses[0], env, tls, token_auth, config)  # type: ignore[arg-type]
             if resolver is None and addresses[0] != address:  # a hub: lost hosts' envs go to the others
@@ -134,6 +154,9 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             restart=on_env_failure == "restart",
             compression=config.compression,
             vectorization_mode=vectorization_mode,
+            names=[g.id or env for g in groups] if groups else None,
+            kwargs_jsons=[json.dumps(_merge_kwargs(None, g.kwargs)) for g in groups] if groups else None,
+            per_env_infos=batch_size is not None,
         )
         addresses = apply_pins(addresses, requests)
         tokens = per_host_tokens(token, len(addresses))
@@ -147,7 +170,10 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
                     self._hosts, requests, timeout=config.timeouts.make, what="creating envs on"
                 )
             ]
+            if groups is not None:
+                check_pool_spaces(self._hosts, replies)
             self._describe(replies, render_mode)
+            self._setup_async(batch_size, config.timeouts.call)
         except BaseException:
             self.close_extras()
             self.closed = True
@@ -233,9 +259,12 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             TransportError: A host did not answer (the error names it).
         """
         self._check_open()
+        self._settle_async(options)
         plan = self._parts.plan_reset(seed, options)
         observations, infos = reset_hosts(self._hosts, plan, self._recovery, timeout=self._timeouts.call)
         obs = self._parts.finish_reset(plan, observations)
+        if self._async is not None:
+            self._async.reset_all()
         if len(self._hosts) == 1 and not isinstance(infos[0], list):
             return obs, infos[0] or {}
         return obs, combine_infos(infos, self._sizes)
@@ -253,6 +282,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             TransportError: A host did not answer within ``timeouts.call`` (the error names it).
         """
         self._check_open()
+        self._check_sync_step()
         hosts = self._hosts
         if len(hosts) > 1:  # so that a refused step leaves every host as it was (one server checks its own)
             self._parts.check_step()
@@ -267,6 +297,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def render(self) -> tuple[Any, ...] | None:
         """One frame per sub-env (``SyncVectorEnv.render``), fetched from the servers."""
         self._check_open()
+        self._settle_async()
         replies = self._exchange(self._hosts, [render_request() for _ in self._hosts], "render on")
         return tuple(frame for reply in replies for frame in decode_value(reply.render.frame))
 
@@ -278,6 +309,7 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             RemoteEnvError: The call failed on a sub-env (the error names its global index and host).
         """
         self._check_open()
+        self._settle_async()
         requests = [call_request(name, args, kwargs) for _ in self._hosts]
         replies = self._exchange(self._hosts, requests, f"call {name} on")
         return tuple(result for reply in replies for result in decode_value(reply.call.result))
@@ -293,12 +325,14 @@ class RemoteVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
             ValueError: ``values`` is a list or tuple whose length is not ``num_envs``.
         """
         self._check_open()
+        self._settle_async()
         values = set_attr_values(values, self.num_envs)
         requests = [set_attr_request(name, values[host.offset : host.stop]) for host in self._hosts]
         self._exchange(self._hosts, requests, f"set {name} on")
 
     def close_extras(self, **kwargs: Any) -> None:
         """End every host's session (the servers free the sub-envs and their workers)."""
+        self._abandon_async()
         for host in self._hosts:
             host.connection.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from remote_gym.client.config import ClientConfig
 from remote_gym.client.connection import Connection, request_all, split_address
 from remote_gym.codec.spaces import decode_space
 from remote_gym.errors import (
+    ConfigError,
     ProtocolError,
     RemoteEnvError,
     RemoteGymError,
@@ -21,6 +23,7 @@ from remote_gym.errors import (
 )
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.status import foreign_error
 from remote_gym.transport.tls import TLSConfig
 from remote_gym.vector.splits import offsets_of
 
@@ -72,6 +75,23 @@ def agreed_spaces(hosts: Sequence[VectorHost], replies: Sequence[pb.MakeResponse
         if reply.num_envs != host.size:
             raise ProtocolError(f"{host.target} created {reply.num_envs} sub-envs, not {host.size}")
     return observation_space, action_space
+
+
+def check_pool_spaces(hosts: Sequence[VectorHost], replies: Sequence[pb.MakeResponse]) -> None:
+    """A mixed pool's groups must have equal spaces: refuse the first that differs from group 0.
+
+    Raises:
+        ConfigError: Names the group, its env and server, which space differs, and both spaces.
+    """
+    first = [decode_space(replies[0].observation_space), decode_space(replies[0].action_space)]
+    for i, (host, reply) in enumerate(zip(hosts, replies, strict=True)):
+        spaces = [decode_space(reply.observation_space), decode_space(reply.action_space)]
+        for which, mine, theirs in zip(("observation", "action"), spaces, first, strict=True):
+            if mine != theirs:
+                raise ConfigError(
+                    f"envs[{i}] ({reply.env_name!r} on {host.target}) has the {which} space {mine}, "
+                    f"envs[0] ({replies[0].env_name!r}) has {theirs}: a pool's sub-envs need equal spaces"
+                )
 
 
 def connect_all(
@@ -218,3 +238,25 @@ def attribute_error(host: VectorHost, exc: RemoteGymError) -> RemoteGymError:
     attributed.__cause__, attributed.__context__ = exc.__cause__, exc.__context__
     attributed.__suppress_context__ = exc.__suppress_context__
     return attributed
+
+
+async def request_on(
+    connection: Connection, request: pb.Request, timeout: float | None, what: str
+) -> pb.Response:
+    """:meth:`Connection.request` as a coroutine on the connection's loop, for requests in flight together.
+
+    Raises:
+        RemoteGymError: As :meth:`Connection.request` (a failure in flight breaks the session).
+    """
+    connection.check_open()
+    kind = request.WhichOneof("kind")
+    payload = connection._prepare(request)
+    try:
+        reply = await connection._exchange(payload, timeout)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+            raise
+        error = foreign_error(exc, f"{what} {connection.target}", timeout=timeout)
+        connection._mark_broken(error)
+        raise error from exc
+    return connection._parse_reply(reply, kind)

@@ -7,6 +7,7 @@ Gymnasium convention for env modules), so a fresh process -- such as a server wo
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gymnasium as gym
@@ -258,6 +259,39 @@ class MixedInfoEnv(ToyEnv[np.int64, np.int64]):
         return {"value": self._value, "nested": {"value": self._value}}
 
 
+class SleepyEnv(MixedInfoEnv):
+    """:class:`MixedInfoEnv` whose steps take ``step_s`` seconds of ``time.sleep`` (a slow simulator
+    that leaves the CPU free): for asynchronous stepping, where slow sub-envs must not hold up others.
+
+    With ``slow_every=K``, an env first reset with a seed divisible by K steps in ``slow_s`` instead
+    (a vector env reset with ``seed=0`` has one slow sub-env in K).
+    """
+
+    def __init__(
+        self,
+        *,
+        render_mode: str | None = None,
+        episode_length: int = EPISODE_LENGTH,
+        step_s: float = 0.001,
+        slow_s: float = 0.01,
+        slow_every: int = 0,
+    ) -> None:
+        super().__init__(render_mode=render_mode, episode_length=episode_length)
+        self.step_s, self.slow_s, self.slow_every = float(step_s), float(slow_s), int(slow_every)
+        self._pause = self.step_s
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        if seed is not None and self.slow_every:
+            self._pause = self.slow_s if seed % self.slow_every == 0 else self.step_s
+        return super().reset(seed=seed, options=options)
+
+    def _transition(self, action: np.int64) -> tuple[np.int64, float]:
+        time.sleep(self._pause)
+        return super()._transition(action)
+
+
 # name -> (class, registered max_episode_steps). TupleSpaces truncates (10) before it terminates (20).
 _REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
     "DictSpaces": (DictSpacesEnv, 100),
@@ -265,6 +299,7 @@ _REGISTRATIONS: dict[str, tuple[type[gym.Env[Any, Any]], int]] = {
     "Graph": (GraphEnv, 100),
     "Frame": (FrameEnv, 100),
     "MixedInfo": (MixedInfoEnv, 100),
+    "Sleepy": (SleepyEnv, 100),
     "CustomSpace": (CustomSpaceEnv, 100),
     "Raising": (RaisingEnv, 100),
     "Exiting": (ExitingEnv, 100),

@@ -526,8 +526,30 @@ class CloseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class VectorAsyncStepRequest(_message.Message):
+    __slots__ = ("env_ids", "actions", "min_ready", "linger_s", "max_wait_s")
+    ENV_IDS_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    MIN_READY_FIELD_NUMBER: _ClassVar[int]
+    LINGER_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_WAIT_S_FIELD_NUMBER: _ClassVar[int]
+    env_ids: _containers.RepeatedScalarFieldContainer[int]
+    actions: Value
+    min_ready: int
+    linger_s: float
+    max_wait_s: float
+    def __init__(self, env_ids: _Optional[_Iterable[int]] = ..., actions: _Optional[_Union[Value, _Mapping]] = ..., min_ready: _Optional[int] = ..., linger_s: _Optional[float] = ..., max_wait_s: _Optional[float] = ...) -> None: ...
+
+class VectorAsyncStepResponse(_message.Message):
+    __slots__ = ("env_ids", "step")
+    ENV_IDS_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    env_ids: _containers.RepeatedScalarFieldContainer[int]
+    step: StepResponse
+    def __init__(self, env_ids: _Optional[_Iterable[int]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ...) -> None: ...
+
 class Request(_message.Message):
-    __slots__ = ("seq", "make", "reset", "step", "render", "call", "set_attr", "close", "sample")
+    __slots__ = ("seq", "make", "reset", "step", "render", "call", "set_attr", "close", "sample", "async_step")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     MAKE_FIELD_NUMBER: _ClassVar[int]
     RESET_FIELD_NUMBER: _ClassVar[int]
@@ -537,6 +559,7 @@ class Request(_message.Message):
     SET_ATTR_FIELD_NUMBER: _ClassVar[int]
     CLOSE_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    ASYNC_STEP_FIELD_NUMBER: _ClassVar[int]
     seq: int
     make: MakeRequest
     reset: ResetRequest
@@ -546,10 +569,11 @@ class Request(_message.Message):
     set_attr: SetAttrRequest
     close: CloseRequest
     sample: SampleRequest
-    def __init__(self, seq: _Optional[int] = ..., make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ..., sample: _Optional[_Union[SampleRequest, _Mapping]] = ...) -> None: ...
+    async_step: VectorAsyncStepRequest
+    def __init__(self, seq: _Optional[int] = ..., make: _Optional[_Union[MakeRequest, _Mapping]] = ..., reset: _Optional[_Union[ResetRequest, _Mapping]] = ..., step: _Optional[_Union[StepRequest, _Mapping]] = ..., render: _Optional[_Union[RenderRequest, _Mapping]] = ..., call: _Optional[_Union[CallRequest, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrRequest, _Mapping]] = ..., close: _Optional[_Union[CloseRequest, _Mapping]] = ..., sample: _Optional[_Union[SampleRequest, _Mapping]] = ..., async_step: _Optional[_Union[VectorAsyncStepRequest, _Mapping]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "sample", "error", "hub_end")
+    __slots__ = ("make", "reset", "step", "render", "call", "set_attr", "close", "sample", "error", "async_step", "hub_end")
     MAKE_FIELD_NUMBER: _ClassVar[int]
     RESET_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
@@ -559,6 +583,7 @@ class Response(_message.Message):
     CLOSE_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    ASYNC_STEP_FIELD_NUMBER: _ClassVar[int]
     HUB_END_FIELD_NUMBER: _ClassVar[int]
     make: MakeResponse
     reset: ResetResponse
@@ -569,8 +594,9 @@ class Response(_message.Message):
     close: CloseResponse
     sample: SampleResponse
     error: Error
+    async_step: VectorAsyncStepResponse
     hub_end: HubEnd
-    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., sample: _Optional[_Union[SampleResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., hub_end: _Optional[_Union[HubEnd, _Mapping]] = ...) -> None: ...
+    def __init__(self, make: _Optional[_Union[MakeResponse, _Mapping]] = ..., reset: _Optional[_Union[ResetResponse, _Mapping]] = ..., step: _Optional[_Union[StepResponse, _Mapping]] = ..., render: _Optional[_Union[RenderResponse, _Mapping]] = ..., call: _Optional[_Union[CallResponse, _Mapping]] = ..., set_attr: _Optional[_Union[SetAttrResponse, _Mapping]] = ..., close: _Optional[_Union[CloseResponse, _Mapping]] = ..., sample: _Optional[_Union[SampleResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., async_step: _Optional[_Union[VectorAsyncStepResponse, _Mapping]] = ..., hub_end: _Optional[_Union[HubEnd, _Mapping]] = ...) -> None: ...
 
 class ServerInfoRequest(_message.Message):
     __slots__ = ()

@@ -6,14 +6,18 @@ import logging
 import traceback
 from typing import Any, ClassVar
 
+from gymnasium.vector.utils import batch_space as create_batch_space
+from gymnasium.vector.utils import concatenate, create_empty_array, iterate
+
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.spaces import encode_space
 from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import encode_info_calls, encode_vector_info
 from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteEnvError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
+from remote_gym.server.handlers.async_steps import AsyncStepper, batch_rewards
 from remote_gym.server.handlers.base import Method, RequestHandler, check_public_name
-from remote_gym.server.handlers.cores import Infos, ReportedError, SubEnvError, VectorCore
+from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError, SubEnvError, VectorCore
 from remote_gym.server.handlers.describe import describe_common, sample_response
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.vector.splits import set_attr_values
@@ -36,6 +40,14 @@ class VectorEnvHandler(RequestHandler):
         self._compress = spec.compress
         self.core = core
         self.vectorization_mode = vectorization_mode
+        self._stepper: AsyncStepper | None = None
+        self._batch_spaces: dict[int, Any] = {}
+        """Asynchronous stepping (capability ``vector_async``), made by the first ``async_step``."""
+
+    def _quiesce(self, *, discard: bool = False) -> None:
+        """Before a synchronous request: let the sub-envs stepping asynchronously finish."""
+        if self._stepper is not None:
+            self._stepper.drain(discard=discard)
 
     def describe(self) -> pb.Response:
         """The ``MakeResponse``: single-env spaces, ``num_envs``, metadata with ``autoreset_mode``."""
@@ -73,6 +85,7 @@ class VectorEnvHandler(RequestHandler):
             )
         if options is not None and not isinstance(options, dict):
             raise InvalidCallError(f"options must be a dict or None, got {type(options).__name__}")
+        self._quiesce(discard=True)
         obs, infos = self.core.reset(seed, options)
         resp = pb.Response()
         out = resp.reset
@@ -91,6 +104,7 @@ class VectorEnvHandler(RequestHandler):
         space = self.core.action_space
         if not space.contains(actions):
             raise InvalidActionError(f"actions {actions!r} are not an element of {space}")
+        self._quiesce()
         obs, rewards, terminations, truncations, infos = self.core.step(actions)
         resp = pb.Response()
         out = resp.step
@@ -102,6 +116,7 @@ class VectorEnvHandler(RequestHandler):
         return resp
 
     def _render(self, request: pb.Request) -> pb.Response:
+        self._quiesce()
         resp = pb.Response()
         encode_value(self.core.render(), resp.render.frame, compress=self._compress, path="render()")
         return resp
@@ -113,6 +128,7 @@ class VectorEnvHandler(RequestHandler):
         kwargs = decode_value(call.kwargs) if call.HasField("kwargs") else {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise InvalidCallError("call arguments must be a list and a dict")
+        self._quiesce()
         results = self.core.call(call.name, args, kwargs, call.get_attr)
         resp = pb.Response()
         encode_value(results, resp.call.result, compress=self._compress, path=call.name)
@@ -128,12 +144,57 @@ class VectorEnvHandler(RequestHandler):
             values = set_attr_values(values, self.core.num_envs)
         except ValueError as exc:
             raise InvalidCallError(str(exc)) from None
+        self._quiesce()
         self.core.set_attr(name, values)
         return pb.Response(set_attr=pb.SetAttrResponse())
 
     def close_envs(self) -> None:
         """Close every sub-environment (and stop helper processes)."""
+        if self._stepper is not None:
+            self._stepper.drain()
+            self._stepper.close()
         self.core.close()
+
+    def _actions(self, actions: Any, n: int) -> list[Any]:
+        """The single actions of a batch of ``n`` (checked against the batched action space once)."""
+        space = self._batch_spaces.get(n)
+        if space is None:
+            space = self._batch_spaces[n] = create_batch_space(self.core.single_action_space, n)
+        if not space.contains(actions):
+            raise InvalidActionError(f"actions {actions!r} are not a batch of {n} in {space}")
+        return list(iterate(space, actions))
+
+    def _async_step(self, request: pb.Request) -> pb.Response:
+        """Start stepping the named sub-envs; answer with every result ready once ``min_ready`` are."""
+        core = self.core
+        if not isinstance(core, LocalVectorCore):
+            raise InvalidCallError(
+                "asynchronous stepping needs the sub-envs in one process: workers_per_session=1 and "
+                "vectorization_mode='sync'"
+            )
+        if self._stepper is None:
+            self._stepper = AsyncStepper(core.envs, core.num_envs)
+        ask = request.async_step
+        env_ids = [int(i) for i in ask.env_ids]
+        if env_ids:
+            self._stepper.submit(env_ids, self._actions(decode_value(ask.actions), len(env_ids)))
+        ready = self._stepper.collect(ask.min_ready, ask.linger_s, ask.max_wait_s)
+        resp = pb.Response()
+        out = resp.async_step
+        out.env_ids.extend(env_id for env_id, _ in ready)
+        space = core.single_observation_space
+        obs: Any = create_empty_array(space, len(ready))
+        if ready:  # none: the wait ended at max_wait_s
+            obs = concatenate(space, [r[1][0] for r in ready], obs)
+        rewards, terminations, truncations = batch_rewards(ready)
+        encode_value(obs, out.step.observation, compress=self._compress, path="observation")
+        encode_value(rewards, out.step.reward, path="rewards")
+        encode_value(terminations, out.step.terminated, path="terminations")
+        encode_value(truncations, out.step.truncated, path="truncations")
+        # An empty info adds nothing to a vectorised info: only the others travel.
+        calls = [(k, info) for k, (_, result) in enumerate(ready) for info in result[4] if info]
+        encode_info_calls(calls, out.step.info_calls, compress=self._compress)
+        return resp
 
     def _sample(self, request: pb.Request) -> pb.Response:
         core = self.core
@@ -148,6 +209,7 @@ class VectorEnvHandler(RequestHandler):
         "render": _render,
         "call": _call,
         "set_attr": _set_attr,
+        "async_step": _async_step,
         "close": RequestHandler.close_request,
     }
 

@@ -1,0 +1,207 @@
+"""Asynchronous stepping of a vector session's sub-envs: each on a pool thread, results as they finish.
+
+A session asked for ``async_step`` (capability ``vector_async``) steps the named sub-envs of its
+:class:`~remote_gym.server.handlers.cores.LocalVectorCore` one by one, exactly as Gymnasium's
+``SyncVectorEnv.step`` steps sub-env ``i`` (its autoreset mode included, and its bookkeeping kept, so
+that synchronous calls between asynchronous ones stay exact). Each sub-env step is a job for a pool
+of threads; the reply goes out once ``min_ready`` sub-envs have finished (or ``linger_s`` after the first
+did) and carries every result ready by then, so a slow sub-env holds up only itself. Envs that wait
+(I/O, sleeps, simulators in C that release the GIL) overlap on the pool; a sub-env whose steps are
+quick (under :data:`INLINE_S`, measured) is stepped by the request's thread itself, in order, since a
+thread hand-off would cost more than its step (pure-Python envs run one at a time anyway, under the GIL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from remote_gym.errors import InvalidCallError
+
+StepResult = tuple[Any, float, bool, bool, list[dict[str, Any]]]
+"""One sub-env's ``(observation, reward, terminated, truncated, infos)``; ``infos`` lists the dicts
+``SyncVectorEnv`` would add to its vectorised info for it, in order (SAME_STEP: the final one first)."""
+
+MAX_THREADS = 32
+"""Stepping threads per session at most (one per sub-env below that)."""
+
+INLINE_S = 0.0005
+"""A sub-env three of whose last four steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
+the request's own thread: handing it to a pool thread would cost more than its step."""
+
+
+def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
+    """Step sub-env ``i`` of ``envs`` as ``SyncVectorEnv.step`` does within its loop, keeping its bookkeeping.
+
+    Raises:
+        InvalidCallError: DISABLED mode, and the sub-env ended its episode without a reset since.
+    """
+    env = envs.envs[i]
+    infos: list[dict[str, Any]] = []
+    mode = envs.autoreset_mode
+    if mode is AutoresetMode.DISABLED and envs._autoreset_envs[i]:
+        raise InvalidCallError(
+            f"autoreset_mode DISABLED: sub-env {i} ended its episode and must be reset "
+            "(reset(options={'reset_mask': ...})) before its next step"
+        )
+    reward: Any
+    if mode is AutoresetMode.NEXT_STEP and envs._autoreset_envs[i]:
+        obs, info = env.reset()
+        reward, terminated, truncated = 0.0, False, False
+    else:
+        obs, reward, terminated, truncated, info = env.step(action)
+        if mode is AutoresetMode.SAME_STEP and (terminated or truncated):
+            infos.append({"final_obs": obs, "final_info": info})
+            obs, info = env.reset()
+    infos.append(info)
+    envs._env_obs[i] = obs
+    envs._rewards[i], envs._terminations[i], envs._truncations[i] = reward, terminated, truncated
+    envs._autoreset_envs[i] = bool(terminated or truncated)
+    return obs, float(reward), bool(terminated), bool(truncated), infos
+
+
+class AsyncStepper:
+    """The pool of stepping threads of one session and the results they produced.
+
+    Args:
+        envs: The session's ``SyncVectorEnv``; only this stepper steps its sub-envs between
+            :meth:`drain` calls (the handler drains before every other request).
+        threads: Stepping threads (started on first use).
+    """
+
+    def __init__(self, envs: SyncVectorEnv, threads: int) -> None:
+        self._envs = envs
+        self._size = max(1, min(threads, MAX_THREADS))
+        self._jobs: queue.SimpleQueue[tuple[int, Any] | None] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._ready: list[tuple[int, StepResult | BaseException]] = []
+        self._busy: set[int] = set()
+        self._threads: list[threading.Thread] = []
+        self._seconds = [[float("inf")] * 4 for _ in range(envs.num_envs)]
+        """Each sub-env's last four step times (unknown: slow), to tell quick ones from slow ones: a sub-env
+        is quick when three of them were, so that neither a slow env's quick autoreset step makes it block
+        the request's thread, nor a quick env's one hiccup (a preemption) sends it to the pool."""
+
+    def submit(self, env_ids: list[int], actions: list[Any]) -> None:
+        """Start stepping ``env_ids`` with ``actions``, one job each.
+
+        Raises:
+            InvalidCallError: An index out of range, twice in ``env_ids``, or still stepping.
+        """
+        num_envs = self._envs.num_envs
+        with self._cond:
+            seen: set[int] = set()
+            for env_id in env_ids:
+                if not 0 <= env_id < num_envs:
+                    raise InvalidCallError(
+                        f"env id {env_id} is not a sub-env of this session (0..{num_envs - 1})"
+                    )
+                if env_id in seen or env_id in self._busy:
+                    raise InvalidCallError(f"sub-env {env_id} is already stepping; collect its result first")
+                seen.add(env_id)
+            self._busy.update(env_ids)
+        inline = []
+        for env_id, action in zip(env_ids, actions, strict=True):
+            if sorted(self._seconds[env_id])[2] < INLINE_S:
+                inline.append((env_id, action))
+                continue
+            if not self._threads:
+                self._start()
+            self._jobs.put((env_id, action))
+        if inline:  # stepped here, in order, and published at once (one lock, one notification)
+            results = [(env_id, self._step(env_id, action)) for env_id, action in inline]
+            with self._cond:
+                self._busy.difference_update(env_id for env_id, _ in inline)
+                self._ready.extend(results)
+                self._cond.notify_all()
+
+    def _start(self) -> None:
+        for n in range(self._size):
+            thread = threading.Thread(target=self._work, name=f"async-step-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            self._run(*job)
+
+    def _step(self, env_id: int, action: Any) -> StepResult | BaseException:
+        """Step one sub-env, timing it; its failure is returned, for the request that collects it."""
+        result: StepResult | BaseException
+        start = time.perf_counter()
+        try:
+            result = step_one(self._envs, env_id, action)
+        except BaseException as exc:
+            result = exc
+        times = self._seconds[env_id]
+        times.pop(0)
+        times.append(time.perf_counter() - start)
+        return result
+
+    def _run(self, env_id: int, action: Any) -> None:
+        result = self._step(env_id, action)
+        with self._cond:
+            self._busy.discard(env_id)
+            self._ready.append((env_id, result))
+            self._cond.notify_all()
+
+    def collect(
+        self, min_ready: int, linger_s: float, max_wait_s: float = 0.0
+    ) -> list[tuple[int, StepResult]]:
+        """Wait for ``min_ready`` results (fewer if fewer sub-envs are stepping), or for one and then
+        ``linger_s`` more seconds, or (``max_wait_s`` > 0) that long in all; take every ready one.
+
+        Raises:
+            BaseException: The first failure of a sub-env among them (``SubEnvError`` names it).
+        """
+        with self._cond:
+            want = max(1, min_ready)
+
+            def enough() -> bool:
+                return len(self._ready) >= min(want, len(self._ready) + len(self._busy))
+
+            deadline = time.monotonic() + max_wait_s if max_wait_s > 0 else None
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._cond.wait_for(lambda: enough() or bool(self._ready), timeout=left)
+            if self._ready and not enough() and linger_s > 0:
+                if deadline is not None:
+                    linger_s = min(linger_s, max(0.0, deadline - time.monotonic()))
+                self._cond.wait_for(enough, timeout=linger_s)
+            ready, self._ready = self._ready, []
+        for _, result in ready:
+            if isinstance(result, BaseException):
+                raise result
+        return ready  # type: ignore[return-value]
+
+    def drain(self, *, discard: bool = False) -> None:
+        """Wait until no sub-env is stepping (before a synchronous request); ``discard`` drops the results."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._busy)
+            if discard:
+                self._ready = []
+
+    def close(self) -> None:
+        """Stop the threads once the sub-envs they step have finished."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            with contextlib.suppress(RuntimeError):
+                thread.join(timeout=10.0)
+        self._threads = []
+
+
+def batch_rewards(results: list[tuple[int, StepResult]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rewards, terminations and truncations of ``results`` as arrays (``SyncVectorEnv``'s dtypes)."""
+    rewards = np.array([r[1][1] for r in results], dtype=np.float64)
+    terminations = np.array([r[1][2] for r in results], dtype=np.bool_)
+    truncations = np.array([r[1][3] for r in results], dtype=np.bool_)
+    return rewards, terminations, truncations
