@@ -41,16 +41,46 @@ _CLOSE_PREFIX = pb.Request(close=pb.CloseRequest()).SerializeToString()
 
 # A serialized Request starts with the tag of its ``kind`` field (field number << 3 | wire type 2):
 # the kind is told from the first byte without parsing, for the server's per-method accounting.
+# Kinds numbered above ``seq`` (15) come after it: their number is read past ``seq``, and each has a
+# slot of its own from 16 on (:data:`_LATE_KINDS`).
+_LATE_KINDS = {pb.Request.DESCRIPTOR.fields_by_name["async_step"].number: 16}
+_SEQ_TAG = 15 << 3  # seq: field 15, varint
 REQUEST_KINDS: tuple[str, ...] = tuple(
-    next((f.name for f in pb.Request.DESCRIPTOR.oneofs_by_name["kind"].fields if f.number == n), "other")
+    next(
+        (
+            f.name
+            for f in pb.Request.DESCRIPTOR.oneofs_by_name["kind"].fields
+            if _LATE_KINDS.get(f.number, f.number) == n
+        ),
+        "other",
+    )
     for n in range(32)
 )
-"""Request kind name ("step", "reset", ...) by :func:`request_kind`; "other" for any other number."""
+"""Request kind name ("step", "reset", "async_step", ...) by :func:`request_kind`; "other" for any other."""
 
 
 def request_kind(data: bytes) -> int:
-    """The field number of the kind of a serialized Request (an index into REQUEST_KINDS), told from its first byte."""
-    return data[0] >> 3 if data else 0
+    """The kind of a serialized Request as an index into REQUEST_KINDS (its field number, or the slot of
+    a kind numbered above ``seq``), told from its first bytes without parsing."""
+    if data[:1] and data[0] < 0x80 and data[0] != _SEQ_TAG:
+        return data[0] >> 3  # the common case: a one-byte tag of a kind numbered below seq
+    field, at = _varint(data, 0)
+    if field >> 3 == 15:
+        _, at = _varint(data, at)  # seq's value
+        field, at = _varint(data, at)
+    field >>= 3
+    return _LATE_KINDS.get(field, field if field < 16 else 0)
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``data[at:]`` and the offset after it (0 past the end or after 10 bytes)."""
+    value = shift = 0
+    for offset in range(at, min(at + 10, len(data))):
+        value |= (data[offset] & 0x7F) << shift
+        shift += 7
+        if not data[offset] & 0x80:
+            return value, offset + 1
+    return 0, len(data)
 
 
 def autoreset_mode_from_wire(value: int) -> AutoresetMode:
