@@ -190,11 +190,24 @@ def test_batch_size_num_envs_steps_as_today_and_sends(servers: list[str]) -> Non
             actions = local.action_space.sample()
             assert_same(local.step(actions), remote.step(actions), "step")
         remote.async_reset(seed=5)
-        infos = remote.recv()[4]
+        *first, infos = remote.recv()
         assert sorted(infos["env_id"].tolist()) == [0, 1, 2, 3]
+        assert_same(local.reset(seed=5)[0], first[0], "async_reset")
+        for _ in range(30):  # every sub-env sent and received at once: a synchronous step, made as one
+            actions = local.action_space.sample()
+            remote.send(actions, infos["env_id"])
+            assert remote._whole is not None  # no asynchronous request went out
+            *got, infos = remote.recv()
+            assert infos["env_id"].tolist() == [0, 1, 2, 3]
+            assert_same(local.step(actions)[:4], tuple(got), "send/recv")
         remote.send(np.zeros(4, dtype=np.int64), infos["env_id"])
         with pytest.raises(InvalidCallError, match="recv"):
             remote.step(np.zeros(4, dtype=np.int64))  # results are pending
+        remote.recv()
+        remote.send(np.array([0, 1, 7, 0]), infos["env_id"])  # refused at recv, before any sub-env stepped
+        with pytest.raises(InvalidActionError):
+            remote.recv()
+        remote.send(np.zeros(4, dtype=np.int64), infos["env_id"])  # the sub-envs await actions again
         remote.recv()
 
 

@@ -10,11 +10,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from remote_gym.capabilities import CAP_VECTOR_ASYNC
-from remote_gym.client.vector_async import AsyncSteps
+from remote_gym.client.vector_async import ENV_ID_KEY, AsyncSteps
 from remote_gym.client.vector_calls import reset_hosts
 from remote_gym.client.vector_hosts import VectorHost
 from remote_gym.codec.vector import InfoCalls
-from remote_gym.errors import ConfigError, InvalidCallError
+from remote_gym.errors import ConfigError, InvalidActionError, InvalidCallError
 from remote_gym.vector.infos import shift_calls
 from remote_gym.vector.parts import VectorParts
 
@@ -59,6 +59,12 @@ class AsyncVectorMethods:
     _timeouts: Any
     num_envs: int
     batch_size: int
+    _whole: Any = None
+    """Actions sent to every sub-env at once with ``batch_size == num_envs``, for the next ``recv``
+    (which then waits for every sub-env: a synchronous step, made as :meth:`step` makes it)."""
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        raise NotImplementedError
 
     def _check_open(self) -> None:
         raise NotImplementedError
@@ -116,6 +122,7 @@ class AsyncVectorMethods:
         if options and "reset_mask" in options:
             raise InvalidCallError("async_reset resets every sub-env; reset_mask is for reset()")
         steps.settle(self._run)
+        self._whole = None
         plan = self._parts.plan_reset(seed, options)
         recovery = self._recovery  # type: ignore[attr-defined]
         observations, infos = reset_hosts(self._hosts, plan, recovery, timeout=self._timeouts.call)
@@ -138,8 +145,22 @@ class AsyncVectorMethods:
         steps = self._async_steps()
         if env_ids is None:
             env_ids = np.flatnonzero(steps.awaiting)
+        if self._whole_step(steps, env_ids):
+            if isinstance(actions, np.ndarray) and len(actions) != self.num_envs:
+                raise InvalidActionError(f"send got {len(actions)} actions for {self.num_envs} env_ids")
+            steps.awaiting[:] = False
+            self._whole = actions
+            return
         steps.send(actions, env_ids)
         steps.kick(self._run)
+
+    def _whole_step(self, steps: AsyncSteps, env_ids: Any) -> bool:
+        """Whether this send is every sub-env's, in order, with nothing else in flight and a batch of
+        all of them: then the next ``recv`` is exactly a synchronous step, and is made as one."""
+        if self.batch_size != self.num_envs or steps.busy or not steps.awaiting.all():
+            return False
+        ids = np.asarray(env_ids).reshape(-1)
+        return len(ids) == self.num_envs and bool((ids == np.arange(self.num_envs)).all())
 
     def recv(self) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """The first ``batch_size`` sub-envs to finish: ``(obs, rewards, terminations, truncations, infos)``.
@@ -152,7 +173,19 @@ class AsyncVectorMethods:
             RemoteEnvError: A sub-env raised (names its global index and host).
             TransportError: A host did not answer within ``timeouts.call``.
         """
-        return self._async_steps().recv(self._run)
+        steps = self._async_steps()
+        if self._whole is None:
+            return steps.recv(self._run)
+        actions, self._whole = self._whole, None
+        try:
+            obs, rewards, terminations, truncations, infos = self.step(actions)
+        except InvalidActionError:  # refused before any sub-env stepped: they await actions again
+            steps.awaiting[:] = True
+            raise
+        steps.awaiting[:] = True
+        infos = dict(infos)
+        infos[ENV_ID_KEY] = np.arange(self.num_envs, dtype=np.int32)
+        return obs, rewards, terminations, truncations, infos
 
     def _abandon_async(self) -> None:
         """Before closing: cancel requests in flight, never raising."""
@@ -184,5 +217,5 @@ class AsyncVectorMethods:
                 f"this vector env was made with batch_size={self.batch_size} < num_envs={self.num_envs}: "
                 "step it with send(actions, env_ids) and recv() (EnvPool's API), not step()"
             )
-        if self._async is not None and self._async.busy:
+        if self._whole is not None or (self._async is not None and self._async.busy):
             raise InvalidCallError("actions were sent with send(): recv() their results before step()")

@@ -265,6 +265,7 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
         obs = self._parts.finish_reset(plan, observations)
         if self._async is not None:
             self._async.reset_all()
+            self._whole = None  # a whole step sent and not received is dropped, as results in flight are
         if len(self._hosts) == 1 and not isinstance(infos[0], list):
             return obs, infos[0] or {}
         return obs, combine_infos(infos, self._sizes)
