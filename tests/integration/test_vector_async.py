@@ -200,6 +200,15 @@ def test_batch_size_num_envs_steps_as_today_and_sends(servers: list[str]) -> Non
             *got, infos = remote.recv()
             assert infos["env_id"].tolist() == [0, 1, 2, 3]
             assert_same(local.step(actions)[:4], tuple(got), "send/recv")
+        actions = local.action_space.sample()
+        remote.send(actions[::-1], [3, 2, 1, 0])  # another order: stepped asynchronously
+        assert remote._whole is None
+        *got, infos = remote.recv()
+        order = infos["env_id"]
+        expected = local.step(actions)
+        for k, env_id in enumerate(order.tolist()):
+            assert_same(tuple(part[env_id] for part in expected[:4]), tuple(part[k] for part in got), "async")
+        infos = {"env_id": np.arange(4)}
         remote.send(np.zeros(4, dtype=np.int64), infos["env_id"])
         with pytest.raises(InvalidCallError, match="recv"):
             remote.step(np.zeros(4, dtype=np.int64))  # results are pending

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,13 @@ def check_async_hosts(hosts: Sequence[VectorHost], vectorization_mode: str) -> N
             )
 
 
+@dataclass(frozen=True)
+class _Result:
+    """A whole ``recv``'s result known already (``async_reset`` with a batch of every sub-env)."""
+
+    result: tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]
+
+
 class AsyncVectorMethods:
     """``async_reset``/``send``/``recv`` for a RemoteVectorEnv made with ``batch_size``."""
 
@@ -60,8 +68,14 @@ class AsyncVectorMethods:
     num_envs: int
     batch_size: int
     _whole: Any = None
-    """Actions sent to every sub-env at once with ``batch_size == num_envs``, for the next ``recv``
-    (which then waits for every sub-env: a synchronous step, made as :meth:`step` makes it)."""
+    """With ``batch_size == num_envs``: the actions of a send to every sub-env at once, for the next
+    ``recv`` (which then waits for every sub-env: a synchronous step, made as :meth:`step` makes it),
+    or ``async_reset``'s result (a synchronous reset) for it."""
+
+    def reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         raise NotImplementedError
@@ -123,6 +137,12 @@ class AsyncVectorMethods:
             raise InvalidCallError("async_reset resets every sub-env; reset_mask is for reset()")
         steps.settle(self._run)
         self._whole = None
+        if self.batch_size == self.num_envs:  # the first recv returns every sub-env: this reset's result
+            obs, info = self.reset(seed=seed, options=options)
+            steps.awaiting[:] = False
+            zeros = np.zeros(self.num_envs, dtype=np.bool_)
+            self._whole = _Result((obs, np.zeros(self.num_envs), zeros, zeros.copy(), info))
+            return
         plan = self._parts.plan_reset(seed, options)
         recovery = self._recovery  # type: ignore[attr-defined]
         observations, infos = reset_hosts(self._hosts, plan, recovery, timeout=self._timeouts.call)
@@ -176,12 +196,15 @@ class AsyncVectorMethods:
         steps = self._async_steps()
         if self._whole is None:
             return steps.recv(self._run)
-        actions, self._whole = self._whole, None
-        try:
-            obs, rewards, terminations, truncations, infos = self.step(actions)
-        except InvalidActionError:  # refused before any sub-env stepped: they await actions again
-            steps.awaiting[:] = True
-            raise
+        whole, self._whole = self._whole, None
+        if isinstance(whole, _Result):  # async_reset's
+            obs, rewards, terminations, truncations, infos = whole.result
+        else:
+            try:
+                obs, rewards, terminations, truncations, infos = self.step(whole)
+            except InvalidActionError:  # refused before any sub-env stepped: they await actions again
+                steps.awaiting[:] = True
+                raise
         steps.awaiting[:] = True
         infos = dict(infos)
         infos[ENV_ID_KEY] = np.arange(self.num_envs, dtype=np.int32)

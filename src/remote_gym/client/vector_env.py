@@ -156,7 +156,9 @@ class RemoteVectorEnv(AsyncVectorMethods, gym.vector.VectorEnv[Any, Any, Any]):
             vectorization_mode=vectorization_mode,
             names=[g.id or env for g in groups] if groups else None,
             kwargs_jsons=[json.dumps(_merge_kwargs(None, g.kwargs)) for g in groups] if groups else None,
-            per_env_infos=batch_size is not None,
+            # Results of some sub-envs at a time need each sub-env's own infos; with a batch of all
+            # of them, every step is a whole one (see AsyncVectorMethods.send), with vectorised infos.
+            per_env_infos=batch_size is not None and batch_size < sum(self._sizes),
         )
         addresses = apply_pins(addresses, requests)
         tokens = per_host_tokens(token, len(addresses))
