@@ -81,6 +81,13 @@ CAP_VECTOR_ASYNC = "vector_async"
 the send/recv of ``RemoteVectorEnv(batch_size=M)``. A client uses it only against a server that has
 it; against one without it, ``batch_size < num_envs`` is refused at construction (ConfigError)."""
 
+CAP_HUB_WORKER_LANES = "hub_worker_lanes"
+"""A hub takes a routed session's requests from the host's worker directly: ``HubAttached.worker_lanes``
+(set for a host that has this capability, when the hub has frames). The host then has each new
+session's worker open its own frame stream to the hub's frames port, presenting ``"w"`` + the
+``HubOpen.carry_id`` as its hello; the hub sends the session's requests there (the CloseRequest
+through the host's stream), and the host's stream stays the session's path whenever that one breaks."""
+
 # Capabilities of other work add their CAP_ constants above this line.
 
 CAPABILITIES: frozenset[str] = frozenset(

@@ -287,13 +287,16 @@ def test_mutual_tls_on_both_links(tls_material: CertPaths) -> None:
     client_tls = TLSConfig(ca=tls_material.ca, cert=tls_material.client_cert, key=tls_material.client_key)
     hub = Hub(HubConfig(port=0, tls=server_tls, host_tokens=(TokenAuth(HOST_TOKEN),))).start()
     try:
-        host = dialing_host(hub.address, "secure", dial_tls=client_tls)
+        host = dialing_host(hub.address, "secure", dial_tls=client_tls, same_host_lane=False)
         try:
             wait_for_hosts(hub, ["secure"])
             with RemoteEnvironment(address=hub.address, env="CartPole-v1", tls=client_tls) as env:
                 env.reset(seed=0)
                 env.step(0)
                 assert [relayed.path for relayed in hub.figures.open] == ["hub-frames"]  # over TLS
+                # The worker, too, presented the host's client certificate on its own stream.
+                row = next(row for row in hub.stats().sessions if row.session_id == env.session_id)
+                assert row.path == "hub-lane"
             no_cert = TLSConfig(ca=tls_material.ca)
             with pytest.raises(RemoteGymError):
                 RemoteEnvironment(

@@ -189,8 +189,9 @@ def test_hosts_behind_a_wall_serve_through_the_hub(
         pins = ("None", "east", "west")
         assert set(checked) == {*pins, *(f"{pin} hop" for pin in pins), "NextStep", "SameStep", "Disabled"}
         assert checked["east"] == "grpc"  # another machine (namespace): no same-host lane
-        # The hub reached the host on a TLS frame stream to its frames port (the gRPC port + 1).
-        assert all(checked[f"{pin} hop"] == ["hub-frames"] for pin in pins), checked
+        # Each session's worker opened its own TLS frame stream to the hub's frames port (the gRPC
+        # port + 1), and every request after the make crossed it: the worker lane of a dialing host.
+        assert all(checked[f"{pin} hop"] == ["hub-lane"] for pin in pins), checked
         # Nothing of the hosts listens on an address another machine could reach.
         for host in hosts:
             pids = _descendants(host.pid)

@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 
 from remote_gym._constants import HUB_METADATA_CARRY
 from remote_gym._version import __version__
-from remote_gym.capabilities import CAP_HUB_FRAMES
+from remote_gym.capabilities import CAP_HUB_FRAMES, CAP_HUB_WORKER_LANES
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.errors import InvalidCallError, RemoteGymError
 from remote_gym.hub.foreign import attach_timeout_error, parse_from_trainer
@@ -68,6 +68,11 @@ class Carry:
     """The host's side of the stream broke before the relay was done."""
     relay: asyncio.Task[Any] | None = None
     """The relay's task, cancelled when the stream breaks under it."""
+    lane_id: str = ""
+    """The hello the session's worker presents to open :attr:`lane` ("": none expected)."""
+    lane: FrameStream | None = None
+    """The session's worker's own stream (capability ``hub_worker_lanes``): requests go there while it
+    is open; None before it came, and after it broke."""
 
 
 class HostLinks:
@@ -77,6 +82,8 @@ class HostLinks:
         self.table = table
         self._limit = max_message_bytes
         self._waiting: dict[str, asyncio.Future[Carry]] = {}
+        self._lanes: dict[str, Carry] = {}
+        """Carries whose worker may still open its lane, by the hello it will present."""
         self.frames_port = 0
         """The port hosts open frame streams to (0: none; every session then takes a Carry stream)."""
         self._accepting: set[asyncio.Task[None]] = set()
@@ -102,6 +109,8 @@ class HostLinks:
                         secret=host.secret,
                         hub_version=__version__,
                         frames_port=self.frames_port if CAP_HUB_FRAMES in host.attach.capabilities else 0,
+                        worker_lanes=bool(self.frames_port)
+                        and {CAP_HUB_FRAMES, CAP_HUB_WORKER_LANES} <= set(host.attach.capabilities),
                     )
                 ).SerializeToString()
             )
@@ -127,9 +136,20 @@ class HostLinks:
         self._waiting[carry_id] = waiting
         try:
             host.control.put_nowait(pb.HubControl(open=pb.HubOpen(carry_id=carry_id, peer=peer)))
-            return await asyncio.wait_for(waiting, CARRY_TIMEOUT_S)
+            carry = await asyncio.wait_for(waiting, CARRY_TIMEOUT_S)
         finally:
             self._waiting.pop(carry_id, None)
+        if isinstance(carry.context, FrameStream):  # its worker may open a lane (capability hub_worker_lanes)
+            carry.lane_id = f"w{carry_id}"
+            self._lanes[carry.lane_id] = carry
+        return carry
+
+    def release(self, carry: Carry) -> None:
+        """The relay is done with ``carry``: its worker's lane, if any, closes (and can no longer come)."""
+        self._lanes.pop(carry.lane_id, None)
+        lane, carry.lane = carry.lane, None
+        if lane is not None:
+            lane.close()
 
     async def carry(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         """A host's gRPC stream for one session: handed to the relay waiting for it; open until the relay is done."""
@@ -154,9 +174,14 @@ class HostLinks:
         task.add_done_callback(self._accepting.discard)
 
     async def _frames(self, stream: FrameStream) -> None:
-        """A host's frame stream for one session: its hello is the carry id the hub sent the host."""
+        """A host's frame stream for one session: its hello is the carry id the hub sent the host
+        (or, from the session's worker, ``"w"`` and that id: the session's lane)."""
         hello = await stream.read_hello()
         carry_id = hello.decode("ascii", "replace") if hello is not None else ""
+        carry = self._lanes.pop(carry_id, None)
+        if carry is not None:
+            await _serve_lane(carry, stream)
+            return
         waiting = self._waiting.pop(carry_id, None)
         if waiting is None or waiting.done():
             why = "no hello in time" if hello is None else "unknown carry id"
@@ -196,6 +221,20 @@ class HostLinks:
                 carry.lost = True
                 if carry.relay is not None:
                     carry.relay.cancel()
+
+
+async def _serve_lane(carry: Carry, stream: FrameStream) -> None:
+    """Give ``carry`` its worker's lane until either ends."""
+    carry.lane = stream
+    ends = [asyncio.ensure_future(carry.done.wait()), asyncio.ensure_future(stream.closed.wait())]
+    try:
+        await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for end in ends:
+            end.cancel()
+        if carry.lane is stream:
+            carry.lane = None
+        stream.close()
 
 
 async def _read_until_end(context: grpc.aio.ServicerContext, host: HostLink) -> None:

@@ -16,6 +16,7 @@ import grpc
 # isort: on
 
 from remote_gym.codec.errors import error_to_proto
+from remote_gym.codec.requests import is_close_request
 from remote_gym.errors import InvalidCallError, ServerError
 from remote_gym.hub.foreign import parse_from_host, parse_from_trainer
 from remote_gym.hub.hosts import HostLink, HostLost, HostTable
@@ -104,6 +105,7 @@ class Relay:
             host.active -= 1
             self._count(-1)
             self._figures.closed(relayed)
+            self._links.release(carry)
             carry.done.set()
 
     async def _route(self, first: bytes) -> tuple[HostLink, str, pb.MakeRequest]:
@@ -150,15 +152,37 @@ class Relay:
             request = await read()
             if request is grpc.aio.EOF:  # the trainer's stream ended: the host sees the same
                 return
-            await write_up(request)
             kind = request[0] >> 3 if request else 0  # the kind's field number, from the first byte
             relayed.requests += 1
             relayed.steps += kind == STEP_KIND
             relayed.resets += kind == RESET_KIND
             relayed.received += len(request)
-            # A session alone at the hub polls its host's socket for the reply (see FrameStream.poll).
-            reply = await (frames.read_soon() if frames is not None and self._relaying == 1 else read_up())
+            lane = carry.lane
+            reply = None
+            if lane is not None and not is_close_request(request):
+                reply = await self._by_lane(lane, request)
+                if reply is None:  # the lane broke: the host's stream carries the request again
+                    carry.lane = None
+                    lane.abort()
+            if reply is None:
+                await write_up(request)
+                # A session alone at the hub polls its host's socket for the reply (see FrameStream.poll).
+                reply = await (
+                    frames.read_soon() if frames is not None and self._relaying == 1 else read_up()
+                )
             relayed.sent += len(reply) if isinstance(reply, bytes) else 0
+
+    async def _by_lane(self, lane: FrameStream, request: bytes) -> bytes | None:
+        """The reply to ``request`` over the session's worker lane; None if the lane broke before it came
+        (the worker applies each request number once, so the host's stream may carry it again)."""
+        budget = self._selector.budget_s if self._selector is not None else 0.0
+        if lane.gate.budget_s != budget:
+            lane.gate.reset(budget)
+        try:
+            await lane.write(request)
+        except ConnectionResetError:
+            return None
+        return await (lane.read_soon() if self._relaying == 1 else lane.read())
 
     async def _end(self, end: pb.HubEnd, context: grpc.aio.ServicerContext) -> None:
         """End the trainer's stream as the host ended the session's."""

@@ -53,6 +53,8 @@ class CarryContext:
         self._finish = finish
         self.first_reply = b""
         self.ended = False
+        self.hub_lane: dict[str, Any] | None = None
+        """Where a new session's worker opens its own stream to the hub (``LaneSpec.dial``); None: it does not."""
 
     def peer(self) -> str:
         """The trainer's address, as the hub described it."""
@@ -101,6 +103,8 @@ class HubDialer:
         self._carries: set[asyncio.Task[None]] = set()
         self._frames_port = 0
         """The hub's frames port given at the last attach (0: carry sessions on gRPC)."""
+        self._worker_lanes = False
+        """Whether the hub, at the last attach, takes streams from workers (``HubAttached.worker_lanes``)."""
         self._ssl: ssl.SSLContext | None = None
         token = config.dial_token
         self._metadata: tuple[tuple[str, str], ...] = token.metadata() if token is not None else ()
@@ -155,6 +159,7 @@ class HubDialer:
                 raise error_from_proto(control.error, context=f"attaching to hub {self.address}")
             self._secret = control.attached.secret
             self._frames_port = control.attached.frames_port
+            self._worker_lanes = control.attached.worker_lanes
             self.attaches += 1
             self.attached.set()
             logger.info("attached to hub %s as %s", self.address, self._config.dial_name)
@@ -203,6 +208,8 @@ class HubDialer:
         stream = await self._open_frames(opened.carry_id) if self._frames_port else None
         if stream is not None:
             context = CarryContext(stream, opened.peer, _closer(stream))
+            if self._worker_lanes:
+                context.hub_lane = self._worker_dial(opened.carry_id)
         else:
             metadata = (*self._metadata, (HUB_METADATA_CARRY, opened.carry_id))
             call = channel.stream_stream(CARRY_METHOD)(metadata=metadata)
@@ -250,6 +257,21 @@ class HubDialer:
             return None
         stream.send_hello(carry_id.encode("ascii"))
         return stream
+
+    def _worker_dial(self, carry_id: str) -> dict[str, Any]:
+        """How a session's worker reaches the hub (``LaneSpec.dial``): where this host's frame stream
+        went, with the same TLS, presenting ``"w"`` + the carry id."""
+        tls = self._config.dial_tls
+        files = None
+        if tls is not None:
+            files = {
+                "ca": str(tls.ca or ""),
+                "cert": str(tls.cert or ""),
+                "key": str(tls.key or ""),
+                "server_name": tls.server_name or "",
+            }
+        host = self.address.rpartition(":")[0].strip("[]")
+        return {"host": host, "port": self._frames_port, "hello": f"w{carry_id}", "tls": files}
 
     def _over(self, first_reply: bytes) -> bool:
         try:

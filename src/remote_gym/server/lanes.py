@@ -16,20 +16,26 @@ def lane_for(
     session_id: str,
     peer: str,
     capabilities: frozenset[str],
+    hub_lane: dict[str, Any] | None = None,
 ) -> LaneSpec | None:
     """The lane to offer a new session, if any: the one rule of both lanes.
 
     A client on this host (over loopback or a Unix socket) gets the same-host lane when
     ``same_host_lane`` is on (a TCP one only if it has ``lane_tcp``); a client on another host gets
     the network lane when ``network_lane`` is set and it has ``network_lane`` (a client whose
-    ``ClientConfig.network_lane`` is off does not say it has). Anyone else stays on gRPC.
+    ``ClientConfig.network_lane`` is off does not say it has). A session a hub routes to this host
+    (which dials out) gets, where it gets neither, a lane its worker opens to the hub (``hub_lane``,
+    see ``LaneSpec.dial``); the trainer is not told of it. Anyone else stays on gRPC.
     """
     if lanes is None:
         return None
-    if is_local_peer(peer):
-        if not config.same_host_lane or (lanes.transport == "tcp" and CAP_LANE_TCP not in capabilities):
-            return None
+    local = is_local_peer(peer)
+    if local and config.same_host_lane and (lanes.transport != "tcp" or CAP_LANE_TCP in capabilities):
         return lanes.offer(session_id, max_message_bytes=config.max_message_bytes, spin_us=config.spin_us)
+    if hub_lane is not None:
+        return lanes.offer_dial(hub_lane, max_message_bytes=config.max_message_bytes, spin_us=config.spin_us)
+    if local:
+        return None
     if config.network_lane is None or CAP_NETWORK_LANE not in capabilities:
         return None
     network = config.network_lane
@@ -44,3 +50,10 @@ def lane_for(
         max_message_bytes=config.max_message_bytes,
         spin_us=config.spin_us,
     )
+
+
+def lane_name(lane: LaneSpec | None) -> str:
+    """How a session's lane shows in its path (the stats, ``top``, the page): lane, network-lane or hub-lane."""
+    if lane is not None and lane.dial is not None:
+        return "hub-lane"
+    return "network-lane" if lane is not None and lane.network else "lane"

@@ -28,7 +28,7 @@ from remote_gym.server.handlers.rules import SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.server.hosting.host import WorkerStarter, start_host
 from remote_gym.server.hosting.workers import WorkerProcess
-from remote_gym.server.lanes import lane_for
+from remote_gym.server.lanes import lane_for, lane_name
 from remote_gym.server.ledger import Ledger, SessionCounts
 from remote_gym.server.metrics import ServerMetrics
 from remote_gym.server.sessions import EndReason, SessionRecord, SessionTable
@@ -145,7 +145,9 @@ class RemoteGymServicer:
         if first is grpc.aio.EOF:
             return
         try:
-            record, reply, resumed = await self._attach(first, context.peer())
+            record, reply, resumed = await self._attach(
+                first, context.peer(), getattr(context, "hub_lane", None)
+            )
         except Exception as exc:
             quiet = isinstance(exc, (ServerBusyError, ServerShutdownError))
             self.sessions.ledger.refused(error_to_proto(exc).reason, context.peer(), str(exc), quiet=quiet)
@@ -230,7 +232,9 @@ class RemoteGymServicer:
         code = grpc.StatusCode[exc.code]
         await context.abort(code, str(exc), trailing_metadata=((REASON_METADATA_KEY, exc.reason),))
 
-    async def _attach(self, first: bytes, peer: str) -> tuple[SessionRecord, bytes, bool]:
+    async def _attach(
+        self, first: bytes, peer: str, hub_lane: dict[str, Any] | None = None
+    ) -> tuple[SessionRecord, bytes, bool]:
         """Make a new session, or find the one a resuming client names.
 
         Returns:
@@ -246,6 +250,8 @@ class RemoteGymServicer:
             record = self.sessions.resume(
                 make.resume_session_id, make.resume_token, peer, agreement.capabilities
             )
+            if hub_lane is not None and isinstance(record.host, WorkerProcess):
+                record.host.redial(hub_lane)  # its worker's lane to the hub broke with the old link
             response = pb.Response()
             response.make.protocol_version = PROTOCOL_VERSION
             response.make.server_version = __version__
@@ -258,12 +264,12 @@ class RemoteGymServicer:
             if self.sessions.draining:
                 raise draining_refusal(agreement.capabilities)
             make_room(self.sessions, self._config.max_sessions, self._config.resume_window_s)
-            record, reply = await self._open(make, peer, agreement.capabilities)
+            record, reply = await self._open(make, peer, agreement.capabilities, hub_lane)
         record.capabilities = agreement.capabilities
         return record, reply, bool(make.resume_session_id)
 
     async def _open(
-        self, make: pb.MakeRequest, peer: str, capabilities: frozenset[str]
+        self, make: pb.MakeRequest, peer: str, capabilities: frozenset[str], hub_lane: dict[str, Any] | None
     ) -> tuple[SessionRecord, bytes]:
         session_id = uuid.uuid4().hex[:12]
         spec = self._admission.spec_for(
@@ -277,7 +283,7 @@ class RemoteGymServicer:
         )
         self.sessions.reserve(record)  # counts against max_sessions before any await
         lanes = self._zygote.lanes if self._zygote is not None else None
-        lane = lane_for(self._config, lanes, session_id, peer, capabilities)
+        lane = lane_for(self._config, lanes, session_id, peer, capabilities, hub_lane)
         try:
             rules = SessionRules(
                 max_reply_bytes=self._config.max_message_bytes,
@@ -295,7 +301,9 @@ class RemoteGymServicer:
         stamp_window(response.make)
         response.make.resume_token = self.sessions.opened(record, host)
         response.make.resume_window_s = self._config.resume_window_s
-        if lane is not None and (response.make.lane_path or not lane.path.endswith(":0")):
+        if lane is not None and lane.dial is not None:
+            pass  # the worker opens it to the hub; the trainer is not told
+        elif lane is not None and (response.make.lane_path or not lane.path.endswith(":0")):
             # A TCP lane's port is the worker's choice (none: it could not listen, so no lane).
             response.make.lane_path = response.make.lane_path or lane.path
             response.make.lane_secret = bytes.fromhex(lane.secret)
@@ -305,7 +313,7 @@ class RemoteGymServicer:
             record.counts = SessionCounts(
                 self.metrics.latency_observers,
                 lane_offered=lane is not None,
-                lane_name="network-lane" if lane is not None and lane.network else "lane",
+                lane_name=lane_name(lane),
             )
         self.sessions.ledger.session_opened(session_id, spec.env_name, peer)
         return record, response.SerializeToString()

@@ -2,7 +2,8 @@
 
 The server asks a worker ``{"op": "status"}``; the worker answers (in a frame numbered 0, once the
 request in hand, if any, is answered) with its :class:`WorkerStatus`. A worker with a same-host lane
-also takes ``{"op": "close"}``, which closes its lane (the session is ending). Messages are JSON
+also takes ``{"op": "close"}``, which closes its lane (the session is ending); one whose lane goes
+to a hub, ``{"op": "dial", "dial": {...}}``, which opens it again (a resumed session). Messages are JSON
 objects; an unknown ``op`` is ignored, so a newer peer may add one.
 """
 
@@ -14,11 +15,17 @@ from typing import Any
 
 STATUS = "status"
 CLOSE_LANE = "close"
+DIAL_LANE = "dial"
 
 STATUS_REQUEST = b'{"op": "status"}'
 """The control message asking a worker for its :class:`WorkerStatus`."""
 CLOSE_LANE_REQUEST = b'{"op": "close"}'
 """The control message asking a lane worker to close its lane."""
+
+
+def dial_lane_request(dial: dict[str, Any]) -> bytes:
+    """The control message asking a worker whose lane goes to a hub to open it anew (``LaneSpec.dial``)."""
+    return json.dumps({"op": DIAL_LANE, "dial": dial}).encode()
 
 
 def control_op(data: bytes) -> str | None:

@@ -785,14 +785,16 @@ class HubHostMessage(_message.Message):
     def __init__(self, attach: _Optional[_Union[HubAttach, _Mapping]] = ..., stats: _Optional[_Union[HubStatsReply, _Mapping]] = ...) -> None: ...
 
 class HubAttached(_message.Message):
-    __slots__ = ("secret", "hub_version", "frames_port")
+    __slots__ = ("secret", "hub_version", "frames_port", "worker_lanes")
     SECRET_FIELD_NUMBER: _ClassVar[int]
     HUB_VERSION_FIELD_NUMBER: _ClassVar[int]
     FRAMES_PORT_FIELD_NUMBER: _ClassVar[int]
+    WORKER_LANES_FIELD_NUMBER: _ClassVar[int]
     secret: bytes
     hub_version: str
     frames_port: int
-    def __init__(self, secret: _Optional[bytes] = ..., hub_version: _Optional[str] = ..., frames_port: _Optional[int] = ...) -> None: ...
+    worker_lanes: bool
+    def __init__(self, secret: _Optional[bytes] = ..., hub_version: _Optional[str] = ..., frames_port: _Optional[int] = ..., worker_lanes: _Optional[bool] = ...) -> None: ...
 
 class HubOpen(_message.Message):
     __slots__ = ("carry_id", "peer")

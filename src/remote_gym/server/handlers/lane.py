@@ -32,13 +32,15 @@ import time
 from collections.abc import Callable
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
+from remote_gym.errors import ConfigError
 from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
 from remote_gym.server.handlers.lane_admit import Admission, Pending, listen_tcp, network_tls, peer_uid
+from remote_gym.server.handlers.lane_dial import dial_lane, redial
 from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
-from remote_gym.wire.control import CLOSE_LANE, STATUS, WorkerStatus, control_op
+from remote_gym.wire.control import CLOSE_LANE, DIAL_LANE, STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
 from remote_gym.wire.handshake import SecretChain, SecretGate
 from remote_gym.wire.polling import PollGate, spin, spin_budget_s
@@ -85,8 +87,12 @@ class LaneWorker:
         """Where the client connects: the socket path, or ``tcp:127.0.0.1:PORT`` once listening."""
 
     def listen(self) -> None:
-        """Bind the lane socket (before the session's description goes out, so the client finds it)."""
+        """Bind the lane socket (before the session's description goes out, so the client finds it);
+        or open the lane to the hub, for a host that dials out (``LaneSpec.dial``)."""
         network = self._spec.network
+        if self._spec.dial is not None:
+            self._adopt(dial_lane(self._spec.dial))
+            return
         if network is not None:
             low, high = network["ports"]
             listener = listen_tcp(network["bind"], range(low, high + 1))
@@ -142,6 +148,10 @@ class LaneWorker:
         op = control_op(data)
         if op == CLOSE_LANE:
             self._close_lane()
+        elif op == DIAL_LANE and self._spec.dial is not None:
+            conn = redial(data)
+            if conn is not None:
+                self._adopt(conn)
         elif op == STATUS:
             status = WorkerStatus(
                 env_restarts=self._env_restarts(),
@@ -178,11 +188,15 @@ class LaneWorker:
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(conn)
         if admitted:
-            self._drop_connection()  # a network lane opened again before its old connection failed here
-            self._lane = conn
-            self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
-            self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
+            self._adopt(conn)
         return True
+
+    def _adopt(self, conn: socket.socket) -> None:
+        """Serve the lane on ``conn`` (a network lane opened again replaces its old connection here)."""
+        self._drop_connection()
+        self._lane = conn
+        self._ready_now = _readable_now(self._sock, conn, portable=self.tcp)
+        self._selector.register(conn, selectors.EVENT_READ, self._from_lane)
 
     def _expire_pending(self) -> None:
         for entry in self._admission.overdue(time.monotonic()):
@@ -299,8 +313,13 @@ def serve_with_lane(
     try:
         try:
             worker.listen()
-        except OSError as exc:
-            logger.warning("cannot listen on the lane socket %s: %s", spec.path, exc)
+        except (OSError, ConfigError) as exc:
+            if spec.dial is not None:
+                logger.warning(
+                    "cannot open a lane to the hub at %s:%s: %s", spec.dial["host"], spec.dial["port"], exc
+                )
+            else:
+                logger.warning("cannot listen on the lane socket %s: %s", spec.path, exc)
         if not write_description(sock, handler, worker.address if worker.tcp else ""):
             return 1
         return worker.serve()

@@ -10,6 +10,8 @@ TCP_PREFIX = "tcp:"
 TLS_PREFIX = "tls:"
 """How the address of a network lane over TLS starts."""
 TCP_HOST = "127.0.0.1"
+HUB_PATH = "hub:"
+"""The path of a lane the worker opens to a hub (``LaneSpec.dial``): nothing to announce."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class LaneSpec:
     """A network lane (the client is on another host): ``bind`` (address), ``ports`` (``[low, high]``,
     ``[0, 0]``: any) and ``tls`` (``{"cert", "key", "client_ca"}`` paths, or None for plaintext);
     ``path`` is then ``tcp:`` or ``tls:`` and the announced address, and the worker adds its port."""
+    dial: dict[str, Any] | None = None
+    """A lane the worker opens itself, to the hub that routes its session (the host dials out and
+    listens nowhere): ``host``, ``port`` (the hub's frames port), ``hello`` (what to present) and
+    ``tls`` (``{"ca", "cert", "key", "server_name"}``, or None for plaintext); ``path`` is then
+    :data:`HUB_PATH` and the secret unused."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form, carried in the worker's start message."""

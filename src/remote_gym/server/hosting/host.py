@@ -91,6 +91,7 @@ async def start_host(
             spec_json["lane"] = lane.to_json()
         spec_json["rules"] = rules.to_json()
         worker = await zygote.spawn(spec_json, lane=lane is not None)
+        worker.dials_hub = lane is not None and lane.dial is not None
         try:
             reply = await worker.first_reply()
         except BaseException:

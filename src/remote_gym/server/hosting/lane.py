@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
+from remote_gym.server.handlers.lane_spec import HUB_PATH, TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
 
@@ -56,6 +56,16 @@ class LaneDirectory:
             max_message_bytes=max_message_bytes,
             spin_us=spin_us,
             network=network,
+        )
+
+    def offer_dial(self, dial: dict[str, Any], *, max_message_bytes: int, spin_us: float) -> LaneSpec:
+        """A lane the worker opens to the hub that routes the session (see ``LaneSpec.dial``)."""
+        return LaneSpec(
+            path=HUB_PATH,
+            secret=secrets.token_hex(32),
+            max_message_bytes=max_message_bytes,
+            spin_us=spin_us,
+            dial=dial,
         )
 
     def remove(self) -> None:

@@ -22,7 +22,7 @@ from remote_gym.errors import WorkerCrashedError
 from remote_gym.server.handlers.foreign import process_died_error
 from remote_gym.server.hosting.frame_protocol import FrameProtocol
 from remote_gym.server.hosting.lane import LaneDirectory
-from remote_gym.wire.control import CLOSE_LANE_REQUEST, STATUS_REQUEST, WorkerStatus
+from remote_gym.wire.control import CLOSE_LANE_REQUEST, STATUS_REQUEST, WorkerStatus, dial_lane_request
 from remote_gym.wire.frames import CONTROL_NUMBER, Numbering, encode_frame
 from remote_gym.wire.polling import PollGate
 
@@ -155,6 +155,8 @@ class WorkerProcess:
     ) -> None:
         self.pid = pid
         self.lane = lane
+        self.dials_hub = False
+        """Its lane goes to a hub (``LaneSpec.dial``): :meth:`redial` may open it again after a resume."""
         """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
         self.last_status = WorkerStatus()
         """What the worker last reported of itself (see :meth:`status`)."""
@@ -246,6 +248,13 @@ class WorkerProcess:
             self.lane = False
             with contextlib.suppress(Exception):
                 self._send_control(CLOSE_LANE_REQUEST)
+
+    def redial(self, dial: dict[str, Any]) -> None:
+        """Ask a worker whose lane goes to a hub to open it again, as ``dial`` says (a resumed session)."""
+        if self.dials_hub:
+            self.lane = True
+            with contextlib.suppress(Exception):
+                self._send_control(dial_lane_request(dial))
 
     async def status(self) -> WorkerStatus:
         """Ask the worker for its status (a busy worker answers once its request is answered).
