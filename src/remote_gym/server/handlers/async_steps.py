@@ -35,6 +35,15 @@ INLINE_S = 0.0005
 """A sub-env three of whose last four steps took less than this (CPU-bound, like CartPole's ~10 µs) is stepped by
 the request's own thread: handing it to a pool thread would cost more than its step."""
 
+PROBE_EVERY = 32
+"""A pooled sub-env three of whose last four steps took less than :data:`PROBE_MAX_S` is stepped by the
+request's thread once in this many steps: on the pool, a quick env's time also counts its waits for the
+GIL and for a CPU (a loaded machine preempts the stepping threads), so it could look slow for ever;
+stepped alone, its time tells. A probe of a 1 ms env holds the request up 1 ms in 32 of its steps."""
+
+PROBE_MAX_S = 0.02
+"""Pooled sub-envs slower than this are never probed (a truly slow env would hold up the request)."""
+
 
 def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
     """Step sub-env ``i`` of ``envs`` as ``SyncVectorEnv.step`` does within its loop, keeping its bookkeeping.
@@ -87,6 +96,8 @@ class AsyncStepper:
         """Each sub-env's last four step times (unknown: slow), to tell quick ones from slow ones: a sub-env
         is quick when three of them were, so that neither a slow env's quick autoreset step makes it block
         the request's thread, nor a quick env's one hiccup (a preemption) sends it to the pool."""
+        self._pooled = [0] * envs.num_envs
+        """Steps on the pool since each sub-env was last stepped by the request's thread (see PROBE_EVERY)."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -108,18 +119,29 @@ class AsyncStepper:
             self._busy.update(env_ids)
         inline = []
         for env_id, action in zip(env_ids, actions, strict=True):
-            if sorted(self._seconds[env_id])[2] < INLINE_S:
+            if self._inline(env_id):
                 inline.append((env_id, action))
                 continue
             if not self._threads:
                 self._start()
             self._jobs.put((env_id, action))
         if inline:  # stepped here, in order, and published at once (one lock, one notification)
-            results = [(env_id, self._step(env_id, action)) for env_id, action in inline]
+            results = [(env_id, self._step(env_id, action, alone=True)) for env_id, action in inline]
             with self._cond:
                 self._busy.difference_update(env_id for env_id, _ in inline)
                 self._ready.extend(results)
                 self._cond.notify_all()
+
+    def _inline(self, env_id: int) -> bool:
+        """Whether to step ``env_id`` on the request's thread: it is quick, or a probe is due (see PROBE_EVERY)."""
+        times = self._seconds[env_id]
+        if sorted(times)[2] < INLINE_S:
+            return True
+        self._pooled[env_id] += 1
+        if self._pooled[env_id] >= PROBE_EVERY and sorted(times)[2] < PROBE_MAX_S:
+            self._pooled[env_id] = 0
+            return True
+        return False
 
     def _start(self) -> None:
         for n in range(self._size):
@@ -134,17 +156,25 @@ class AsyncStepper:
                 return
             self._run(*job)
 
-    def _step(self, env_id: int, action: Any) -> StepResult | BaseException:
-        """Step one sub-env, timing it; its failure is returned, for the request that collects it."""
+    def _step(self, env_id: int, action: Any, *, alone: bool = False) -> StepResult | BaseException:
+        """Step one sub-env, timing it; its failure is returned, for the request that collects it.
+
+        ``alone``: on the request's thread, where its time is its own (no stepping thread waits for the
+        GIL in it): a quick one there makes the env quick at once.
+        """
         result: StepResult | BaseException
         start = time.perf_counter()
         try:
             result = step_one(self._envs, env_id, action)
         except BaseException as exc:
             result = exc
+        seconds = time.perf_counter() - start
         times = self._seconds[env_id]
-        times.pop(0)
-        times.append(time.perf_counter() - start)
+        if alone and seconds < INLINE_S:
+            times[:] = [seconds] * len(times)
+        else:
+            times.pop(0)
+            times.append(seconds)
         return result
 
     def _run(self, env_id: int, action: Any) -> None:

@@ -1,0 +1,80 @@
+"""Which thread steps a sub-env of an asynchronous vector session: the request's own, or a pool thread.
+
+A quick sub-env is stepped by the request's thread (a hand-off would cost more than its step); a slow
+one on the pool, so that it holds up nobody. On the pool a quick env can look slow (its time counts the
+waits for the GIL and for a CPU on a loaded machine): a probe on the request's thread now and then
+tells, so it does not stay on the pool for ever.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import SyncVectorEnv
+
+from remote_gym.server.handlers.async_steps import PROBE_EVERY, AsyncStepper
+
+
+class _ThreadAware(gym.Env[np.ndarray, int]):
+    """Records which thread stepped it; sleeps ``pool_s`` when that is a pool thread, ``own_s`` otherwise."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, pool_s: float, own_s: float) -> None:
+        self.pool_s, self.own_s = pool_s, own_s
+        self.threads: list[str] = []
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action: int) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        name = threading.current_thread().name
+        self.threads.append(name)
+        time.sleep(self.pool_s if name.startswith("async-step") else self.own_s)
+        return np.zeros(1, np.float32), 0.0, False, False, {}
+
+
+def _run(pool_s: float, own_s: float, steps: int) -> list[str]:
+    """Step one such sub-env ``steps`` times through a stepper; the names of the threads that stepped it."""
+    envs = SyncVectorEnv([lambda: _ThreadAware(pool_s, own_s)])
+    envs.reset(seed=0)
+    stepper = AsyncStepper(envs, threads=2)
+    try:
+        for _ in range(steps):
+            stepper.submit([0], [1])
+            assert [env_id for env_id, _ in stepper.collect(1, 0.0)] == [0]
+    finally:
+        stepper.close()
+    return list(envs.envs[0].unwrapped.threads)
+
+
+def test_a_quick_env_that_looks_slow_on_the_pool_moves_to_the_requests_thread() -> None:
+    """Slow only on pool threads (as under contention): a probe finds it quick, and it stays off the pool."""
+    threads = _run(pool_s=0.002, own_s=0.0, steps=PROBE_EVERY + 20)
+    on_pool = [name.startswith("async-step") for name in threads]
+    assert all(on_pool[: PROBE_EVERY - 1])  # unknown, then slow-looking: the pool
+    first_own = on_pool.index(False)
+    assert first_own <= PROBE_EVERY
+    assert not any(on_pool[first_own:])  # measured quick where it is alone: stays there
+
+
+def test_a_slow_env_is_probed_rarely_and_stays_on_the_pool() -> None:
+    """2 ms everywhere: at most one step in PROBE_EVERY on the request's thread, the rest on the pool."""
+    threads = _run(pool_s=0.002, own_s=0.002, steps=3 * PROBE_EVERY)
+    own = sum(not name.startswith("async-step") for name in threads)
+    assert 1 <= own <= 3
+
+
+def test_an_env_slower_than_the_probe_bound_is_never_stepped_by_the_request() -> None:
+    """30 ms steps (over PROBE_MAX_S): never on the request's thread, so they hold up no other sub-env."""
+    threads = _run(pool_s=0.03, own_s=0.03, steps=PROBE_EVERY + 4)
+    assert all(name.startswith("async-step") for name in threads)
