@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.utils.env_match import check_environments_match
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from remote_gym import RemoteEnvironment
+from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.config import ClientConfig
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.transport.auth import TokenAuth
@@ -51,6 +53,38 @@ def test_requests_cross_the_workers_own_stream_and_match_the_local_env() -> None
         assert row.latency_p50_s > 0
     finally:
         host.stop(0.5)
+        hub.stop(0.5)
+
+
+@pytest.mark.parametrize("mode", list(AutoresetMode), ids=lambda m: m.value)
+def test_a_vector_env_over_two_hosts_steps_on_their_workers_streams(mode: AutoresetMode) -> None:
+    """One message per host per step, each on that host's worker stream; equal to SyncVectorEnv."""
+    hub = _hub()
+    hosts = [dialing_host(hub.address, name, same_host_lane=False) for name in ("east", "west")]
+    try:
+        wait_for_hosts(hub, ["east", "west"])
+        local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 5, autoreset_mode=mode)
+        with RemoteVectorEnv("CartPole-v1", 5, address=hub.address, autoreset_mode=mode) as remote:
+            assert data_equivalence(remote.reset(seed=4), local.reset(seed=4), exact=True)
+            rng = np.random.default_rng(4)
+            for _ in range(80):
+                actions = rng.integers(0, 2, size=5)
+                expected = local.step(actions)
+                assert data_equivalence(remote.step(actions), expected, exact=True)
+                done = expected[2] | expected[3]
+                if mode is AutoresetMode.DISABLED and done.any():
+                    options = {"reset_mask": done}
+                    assert data_equivalence(
+                        remote.reset(options=options), local.reset(options=options), exact=True
+                    )
+            rows = {row.host: row for row in hub.stats().sessions}
+        assert set(rows) == {"east", "west"}
+        assert {row.path for row in rows.values()} == {"hub-lane"}
+        assert all(row.steps >= 80 for row in rows.values())
+        local.close()
+    finally:
+        for host in hosts:
+            host.stop(0.5)
         hub.stop(0.5)
 
 
