@@ -7,7 +7,8 @@ there, in the frame format the server uses (:mod:`remote_gym.wire.frames`), skip
 process. A client on another host gets the same over TCP on an address the server announces (the
 network lane), TLS with the server's certificates where it has them; a network lane that breaks may
 be opened again, with the next of the session's one-time secrets. Connections are admitted without
-blocking the session (:mod:`.lane_admit`). Both sockets feed one :class:`Sequencer`: the client's
+blocking the session (:mod:`.lane_admit`). On a host that dials a hub and listens nowhere, the worker
+opens its lane itself, to the hub (:mod:`.lane_dial`), and again when the server asks after a resume. Both sockets feed one :class:`Sequencer`: the client's
 request numbers (``Request.seq``) are the session's numbering across both paths, so a request
 re-sent through the server after the lane broke is applied once. Each socket has its own frame
 numbers, so the lane never disturbs the server's pairing of replies with requests.

@@ -155,9 +155,9 @@ class WorkerProcess:
     ) -> None:
         self.pid = pid
         self.lane = lane
+        """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
         self.dials_hub = False
         """Its lane goes to a hub (``LaneSpec.dial``): :meth:`redial` may open it again after a resume."""
-        """Whether the worker also answers its client on a same-host lane (see ``handlers/lane.py``)."""
         self.last_status = WorkerStatus()
         """What the worker last reported of itself (see :meth:`status`)."""
         self._asking: asyncio.Future[WorkerStatus] | None = None
