@@ -67,7 +67,10 @@ class Carry:
     lost: bool = False
     """The host's side of the stream broke before the relay was done."""
     relay: asyncio.Task[Any] | None = None
-    """The relay's task, cancelled when the stream breaks under it."""
+    """The relay's task, cancelled when the stream breaks under it (unless :attr:`writing`)."""
+    writing: bool = False
+    """The relay is writing to the trainer's stream: cancelled there, it could no longer end that call
+    (gRPC refuses a status while a message is being sent), so it looks at :attr:`lost` after the write."""
     lane_id: str = ""
     """The hello the session's worker presents to open :attr:`lane` ("": none expected)."""
     lane: FrameStream | None = None
@@ -219,7 +222,7 @@ class HostLinks:
         finally:
             if not carry.done.is_set():  # the host's side broke (or the hub stops)
                 carry.lost = True
-                if carry.relay is not None:
+                if carry.relay is not None and not carry.writing:
                     carry.relay.cancel()
 
 

@@ -148,7 +148,14 @@ class Relay:
                     self._table.sessions.pop(relayed.session_id, None)
                 await self._end(end, context)
                 return
-            await write(reply)
+            carry.writing = True
+            try:
+                await write(reply)
+            finally:
+                carry.writing = False
+            if carry.lost:  # the host's stream broke during the write (see Carry.writing)
+                await self._link_broke(host, context)
+                return
             request = await read()
             if request is grpc.aio.EOF:  # the trainer's stream ended: the host sees the same
                 return
