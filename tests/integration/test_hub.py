@@ -13,7 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import AutoresetMode
 
 # isort: off
 from remote_gym.transport import grpc_init as _grpc_init  # noqa: F401  (before grpc: see grpc_init)
@@ -34,6 +34,7 @@ from remote_gym.transport.certs import CertPaths
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 from remote_gym.wire.handshake import encode_hello
 from tests.support.hub import HOST_TOKEN, dialing_host, hub_with_hosts, wait_for_hosts
+from tests.support.lockstep import same_vector
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -100,22 +101,9 @@ def test_server_info_lists_hosts_envs_and_capacity(hub: tuple[Hub, list[EnvServe
 def test_vector_env_spreads_over_every_host_and_equals_sync(
     hub: tuple[Hub, list[EnvServer]], mode: AutoresetMode
 ) -> None:
-    local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 5, autoreset_mode=mode)
     with RemoteVectorEnv("CartPole-v1", 5, address=hub[0].address, autoreset_mode=mode) as remote:
         assert {h.name: h.active_sessions for h in hub[0].info().hub_hosts} == {"alpha": 1, "beta": 1}
-        assert data_equivalence(remote.reset(seed=11), local.reset(seed=11), exact=True)
-        rng = np.random.default_rng(2)
-        for _ in range(60):
-            actions = rng.integers(0, 2, size=5)
-            expected = local.step(actions)
-            assert data_equivalence(remote.step(actions), expected, exact=True)
-            done = expected[2] | expected[3]
-            if mode is AutoresetMode.DISABLED and done.any():
-                options = {"reset_mask": done}
-                assert data_equivalence(
-                    remote.reset(options=options), local.reset(options=options), exact=True
-                )
-    local.close()
+        same_vector(remote, 5, mode, 60, seed=11, action_seed=2)
 
 
 def test_unknown_host_or_env_lists_what_is_attached(hub: tuple[Hub, list[EnvServer]]) -> None:

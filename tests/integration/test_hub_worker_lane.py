@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.utils.env_match import check_environments_match
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import AutoresetMode
 
 from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.config import ClientConfig
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.transport.auth import TokenAuth
 from tests.support.hub import HOST_TOKEN, dialing_host, wait_for_hosts
+from tests.support.lockstep import same_vector
 from tests.support.proxy import cutting_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -63,25 +63,12 @@ def test_a_vector_env_over_two_hosts_steps_on_their_workers_streams(mode: Autore
     hosts = [dialing_host(hub.address, name, same_host_lane=False) for name in ("east", "west")]
     try:
         wait_for_hosts(hub, ["east", "west"])
-        local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 5, autoreset_mode=mode)
         with RemoteVectorEnv("CartPole-v1", 5, address=hub.address, autoreset_mode=mode) as remote:
-            assert data_equivalence(remote.reset(seed=4), local.reset(seed=4), exact=True)
-            rng = np.random.default_rng(4)
-            for _ in range(80):
-                actions = rng.integers(0, 2, size=5)
-                expected = local.step(actions)
-                assert data_equivalence(remote.step(actions), expected, exact=True)
-                done = expected[2] | expected[3]
-                if mode is AutoresetMode.DISABLED and done.any():
-                    options = {"reset_mask": done}
-                    assert data_equivalence(
-                        remote.reset(options=options), local.reset(options=options), exact=True
-                    )
+            same_vector(remote, 5, mode, 80, seed=4, action_seed=4)
             rows = {row.host: row for row in hub.stats().sessions}
         assert set(rows) == {"east", "west"}
         assert {row.path for row in rows.values()} == {"hub-lane"}
         assert all(row.steps >= 80 for row in rows.values())
-        local.close()
     finally:
         for host in hosts:
             host.stop(0.5)

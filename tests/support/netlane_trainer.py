@@ -18,9 +18,8 @@ import time
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 from gymnasium.utils.env_checker import data_equivalence
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import AutoresetMode
 
 from remote_gym import ClientConfig, RemoteEnvironment, RemoteVectorEnv, TLSConfig
 from remote_gym.client import lane_slot
@@ -28,6 +27,7 @@ from remote_gym.client.lane import Lane, LaneSecurity
 from remote_gym.client.stats import StatsClient
 from remote_gym.transport.certs import generate_dev_certs
 from remote_gym.wire.handshake import encode_hello
+from tests.support.lockstep import same_vector
 
 
 def same_episodes(remote: Any, steps: int, seed: int) -> None:
@@ -40,21 +40,6 @@ def same_episodes(remote: Any, steps: int, seed: int) -> None:
         assert data_equivalence(remote.step(action), expected, exact=True), (seed, i)
         if expected[2] or expected[3]:
             assert data_equivalence(remote.reset(seed=seed + i), local.reset(seed=seed + i), exact=True)
-
-
-def same_vector(remote: Any, n: int, mode: AutoresetMode, steps: int) -> None:
-    """A remote vector env steps as a local SyncVectorEnv in autoreset ``mode``."""
-    local = SyncVectorEnv([lambda: gym.make("CartPole-v1")] * n, autoreset_mode=mode)
-    assert data_equivalence(remote.reset(seed=9), local.reset(seed=9), exact=True)
-    rng = np.random.default_rng(0)
-    for _ in range(steps):
-        actions = rng.integers(0, 2, size=n)
-        expected = local.step(actions)
-        assert data_equivalence(remote.step(actions), expected, exact=True)
-        done = expected[2] | expected[3]
-        if mode is AutoresetMode.DISABLED and done.any():
-            options = {"reset_mask": done}
-            assert data_equivalence(remote.reset(options=options), local.reset(options=options), exact=True)
 
 
 def path_of(env: Any) -> str:
