@@ -5,16 +5,19 @@ Usage (root, iproute2):
     uv run python benchmarks/bench_network_lane.py --quick    # a smoke run
 
 The script makes two namespaces joined by a veth pair (deleted at the end), starts every server in
-the first and, each round, one client process in the second that measures, in turn:
+the first and, each round, client processes in the second that measure:
 
 - the floor: a bare grpc.aio bidi-stream round trip of 64 bytes each way, gRPC's default channel
-  and server options and transport (plaintext);
+  and server options and transport (plaintext), in a process of its own before and after the round's
+  client (the round's floor: the mean of the two round-trip times);
 - a plain Python TCP ping-pong of the same 64 bytes (TCP_NODELAY);
 - CartPole, 1 env: the gRPC path, the network lane in plaintext, the network lane over TLS;
 - CartPole, 64 envs in one vector session on the remote host: gRPC path and network lane;
 - 210x160x3 uint8 frames (remote_gym.testing's Frame env): network lane, against the local env.
 
-Medians over rounds; every ratio is of this run (of medians, of each round's own, of best rounds).
+Configurations a target compares (the three 1-env paths; the two 64-env ones; frames local and over
+the lane) are open at once and step blocks in turn (:mod:`turns`). Medians over rounds; every ratio
+is of this run (of medians, of each round's own, of best rounds).
 ``--pin``: the client on CPU 0, the servers and their workers on CPU 1.
 """
 
@@ -35,6 +38,7 @@ from typing import Any
 import common  # first: it imports remote_gym, which picks gRPC's transport  # isort: skip
 import gymnasium as gym
 import numpy as np
+import turns
 from rich.progress import Progress
 from servers import server_port
 
@@ -151,45 +155,52 @@ def _config(lane: bool) -> ClientConfig:
     return ClientConfig(network_lane=lane) if spin is None else ClientConfig(network_lane=lane, spin_us=spin)
 
 
-def _single(address: str, env: str, n: int, tls: TLSConfig | None, lane: bool) -> tuple[float, str]:
-    config = _config(lane)
-    with RemoteEnvironment(address=address, env=env, tls=tls, config=config) as remote:
-        path = remote.unwrapped._connection.path  # type: ignore[attr-defined]
-        return common.steps_per_s(remote, n), path
+def _opened(stack: contextlib.ExitStack, address: str, env: str, tls: TLSConfig | None, lane: bool) -> Any:
+    """A RemoteEnvironment (closed with ``stack``)."""
+    return stack.enter_context(RemoteEnvironment(address=address, env=env, tls=tls, config=_config(lane)))
 
 
-def _vector(address: str, n: int, lane: bool) -> tuple[float, str]:
-    config = _config(lane)
-    with RemoteVectorEnv("CartPole-v1", VECTOR_ENVS, address=address, config=config) as remote:
-        remote.reset(seed=0)
-        actions = np.random.default_rng(0).integers(0, 2, size=(n, VECTOR_ENVS))
-        for row in actions[:10]:
-            remote.step(row)
-        start = time.perf_counter()
-        for row in actions:
-            remote.step(row)
-        elapsed = time.perf_counter() - start
-        return n * VECTOR_ENVS / elapsed, remote._hosts[0].connection.path
+def _path(env: Any) -> str:
+    return env.unwrapped._connection.path  # type: ignore[no-any-return]
 
 
 def client_round(spec: dict[str, Any]) -> dict[str, Any]:
-    """One round of every measurement, from the trainer's namespace."""
+    """One round of every measurement, from the trainer's namespace; configurations compared by a
+    target are measured in turns (:mod:`turns`), so that the machine's slow spells fall on both."""
     n, plain, secure = spec["steps"], spec["plain"], spec["tls"]
     tls = TLSConfig(ca=spec["ca"])
     out: dict[str, Any] = {"paths": {}}
     out["tcp"] = _tcp_pingpong(spec["tcp_echo"], n)
-    for key, address, use_tls, lane in (
-        ("grpc", plain, None, False),
-        ("lane", plain, None, True),
-        ("lane_tls", secure, tls, True),
-    ):
-        out[key], out["paths"][key] = _single(address, "CartPole-v1", n, use_tls, lane)
-    vector_steps = max(50, n // 20)
-    out["vec_grpc"], out["paths"]["vec_grpc"] = _vector(plain, vector_steps, False)
-    out["vec_lane"], out["paths"]["vec_lane"] = _vector(plain, vector_steps, True)
-    frame_steps = max(100, n // 10)
-    out["frames_local"] = common.steps_per_s(gym.make(FRAME_ENV), frame_steps)
-    out["frames_lane"], out["paths"]["frames_lane"] = _single(plain, FRAME_ENV, frame_steps, None, True)
+    with contextlib.ExitStack() as stack:
+        singles = {
+            "grpc": _opened(stack, plain, "CartPole-v1", None, False),
+            "lane": _opened(stack, plain, "CartPole-v1", None, True),
+            "lane_tls": _opened(stack, secure, "CartPole-v1", tls, True),
+        }
+        out.update(turns.in_turns({key: turns.env_stepper(env) for key, env in singles.items()}, n))
+        out["paths"].update({key: _path(env) for key, env in singles.items()})
+    with contextlib.ExitStack() as stack:
+        vectors = {
+            key: stack.enter_context(
+                RemoteVectorEnv("CartPole-v1", VECTOR_ENVS, address=plain, config=_config(lane))
+            )
+            for key, lane in (("vec_grpc", False), ("vec_lane", True))
+        }
+        rows = np.random.default_rng(0).integers(0, 2, size=(512, VECTOR_ENVS))
+        rates = turns.in_turns(
+            {key: turns.vector_stepper(env, rows) for key, env in vectors.items()}, max(50, n // 20)
+        )
+        out.update({key: rate * VECTOR_ENVS for key, rate in rates.items()})
+        out["paths"].update({key: env._hosts[0].connection.path for key, env in vectors.items()})
+    with contextlib.ExitStack() as stack:
+        frames = {
+            "frames_local": gym.make(FRAME_ENV),
+            "frames_lane": _opened(stack, plain, FRAME_ENV, None, True),
+        }
+        out.update(
+            turns.in_turns({key: turns.env_stepper(env) for key, env in frames.items()}, max(100, n // 10))
+        )
+        out["paths"]["frames_lane"] = _path(frames["frames_lane"])
     return out
 
 
@@ -304,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         with Progress(console=bench.console, transient=True) as progress:
             task = progress.add_task("rounds (one client process per round)", total=args.rounds)
             for _ in range(args.rounds):
+                before = _run_client(pair, "--floor", spec, _grpc_defaults())
                 result = _run_client(pair, "--client", spec)
-                result["floor"] = _run_client(pair, "--floor", spec, _grpc_defaults())
+                result["floor"] = 2 / (1 / before + 1 / _run_client(pair, "--floor", spec, _grpc_defaults()))
                 paths = result.pop("paths")
                 for key, value in result.items():
                     rows[key].samples.append(value)
