@@ -188,7 +188,7 @@ def client_round(spec: dict[str, Any]) -> dict[str, Any]:
         }
         rows = np.random.default_rng(0).integers(0, 2, size=(512, VECTOR_ENVS))
         rates = turns.in_turns(
-            {key: turns.vector_stepper(env, rows) for key, env in vectors.items()}, max(50, n // 20)
+            {key: turns.vector_stepper(env, rows) for key, env in vectors.items()}, max(100, n // 4)
         )
         out.update({key: rate * VECTOR_ENVS for key, rate in rates.items()})
         out["paths"].update({key: env._hosts[0].connection.path for key, env in vectors.items()})
@@ -198,7 +198,7 @@ def client_round(spec: dict[str, Any]) -> dict[str, Any]:
             "frames_lane": _opened(stack, plain, FRAME_ENV, None, True),
         }
         out.update(
-            turns.in_turns({key: turns.env_stepper(env) for key, env in frames.items()}, max(100, n // 10))
+            turns.in_turns({key: turns.env_stepper(env) for key, env in frames.items()}, max(200, n // 2))
         )
         out["paths"]["frames_lane"] = _path(frames["frames_lane"])
     return out
