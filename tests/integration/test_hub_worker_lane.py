@@ -7,6 +7,7 @@ with worker processes, real sockets; cuts by a proxy the host and its workers di
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gymnasium as gym
@@ -19,6 +20,7 @@ from remote_gym import RemoteEnvironment, RemoteVectorEnv
 from remote_gym.client.config import ClientConfig
 from remote_gym.hub import Hub, HubConfig
 from remote_gym.transport.auth import TokenAuth
+from remote_gym.transport.frame_stream import FrameStream
 from tests.support.hub import HOST_TOKEN, dialing_host, wait_for_hosts
 from tests.support.lockstep import same_vector
 from tests.support.proxy import cutting_proxy
@@ -51,6 +53,33 @@ def test_requests_cross_the_workers_own_stream_and_match_the_local_env() -> None
         assert row.path == "hub-lane", row.path  # every request after the make crossed the worker's stream
         assert row.steps >= 300
         assert row.latency_p50_s > 0
+    finally:
+        host.stop(0.5)
+        hub.stop(0.5)
+
+
+def test_a_worker_hello_read_late_still_takes_the_first_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub reads every hello 50 ms late (as a loaded machine may): the trainer's first request after
+    the make arrives before the worker's lane is known, waits for it, and crosses it (no request takes
+    the host's stream)."""
+    read_hello = FrameStream.read_hello
+
+    async def late(stream: FrameStream) -> bytes | None:
+        await asyncio.sleep(0.05)
+        return await read_hello(stream)
+
+    monkeypatch.setattr(FrameStream, "read_hello", late)
+    hub = _hub()
+    host = dialing_host(hub.address, "alpha", same_host_lane=False)
+    try:
+        wait_for_hosts(hub, ["alpha"])
+        local = gym.make("CartPole-v1")
+        for seed in (1, 2):  # two sessions: each one's first request waits for its own worker
+            with RemoteEnvironment(address=hub.address, env="CartPole-v1") as remote:
+                assert data_equivalence(remote.reset(seed=seed), local.reset(seed=seed), exact=True)
+                for i in range(20):
+                    assert data_equivalence(remote.step(i % 2), local.step(i % 2), exact=True)
+                assert _row(hub, remote.session_id).path == "hub-lane"
     finally:
         host.stop(0.5)
         hub.stop(0.5)

@@ -46,6 +46,12 @@ ATTACH_TIMEOUT_S = 10.0
 CARRY_TIMEOUT_S = 10.0
 """Seconds a host has to open the Carry stream the hub asked for."""
 
+LANE_WAIT_S = 0.2
+"""At most this long, a session's first request after its make (or resume) waits for its worker's lane
+while a connection to the frames port has not said its hello yet: the worker dials before its host
+answers the make, but the hub may read that hello after the trainer's next request (a loaded machine),
+which would then take the host's stream. Nothing waits when no hello is outstanding."""
+
 
 class CarryStream(Protocol):
     """What the relay uses of a session's stream from its host (a gRPC Carry call, or a FrameStream)."""
@@ -90,6 +96,10 @@ class HostLinks:
         self.frames_port = 0
         """The port hosts open frame streams to (0: none; every session then takes a Carry stream)."""
         self._accepting: set[asyncio.Task[None]] = set()
+        self._unsaid = 0
+        """Connections to the frames port whose hello the hub has not read yet."""
+        self._said = asyncio.Event()
+        """Set (and replaced) each time such a hello is read, or its connection gives up."""
 
     async def attach(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
         """A host's control stream: HubAttach in, HubAttached out, then a HubOpen per routed session."""
@@ -147,6 +157,18 @@ class HostLinks:
             self._lanes[carry.lane_id] = carry
         return carry
 
+    async def lane_of(self, carry: Carry) -> FrameStream | None:
+        """``carry``'s worker lane; while it may still come (see :data:`LANE_WAIT_S`), waited for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LANE_WAIT_S
+        while carry.lane is None and carry.lane_id in self._lanes and self._unsaid:
+            said = self._said
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(said.wait(), deadline - loop.time())
+            if loop.time() >= deadline:
+                break
+        return carry.lane
+
     def release(self, carry: Carry) -> None:
         """The relay is done with ``carry``: its worker's lane, if any, closes (and can no longer come)."""
         self._lanes.pop(carry.lane_id, None)
@@ -172,6 +194,7 @@ class HostLinks:
         return stream
 
     def _accepted(self, stream: FrameStream) -> None:
+        self._unsaid += 1
         task = asyncio.ensure_future(self._frames(stream))
         self._accepting.add(task)
         task.add_done_callback(self._accepting.discard)
@@ -179,7 +202,12 @@ class HostLinks:
     async def _frames(self, stream: FrameStream) -> None:
         """A host's frame stream for one session: its hello is the carry id the hub sent the host
         (or, from the session's worker, ``"w"`` and that id: the session's lane)."""
-        hello = await stream.read_hello()
+        try:
+            hello = await stream.read_hello()
+        finally:
+            self._unsaid -= 1
+            self._said.set()
+            self._said = asyncio.Event()
         carry_id = hello.decode("ascii", "replace") if hello is not None else ""
         carry = self._lanes.pop(carry_id, None)
         if carry is not None:

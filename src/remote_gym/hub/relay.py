@@ -138,6 +138,7 @@ class Relay:
                 relayed.session_id = made.make.session_id
                 self._table.routed(relayed.session_id, host)
         read, write, read_up, write_up = downstream.read, downstream.write, upstream.read, upstream.write
+        first_after_make = True
         while True:
             if reply is grpc.aio.EOF or reply is None:  # None: a frame stream's end
                 await self._link_broke(host, context)
@@ -165,6 +166,9 @@ class Relay:
             relayed.resets += kind == RESET_KIND
             relayed.received += len(request)
             lane = carry.lane
+            if lane is None and first_after_make and carry.lane_id:
+                lane = await self._links.lane_of(carry)
+            first_after_make = False
             reply = None
             if lane is not None and not is_close_request(request):
                 reply = await self._by_lane(lane, request)
