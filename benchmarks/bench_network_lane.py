@@ -37,7 +37,6 @@ from typing import Any
 
 import common  # first: it imports remote_gym, which picks gRPC's transport  # isort: skip
 import gymnasium as gym
-import numpy as np
 import turns
 from rich.progress import Progress
 from servers import server_port
@@ -160,10 +159,6 @@ def _opened(stack: contextlib.ExitStack, address: str, env: str, tls: TLSConfig 
     return stack.enter_context(RemoteEnvironment(address=address, env=env, tls=tls, config=_config(lane)))
 
 
-def _path(env: Any) -> str:
-    return env.unwrapped._connection.path  # type: ignore[no-any-return]
-
-
 def client_round(spec: dict[str, Any]) -> dict[str, Any]:
     """One round of every measurement, from the trainer's namespace; configurations compared by a
     target are measured in turns (:mod:`turns`), so that the machine's slow spells fall on both."""
@@ -178,7 +173,7 @@ def client_round(spec: dict[str, Any]) -> dict[str, Any]:
             "lane_tls": _opened(stack, secure, "CartPole-v1", tls, True),
         }
         out.update(turns.in_turns({key: turns.env_stepper(env) for key, env in singles.items()}, n))
-        out["paths"].update({key: _path(env) for key, env in singles.items()})
+        out["paths"].update({key: env.unwrapped._connection.path for key, env in singles.items()})
     with contextlib.ExitStack() as stack:
         vectors = {
             key: stack.enter_context(
@@ -186,10 +181,8 @@ def client_round(spec: dict[str, Any]) -> dict[str, Any]:
             )
             for key, lane in (("vec_grpc", False), ("vec_lane", True))
         }
-        rows = np.random.default_rng(0).integers(0, 2, size=(512, VECTOR_ENVS))
-        rates = turns.in_turns(
-            {key: turns.vector_stepper(env, rows) for key, env in vectors.items()}, max(100, n // 4)
-        )
+        steppers = {key: turns.vector_stepper(env) for key, env in vectors.items()}
+        rates = turns.in_turns(steppers, max(100, n // 4))
         out.update({key: rate * VECTOR_ENVS for key, rate in rates.items()})
         out["paths"].update({key: env._hosts[0].connection.path for key, env in vectors.items()})
     with contextlib.ExitStack() as stack:
@@ -200,7 +193,7 @@ def client_round(spec: dict[str, Any]) -> dict[str, Any]:
         out.update(
             turns.in_turns({key: turns.env_stepper(env) for key, env in frames.items()}, max(200, n // 2))
         )
-        out["paths"]["frames_lane"] = _path(frames["frames_lane"])
+        out["paths"]["frames_lane"] = frames["frames_lane"].unwrapped._connection.path
     return out
 
 

@@ -36,9 +36,11 @@ def env_stepper(env: gym.Env[Any, Any], actions: int = 4096) -> Stepper:
     return run
 
 
-def vector_stepper(env: Any, rows: Any) -> Stepper:
-    """Steps a vector env (reset with seed 0) with the action rows ``rows``, in a cycle (autoreset: the env's)."""
-    cycle: Iterator[Any] = itertools.cycle(list(rows))
+def vector_stepper(env: Any, rows: int = 512) -> Stepper:
+    """Steps a vector env (reset with seed 0) with ``rows`` pre-sampled (seeded) batches of actions, in a
+    cycle (autoreset: the env's own)."""
+    env.action_space.seed(0)
+    cycle: Iterator[Any] = itertools.cycle([env.action_space.sample() for _ in range(rows)])
     env.reset(seed=0)
 
     def run(k: int) -> float:
