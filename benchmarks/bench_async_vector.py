@@ -5,7 +5,8 @@ Usage:
     uv run python benchmarks/bench_async_vector.py --quick          # a smoke run
     uv run python benchmarks/bench_async_vector.py --envpool-python PATH   # EnvPool 1.2.7 in the same runs
 
-Configurations, each measured once per run, in turn (machine noise spreads over all of them):
+Configurations, in two groups whose members are all open at once and step blocks in turn
+(:mod:`turns`), so that the shared machine's slow spells fall on every side of a ratio:
 
 - 16 Sleepy sub-envs over 2 servers (each step sleeps 1 ms, 10 ms for one sub-env in eight, so the
   cores are not the limit): the synchronous vector env, and ``batch_size=8`` (send/recv).
@@ -14,8 +15,8 @@ Configurations, each measured once per run, in turn (machine noise spreads over 
   AsyncVectorEnv over 8 envs; and, with ``--envpool-python``, EnvPool 1.2.7 over 64 envs, run by
   peer_envpool.py in that interpreter (a Python 3.12 environment of its own, never a dependency).
 
-The table shows medians over runs; each ratio is computed within a run and its median shown.
-Processes are not pinned.
+EnvPool runs in its own process right after the CartPole group. The table shows medians over runs;
+each ratio is computed within a run and its median shown. Processes are not pinned.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import turns
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -62,36 +64,22 @@ def server_process() -> Iterator[str]:
         yield f"127.0.0.1:{port}"
 
 
-def sync_rate(envs: gym.vector.VectorEnv[Any, Any, Any], seconds: float) -> float:
-    """Env-steps/s of ``step`` over all sub-envs (actions drawn before timing)."""
-    rng = np.random.default_rng(0)
-    actions = [rng.integers(0, 2, envs.num_envs) for _ in range(16)]
-    envs.reset(seed=0)
-    for action in actions[:4]:
-        envs.step(action)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for action in actions:
-            envs.step(action)
-        steps += len(actions) * envs.num_envs
-    return steps / (time.perf_counter() - start)
-
-
-def async_rate(envs: RemoteVectorEnv, seconds: float) -> float:
-    """Env-steps/s of EnvPool's loop: ``recv`` a batch, ``send`` its actions back."""
-    rng = np.random.default_rng(0)
-    actions = rng.integers(0, 2, 4096)
+def async_stepper(envs: RemoteVectorEnv) -> turns.Stepper:
+    """EnvPool's loop, ``k`` times per call: ``recv`` a batch, ``send`` its actions back."""
+    actions = np.random.default_rng(0).integers(0, 2, 4096)
     envs.async_reset(seed=0)
-    steps, start, i = 0, time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        _, _, _, _, infos = envs.recv()
-        ids = infos["env_id"]
-        i = (i + len(ids)) % (len(actions) - len(ids))
-        envs.send(actions[i : i + len(ids)], ids)
-        steps += len(ids)
-    rate = steps / (time.perf_counter() - start)
-    envs.recv()  # the batch in flight, so that the next measurement starts from quiet hosts
-    return rate
+    at = [0]
+
+    def run(k: int) -> float:
+        start = time.perf_counter()
+        for _ in range(k):
+            _, _, _, _, infos = envs.recv()
+            ids = infos["env_id"]
+            i = at[0] = (at[0] + len(ids)) % (len(actions) - len(ids))
+            envs.send(actions[i : i + len(ids)], ids)
+        return time.perf_counter() - start
+
+    return run
 
 
 def envpool_rates(python: str, runs: int, seconds: float) -> list[float]:
@@ -123,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5, help="runs (medians are over runs; default 5)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per measurement (default 2)")
+    parser.add_argument(
+        "--seconds", type=float, default=2.0, help="about this many seconds per group and run (default 2)"
+    )
     parser.add_argument("--quick", action="store_true", help="1 run of 0.5 s per configuration: a smoke run")
     parser.add_argument("--envpool-python", help="interpreter of a Python 3.12 venv with envpool 1.2.7")
     args = parser.parse_args(argv)
@@ -155,20 +145,26 @@ def main(argv: list[str] | None = None) -> int:
         }
         for env in envs.values():
             stack.callback(env.close)
-        measures: dict[str, Callable[[], float]] = {
-            key: (lambda e=env: async_rate(e, args.seconds))
-            if getattr(env, "batch_size", None) and env._async is not None
-            else (lambda e=env: sync_rate(e, args.seconds))
-            for key, env in envs.items()
-        }
+        steppers: dict[str, turns.Stepper] = {}
+        per_call: dict[str, int] = {}  # env-steps per call of a stepper's loop
+        for key, env in envs.items():
+            if getattr(env, "batch_size", None) and env._async is not None:
+                steppers[key], per_call[key] = async_stepper(env), env.batch_size
+            else:
+                steppers[key], per_call[key] = turns.vector_stepper(env), env.num_envs
+        groups = (  # (configurations, loop calls of each per run at --seconds 2: 1-2 s each)
+            (("sleepy_sync", "sleepy_async"), 60),
+            (("cp_sync", "cp_async64", "cp_async32", "gym_async"), 1200),
+        )
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("benchmark", total=args.runs * len(measures))
+            task = progress.add_task("benchmark", total=args.runs)
             for _ in range(args.runs):
                 results: dict[str, float] = {}
-                for key, measure in measures.items():
-                    progress.update(task, description=rows[key].name)
-                    results[key] = measure()
-                    progress.advance(task)
+                for keys, calls in groups:
+                    progress.update(task, description=", ".join(rows[key].name for key in keys))
+                    group = {key: steppers[key] for key in keys}
+                    for key, rate in turns.in_turns(group, max(10, int(calls * args.seconds / 2))).items():
+                        results[key] = rate * per_call[key]
                 if args.envpool_python:
                     progress.update(task, description=rows["envpool"].name)
                     results["envpool"] = envpool_rates(args.envpool_python, 1, args.seconds)[0]
@@ -177,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                     row.samples.append(value)
                     if row.baseline:
                         row.ratios.append(value / results[row.baseline])
+                progress.advance(task)
     _print(console, rows, args)
     return 0
 
@@ -188,7 +185,7 @@ def _median(values: list[float]) -> float:
 def _print(console: Console, rows: dict[str, Row], args: argparse.Namespace) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     table = Table(
-        title=f"Asynchronous vector stepping - medians over {args.runs} run(s) of {args.seconds:g} s",
+        title=f"Asynchronous vector stepping - medians over {args.runs} run(s), configurations in turns",
         caption=f"{os.cpu_count()} CPUs, load average {load}; not pinned",
     )
     for col in ("configuration", "env-steps/s", "min-max", "ratio", "to", "note"):
