@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 # remote_gym first, as in a user's script: it picks gRPC's transport before grpc is imported.
 from remote_gym import ClientConfig, RemoteEnvironment, TLSConfig  # isort: skip
 import gymnasium as gym
+import turns
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -302,15 +302,7 @@ def message_sizes() -> tuple[int, int]:
 
 def steps_per_s(env: gym.Env[Any, Any], steps: int) -> float:
     """Steps/s of ``env`` over ``steps`` pre-sampled actions, resetting at episode ends."""
-    env.action_space.seed(0)
-    actions = [env.action_space.sample() for _ in range(steps)]
-    env.reset(seed=0)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return steps / (time.perf_counter() - start)
+    return steps / turns.env_stepper(env, steps)(steps)
 
 
 def remote(

@@ -19,11 +19,18 @@ Stepper = Callable[[int], float]
 """Steps a configuration ``k`` times; returns the seconds it took."""
 
 
-def env_stepper(env: gym.Env[Any, Any], actions: int = 4096) -> Stepper:
-    """Steps ``env`` with pre-sampled actions (seeded), resetting at episode ends, as ``steps_per_s`` does."""
+def _actions(env: Any, count: int) -> Iterator[Any]:
+    """``count`` actions (a vector env's: batches) sampled from ``env``'s action space seeded with 0, in a
+    cycle; ``env`` is reset with seed 0."""
     env.action_space.seed(0)
-    cycle: Iterator[Any] = itertools.cycle([env.action_space.sample() for _ in range(actions)])
+    cycle = itertools.cycle([env.action_space.sample() for _ in range(count)])
     env.reset(seed=0)
+    return cycle
+
+
+def env_stepper(env: gym.Env[Any, Any], actions: int = 4096) -> Stepper:
+    """Steps ``env`` with ``actions`` pre-sampled actions (see :func:`_actions`), resetting at episode ends."""
+    cycle = _actions(env, actions)
 
     def run(k: int) -> float:
         start = time.perf_counter()
@@ -37,11 +44,9 @@ def env_stepper(env: gym.Env[Any, Any], actions: int = 4096) -> Stepper:
 
 
 def vector_stepper(env: Any, rows: int = 512) -> Stepper:
-    """Steps a vector env (reset with seed 0) with ``rows`` pre-sampled (seeded) batches of actions, in a
-    cycle (autoreset: the env's own)."""
-    env.action_space.seed(0)
-    cycle: Iterator[Any] = itertools.cycle([env.action_space.sample() for _ in range(rows)])
-    env.reset(seed=0)
+    """Steps a vector env with ``rows`` pre-sampled batches of actions (see :func:`_actions`); it autoresets
+    as its own mode says."""
+    cycle = _actions(env, rows)
 
     def run(k: int) -> float:
         start = time.perf_counter()
