@@ -8,6 +8,7 @@ would not be safe).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import gymnasium as gym
@@ -24,12 +25,17 @@ from remote_gym.server.handlers.factory import create_handler
 from remote_gym.server.handlers.spec import CreateSpec
 from remote_gym.server.hosting.workers import Zygote
 from remote_gym.testing.envs import IMPORTABLE_ENV_IDS
+from remote_gym.vector.infos import replay_infos
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 NUM_ENVS = 4
 STEPS = 25
-ENV_IDS = {"FrozenLake": "FrozenLake-v1", "MixedInfo": IMPORTABLE_ENV_IDS["MixedInfo"]}
+ENV_IDS = {
+    "FrozenLake": "FrozenLake-v1",
+    "MixedInfo": IMPORTABLE_ENV_IDS["MixedInfo"],
+    "CartPole": "CartPole-v1",  # empty infos, but for the episode ends of SAME_STEP
+}
 MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP]
 
 
@@ -101,3 +107,25 @@ def test_sharded_core_equals_sync_vector_env(env: str, mode: AutoresetMode) -> N
 
     for i, (got, want) in enumerate(zip(asyncio.run(run()), expected, strict=True)):
         assert data_equivalence(got, want, exact=True), f"request {i}"
+
+
+def test_per_env_infos_carry_only_the_sub_envs_with_an_info() -> None:
+    """A part's sub-env infos leave out the empty ones (they add nothing to a vectorised info): in
+    SAME_STEP mode CartPole's only infos are those of the sub-envs whose episode just ended."""
+    mode = AutoresetMode.SAME_STEP
+    requests, expected = _trajectory("CartPole-v1", mode)
+    spec = dataclasses.replace(_spec("CartPole-v1", mode, workers=1), per_env_infos=True)
+    handler = create_handler(spec)
+    ended = 0
+    try:
+        _decode(handler.handle(requests[0]))  # the reset
+        for i, (request, want) in enumerate(zip(requests[1:], expected[1:], strict=True)):
+            *results, calls = _decode(handler.handle(request))
+            assert data_equivalence(tuple(results), want[:4], exact=True), f"step {i}"
+            done = np.flatnonzero(want[2] | want[3]).tolist()
+            assert [index for index, _ in calls] == done, f"step {i}"
+            assert data_equivalence(replay_infos(calls, NUM_ENVS), want[4], exact=True), f"step {i}"
+            ended += len(done)
+    finally:
+        handler.close()
+    assert ended > 0  # the run did end episodes (the seeded actions make some)

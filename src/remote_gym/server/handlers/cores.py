@@ -176,7 +176,8 @@ class _RecordingSyncVectorEnv(SyncVectorEnv):
     ) -> dict[str, Any]:
         if self.calls is None:
             return super()._add_info(vector_infos, env_info, env_num)
-        self.calls.append((env_num, env_info))
+        if env_info:  # an empty info adds nothing to a vectorised info: only the others travel
+            self.calls.append((env_num, env_info))
         return vector_infos
 
 
