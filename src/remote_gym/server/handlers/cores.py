@@ -163,20 +163,20 @@ def _restart_info(cause: BaseException) -> dict[str, Any]:
 
 
 class _RecordingSyncVectorEnv(SyncVectorEnv):
-    """A ``SyncVectorEnv`` that, when ``calls`` is a list, records each sub-env's info instead of merging it.
+    """A ``SyncVectorEnv`` that records each sub-env's info in ``calls`` instead of merging it.
 
     Whoever holds the other sub-envs' infos (the session's worker, or a client of several servers)
-    then replays all of them in index order (:func:`~remote_gym.vector.infos.replay_infos`).
+    then replays all of them in index order (:func:`~remote_gym.vector.infos.replay_infos`). An empty
+    info adds nothing to a vectorised info: only the others are recorded. A core that answers with
+    vectorised infos uses a plain ``SyncVectorEnv`` (no extra call per sub-env and step).
     """
 
-    calls: InfoCalls | None = None
+    calls: InfoCalls
 
     def _add_info(
         self, vector_infos: dict[str, Any], env_info: dict[str, Any], env_num: int
     ) -> dict[str, Any]:
-        if self.calls is None:
-            return super()._add_info(vector_infos, env_info, env_num)
-        if env_info:  # an empty info adds nothing to a vectorised info: only the others travel
+        if env_info:
             self.calls.append((env_num, env_info))
         return vector_infos
 
@@ -193,7 +193,14 @@ class LocalVectorCore:
         self.autoreset_mode = autoreset_mode_of(spec.autoreset_mode)
         env_fns = [self._env_fn(i) for i in range(spec.num_envs)]
         # copy=False: results are encoded at once, so Gymnasium's defensive deepcopy is not needed.
-        self.envs = _RecordingSyncVectorEnv(env_fns, copy=False, autoreset_mode=self.autoreset_mode)
+        self._recorder: _RecordingSyncVectorEnv | None = None
+        self.envs: SyncVectorEnv
+        if spec.per_env_infos:
+            self.envs = self._recorder = _RecordingSyncVectorEnv(
+                env_fns, copy=False, autoreset_mode=self.autoreset_mode
+            )
+        else:
+            self.envs = SyncVectorEnv(env_fns, copy=False, autoreset_mode=self.autoreset_mode)
         self.subs: list[_IndexedEnv] = self.envs.envs  # type: ignore[assignment]
         self.num_envs = self.envs.num_envs
         self.single_observation_space = self.envs.single_observation_space
@@ -214,10 +221,11 @@ class LocalVectorCore:
         return self.subs[0]
 
     def _record(self) -> None:
-        self.envs.calls = [] if self.spec.per_env_infos else None
+        if self._recorder is not None:
+            self._recorder.calls = []
 
     def _infos(self, infos: dict[str, Any]) -> Infos:
-        return infos if self.envs.calls is None else self.envs.calls
+        return infos if self._recorder is None else self._recorder.calls
 
     def reset(self, seed: Any, options: dict[str, Any] | None) -> tuple[Any, Infos]:
         """``SyncVectorEnv.reset``; the sub-envs' own infos instead when ``spec.per_env_infos``."""
