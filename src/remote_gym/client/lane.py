@@ -24,13 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from remote_gym.errors import DeadlineExceededError, ProtocolError
-from remote_gym.wire.frames import FrameDecoder, Numbering, frame_parts
+from remote_gym.wire.frames import READ_BYTES, FrameDecoder, Numbering, frame_parts
 from remote_gym.wire.handshake import HelloReader, encode_hello, is_accepted
 from remote_gym.wire.polling import PollGate, spin
 
 logger = logging.getLogger(__name__)
 
-_READ_BYTES = 1 << 16
 _TCP_PREFIX = "tcp:"
 _TLS_PREFIX = "tls:"
 _NETWORK_PREFIXES = (_TCP_PREFIX, _TLS_PREFIX)
@@ -163,7 +162,7 @@ class Lane:
             frames = decoder.feed(self._first_bytes(start, timeout))
             while not frames:
                 self._wait_for_more(start, timeout)
-                more = sock.recv(max(decoder.missing(), _READ_BYTES))
+                more = sock.recv(max(decoder.missing(), READ_BYTES))
                 if not more:
                     raise LaneBroken("the worker closed the lane")
                 frames = decoder.feed(more)
@@ -194,7 +193,7 @@ class Lane:
         if timeout is not None and not self._readable(max(0.0, start + timeout - time.perf_counter())):
             self.close()
             raise DeadlineExceededError(f"request on the lane took longer than {timeout} s")
-        data = sock.recv(_READ_BYTES)
+        data = sock.recv(READ_BYTES)
         if not data:
             raise LaneBroken("the worker closed the lane")
         return data
@@ -210,9 +209,9 @@ class Lane:
 
     def _try_recv(self) -> bytes | None:
         if self._portable:
-            return self._sock.recv(_READ_BYTES) if self._readable(0.0) else None
+            return self._sock.recv(READ_BYTES) if self._readable(0.0) else None
         try:
-            return self._sock.recv(_READ_BYTES, socket.MSG_DONTWAIT)
+            return self._sock.recv(READ_BYTES, socket.MSG_DONTWAIT)
         except BlockingIOError:
             return None
 
@@ -239,7 +238,7 @@ class Lane:
                     await loop.sock_sendall(sock, part)
             frames: list[tuple[int, bytes]] = []
             while not frames:
-                size = max(decoder.missing(), _READ_BYTES)
+                size = max(decoder.missing(), READ_BYTES)
                 more = await (_tls_recv(loop, sock, size) if tls else loop.sock_recv(sock, size))
                 if not more:
                     raise LaneBroken("the worker closed the lane")

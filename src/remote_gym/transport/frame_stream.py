@@ -19,19 +19,25 @@ import os
 import time
 from collections.abc import Callable
 
-from remote_gym.wire.frames import HEADER_BYTES, FrameDecoder, FrameTooLargeError, Numbering, frame_parts
+from remote_gym.transport.reads import KeptBufferReads
+from remote_gym.wire.frames import (
+    HEADER_BYTES,
+    READ_BYTES,
+    FrameDecoder,
+    FrameTooLargeError,
+    Numbering,
+    frame_parts,
+)
 from remote_gym.wire.handshake import HELLO_MAX_BYTES, encode_hello
 from remote_gym.wire.polling import PollGate, spin
 
 logger = logging.getLogger(__name__)
 
-_POLL_READ_BYTES = 1 << 16
-
 HELLO_TIMEOUT_S = 5.0
 """Seconds an accepted connection has to present its hello before it is closed."""
 
 
-class FrameStream(asyncio.Protocol):
+class FrameStream(KeptBufferReads):
     """One connection's frames: :meth:`read` the next payload (None once the stream ended), :meth:`write` one.
 
     Writes go to the transport's buffer at once (a session's messages alternate, so at most one
@@ -39,6 +45,7 @@ class FrameStream(asyncio.Protocol):
     """
 
     def __init__(self, max_frame_bytes: int) -> None:
+        super().__init__()
         self._limit = max_frame_bytes
         self._decoder = FrameDecoder(max_frame_bytes)
         self._hello_pending = False
@@ -62,7 +69,7 @@ class FrameStream(asyncio.Protocol):
         self._decoder.max_frame_bytes = HELLO_MAX_BYTES
         self._hello_pending = True
 
-    # asyncio.Protocol
+    # asyncio.BufferedProtocol (reads: KeptBufferReads)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -73,7 +80,7 @@ class FrameStream(asyncio.Protocol):
         if self.on_open is not None:
             self.on_open(self)
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes | memoryview) -> None:
         try:
             if self._hello_pending:
                 data = self._take_hello(data)
@@ -88,7 +95,7 @@ class FrameStream(asyncio.Protocol):
         if self._frames and waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _take_hello(self, data: bytes) -> bytes:
+    def _take_hello(self, data: bytes | memoryview) -> bytes | memoryview:
         """Decode the hello from the start of ``data`` under its own limit; the bytes after it."""
         decoder = self._decoder
         while data:
@@ -148,7 +155,7 @@ class FrameStream(asyncio.Protocol):
 
         def probe() -> bool | None:
             try:
-                data = os.read(fd, _POLL_READ_BYTES)  # non-blocking: the event loop made the socket so
+                data = os.read(fd, READ_BYTES)  # non-blocking: the event loop made the socket so
             except (BlockingIOError, InterruptedError):
                 return None
             except OSError:

@@ -6,10 +6,7 @@ import socket
 from collections import deque
 from typing import BinaryIO
 
-from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, frame_parts
-
-READ_BYTES = 1 << 18
-"""Most bytes taken from the socket's buffer per read."""
+from remote_gym.wire.frames import CONTROL_NUMBER, READ_BYTES, FrameDecoder, frame_parts
 
 
 class FrameReader:

@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 from remote_gym.codec.requests import REQUEST_KINDS, request_kind
 from remote_gym.errors import ConfigError
-from remote_gym.server.handlers.frame_io import READ_BYTES, FrameReader, write_frame
+from remote_gym.server.handlers.frame_io import FrameReader, write_frame
 from remote_gym.server.handlers.lane_admit import Admission, Pending, listen_tcp, network_tls, peer_uid
 from remote_gym.server.handlers.lane_dial import dial_lane, redial
 from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
@@ -42,7 +42,7 @@ from remote_gym.server.handlers.meter import RequestMeter
 from remote_gym.server.handlers.rules import SessionRules, session_answer
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, DIAL_LANE, STATUS, WorkerStatus, control_op
-from remote_gym.wire.frames import CONTROL_NUMBER, FrameDecoder, FrameTooLargeError
+from remote_gym.wire.frames import CONTROL_NUMBER, READ_BYTES, FrameDecoder, FrameTooLargeError
 from remote_gym.wire.handshake import SecretChain, SecretGate
 from remote_gym.wire.polling import PollGate, spin, spin_budget_s
 

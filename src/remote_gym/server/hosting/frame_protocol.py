@@ -6,15 +6,14 @@ import asyncio
 import logging
 import socket
 
-from remote_gym.wire.frames import FrameDecoder
+from remote_gym.transport.reads import KeptBufferReads
+from remote_gym.wire.frames import READ_BYTES, FrameDecoder
 from remote_gym.wire.polling import spin
 
 logger = logging.getLogger(__name__)
 
-_POLL_READ_BYTES = 1 << 18
 
-
-class FrameProtocol(asyncio.Protocol):
+class FrameProtocol(KeptBufferReads):
     """Splits the worker's byte stream into numbered frames and hands each to the request of that number.
 
     A reply whose request is no longer awaited (its wait was cancelled when the client's stream
@@ -24,6 +23,7 @@ class FrameProtocol(asyncio.Protocol):
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self._decoder = FrameDecoder()
         # The worker's first frame (number 0) describes its env; it may come before anyone asks.
         self._waiters: dict[int, asyncio.Future[bytes]] = {0: asyncio.get_running_loop().create_future()}
@@ -31,7 +31,7 @@ class FrameProtocol(asyncio.Protocol):
         self.dropped = 0
         """Replies dropped because their request was abandoned."""
 
-    def data_received(self, data: bytes) -> None:
+    def data_received(self, data: bytes | memoryview) -> None:
         for number, frame in self._decoder.feed(data):
             waiter = self._waiters.pop(number, None)
             if waiter is not None and not waiter.done():
@@ -74,7 +74,7 @@ class FrameProtocol(asyncio.Protocol):
 
         def read_once() -> bool | None:
             try:
-                chunk = sock.recv(_POLL_READ_BYTES)  # non-blocking (the transport's socket): every OS
+                chunk = sock.recv(READ_BYTES)  # non-blocking (the transport's socket): every OS
             except BlockingIOError:
                 return None
             except OSError:
