@@ -289,6 +289,27 @@ def test_slow_sub_env_does_not_hold_up_the_others(servers: list[str]) -> None:
         assert set(seen) == {1, 2, 3}  # never the slow sub-env 0
 
 
+@pytest.mark.parametrize("host", [0, 1], ids=["lane", "grpc"])
+def test_quick_sub_envs_beyond_a_reply_step_right_after_it(servers: list[str], host: int) -> None:
+    """A reply carries the batch it was asked for; the host steps its other quick sub-envs right after
+    sending it, while the caller works (not when the next request comes)."""
+    with RemoteVectorEnv("MixedInfo", 4, address=servers[host], batch_size=2) as remote:
+        remote.async_reset(seed=0)
+        ids = np.arange(2)
+        for _ in range(20):  # until the host has measured its sub-envs quick
+            ids = remote.recv()[4]["env_id"]
+            remote.send(np.zeros(2, dtype=np.int64), ids)
+        sent = ids.tolist()
+        ids = remote.recv()[4]["env_id"]  # one round trip: the request carries the actions of `sent`
+        replied = time.monotonic()
+        assert not set(sent) & set(ids.tolist())
+        assert remote._async is not None
+        assert remote._async.queued == 0  # the sub-envs of `sent` did not hold the reply up
+        time.sleep(0.3)
+        last_step_at = remote.get_attr("last_step_at")  # (a synchronous call steps whatever was left)
+        assert all(last_step_at[i] < replied + 0.2 for i in sent), (replied, last_step_at)
+
+
 def test_sub_env_failures(servers: list[str]) -> None:
     """Restart mode: the failing sub-env's episode ends truncated with env_restarted; raise mode: typed error."""
     options: dict[str, Any] = {"kwargs": {"fail_on_step": 2}, "batch_size": 2}

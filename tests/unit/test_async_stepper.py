@@ -78,3 +78,39 @@ def test_an_env_slower_than_the_probe_bound_is_never_stepped_by_the_request() ->
     """30 ms steps (over PROBE_MAX_S): never on the request's thread, so they hold up no other sub-env."""
     threads = _run(pool_s=0.03, own_s=0.03, steps=PROBE_EVERY + 4)
     assert all(name.startswith("async-step") for name in threads)
+
+
+def _quick_stepper(num_envs: int) -> tuple[AsyncStepper, list[_ThreadAware]]:
+    """A stepper over ``num_envs`` quick envs, stepped until it knows them all quick."""
+    envs = SyncVectorEnv([lambda: _ThreadAware(0.0, 0.0) for _ in range(num_envs)])
+    envs.reset(seed=0)
+    stepper = AsyncStepper(envs, threads=2)
+    ids = list(range(num_envs))
+    for _ in range(6):
+        stepper.submit(ids, [0] * num_envs)
+        stepper.drain()
+        stepper.collect(num_envs, 0.0)
+    return stepper, [env.unwrapped for env in envs.envs]  # type: ignore[misc]
+
+
+def test_quick_sub_envs_beyond_the_reply_are_stepped_after_it() -> None:
+    """collect steps only as many quick sub-envs as its reply needs; run_deferred steps the rest, and a
+    request that finds enough results ready steps nothing before answering."""
+    stepper, envs = _quick_stepper(4)
+    try:
+        before = [len(env.threads) for env in envs]
+        stepper.submit([0, 1, 2, 3], [1, 1, 1, 1])
+        assert [env_id for env_id, _ in stepper.collect(2, 0.0)] == [0, 1]
+        assert [len(env.threads) - n for env, n in zip(envs, before, strict=True)] == [1, 1, 0, 0]
+        assert stepper.deferred
+        stepper.run_deferred()  # what the worker does once the reply is out
+        assert not stepper.deferred
+        assert [len(env.threads) - n for env, n in zip(envs, before, strict=True)] == [1, 1, 1, 1]
+        stepper.submit([0, 1], [1, 1])
+        ready = stepper.collect(2, 0.0)
+        assert [env_id for env_id, _ in ready] == [2, 3]  # ready already: answered at once
+        assert [len(env.threads) - n for env, n in zip(envs, before, strict=True)] == [1, 1, 1, 1]
+        stepper.drain()  # before a synchronous request: whatever waits is stepped
+        assert [len(env.threads) - n for env, n in zip(envs, before, strict=True)] == [2, 2, 1, 1]
+    finally:
+        stepper.close()

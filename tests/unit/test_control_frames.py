@@ -30,6 +30,11 @@ class _Handler:
     def env_restarts(self) -> int:
         return self.restarts
 
+    deferred = False
+
+    def run_deferred(self) -> None:
+        raise AssertionError("nothing was deferred")
+
 
 def test_serve_requests_answers_status_between_requests_and_ignores_other_ops() -> None:
     """Status frames get the handler's restarts (number 0); unknown ops get nothing; requests go on."""

@@ -244,12 +244,15 @@ class MixedInfoEnv(ToyEnv[np.int64, np.int64]):
         self.observation_space = spaces.Discrete(EPISODE_LENGTH + 1)
         self.action_space = spaces.Discrete(2)
         self._value: int | float = 0
+        self.last_step_at = 0.0
+        """``time.monotonic()`` at its latest step: when its host stepped it."""
 
     def _first_observation(self) -> np.int64:
         self._value = 1
         return np.int64(0)
 
     def _transition(self, action: np.int64) -> tuple[np.int64, float]:
+        self.last_step_at = time.monotonic()
         self._value = self._t if int(action) == 0 else self._t / 3
         if self.np_random.random() < 0.1:
             self._t = self.episode_length  # the episode ends now

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import concatenate, create_empty_array
 
 _ARRAY_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
@@ -52,6 +53,25 @@ def merge_batches(space: spaces.Space[Any], parts: Sequence[Any]) -> Any:
     if isinstance(space, _ARRAY_SPACES):
         return np.concatenate(parts, axis=0)
     return tuple(itertools.chain.from_iterable(parts))
+
+
+def stack_items(space: spaces.Space[Any], items: Sequence[Any]) -> Any:
+    """One batch of ``space`` made of single ``items``, exactly as Gymnasium's ``concatenate`` makes it.
+
+    Box items that are arrays of the space's dtype and shape (an env's usual observations) are stacked
+    by one ``np.array`` call: ``concatenate`` (``np.stack``) checks each item on its own, ~0.8 µs each.
+    """
+    if not items:
+        return create_empty_array(space, 0)
+    if isinstance(space, spaces.Box):
+        try:
+            batch = np.array(items)
+        except ValueError:  # items of different shapes: concatenate says what is wrong
+            batch = None
+        if batch is not None and batch.dtype == space.dtype and batch.shape == (len(items), *space.shape):
+            return batch
+    out: Any = create_empty_array(space, len(items))
+    return concatenate(space, items, out)
 
 
 def split_seeds(seed: Any, sizes: Sequence[int]) -> list[Any]:

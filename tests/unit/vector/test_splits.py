@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector.utils import concatenate, create_empty_array
 
-from remote_gym.vector.splits import merge_batches, offsets_of, set_attr_values, split_batch, split_sizes
+from remote_gym.vector.splits import (
+    merge_batches,
+    offsets_of,
+    set_attr_values,
+    split_batch,
+    split_sizes,
+    stack_items,
+)
 from tests.spaces import SPACE_IDS, SPACES
 
 SIZES = [(5,), (2, 3), (1, 1, 3)]
@@ -30,6 +38,29 @@ def test_merged_host_batches_equal_one_batch(space: gym.Space[Any], sizes: tuple
         for start, size in zip(offsets_of(sizes), sizes, strict=True)
     ]
     assert data_equivalence(merge_batches(space, parts), _gym_batch(space, items), exact=True)
+
+
+@pytest.mark.parametrize("count", [0, 1, 5])
+@pytest.mark.parametrize("space", SPACES, ids=SPACE_IDS)
+def test_stacked_items_equal_gymnasiums_batch(space: gym.Space[Any], count: int) -> None:
+    """Single items stack into exactly the batch Gymnasium's concatenate builds (none: its empty batch),
+    for every space."""
+    space.seed(2)
+    items = [space.sample() for _ in range(count)]
+    expected = _gym_batch(space, items) if items else create_empty_array(space, 0)
+    assert data_equivalence(stack_items(space, items), expected, exact=True)
+
+
+def test_stacked_box_items_of_other_dtypes_or_shapes_go_gymnasiums_way() -> None:
+    """Items that are not arrays of the Box's dtype and shape: cast as concatenate casts, or refused as
+    it refuses them."""
+    box = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    mixed = [np.ones(2, np.float64), np.zeros(2, np.float32), [0.5, 0.25]]
+    stacked = stack_items(box, mixed)
+    assert stacked.dtype == np.float32
+    assert data_equivalence(stacked, _gym_batch(box, mixed), exact=True)
+    with pytest.raises(ValueError, match="same shape"):
+        stack_items(box, [np.ones(2, np.float32), np.ones(3, np.float32)])
 
 
 @pytest.mark.parametrize("space", SPACES, ids=SPACE_IDS)

@@ -9,6 +9,12 @@ did) and carries every result ready by then, so a slow sub-env holds up only its
 (I/O, sleeps, simulators in C that release the GIL) overlap on the pool; a sub-env whose steps are
 quick (under :data:`INLINE_S`, measured) is stepped by the request's thread itself, in order, since a
 thread hand-off would cost more than its step (pure-Python envs run one at a time anyway, under the GIL).
+
+Quick sub-envs are stepped only as far as the reply needs them: a request stepping more of them than
+its ``min_ready`` (or finding enough results ready already) answers first, and the rest are stepped
+after its reply went out (:meth:`AsyncStepper.run_deferred`, which the worker's loop calls before it
+reads the next request), while the client works on the batch it got. Where nothing calls it, they are
+stepped when a later request needs them, or before a synchronous one.
 """
 
 from __future__ import annotations
@@ -98,6 +104,10 @@ class AsyncStepper:
         the request's thread, nor a quick env's one hiccup (a preemption) sends it to the pool."""
         self._pooled = [0] * envs.num_envs
         """Steps on the pool since each sub-env was last stepped by the request's thread (see PROBE_EVERY)."""
+        self._quick = [False] * envs.num_envs
+        """Whether three of each sub-env's last four steps took under INLINE_S (kept by :meth:`_note`)."""
+        self._deferred: list[tuple[int, Any]] = []
+        """Quick sub-envs' jobs for the request's thread, in order, not stepped yet (they count as busy)."""
 
     def submit(self, env_ids: list[int], actions: list[Any]) -> None:
         """Start stepping ``env_ids`` with ``actions``, one job each.
@@ -105,43 +115,91 @@ class AsyncStepper:
         Raises:
             InvalidCallError: An index out of range, twice in ``env_ids``, or still stepping.
         """
-        num_envs = self._envs.num_envs
+        fresh = set(env_ids)
         with self._cond:
-            seen: set[int] = set()
-            for env_id in env_ids:
-                if not 0 <= env_id < num_envs:
-                    raise InvalidCallError(
-                        f"env id {env_id} is not a sub-env of this session (0..{num_envs - 1})"
-                    )
-                if env_id in seen or env_id in self._busy:
-                    raise InvalidCallError(f"sub-env {env_id} is already stepping; collect its result first")
-                seen.add(env_id)
-            self._busy.update(env_ids)
-        inline = []
+            if (
+                len(fresh) != len(env_ids)
+                or not fresh.isdisjoint(self._busy)
+                or (env_ids and not (min(env_ids) >= 0 and max(env_ids) < self._envs.num_envs))
+            ):
+                self._refuse(env_ids)
+            self._busy |= fresh
+        if all(map(self._quick.__getitem__, env_ids)):  # the common case: all for this thread
+            self._deferred.extend(zip(env_ids, actions, strict=True))
+            return
         for env_id, action in zip(env_ids, actions, strict=True):
             if self._inline(env_id):
-                inline.append((env_id, action))
+                self._deferred.append((env_id, action))  # stepped by collect or run_deferred
                 continue
             if not self._threads:
                 self._start()
             self._jobs.put((env_id, action))
-        if inline:  # stepped here, in order, and published at once (one lock, one notification)
-            results = [(env_id, self._step(env_id, action, alone=True)) for env_id, action in inline]
-            with self._cond:
-                self._busy.difference_update(env_id for env_id, _ in inline)
-                self._ready.extend(results)
-                self._cond.notify_all()
+
+    def _refuse(self, env_ids: list[int]) -> None:
+        """Raise for the first id of ``env_ids`` that cannot be stepped now (called with the lock held)."""
+        num_envs = self._envs.num_envs
+        seen: set[int] = set()
+        for env_id in env_ids:
+            if not 0 <= env_id < num_envs:
+                raise InvalidCallError(
+                    f"env id {env_id} is not a sub-env of this session (0..{num_envs - 1})"
+                )
+            if env_id in seen or env_id in self._busy:
+                raise InvalidCallError(f"sub-env {env_id} is already stepping; collect its result first")
+            seen.add(env_id)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether quick sub-envs wait for this thread to step them (see :meth:`run_deferred`)."""
+        return bool(self._deferred)
+
+    def run_deferred(self, count: int | None = None) -> None:
+        """Step the first ``count`` (None: all) quick sub-envs waiting for this thread, in order, and
+        publish their results at once (one lock, one notification)."""
+        jobs = self._deferred if count is None else self._deferred[:count]
+        self._deferred = [] if count is None else self._deferred[count:]
+        if not jobs:
+            return
+        envs, clock, note = self._envs, time.perf_counter, self._note
+        results: list[tuple[int, StepResult | BaseException]] = []
+        start = clock()
+        for env_id, action in jobs:
+            result: StepResult | BaseException
+            try:
+                result = step_one(envs, env_id, action)
+            except BaseException as exc:
+                result = exc
+            end = clock()
+            note(env_id, end - start, alone=True)
+            results.append((env_id, result))
+            start = end
+        with self._cond:
+            self._busy.difference_update(env_id for env_id, _ in jobs)
+            self._ready.extend(results)
+            self._cond.notify_all()
 
     def _inline(self, env_id: int) -> bool:
         """Whether to step ``env_id`` on the request's thread: it is quick, or a probe is due (see PROBE_EVERY)."""
-        typical = sorted(self._seconds[env_id])[2]  # three of the last four steps took at most this
-        if typical < INLINE_S:
+        if self._quick[env_id]:
             return True
         self._pooled[env_id] += 1
-        if self._pooled[env_id] >= PROBE_EVERY and typical < PROBE_MAX_S:
+        if self._pooled[env_id] >= PROBE_EVERY and sorted(self._seconds[env_id])[2] < PROBE_MAX_S:
             self._pooled[env_id] = 0
             return True
         return False
+
+    def _note(self, env_id: int, seconds: float, *, alone: bool) -> None:
+        """Take a step's time into the sub-env's last four. ``alone``: stepped on the request's thread,
+        where its time is its own (no stepping thread waits for the GIL in it): a quick one there makes
+        the env quick at once."""
+        times = self._seconds[env_id]
+        if alone and seconds < INLINE_S:
+            times[:] = [seconds] * len(times)
+            self._quick[env_id] = True
+            return
+        times.pop(0)
+        times.append(seconds)
+        self._quick[env_id] = sorted(times)[2] < INLINE_S  # three of the last four steps took at most this
 
     def _start(self) -> None:
         for n in range(self._size):
@@ -156,25 +214,16 @@ class AsyncStepper:
                 return
             self._run(*job)
 
-    def _step(self, env_id: int, action: Any, *, alone: bool = False) -> StepResult | BaseException:
-        """Step one sub-env, timing it; its failure is returned, for the request that collects it.
-
-        ``alone``: on the request's thread, where its time is its own (no stepping thread waits for the
-        GIL in it): a quick one there makes the env quick at once.
-        """
+    def _step(self, env_id: int, action: Any) -> StepResult | BaseException:
+        """Step one sub-env on a pool thread, timing it; its failure is returned, for the request that
+        collects it."""
         result: StepResult | BaseException
         start = time.perf_counter()
         try:
             result = step_one(self._envs, env_id, action)
         except BaseException as exc:
             result = exc
-        seconds = time.perf_counter() - start
-        times = self._seconds[env_id]
-        if alone and seconds < INLINE_S:
-            times[:] = [seconds] * len(times)
-        else:
-            times.pop(0)
-            times.append(seconds)
+        self._note(env_id, time.perf_counter() - start, alone=False)
         return result
 
     def _run(self, env_id: int, action: Any) -> None:
@@ -193,8 +242,13 @@ class AsyncStepper:
         Raises:
             BaseException: The first failure of a sub-env among them (``SubEnvError`` names it).
         """
+        want = max(1, min_ready)
+        if self._deferred:  # step this thread's share only as far as the reply needs it
+            with self._cond:
+                short = want - len(self._ready)
+            if short > 0:
+                self.run_deferred(short)
         with self._cond:
-            want = max(1, min_ready)
 
             def enough() -> bool:
                 return len(self._ready) >= min(want, len(self._ready) + len(self._busy))
@@ -214,6 +268,7 @@ class AsyncStepper:
 
     def drain(self, *, discard: bool = False) -> None:
         """Wait until no sub-env is stepping (before a synchronous request); ``discard`` drops the results."""
+        self.run_deferred()
         with self._cond:
             self._cond.wait_for(lambda: not self._busy)
             if discard:

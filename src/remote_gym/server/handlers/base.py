@@ -67,6 +67,12 @@ class RequestHandler:
         """Sub-envs recreated after they raised (vector sessions in restart mode); 0 here."""
         return 0
 
+    deferred: bool = False
+    """Whether work waits for :meth:`run_deferred` (a vector session's, see ``async_steps``)."""
+
+    def run_deferred(self) -> None:
+        """Do the work left until the last reply was out; nothing here."""
+
     def translate(self, exc: BaseException) -> pb.Error | None:
         """A subclass's own error for ``exc``, or None for the default mapping."""
         return None

@@ -14,6 +14,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 EXIT_CALL_TOO_LONG = 124
 """Exit code of a worker that ended itself because a call exceeded ``max_call_s`` (without SIGALRM)."""
@@ -54,26 +58,26 @@ class CallDeadline:
             )
             self._watchdog.start()
 
-    def wrap(self, answer: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
-        """``answer`` with this deadline around every call."""
+    def wrap(self, call: Callable[P, T]) -> Callable[P, T]:
+        """``call`` with this deadline around every call of it."""
         limit = self.max_call_s
         if self.use_alarm:
             setitimer, timer = signal.setitimer, signal.ITIMER_REAL
 
-            def alarmed(data: bytes) -> bytes:
+            def alarmed(*args: P.args, **kwargs: P.kwargs) -> T:
                 setitimer(timer, limit)
                 try:
-                    return answer(data)
+                    return call(*args, **kwargs)
                 finally:
                     setitimer(timer, 0)
 
             return alarmed
         clock = time.monotonic
 
-        def watched(data: bytes) -> bytes:
+        def watched(*args: P.args, **kwargs: P.kwargs) -> T:
             self._started = clock()
             try:
-                return answer(data)
+                return call(*args, **kwargs)
             finally:
                 self._started = None
 

@@ -143,6 +143,7 @@ class LaneWorker:
             reply = self._answer(data)
             self._last_request = time.monotonic()
             write_frame(self._sock, reply, number)
+        self._answer.after_reply()
         return True
 
     def _control(self, data: bytes) -> None:
@@ -263,6 +264,7 @@ class LaneWorker:
             except OSError:  # the client went away or gave up: it re-sends through the server
                 self._lane_lost()
                 return
+        self._answer.after_reply()
         self._replied = time.perf_counter()
 
     def _lane_lost(self) -> None:

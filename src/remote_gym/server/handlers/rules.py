@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
@@ -24,6 +25,15 @@ class Handles(Protocol):
 
     def handle(self, request: pb.Request) -> pb.Response:
         """Answer one request; never raises."""
+        ...
+
+    @property
+    def deferred(self) -> bool:
+        """Whether work waits for :meth:`run_deferred`."""
+        ...
+
+    def run_deferred(self) -> None:
+        """Do the work the handler left until its last reply was out; never raises."""
         ...
 
 
@@ -49,28 +59,45 @@ class SessionRules:
         return cls(**data) if data else cls()
 
 
-def session_answer(
-    handler: Handles, rules: SessionRules, *, in_worker: bool = True
-) -> Callable[[bytes], bytes]:
-    """The function that answers the session's serialized requests under ``rules``.
+class SessionAnswer:
+    """Answers the session's serialized requests under ``rules`` (call it), and does the work its handler
+    deferred until a reply was out (:meth:`after_reply`), under the same deadline.
 
     Args:
         handler: The session's handler.
         rules: The limits to apply.
         in_worker: Whether this runs in a worker process of its own (only there may a deadline end
-            the process). Call it after any fork the handler made: a deadline may start a thread.
+            the process). Make it after any fork the handler made: a deadline may start a thread.
     """
-    answer: Callable[[bytes], bytes] = Sequencer(handler.handle).answer
-    if rules.max_call_s and in_worker:
-        deadline = CallDeadline(rules.max_call_s, use_alarm=False if rules.deadline_thread else None)
-        deadline.start()
-        answer = deadline.wrap(answer)
-    limit = rules.max_reply_bytes
-    if limit is None:
-        return answer
-    inner = answer
 
-    def bounded(data: bytes) -> bytes:
-        return bounded_reply(inner(data), limit)
+    def __init__(self, handler: Handles, rules: SessionRules, *, in_worker: bool = True) -> None:
+        self._handler = handler
+        answer: Callable[[bytes], bytes] = Sequencer(handler.handle).answer
+        later: Callable[[], None] = handler.run_deferred
+        if rules.max_call_s and in_worker:
+            deadline = CallDeadline(rules.max_call_s, use_alarm=False if rules.deadline_thread else None)
+            deadline.start()
+            answer, later = deadline.wrap(answer), deadline.wrap(later)
+        limit = rules.max_reply_bytes
+        self._answer = answer if limit is None else partial(_bounded, answer, limit)
+        self._later = later
 
-    return bounded
+    def __call__(self, data: bytes) -> bytes:
+        """The serialized reply to one serialized request; never raises."""
+        return self._answer(data)
+
+    def after_reply(self) -> None:
+        """Once the replies are written, before the next request is read: the handler's deferred work
+        (a vector session's quick sub-envs beyond what the reply needed, see
+        :mod:`~remote_gym.server.handlers.async_steps`), while the client works on its reply."""
+        if self._handler.deferred:
+            self._later()
+
+
+def _bounded(answer: Callable[[bytes], bytes], limit: int, data: bytes) -> bytes:
+    return bounded_reply(answer(data), limit)
+
+
+def session_answer(handler: Handles, rules: SessionRules, *, in_worker: bool = True) -> SessionAnswer:
+    """The :class:`SessionAnswer` of ``handler`` under ``rules``."""
+    return SessionAnswer(handler, rules, in_worker=in_worker)

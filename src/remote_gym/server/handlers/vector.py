@@ -7,7 +7,7 @@ import traceback
 from typing import Any, ClassVar
 
 from gymnasium.vector.utils import batch_space as create_batch_space
-from gymnasium.vector.utils import concatenate, create_empty_array, iterate
+from gymnasium.vector.utils import iterate
 
 from remote_gym.codec.errors import error_to_proto
 from remote_gym.codec.spaces import encode_space
@@ -20,7 +20,7 @@ from remote_gym.server.handlers.base import Method, RequestHandler, check_public
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError, SubEnvError, VectorCore
 from remote_gym.server.handlers.describe import describe_common, sample_response
 from remote_gym.server.handlers.spec import CreateSpec
-from remote_gym.vector.splits import set_attr_values
+from remote_gym.vector.splits import set_attr_values, stack_items
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,17 @@ class VectorEnvHandler(RequestHandler):
         self._stepper: AsyncStepper | None = None
         self._batch_spaces: dict[int, Any] = {}
         """Asynchronous stepping (capability ``vector_async``), made by the first ``async_step``."""
+
+    @property
+    def deferred(self) -> bool:  # type: ignore[override]
+        """Whether quick sub-envs wait to be stepped after the last reply (see ``async_steps``)."""
+        return self._stepper is not None and self._stepper.deferred
+
+    def run_deferred(self) -> None:
+        """Step the quick sub-envs that the last ``async_step`` reply did not need (never raises: a
+        sub-env's failure is kept for the request that collects its result)."""
+        if self._stepper is not None:
+            self._stepper.run_deferred()
 
     def _quiesce(self, *, discard: bool = False) -> None:
         """Before a synchronous request: let the sub-envs stepping asynchronously finish."""
@@ -175,17 +186,14 @@ class VectorEnvHandler(RequestHandler):
         if self._stepper is None:
             self._stepper = AsyncStepper(core.envs, core.num_envs)
         ask = request.async_step
-        env_ids = [int(i) for i in ask.env_ids]
+        env_ids = list(ask.env_ids)
         if env_ids:
             self._stepper.submit(env_ids, self._actions(decode_value(ask.actions), len(env_ids)))
         ready = self._stepper.collect(ask.min_ready, ask.linger_s, ask.max_wait_s)
         resp = pb.Response()
         out = resp.async_step
-        out.env_ids.extend(env_id for env_id, _ in ready)
-        space = core.single_observation_space
-        obs: Any = create_empty_array(space, len(ready))
-        if ready:  # none: the wait ended at max_wait_s
-            obs = concatenate(space, [r[1][0] for r in ready], obs)
+        out.env_ids.extend([env_id for env_id, _ in ready])
+        obs = stack_items(core.single_observation_space, [r[1][0] for r in ready])  # none: max_wait_s ended
         rewards, terminations, truncations = batch_rewards(ready)
         encode_value(obs, out.step.observation, compress=self._compress, path="observation")
         encode_value(rewards, out.step.reward, path="rewards")

@@ -14,21 +14,17 @@ from typing import Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
-from remote_gym.server.handlers.rules import SessionRules, session_answer
+from remote_gym.server.handlers.rules import Handles, SessionRules, session_answer
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.wire.control import STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER
 
 
-class Handler(Protocol):
+class Handler(Handles, Protocol):
     """What :func:`serve_requests` serves: an env or vector handler."""
 
     def describe(self) -> pb.Response:
         """The MakeResponse."""
-        ...
-
-    def handle(self, request: pb.Request) -> pb.Response:
-        """Answer one request; never raises."""
         ...
 
     def env_restarts(self) -> int:
@@ -78,5 +74,6 @@ def serve_requests(
                     write_frame(sock, WorkerStatus(handler.env_restarts()).to_bytes(), CONTROL_NUMBER)
                 continue
             write_frame(sock, answer(data), number)  # the reply carries its request's number
+            answer.after_reply()
     except (BrokenPipeError, ConnectionResetError):
         return 0
