@@ -81,6 +81,14 @@ def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
     return obs, float(reward), bool(terminated), bool(truncated), infos
 
 
+def _attempt(envs: SyncVectorEnv, i: int, action: Any) -> StepResult | BaseException:
+    """:func:`step_one`, its failure returned instead of raised (for the request that collects it)."""
+    try:
+        return step_one(envs, i, action)
+    except BaseException as exc:
+        return exc
+
+
 class AsyncStepper:
     """The pool of stepping threads of one session and the results they produced.
 
@@ -164,11 +172,7 @@ class AsyncStepper:
         results: list[tuple[int, StepResult | BaseException]] = []
         start = clock()
         for env_id, action in jobs:
-            result: StepResult | BaseException
-            try:
-                result = step_one(envs, env_id, action)
-            except BaseException as exc:
-                result = exc
+            result = _attempt(envs, env_id, action)
             end = clock()
             note(env_id, end - start, alone=True)
             results.append((env_id, result))
@@ -217,12 +221,8 @@ class AsyncStepper:
     def _step(self, env_id: int, action: Any) -> StepResult | BaseException:
         """Step one sub-env on a pool thread, timing it; its failure is returned, for the request that
         collects it."""
-        result: StepResult | BaseException
         start = time.perf_counter()
-        try:
-            result = step_one(self._envs, env_id, action)
-        except BaseException as exc:
-            result = exc
+        result = _attempt(self._envs, env_id, action)
         self._note(env_id, time.perf_counter() - start, alone=False)
         return result
 

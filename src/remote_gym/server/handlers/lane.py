@@ -17,7 +17,7 @@ Control frames from the server (:mod:`remote_gym.wire.control`): ``{"op": "close
 (the server ends the session: the client's next request then goes through the server and learns
 why); ``{"op": "status"}`` is answered with a :class:`~remote_gym.wire.control.WorkerStatus` that adds
 the seconds since the last request on any path (the server's idle expiry) and the requests answered
-on the lane. Requests from either socket are answered by the one :func:`~.rules.session_answer`.
+on the lane. Requests from either socket are answered by the one :class:`~.rules.SessionAnswer`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from remote_gym.server.handlers.lane_admit import Admission, Pending, listen_tcp
 from remote_gym.server.handlers.lane_dial import dial_lane, redial
 from remote_gym.server.handlers.lane_spec import TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 from remote_gym.server.handlers.meter import RequestMeter
-from remote_gym.server.handlers.rules import SessionRules, session_answer
+from remote_gym.server.handlers.rules import SessionAnswer, SessionRules
 from remote_gym.server.handlers.worker_loop import Handler, write_description
 from remote_gym.wire.control import CLOSE_LANE, DIAL_LANE, STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER, READ_BYTES, FrameDecoder, FrameTooLargeError
@@ -62,7 +62,7 @@ class LaneWorker:
     ) -> None:
         self._sock = sock
         self._reader = reader
-        self._answer = session_answer(handler, rules)
+        self._answer = SessionAnswer(handler, rules)
         self._env_restarts = handler.env_restarts
         self._spec = spec
         secret = bytes.fromhex(spec.secret)

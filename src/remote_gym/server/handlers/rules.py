@@ -1,6 +1,6 @@
 """A session's rules, applied to each request in one place whatever path it came by.
 
-Every request a session's env answers passes through :func:`session_answer`, whether it came
+Every request a session's env answers passes through :class:`SessionAnswer`, whether it came
 through the gRPC process (a worker's socket, or in-process hosting) or straight from the client on
 the same-host lane: it is applied exactly once (:class:`~.sequencer.Sequencer`), within the
 server's ``max_call_s`` (:class:`~.deadline.CallDeadline`, worker processes only), and its reply is
@@ -96,8 +96,3 @@ class SessionAnswer:
 
 def _bounded(answer: Callable[[bytes], bytes], limit: int, data: bytes) -> bytes:
     return bounded_reply(answer(data), limit)
-
-
-def session_answer(handler: Handles, rules: SessionRules, *, in_worker: bool = True) -> SessionAnswer:
-    """The :class:`SessionAnswer` of ``handler`` under ``rules``."""
-    return SessionAnswer(handler, rules, in_worker=in_worker)

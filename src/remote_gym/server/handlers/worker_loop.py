@@ -14,7 +14,7 @@ from typing import Protocol
 
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.server.handlers.frame_io import FrameReader, write_frame
-from remote_gym.server.handlers.rules import Handles, SessionRules, session_answer
+from remote_gym.server.handlers.rules import Handles, SessionAnswer, SessionRules
 from remote_gym.server.handlers.sequencer import error_bytes
 from remote_gym.wire.control import STATUS, WorkerStatus, control_op
 from remote_gym.wire.frames import CONTROL_NUMBER
@@ -53,7 +53,7 @@ def serve_requests(
 ) -> int:
     """Write the handler's description (frame 0), then answer framed requests until the peer hangs up.
 
-    Each request is answered under the session's ``rules`` (:func:`~.rules.session_answer`); its
+    Each request is answered under the session's ``rules`` (:class:`~.rules.SessionAnswer`); its
     reply carries the request's number. A status request (a control frame) is answered with the handler's
     :class:`WorkerStatus`.
 
@@ -63,7 +63,7 @@ def serve_requests(
     try:
         if not write_description(sock, handler):
             return 1
-        answer = session_answer(handler, rules or SessionRules())
+        answer = SessionAnswer(handler, rules or SessionRules())
         while True:
             frame = reader.read()
             if frame is None:

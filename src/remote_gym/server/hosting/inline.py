@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from remote_gym.server.handlers.base import RequestHandler
-from remote_gym.server.handlers.rules import SessionRules, session_answer
+from remote_gym.server.handlers.rules import SessionAnswer, SessionRules
 from remote_gym.wire.control import WorkerStatus
 
 
@@ -14,7 +14,7 @@ class InlineHost:
 
     def __init__(self, handler: RequestHandler, rules: SessionRules) -> None:
         self._handler = handler
-        self._answer = session_answer(handler, rules, in_worker=False)
+        self._answer = SessionAnswer(handler, rules, in_worker=False)
 
     async def request(self, data: bytes, poll_s: float = 0.0) -> bytes:
         """Answer one serialized request (``poll_s`` is for worker processes; nothing to poll here)."""
