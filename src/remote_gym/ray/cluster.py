@@ -22,6 +22,7 @@ from remote_gym.ray.placement import DEFAULT_SERVER_RESOURCES, bundle_of
 from remote_gym.ray.records import ServerHandle, ServerRecord
 from remote_gym.ray.spawn import NAMESPACE, note_records, raise_start_error, spawn_servers, wait_until_serving
 from remote_gym.ray.spec import ServerSpec, build_spec
+from remote_gym.ray.status import wait_removed
 from remote_gym.transport.tls import ServerTLSConfig, TLSConfig
 
 START_TIMEOUT_S = 120.0
@@ -299,6 +300,7 @@ class EnvCluster:
         finally:
             if self._hub is not None:
                 stop_hub(self._hub[0], STOP_GRACE_S)
+            wait_removed(f"{self.name}/")  # the actors are gone, not only killed, once close returns
             if self._owns_ray:
                 ray.shutdown()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ray
@@ -10,6 +11,9 @@ from ray.exceptions import GetTimeoutError, RayActorError
 from remote_gym.ray.spawn import NAMESPACE
 
 _PROBE_S = 5.0
+
+REMOVAL_S = 10.0
+"""How long :func:`wait_removed` waits for Ray to forget a killed actor's name."""
 
 
 def running_servers() -> list[dict[str, Any]]:
@@ -33,3 +37,19 @@ def running_servers() -> list[dict[str, Any]]:
             row["state"] = "UNREACHABLE"
         rows.append(row)
     return rows
+
+
+def wait_removed(prefix: str, timeout: float = REMOVAL_S) -> bool:
+    """Wait until no actor of the ``remote-gym`` namespace has a name starting with ``prefix``.
+
+    ``ray.kill`` returns before Ray has marked the actor dead and dropped its name: until then it is
+    still listed (by :func:`running_servers` too). Returns whether none is left by ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        named = ray.util.list_named_actors(all_namespaces=True)
+        if not any(a["namespace"] == NAMESPACE and a["name"].startswith(prefix) for a in named):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
