@@ -14,6 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import pytest
 from gymnasium import spaces
 from gymnasium.vector import SyncVectorEnv
 
@@ -114,3 +115,45 @@ def test_quick_sub_envs_beyond_the_reply_are_stepped_after_it() -> None:
         assert [len(env.threads) - n for env, n in zip(envs, before, strict=True)] == [2, 2, 1, 1]
     finally:
         stepper.close()
+
+
+class _Failing(_ThreadAware):
+    """Raises on action 1 (sleeping ``step_s`` first); otherwise an info only when the action is 2."""
+
+    action_space = spaces.Discrete(3)
+
+    def __init__(self, step_s: float) -> None:
+        super().__init__(step_s, step_s)
+        self.step_s = step_s
+
+    def step(self, action: int) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        time.sleep(self.step_s)
+        if action == 1:
+            raise RuntimeError("boom")
+        return np.zeros(1, np.float32), 0.0, False, False, ({"two": 2} if action == 2 else {})
+
+
+def test_a_failure_is_raised_once_by_the_collect_that_takes_it_on_either_path() -> None:
+    """Quick sub-envs only (no pool job: nothing to wait for) and a slow one on the pool: the collect
+    that takes a failed step raises it; the next one answers normally. Empty infos are not kept."""
+    for step_s in (0.0, 0.002):  # stepped by the request's thread; on the pool
+        envs = SyncVectorEnv([lambda step_s=step_s: _Failing(step_s) for _ in range(2)])
+        envs.reset(seed=0)
+        stepper = AsyncStepper(envs, threads=2)
+        try:
+            for _ in range(6):  # known quick or slow by now
+                stepper.submit([0, 1], [0, 0])
+                stepper.drain()
+                stepper.collect(2, 0.0)
+            stepper.submit([0, 1], [2, 1])
+            stepper.drain()
+            with pytest.raises(RuntimeError, match="boom"):
+                stepper.collect(2, 0.0)
+            stepper.submit([0, 1], [2, 0])
+            stepper.drain()
+            ready = dict(stepper.collect(2, 0.0))
+            assert sorted(ready) == [0, 1]
+            assert ready[0][4] == [{"two": 2}]
+            assert ready[1][4] == []
+        finally:
+            stepper.close()

@@ -23,7 +23,7 @@ import contextlib
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
@@ -31,8 +31,9 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from remote_gym.errors import InvalidCallError
 
 StepResult = tuple[Any, float, bool, bool, list[dict[str, Any]]]
-"""One sub-env's ``(observation, reward, terminated, truncated, infos)``; ``infos`` lists the dicts
-``SyncVectorEnv`` would add to its vectorised info for it, in order (SAME_STEP: the final one first)."""
+"""One sub-env's ``(observation, reward, terminated, truncated, infos)``; ``infos`` lists the non-empty
+dicts ``SyncVectorEnv`` would add to its vectorised info for it, in order (SAME_STEP: the final one
+first); an empty one would add nothing."""
 
 MAX_THREADS = 32
 """Stepping threads per session at most (one per sub-env below that)."""
@@ -74,7 +75,8 @@ def step_one(envs: SyncVectorEnv, i: int, action: Any) -> StepResult:
         if mode is AutoresetMode.SAME_STEP and (terminated or truncated):
             infos.append({"final_obs": obs, "final_info": info})
             obs, info = env.reset()
-    infos.append(info)
+    if info:
+        infos.append(info)
     envs._env_obs[i] = obs
     envs._rewards[i], envs._terminations[i], envs._truncations[i] = reward, terminated, truncated
     envs._autoreset_envs[i] = bool(terminated or truncated)
@@ -106,6 +108,10 @@ class AsyncStepper:
         self._ready: list[tuple[int, StepResult | BaseException]] = []
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
+        self._on_pool = 0
+        """Jobs handed to the pool and not finished yet (changed with the lock held)."""
+        self._failed = False
+        """Whether a failure is among the ready results (set with the lock held)."""
         self._seconds = [[float("inf")] * 4 for _ in range(envs.num_envs)]
         """Each sub-env's last four step times (unknown: slow), to tell quick ones from slow ones: a sub-env
         is quick when three of them were, so that neither a slow env's quick autoreset step makes it block
@@ -141,6 +147,8 @@ class AsyncStepper:
                 continue
             if not self._threads:
                 self._start()
+            with self._cond:
+                self._on_pool += 1
             self._jobs.put((env_id, action))
 
     def _refuse(self, env_ids: list[int]) -> None:
@@ -180,6 +188,7 @@ class AsyncStepper:
         with self._cond:
             self._busy.difference_update(env_id for env_id, _ in jobs)
             self._ready.extend(results)
+            self._failed = self._failed or any(isinstance(r, BaseException) for _, r in results)
             self._cond.notify_all()
 
     def _inline(self, env_id: int) -> bool:
@@ -231,6 +240,8 @@ class AsyncStepper:
         with self._cond:
             self._busy.discard(env_id)
             self._ready.append((env_id, result))
+            self._on_pool -= 1
+            self._failed = self._failed or isinstance(result, BaseException)
             self._cond.notify_all()
 
     def collect(
@@ -248,6 +259,8 @@ class AsyncStepper:
                 short = want - len(self._ready)
             if short > 0:
                 self.run_deferred(short)
+        if not self._on_pool:  # only this thread steps: there is nothing to wait for
+            return self._take()
         with self._cond:
 
             def enough() -> bool:
@@ -260,10 +273,17 @@ class AsyncStepper:
                 if deadline is not None:
                     linger_s = min(linger_s, max(0.0, deadline - time.monotonic()))
                 self._cond.wait_for(enough, timeout=linger_s)
+        return self._take()
+
+    def _take(self) -> list[tuple[int, StepResult]]:
+        """Every ready result, unless one is a failure: then the first failure is raised (and they all go)."""
+        with self._cond:
             ready, self._ready = self._ready, []
-        for _, result in ready:
-            if isinstance(result, BaseException):
-                raise result
+            failed, self._failed = self._failed, False
+        if failed:
+            for _, result in ready:
+                if isinstance(result, BaseException):
+                    raise result
         return ready  # type: ignore[return-value]
 
     def drain(self, *, discard: bool = False) -> None:
@@ -272,7 +292,7 @@ class AsyncStepper:
         with self._cond:
             self._cond.wait_for(lambda: not self._busy)
             if discard:
-                self._ready = []
+                self._ready, self._failed = [], False
 
     def close(self) -> None:
         """Stop the threads once the sub-envs they step have finished."""
@@ -284,9 +304,27 @@ class AsyncStepper:
         self._threads = []
 
 
-def batch_rewards(results: list[tuple[int, StepResult]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rewards, terminations and truncations of ``results`` as arrays (``SyncVectorEnv``'s dtypes)."""
-    rewards = np.array([r[1][1] for r in results], dtype=np.float64)
-    terminations = np.array([r[1][2] for r in results], dtype=np.bool_)
-    truncations = np.array([r[1][3] for r in results], dtype=np.bool_)
-    return rewards, terminations, truncations
+class Batch(NamedTuple):
+    """Collected results by field, in the order they were collected; rewards and flags as arrays of
+    ``SyncVectorEnv``'s dtypes."""
+
+    env_ids: tuple[int, ...]
+    observations: tuple[Any, ...]
+    rewards: np.ndarray
+    terminations: np.ndarray
+    truncations: np.ndarray
+    infos: tuple[list[dict[str, Any]], ...]
+
+
+def batch_results(results: list[tuple[int, StepResult]]) -> Batch:
+    """``results`` (from :meth:`AsyncStepper.collect`) by field, each made in one pass."""
+    env_ids, steps = zip(*results, strict=True) if results else ((), ())
+    obs, rewards, terminations, truncations, infos = zip(*steps, strict=True) if steps else ((),) * 5
+    return Batch(
+        env_ids,
+        obs,
+        np.array(rewards, dtype=np.float64),
+        np.array(terminations, dtype=np.bool_),
+        np.array(truncations, dtype=np.bool_),
+        infos,
+    )

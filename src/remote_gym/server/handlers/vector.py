@@ -15,11 +15,12 @@ from remote_gym.codec.values import decode_value, encode_value
 from remote_gym.codec.vector import encode_info_calls, encode_vector_info
 from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteEnvError
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
-from remote_gym.server.handlers.async_steps import AsyncStepper, batch_rewards
+from remote_gym.server.handlers.async_steps import AsyncStepper, batch_results
 from remote_gym.server.handlers.base import Method, RequestHandler, check_public_name
 from remote_gym.server.handlers.cores import Infos, LocalVectorCore, ReportedError, SubEnvError, VectorCore
 from remote_gym.server.handlers.describe import describe_common, sample_response
 from remote_gym.server.handlers.spec import CreateSpec
+from remote_gym.vector.actions import BatchActionCheck
 from remote_gym.vector.splits import set_attr_values, stack_items
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,11 @@ class VectorEnvHandler(RequestHandler):
         self.core = core
         self.vectorization_mode = vectorization_mode
         self._stepper: AsyncStepper | None = None
-        self._batch_spaces: dict[int, Any] = {}
         """Asynchronous stepping (capability ``vector_async``), made by the first ``async_step``."""
+        self._batch_checks: dict[int, BatchActionCheck] = {}
+        """Action checks of the batches of n sub-envs that ``async_step`` requests named, by n."""
+        self._step_check: BatchActionCheck | None = None
+        """The action check of ``step`` (every sub-env), made by the first one."""
 
     @property
     def deferred(self) -> bool:  # type: ignore[override]
@@ -112,9 +116,11 @@ class VectorEnvHandler(RequestHandler):
 
     def _step(self, request: pb.Request) -> pb.Response:
         actions = decode_value(request.step.action)
-        space = self.core.action_space
-        if not space.contains(actions):
-            raise InvalidActionError(f"actions {actions!r} are not an element of {space}")
+        check = self._step_check
+        if check is None:
+            check = self._step_check = BatchActionCheck(self.core.action_space)
+        if not check(actions):
+            raise InvalidActionError(f"actions {actions!r} are not an element of {check.space}")
         self._quiesce()
         obs, rewards, terminations, truncations, infos = self.core.step(actions)
         resp = pb.Response()
@@ -168,12 +174,14 @@ class VectorEnvHandler(RequestHandler):
 
     def _actions(self, actions: Any, n: int) -> list[Any]:
         """The single actions of a batch of ``n`` (checked against the batched action space once)."""
-        space = self._batch_spaces.get(n)
-        if space is None:
-            space = self._batch_spaces[n] = create_batch_space(self.core.single_action_space, n)
-        if not space.contains(actions):
-            raise InvalidActionError(f"actions {actions!r} are not a batch of {n} in {space}")
-        return list(iterate(space, actions))
+        check = self._batch_checks.get(n)
+        if check is None:
+            check = self._batch_checks[n] = BatchActionCheck(
+                create_batch_space(self.core.single_action_space, n)
+            )
+        if not check(actions):
+            raise InvalidActionError(f"actions {actions!r} are not a batch of {n} in {check.space}")
+        return list(iterate(check.space, actions))
 
     def _async_step(self, request: pb.Request) -> pb.Response:
         """Start stepping the named sub-envs; answer with every result ready once ``min_ready`` are."""
@@ -189,18 +197,17 @@ class VectorEnvHandler(RequestHandler):
         env_ids = list(ask.env_ids)
         if env_ids:
             self._stepper.submit(env_ids, self._actions(decode_value(ask.actions), len(env_ids)))
-        ready = self._stepper.collect(ask.min_ready, ask.linger_s, ask.max_wait_s)
+        batch = batch_results(self._stepper.collect(ask.min_ready, ask.linger_s, ask.max_wait_s))
         resp = pb.Response()
         out = resp.async_step
-        out.env_ids.extend([env_id for env_id, _ in ready])
-        obs = stack_items(core.single_observation_space, [r[1][0] for r in ready])  # none: max_wait_s ended
-        rewards, terminations, truncations = batch_rewards(ready)
+        out.env_ids.extend(batch.env_ids)
+        obs = stack_items(core.single_observation_space, batch.observations)  # none: max_wait_s ended
         encode_value(obs, out.step.observation, compress=self._compress, path="observation")
-        encode_value(rewards, out.step.reward, path="rewards")
-        encode_value(terminations, out.step.terminated, path="terminations")
-        encode_value(truncations, out.step.truncated, path="truncations")
-        # An empty info adds nothing to a vectorised info: only the others travel.
-        calls = [(k, info) for k, (_, result) in enumerate(ready) for info in result[4] if info]
+        encode_value(batch.rewards, out.step.reward, path="rewards")
+        encode_value(batch.terminations, out.step.terminated, path="terminations")
+        encode_value(batch.truncations, out.step.truncated, path="truncations")
+        # Only non-empty infos are kept (an empty one adds nothing to a vectorised info).
+        calls = [(k, info) for k, infos in enumerate(batch.infos) if infos for info in infos]
         encode_info_calls(calls, out.step.info_calls, compress=self._compress)
         return resp
 
