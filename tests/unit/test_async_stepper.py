@@ -118,7 +118,7 @@ def test_quick_sub_envs_beyond_the_reply_are_stepped_after_it() -> None:
 
 
 class _Failing(_ThreadAware):
-    """Raises on action 1 (sleeping ``step_s`` first); otherwise an info only when the action is 2."""
+    """Sleeps ``step_s`` in every step; raises on action 1; returns an info only on action 2."""
 
     action_space = spaces.Discrete(3)
 
@@ -134,7 +134,7 @@ class _Failing(_ThreadAware):
 
 
 def test_a_failure_is_raised_once_by_the_collect_that_takes_it_on_either_path() -> None:
-    """Quick sub-envs only (no pool job: nothing to wait for) and a slow one on the pool: the collect
+    """Quick sub-envs only (no pool job: nothing to wait for), then slow ones on the pool: the collect
     that takes a failed step raises it; the next one answers normally. Empty infos are not kept."""
     for step_s in (0.0, 0.002):  # stepped by the request's thread; on the pool
         envs = SyncVectorEnv([lambda step_s=step_s: _Failing(step_s) for _ in range(2)])
