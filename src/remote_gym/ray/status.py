@@ -21,13 +21,8 @@ def running_servers() -> list[dict[str, Any]]:
 
     Needs a connected Ray driver (``ray.init(address=...)``).
     """
-    names = sorted(
-        actor["name"]
-        for actor in ray.util.list_named_actors(all_namespaces=True)
-        if actor["namespace"] == NAMESPACE
-    )
     rows = []
-    for name in names:
+    for name in sorted(_actor_names()):
         row: dict[str, Any] = {"name": name, "state": "ALIVE", "address": None, "node_id": None}
         try:
             actor = ray.get_actor(name, namespace=NAMESPACE)
@@ -47,9 +42,17 @@ def wait_removed(prefix: str, timeout: float = REMOVAL_S) -> bool:
     """
     deadline = time.monotonic() + timeout
     while True:
-        named = ray.util.list_named_actors(all_namespaces=True)
-        if not any(a["namespace"] == NAMESPACE and a["name"].startswith(prefix) for a in named):
+        if not any(name.startswith(prefix) for name in _actor_names()):
             return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+
+
+def _actor_names() -> list[str]:
+    """The names of the actors Ray lists in the ``remote-gym`` namespace."""
+    return [
+        actor["name"]
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["namespace"] == NAMESPACE
+    ]
