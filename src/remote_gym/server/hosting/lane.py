@@ -91,13 +91,18 @@ class LaneDirectory:
 
 
 def _hold(path: str) -> int | None:
-    """Open ``path`` and take an exclusive ``flock`` on it; the descriptor (None where there is no flock)."""
+    """Make the file ``path`` already locked (``flock``, exclusive); the descriptor (None where there is no flock).
+
+    The file is locked under another name and then renamed, so that no sweep can take its lock first.
+    """
     try:
         import fcntl
     except ImportError:  # no flock (Windows, where lanes use TCP and make no directory)
         return None
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    making = f"{path}.{os.getpid()}"
+    fd = os.open(making, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.rename(making, path)
     return fd
 
 
