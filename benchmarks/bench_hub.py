@@ -8,9 +8,9 @@ Every process runs as an operator starts it: a hub, two hosts dialing it, and tw
 configuration listening for the direct baseline (a dialing host listens nowhere); a third host dials
 through a cutting proxy (on its own loopback address, at the hub's port numbers) for the resume row
 only. Same-host lanes are off everywhere, so that every step crosses gRPC to the hub, then the hub's
-frame stream to the host. Each run measures
-every configuration once, in turn; ratios are taken within a run, and the table shows medians over
-runs. Processes are not pinned.
+frame stream to the host. In each run, the direct and the hub session of a row are open at once and
+step blocks in turn (:mod:`turns`), so that the machine's slow spells fall on both; ratios are taken
+within a run, and the table shows medians over runs. Processes are not pinned.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
+import turns
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -74,34 +74,28 @@ def wait_for_hosts(hub: str, count: int) -> None:
         time.sleep(0.1)
 
 
-def step_us(address: str, steps: int, host: str | None = None) -> float:
-    """Mean µs per step of one CartPole session at ``address`` (through a hub: on ``host``), after a warm-up."""
-    with RemoteEnvironment(address=address, env=ENV_ID, host=host) as env:
-        env.reset(seed=0)
-        for i in range(50):
-            if any(env.step(i % 2)[2:4]):
-                env.reset()
-        start = time.perf_counter()
-        for i in range(steps):
-            if any(env.step(i % 2)[2:4]):
-                env.reset()
-        return (time.perf_counter() - start) / steps * 1e6
+def step_us(direct: str, hub: str, host: str, steps: int) -> tuple[float, float]:
+    """Mean µs per step of a CartPole session at ``direct`` and one through ``hub`` on ``host``, in turns."""
+    with contextlib.ExitStack() as stack:
+        envs = {
+            "direct": stack.enter_context(RemoteEnvironment(address=direct, env=ENV_ID)),
+            "hub": stack.enter_context(RemoteEnvironment(address=hub, env=ENV_ID, host=host)),
+        }
+        rates = turns.in_turns({key: turns.env_stepper(env) for key, env in envs.items()}, steps)
+    return 1e6 / rates["direct"], 1e6 / rates["hub"]
 
 
-def vector_rate(address: str | list[str], seconds: float) -> float:
-    """Env-steps/s of 64 CartPole sub-envs at ``address``."""
-    rng = np.random.default_rng(0)
-    actions = [rng.integers(0, 2, 64) for _ in range(16)]
-    with RemoteVectorEnv(ENV_ID, 64, address=address) as envs:
-        envs.reset(seed=0)
-        for action in actions[:5]:
-            envs.step(action)
-        steps, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            for action in actions:
-                envs.step(action)
-            steps += len(actions)
-        return steps * 64 / (time.perf_counter() - start)
+def vector_rates(direct: list[str], hub: list[str], seconds: float) -> tuple[float, float]:
+    """Env-steps/s of 64 CartPole sub-envs over the ``direct`` servers and over the ``hub``'s hosts, in turns."""
+    with contextlib.ExitStack() as stack:
+        envs = {
+            "direct": stack.enter_context(RemoteVectorEnv(ENV_ID, 64, address=direct)),
+            "hub": stack.enter_context(RemoteVectorEnv(ENV_ID, 64, address=hub)),
+        }
+        rates = turns.in_turns(
+            {key: turns.vector_stepper(env) for key, env in envs.items()}, max(20, int(seconds * 500))
+        )
+    return rates["direct"] * 64, rates["hub"] * 64
 
 
 def resume_s(hub: str, host: str, proxy: Any) -> float:
@@ -143,11 +137,11 @@ def main() -> None:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("measuring", total=runs)
             for _ in range(runs):
-                d, h = step_us(direct[0], steps), step_us(hub, steps, "east")
+                d, h = step_us(direct[0], hub, "east", steps)
                 results["direct"].append(d)
                 results["hub"].append(h)
                 results["ratio1"].append(h / d)
-                vd, vh = vector_rate(direct, seconds), vector_rate([f"east@{hub}", f"west@{hub}"], seconds)
+                vd, vh = vector_rates(direct, [f"east@{hub}", f"west@{hub}"], seconds)
                 results["vdirect"].append(vd)
                 results["vhub"].append(vh)
                 results["ratio64"].append(vh / vd)
