@@ -45,8 +45,8 @@ class VectorEnvHandler(RequestHandler):
         """Asynchronous stepping (capability ``vector_async``), made by the first ``async_step``."""
         self._batch_checks: dict[int, BatchActionCheck] = {}
         """Action checks of the batches of n sub-envs that ``async_step`` requests named, by n."""
-        self._step_check: BatchActionCheck | None = None
-        """The action check of ``step`` (every sub-env), made by the first one."""
+        self._step_check = BatchActionCheck(core.action_space)
+        """The action check of ``step`` (every sub-env)."""
 
     @property
     def deferred(self) -> bool:  # type: ignore[override]
@@ -116,11 +116,8 @@ class VectorEnvHandler(RequestHandler):
 
     def _step(self, request: pb.Request) -> pb.Response:
         actions = decode_value(request.step.action)
-        check = self._step_check
-        if check is None:
-            check = self._step_check = BatchActionCheck(self.core.action_space)
-        if not check(actions):
-            raise InvalidActionError(f"actions {actions!r} are not an element of {check.space}")
+        if not self._step_check(actions):
+            raise InvalidActionError(f"actions {actions!r} are not an element of {self.core.action_space}")
         self._quiesce()
         obs, rewards, terminations, truncations, infos = self.core.step(actions)
         resp = pb.Response()
@@ -207,7 +204,7 @@ class VectorEnvHandler(RequestHandler):
         encode_value(batch.terminations, out.step.terminated, path="terminations")
         encode_value(batch.truncations, out.step.truncated, path="truncations")
         # Only non-empty infos are kept (an empty one adds nothing to a vectorised info).
-        calls = [(k, info) for k, infos in enumerate(batch.infos) if infos for info in infos]
+        calls = [(k, info) for k, infos in enumerate(batch.infos) for info in infos]
         encode_info_calls(calls, out.step.info_calls, compress=self._compress)
         return resp
 
