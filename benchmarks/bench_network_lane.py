@@ -18,7 +18,9 @@ the first and, each round, client processes in the second that measure:
 Configurations a target compares (the three 1-env paths; the two 64-env ones; frames local and over
 the lane) are open at once and step blocks in turn (:mod:`turns`). Medians over rounds; every ratio
 is of this run (of medians, of each round's own, of best rounds).
-``--pin``: the client on CPU 0, the servers and their workers on CPU 1.
+``--pin``: the client on CPU 0, the servers and their workers on CPU 1. Run it at normal priority:
+under real-time priority (``chrt``) the gRPC path's hand-offs between processes are woken at once and
+its rows gain, the lane's do not (see the network-lane guide).
 """
 
 from __future__ import annotations
