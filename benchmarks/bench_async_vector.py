@@ -5,7 +5,7 @@ Usage:
     uv run python benchmarks/bench_async_vector.py --quick          # a smoke run
     uv run python benchmarks/bench_async_vector.py --envpool-python PATH   # EnvPool 1.2.7 in the same runs
 
-Configurations, in two groups whose members are all open at once and step blocks in turn
+Configurations, in three groups whose members are all open at once and step blocks in turn
 (:mod:`turns`), so that the shared machine's slow spells fall on every side of a ratio:
 
 - 16 Sleepy sub-envs over 2 servers (each step sleeps 1 ms, 10 ms for one sub-env in eight, so the
@@ -14,12 +14,12 @@ Configurations, in two groups whose members are all open at once and step blocks
   synchronous vector env, ``batch_size=64`` and ``batch_size=32`` (send/recv); gymnasium's
   AsyncVectorEnv over 8 envs; and, with ``--envpool-python``, EnvPool 1.2.7 over 64 envs, run by
   peer_envpool.py in that interpreter (a Python 3.12 environment of its own, never a dependency).
-- The same 64 CartPole sub-envs with a trainer's work in the loop (:mod:`trainer_work`: a policy's
-  forward pass on one thread, about 0.35 ms per 64 observations, computes each batch's actions from
-  its observations): ``step()`` and ``batch_size=32``. What ``send``/``recv`` are for: the host steps
-  one half while the trainer works on the other.
+- 64 CartPole-v1 sub-envs on the same server with a trainer's work in the loop
+  (:mod:`trainer_work`: a policy's forward pass on one thread, about 0.35 ms per 64 observations,
+  computes each batch's actions from its observations): ``step()`` and ``batch_size=32``. What
+  ``send``/``recv`` are for: the host steps one half while the trainer works on the other.
 
-EnvPool runs in its own process right after the CartPole group. The table shows medians over runs;
+EnvPool runs in its own process right after the groups, in each run. The table shows medians over runs;
 each ratio is computed within a run and its median shown. Processes are not pinned.
 """
 
