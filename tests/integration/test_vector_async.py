@@ -289,6 +289,26 @@ def test_slow_sub_env_does_not_hold_up_the_others(servers: list[str]) -> None:
         assert set(seen) == {1, 2, 3}  # never the slow sub-env 0
 
 
+def test_quick_sub_envs_over_two_hosts_answer_a_batch_per_request(servers: list[str]) -> None:
+    """Quick sub-envs on two hosts (lane and gRPC), a batch of one host's count: each ``recv`` takes one
+    reply, from the host that has the whole batch, not a part from each host."""
+    with RemoteVectorEnv("CartPole-v1", 8, address=servers, batch_size=4) as remote:
+        remote.async_reset(seed=0)
+        actions = np.zeros(4, dtype=np.int64)
+        for _ in range(20):  # until the hosts have measured their sub-envs quick
+            remote.send(actions, remote.recv()[4]["env_id"])
+        sent_before = [host.connection._seq for host in remote._hosts]
+        batches = []
+        for _ in range(40):
+            ids = remote.recv()[4]["env_id"]
+            batches.append(sorted(ids.tolist()))
+            remote.send(actions, ids)
+        seqs = zip(remote._hosts, sent_before, strict=True)
+        requests = sum(host.connection._seq - before for host, before in seqs)
+    assert requests <= 44, requests  # one per recv, and a few answered after a wait with nothing
+    assert batches.count([0, 1, 2, 3]) + batches.count([4, 5, 6, 7]) >= 36, batches
+
+
 @pytest.mark.parametrize("host", [0, 1], ids=["lane", "grpc"])
 def test_quick_sub_envs_beyond_a_reply_step_right_after_it(servers: list[str], host: int) -> None:
     """A reply carries the batch it was asked for; the host steps its other quick sub-envs right after

@@ -2,8 +2,9 @@
 
 Each host keeps at most one ``async_step`` request in flight (a session's stream answers in order).
 That request carries the actions sent for the host's sub-envs since its previous one and asks for
-the results of at least one of its stepping sub-envs; the server replies as soon as one has finished,
-with every result ready by then (:mod:`remote_gym.server.handlers.async_steps`). ``recv`` waits on
+as many of the results still needed as its stepping sub-envs can give; the server replies once it has
+them, or a short while after its first (``LINGER_S``), with every result ready by then
+(:mod:`remote_gym.server.handlers.async_steps`). ``recv`` waits on
 all hosts' requests at once on the vector env's event loop, queues the results in the order they
 came, sends each answering host its next actions at once, and returns once M results are queued.
 Results travel per sub-env, so each sub-env's trajectory is the local env's, whatever the order.
@@ -31,8 +32,9 @@ from remote_gym.errors import InvalidActionError, InvalidCallError, RemoteGymErr
 from remote_gym.protocol.v1 import remote_gym_pb2 as pb
 from remote_gym.vector.infos import replay_infos
 
-LINGER_S = 0.002
-"""How long a host waits, after its first result, for the rest of its share before answering."""
+LINGER_S = 0.0005
+"""How long a host waits, after its first result, for the rest of what it was asked before answering
+(16 Sleepy sub-envs over 2 hosts, ``batch_size=8``, in turns: 4.2x ``step()`` with 0.5 ms, 3.7x with 2 ms)."""
 
 MAX_WAIT_S = 0.002
 """How long a host waits for a first result before answering with none: actions sent to it meanwhile
@@ -315,14 +317,13 @@ class AsyncSteps:
         return await request_on(self.hosts[k].connection, request, self._timeout, "async step on")
 
     def _request(self, k: int, need: int, *, max_wait_s: float) -> pb.Request:
-        """Host ``k``'s next request: its queued actions, and a wait for its share of the results still
-        needed (split evenly over the hosts with sub-envs stepping), or fewer :data:`LINGER_S` after its first.
-        """
+        """Host ``k``'s next request: its queued actions, and a wait for all the results still needed
+        that its stepping sub-envs can give (not a share: the first host ready answers a whole batch in
+        one reply), or fewer :data:`LINGER_S` after its first."""
         state = self._states[k]
         request = pb.Request()
         ask = request.async_step
-        busy = sum(1 for s in self._states if s.stepping or s.ids)
-        ask.min_ready = max(1, -(-(need - self.queued) // max(1, busy)))
+        ask.min_ready = max(1, min(need - self.queued, state.stepping + len(state.ids)))
         ask.linger_s = LINGER_S
         ask.max_wait_s = max_wait_s
         if state.ids:
