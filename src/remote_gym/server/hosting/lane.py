@@ -12,6 +12,11 @@ from typing import Any
 
 from remote_gym.server.handlers.lane_spec import HUB_PATH, TCP_HOST, TCP_PREFIX, TLS_PREFIX, LaneSpec
 
+try:
+    import fcntl
+except ImportError:  # no flock (Windows, where lanes use TCP and make no directory)
+    fcntl = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 _LOOPBACK_PEERS = ("ipv4:127.", "ipv6:[::1]", "ipv6:[::ffff:127.", "unix:")
@@ -95,9 +100,7 @@ def _hold(path: str) -> int | None:
 
     The file is locked under another name and then renamed, so that no sweep can take its lock first.
     """
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows, where lanes use TCP and make no directory)
+    if fcntl is None:
         return None
     making = f"{path}.{os.getpid()}"
     fd = os.open(making, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -114,9 +117,7 @@ def remove_dead_directories(parent: str | None = None) -> list[str]:
     one without the file (a server between making its directory and locking it, or of a version before
     the file) is left alone.
     """
-    try:
-        import fcntl
-    except ImportError:
+    if fcntl is None:
         return []
     parent = parent or tempfile.gettempdir()
     removed = []
